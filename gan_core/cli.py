@@ -1,0 +1,248 @@
+"""`python -m gan_core presets | train | sample | gif | runs | stop`: everything the app does, from a terminal."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .errors import GanError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except GanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gan_core", description="Train, sample and export GANs on images.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("presets", help="list the architectures and their seed defaults")
+    s.set_defaults(func=cmd_presets)
+
+    s = sub.add_parser("train", help="train a preset into a new run folder, or resume one")
+    s.add_argument("--preset", help="architecture preset (see `presets`)")
+    s.add_argument("--resume", metavar="RUN_DIR", help="continue this run folder from its last checkpoint")
+    s.add_argument("--data", help="dataset file or folder (mnist.npz, IDX files, or a folder of images)")
+    s.add_argument("--dataset", choices=("mnist", "fashion_mnist", "folder"), help="data source (default: preset's)")
+    s.add_argument("--epochs", type=int)
+    s.add_argument("--batch-size", type=int)
+    s.add_argument("--limit", type=int, help="use only the first N training images")
+    s.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"))
+    s.add_argument("--strategy", choices=("default", "mirrored"))
+    s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
+    s.add_argument("--name", help="run name (the folder is NNNNN-name)")
+    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override any config field, e.g. --set g_lr=2e-4 (repeatable)")
+    s.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="write a grid of samples from a run or a .keras generator")
+    s.add_argument("model", help="run folder or .keras file")
+    s.add_argument("--epoch", type=int, help="which saved epoch of a run (default: latest)")
+    s.add_argument("--grid", default="4x4", help="ROWSxCOLS (default 4x4)")
+    s.add_argument("--seed", type=int, default=0, help="first seed; cell i uses seed+i")
+    s.add_argument("--scale", type=int, default=2, help="pixel scale factor (default 2)")
+    s.add_argument("--out", required=True, help="output PNG path")
+    s.set_defaults(func=cmd_sample)
+
+    s = sub.add_parser("gif", help="animate a run's per-epoch snapshot grids")
+    s.add_argument("run", help="run folder")
+    s.add_argument("--out", required=True, help="output GIF path")
+    s.add_argument("--fps", type=float, default=4.0)
+    s.add_argument("--loop", type=int, default=0, help="0 = forever")
+    s.set_defaults(func=cmd_gif)
+
+    s = sub.add_parser("runs", help="list runs with state and progress")
+    s.add_argument("--runs-dir")
+    s.set_defaults(func=cmd_runs)
+
+    s = sub.add_parser("stop", help="ask a training run to checkpoint and stop")
+    s.add_argument("run", help="run folder")
+    s.set_defaults(func=cmd_stop)
+    return p
+
+
+def cmd_presets(args) -> int:
+    from . import models
+
+    for name in models.names():
+        arch = models.get(name)
+        p = arch.preset
+        print(f"{name:18s} {arch.source:9s} {p['image_size']}x{p['image_size']}x{p['channels']}  "
+              f"{p['noise']} z{p['noise_dim']}  batch {p['batch_size']}  data {p['dataset']}")
+        print(f"{'':18s} {arch.summary}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from . import config as config_lib
+    from .runs import create_run, resolve_run
+    from .train import train
+
+    if bool(args.preset) == bool(args.resume):
+        raise GanError("give either --preset NAME (a new run) or --resume RUN_DIR (continue one)")
+    if args.resume:
+        changed = [flag for flag, value in (("--data", args.data), ("--dataset", args.dataset),
+                                            ("--batch-size", args.batch_size), ("--limit", args.limit),
+                                            ("--precision", args.precision), ("--strategy", args.strategy),
+                                            ("--name", args.name), ("--set", args.set or None)) if value]
+        if changed:
+            raise GanError(f"{', '.join(changed)} cannot change on --resume (the run's config.json holds them); "
+                           "only --epochs can raise the target")
+        run = resolve_run(args.resume, args.runs_dir)
+        if args.epochs is not None:
+            cfg = run.config()
+            if args.epochs < cfg.epochs:
+                raise GanError(f"run {run.name} already targets {cfg.epochs} epochs; --epochs can only add")
+            cfg.epochs = args.epochs
+            run.write_config(cfg.validate())
+    else:
+        overrides = {"data": args.data, "dataset": args.dataset, "epochs": args.epochs,
+                     "batch_size": args.batch_size, "limit": args.limit, "precision": args.precision,
+                     "strategy": args.strategy, "name": args.name}
+        cfg = config_lib.from_preset(args.preset, overrides, args.set)
+        run = create_run(args.runs_dir, cfg)
+        print(f"run folder: {run.path}", file=sys.stderr)
+
+    stop = {"requested": False}
+
+    def on_signal(signum, frame):
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print("\nstopping after this step (Ctrl-C again to abort without a checkpoint)...", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    bar = ProgressBar(quiet=args.quiet or not sys.stderr.isatty())
+    state = train(run, progress=bar, should_stop=lambda: stop["requested"],
+                  log=lambda m: print(m, file=sys.stderr))
+    bar.close()
+    if state == "stopped":
+        print(f"stopped; resume with: python -m gan_core train --resume {run.path}", file=sys.stderr)
+    else:
+        print(f"done: {run.path} (grids in {run.samples_dir})", file=sys.stderr)
+    return 0
+
+
+class ProgressBar:
+    """A one-line bar per epoch on a terminal; a line per epoch otherwise (logs, the app's train.log)."""
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.last = 0.0
+
+    def __call__(self, r: dict) -> None:
+        if r["kind"] == "epoch":
+            if not self.quiet:
+                sys.stderr.write("\n")
+            print(f"epoch {r['epoch']}/{r['epochs']}  {r['seconds']:.1f}s  g_loss {r['g_loss']:.3f}  "
+                  f"d_loss {r['d_loss']:.3f}  D(x) {r['d_real']:.2f}  D(G(z)) {r['d_fake']:.2f}", file=sys.stderr)
+            return
+        if self.quiet:
+            return
+        done, total = r["step_in_epoch"], r["steps_per_epoch"]
+        filled = int(30 * done / total)
+        sys.stderr.write(f"\repoch {r['epoch']}/{r['epochs']} [{'#' * filled}{'.' * (30 - filled)}] "
+                         f"{done}/{total}  g {r['g_loss']:.3f} d {r['d_loss']:.3f}  "
+                         f"{r['images_per_sec']:.0f} img/s  ETA {format_seconds(r['eta_s'])}  ")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if not self.quiet:
+            sys.stderr.write("\n")
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def parse_grid(text: str) -> tuple[int, int]:
+    try:
+        rows, cols = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise GanError(f"--grid takes ROWSxCOLS, e.g. 4x4; got {text!r}") from None
+    if not (1 <= rows <= 32 and 1 <= cols <= 32):
+        raise GanError(f"--grid rows and columns must be 1..32; got {text!r}")
+    return rows, cols
+
+
+def load_model_ref(ref: str, epoch: int | None):
+    from .generator import Generator
+    from .runs import resolve_run
+
+    if ref.endswith(".keras"):
+        if epoch is not None:
+            raise GanError("--epoch applies to a run folder, not to a .keras file")
+        return Generator.load(ref)
+    return resolve_run(ref).load_generator(epoch)
+
+
+def cmd_sample(args) -> int:
+    from . import export
+
+    rows, cols = parse_grid(args.grid)
+    generator = load_model_ref(args.model, args.epoch)
+    picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=max(1, args.scale))
+    print(export.save_png(args.out, picture))
+    return 0
+
+
+def cmd_gif(args) -> int:
+    from . import export
+    from .runs import resolve_run
+
+    run = resolve_run(args.run)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from .runs import atomic_write_bytes
+
+    atomic_write_bytes(out, export.snapshots_gif(run, fps=args.fps, loop=args.loop))
+    print(f"{out} ({len(run.sample_epochs())} frames)")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from .runs import default_runs_dir, list_runs
+
+    root = args.runs_dir or default_runs_dir()
+    runs = list_runs(root)
+    if not runs:
+        print(f"no runs under {root}; start one with: python -m gan_core train --preset mnist_dcgan")
+        return 0
+    print(f"{'run':32s} {'preset':18s} {'state':12s} {'epoch':>9s} {'step':>12s}  updated")
+    for run in runs:
+        s, c = run.status(), run.config_dict()
+        updated = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.get("updated_at", 0)))
+        step = f"{s.get('step', 0)}/{s.get('total_steps', '?')}"
+        print(f"{run.name:32s} {c.get('preset', '?'):18s} {s.get('state', '?'):12s} "
+              f"{s.get('epoch', 0):>4}/{c.get('epochs', '?'):<4} {step:>12s}  {updated}")
+    return 0
+
+
+def cmd_stop(args) -> int:
+    from .runs import resolve_run
+
+    run = resolve_run(args.run)
+    if not run.is_active():
+        print(f"run {run.name} is not training (state: {run.state})")
+        return 0
+    run.request_stop()
+    print(f"asked {run.name} to stop after its current step")
+    return 0

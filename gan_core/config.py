@@ -1,0 +1,157 @@
+"""One config object per run: a preset's defaults, overridden field by field, saved as JSON in the run."""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import models
+from .errors import ConfigError
+
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+STRATEGIES = ("default", "mirrored")
+NOISES = ("normal", "uniform")
+PIXEL_RANGES = ("tanh", "sigmoid")  # [-1, 1] and [0, 1]
+DATASETS = ("mnist", "fashion_mnist", "folder")
+
+
+@dataclass
+class TrainConfig:
+    """Everything needed to rebuild a run's models and continue its training."""
+
+    preset: str = "mnist_dcgan"
+    architecture: str = "mnist_dcgan"
+    name: str = ""
+    # data
+    dataset: str = "mnist"
+    data: str | None = None  # a file or folder; None = the dataset's standard location
+    limit: int | None = None  # keep the first N training images
+    image_size: int = 28
+    channels: int = 1
+    pixel_range: str = "tanh"
+    # model and objective
+    noise_dim: int = 100
+    noise: str = "normal"
+    real_label: float = 1.0  # < 1 is one-sided label smoothing for D
+    # optimisation
+    epochs: int = 50
+    batch_size: int = 256
+    g_lr: float = 1e-4
+    d_lr: float = 1e-4
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    precision: str = "float32"
+    strategy: str = "default"
+    # bookkeeping
+    seed: int = 0  # seeds weights, shuffling and noise
+    grid: int = 4  # the fixed-latent snapshot grid is grid x grid
+    log_every: int = 5  # steps per metrics window
+    snapshot_every: int = 1  # epochs
+    checkpoint_every: int = 1  # epochs; a stop always checkpoints too
+    generator_every: int = 1  # epochs; generators/epoch_NNNN.keras
+
+    def validate(self) -> "TrainConfig":
+        arch = models.get(self.architecture)
+        for name, allowed in (("precision", PRECISIONS), ("strategy", STRATEGIES), ("noise", NOISES),
+                              ("pixel_range", PIXEL_RANGES), ("dataset", DATASETS)):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        for name in ("epochs", "batch_size", "noise_dim", "grid", "log_every", "snapshot_every",
+                     "checkpoint_every", "generator_every", "image_size"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be a positive whole number; got {getattr(self, name)}")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"limit must be at least 1 (or left out for all images); got {self.limit}")
+        if self.channels not in (1, 3):
+            raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB); got {self.channels}")
+        for name in ("g_lr", "d_lr"):
+            if not 0 < getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be between 0 and 1 (e.g. 2e-4); got {getattr(self, name)}")
+        for name in ("beta_1", "beta_2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be in [0, 1); got {getattr(self, name)}")
+        if not 0.5 < self.real_label <= 1:
+            raise ConfigError(f"real_label must be in (0.5, 1] (0.9 is usual smoothing); got {self.real_label}")
+        problem = arch.check_size(self.image_size)
+        if problem:
+            raise ConfigError(f"image_size: {problem}")
+        if self.dataset == "folder" and not self.data:
+            raise ConfigError(f"preset {self.preset!r} trains on a folder of images: pass --data /path/to/images "
+                              "(for example CelebA's img_align_celeba folder)")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown config field(s) {', '.join(unknown)}; known fields: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text()))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from None
+
+
+def presets() -> dict[str, dict[str, Any]]:
+    return {name: dict(models.get(name).preset) for name in models.names()}
+
+
+def from_preset(preset: str, overrides: dict[str, Any] | None = None, sets: Iterable[str] = ()) -> TrainConfig:
+    """The preset's defaults, then explicit overrides (None = keep), then `key=value` strings; validated."""
+    arch = models.get(preset)
+    cfg = TrainConfig(preset=preset, architecture=arch.name, **arch.preset)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            set_field(cfg, key, value)
+    for item in sets:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set takes key=value (e.g. --set g_lr=2e-4); got {item!r}")
+        set_field(cfg, key.strip(), parse_value(cfg, key.strip(), text.strip()))
+    return cfg.validate()
+
+
+_TYPES = {f.name: f.type for f in fields(TrainConfig)}
+
+
+def set_field(cfg: TrainConfig, key: str, value: Any) -> None:
+    if key not in _TYPES:
+        close = difflib.get_close_matches(key, list(_TYPES), n=3)
+        hint = f"did you mean {' or '.join(close)}?" if close else f"known fields: {', '.join(sorted(_TYPES))}"
+        raise ConfigError(f"unknown config field {key!r}; {hint}")
+    if key in ("preset", "architecture"):
+        raise ConfigError(f"{key} cannot be overridden; choose it with --preset")
+    setattr(cfg, key, value)
+
+
+def parse_value(cfg: TrainConfig, key: str, text: str) -> Any:
+    """Turn a --set string into the field's type, with a message that names the field when it does not fit."""
+    if key not in _TYPES:
+        set_field(cfg, key, None)  # raises the unknown-field message
+    kind = _TYPES[key]
+    if "None" in kind and text.lower() in ("none", "null", ""):
+        return None
+    try:
+        if kind.startswith("int"):
+            if not re.fullmatch(r"[+-]?\d+", text):
+                raise ValueError
+            return int(text)
+        if kind.startswith("float"):
+            return float(text)
+        return text
+    except ValueError:
+        raise ConfigError(f"{key} takes a {kind.split(' ')[0]}; got {text!r}") from None

@@ -1,0 +1,543 @@
+"""Training images for the GAN trainer: MNIST-style arrays and folders of image files.
+
+Everything here returns plain NumPy arrays so the trainer, the tests and the UI share one
+loader; TensorFlow is imported only by :func:`make_dataset`, so importing this module is fast.
+Every problem a user can fix is raised as :class:`DataError` with a message that says what
+to provide and where.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import struct
+import tempfile
+import time
+import warnings
+import zipfile
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from gan_core.errors import DataError
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+SOURCES = ("mnist", "fashion_mnist", "folder")
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".pgm", ".ppm", ".bmp", ".webp"}
+PIXEL_RANGES = ("tanh", "sigmoid")
+
+DATA_ENV = "GAN_EXPLORER_DATA"
+CACHE_ENV = "GAN_EXPLORER_CACHE"
+# Debian's dataset-fashion-mnist package installs the official IDX files under
+# /usr/share/datasets/fashion-mnist/; it is searched like any other data root.
+DEBIAN_DATASETS_DIR = Path("/usr/share/datasets")
+
+MIN_IMAGE_SIDE = 8
+# Bump when decoding changes, so that old cache files are not reused.
+_CACHE_VERSION = 1
+_MAX_SKIP_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class _MnistLike:
+    title: str
+    npz_name: str  # Keras's file name for the whole dataset
+    subdir: str  # folder name Keras and Debian use for the IDX files
+
+
+_MNIST_LIKE = {
+    "mnist": _MnistLike("MNIST", "mnist.npz", "mnist"),
+    "fashion_mnist": _MnistLike("Fashion-MNIST", "fashion-mnist.npz", "fashion-mnist"),
+}
+_IDX_NAMES = ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte", "train-images.idx3-ubyte")
+
+
+@dataclass
+class LoadReport:
+    """What a load did, so the run's log can say where the images came from and what was dropped."""
+
+    source: str
+    path: str | None
+    n_images: int
+    n_skipped: int
+    skipped_examples: list[str] = field(default_factory=list)
+    cache_hit: bool = False
+    seconds: float = 0.0
+
+
+def load_images(
+    source: str,
+    *,
+    path: str | None = None,
+    image_size: int = 28,
+    channels: int = 1,
+    pixel_range: str = "tanh",
+    limit: int | None = None,
+    cache_dir: str | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[np.ndarray, LoadReport]:
+    """Load training images as float32 ``(N, image_size, image_size, channels)``.
+
+    Values are in [-1, 1] for ``pixel_range="tanh"`` and [0, 1] for ``"sigmoid"``, matching the
+    generator's output activation. ``limit`` keeps the first N images (files, for a folder:
+    by sorted path, before decoding), so a quick run on a huge folder stays quick.
+
+    Sources:
+      * ``mnist`` / ``fashion_mnist``: the 60,000 training images. ``path`` may be a Keras-style
+        ``.npz`` (key ``x_train``), an IDX file ``train-images-idx3-ubyte[.gz]`` or a folder holding
+        either. Without ``path`` the loader looks in ``$GAN_EXPLORER_DATA``, Debian's
+        ``/usr/share/datasets`` and Keras's cache (``~/.keras/datasets``), then asks Keras to
+        download. 28x28 digits asked for at 32x32 are zero-padded by 2 pixels per side (the usual
+        meaning of "MNIST-32"); other sizes are resized bilinearly.
+      * ``folder``: every image file under ``path`` (recursively), centre-cropped to a square and
+        resized; unreadable files are skipped and counted. Decoded images are cached as uint8
+        ``.npy`` under ``cache_dir`` (default ``$GAN_EXPLORER_CACHE`` or ``~/.cache/gan_explorer``).
+    """
+    start = time.perf_counter()
+    log = log or _ignore
+    _check_options(source, image_size, channels, pixel_range, limit)
+    if source == "folder":
+        images, report = _load_folder(path, image_size, channels, limit, cache_dir, log)
+    else:
+        images, report = _load_mnist_like(source, path, image_size, channels, limit, log)
+    scaled = _scale(images, pixel_range)
+    report.seconds = time.perf_counter() - start
+    log(f"{source}: {report.n_images:,} images of {image_size}x{image_size}x{channels} "
+        f"in {report.seconds:.1f}s")
+    return scaled, report
+
+
+def make_dataset(
+    images: np.ndarray, batch_size: int, *, seed: int = 0, drop_remainder: bool = True
+) -> "tf.data.Dataset":
+    """Shuffled, batched, prefetched ``tf.data`` pipeline over ``images``.
+
+    The shuffle buffer holds the whole array, so every epoch is a full uniform reshuffle;
+    ``seed`` makes the order reproducible between runs.
+    """
+    if batch_size < 1:
+        raise DataError(f"Batch size must be at least 1, got {batch_size}. Pass --batch-size 1 or more.")
+    if len(images) < batch_size:
+        raise DataError(
+            f"Only {len(images)} training images, fewer than the batch size {batch_size}. "
+            f"Pass --batch-size {max(1, len(images))} or smaller, or provide more images."
+        )
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(images)
+    dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _ignore(_message: str) -> None:
+    """Default ``log``: loading is silent unless the caller wants a log."""
+
+
+def _check_options(source: str, image_size: int, channels: int, pixel_range: str, limit: int | None) -> None:
+    if source not in SOURCES:
+        raise DataError(f"Unknown data source {source!r}. Use one of: {', '.join(SOURCES)}.")
+    if image_size < MIN_IMAGE_SIDE:
+        raise DataError(f"Image size {image_size} is too small. Use an image size of {MIN_IMAGE_SIDE} or more.")
+    if channels not in (1, 3):
+        raise DataError(f"Channels must be 1 (grayscale) or 3 (RGB), got {channels}.")
+    if pixel_range not in PIXEL_RANGES:
+        raise DataError(f"Unknown pixel range {pixel_range!r}. Use one of: {', '.join(PIXEL_RANGES)}.")
+    if limit is not None and limit < 1:
+        raise DataError(f"Limit must be at least 1, got {limit}. Pass a positive --limit or leave it out.")
+
+
+def _scale(images: np.ndarray, pixel_range: str) -> np.ndarray:
+    """uint8 -> float32; 0 and 255 map exactly onto the ends of the range."""
+    if pixel_range == "tanh":
+        return images.astype(np.float32) / np.float32(127.5) - np.float32(1.0)
+    return images.astype(np.float32) / np.float32(255.0)
+
+
+# --- MNIST and Fashion-MNIST ---------------------------------------------------------------
+
+
+def _load_mnist_like(
+    source: str, path: str | None, image_size: int, channels: int, limit: int | None,
+    log: Callable[[str], None],
+) -> tuple[np.ndarray, LoadReport]:
+    spec = _MNIST_LIKE[source]
+    found = _resolve_mnist_path(spec, Path(path).expanduser()) if path is not None else _find_installed(spec)
+    if found is None:
+        log(f"{source}: not found locally; asking Keras to download it")
+        digits = _download_with_keras(source, spec)
+    else:
+        log(f"{source}: reading {found}")
+        digits = _read_mnist_file(found)
+    digits = digits[:limit]
+    images = _to_channels(_fit_mnist(digits, image_size), channels)
+    report = LoadReport(source, str(found) if found else None, len(images), 0)
+    return images, report
+
+
+def _dataset_files(spec: _MnistLike, folder: Path) -> list[Path]:
+    """The files that can hold the dataset directly inside ``folder``, best first."""
+    return [folder / spec.npz_name, *(folder / name for name in _IDX_NAMES)]
+
+
+def _mnist_candidates(spec: _MnistLike, root: Path) -> list[Path]:
+    """``root/<npz>``, or ``root/<subdir>/`` holding the npz or IDX files (Keras's and Debian's layout).
+
+    Bare IDX files directly in a shared data root are not used: MNIST and Fashion-MNIST share their names.
+    """
+    return [root / spec.npz_name, *_dataset_files(spec, root / spec.subdir)]
+
+
+def _data_roots() -> list[Path]:
+    """Where MNIST-like data is looked for without --data, in order."""
+    roots = [Path(os.environ[DATA_ENV]).expanduser()] if os.environ.get(DATA_ENV) else []
+    keras_home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    return [*roots, DEBIAN_DATASETS_DIR, keras_home / "datasets"]
+
+
+def _find_installed(spec: _MnistLike) -> Path | None:
+    for root in _data_roots():
+        for candidate in _mnist_candidates(spec, root):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _resolve_mnist_path(spec: _MnistLike, path: Path) -> Path:
+    """The file to read for --data: the path itself, or the dataset file inside a folder."""
+    if not path.exists():
+        raise DataError(
+            f"{spec.title} data path {path} does not exist. Pass --data with Keras's {spec.npz_name}, "
+            f"a train-images-idx3-ubyte[.gz] file, or a folder holding one of them."
+        )
+    if path.is_file():
+        return path
+    for candidate in (*_dataset_files(spec, path), *_dataset_files(spec, path / spec.subdir)):
+        if candidate.is_file():
+            return candidate
+    raise DataError(
+        f"Folder {path} has no {spec.npz_name} and no train-images-idx3-ubyte[.gz]. Put Keras's "
+        f"{spec.npz_name} or the IDX training images there, or for a folder of image files use the "
+        f"'folder' source."
+    )
+
+
+def _read_mnist_file(path: Path) -> np.ndarray:
+    """uint8 (N, H, W) training images from a Keras-style .npz or an IDX file."""
+    if path.suffix == ".npz":
+        return _read_npz(path)
+    return _read_idx_images(path)
+
+
+def _read_npz(path: Path) -> np.ndarray:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "x_train" not in archive.files:
+                raise DataError(
+                    f"{path} has no 'x_train' array (it has: {', '.join(archive.files) or 'nothing'}). "
+                    f"Pass a Keras-style .npz with x_train of shape (N, 28, 28), or the IDX file "
+                    f"train-images-idx3-ubyte.gz."
+                )
+            images = archive["x_train"]
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise DataError(f"Cannot read {path} as a NumPy .npz ({exc}). Download the file again.") from exc
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise DataError(
+            f"{path}: x_train is {images.dtype} of shape {images.shape}, expected uint8 images of shape "
+            f"(N, height, width). Pass Keras's .npz or the IDX file train-images-idx3-ubyte.gz."
+        )
+    return images
+
+
+def _read_idx_images(path: Path) -> np.ndarray:
+    """Parse an IDX image file (magic 0x00000803: uint8, 3 dims, big-endian sizes), gzipped or not."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"Cannot read {path} ({exc}). Download the IDX file again.") from exc
+    fix = "Pass the training images file train-images-idx3-ubyte[.gz] or Keras's .npz."
+    if len(raw) < 16:
+        raise DataError(f"{path} is too short ({len(raw)} bytes) to be an IDX image file. {fix}")
+    (magic,) = struct.unpack(">I", raw[:4])
+    if magic == 0x00000801:
+        raise DataError(f"{path} is an IDX label file, not images. {fix}")
+    if magic != 0x00000803:
+        raise DataError(f"{path} is not an IDX image file (magic number {magic:#010x}, expected 0x00000803). {fix}")
+    count, rows, cols = struct.unpack(">III", raw[4:16])
+    expected = 16 + count * rows * cols
+    if count == 0 or rows == 0 or cols == 0 or len(raw) != expected:
+        raise DataError(
+            f"{path} says {count} images of {rows}x{cols} ({expected:,} bytes) but holds {len(raw):,} bytes; "
+            f"it is truncated or damaged. Download it again."
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(count, rows, cols)
+
+
+def _download_with_keras(source: str, spec: _MnistLike) -> np.ndarray:
+    """Last resort: Keras's own downloader, which needs internet access."""
+    try:
+        import keras
+
+        loader = keras.datasets.mnist if source == "mnist" else keras.datasets.fashion_mnist
+        (images, _labels), _test = loader.load_data()
+    except Exception as exc:  # noqa: BLE001 - any failure here means "not available offline"
+        looked = ", ".join(str(root) for root in _data_roots())
+        raise DataError(
+            f"{spec.title} was not found locally (looked in {looked}) and Keras could not download it "
+            f"({type(exc).__name__}: {exc}). Pass --data /path/to/{spec.npz_name} (Keras's {spec.npz_name}) "
+            f"or a folder with train-images-idx3-ubyte.gz, or set {DATA_ENV} to a folder holding {spec.npz_name}."
+        ) from exc
+    return np.asarray(images, dtype=np.uint8)
+
+
+def _fit_mnist(digits: np.ndarray, image_size: int) -> np.ndarray:
+    """(N, H, W) uint8 -> (N, S, S) uint8.
+
+    28x28 digits at 32x32 are zero-padded by 2 pixels per side, as "MNIST-32" usually means:
+    the strokes keep their size and the digit gains a black border. Any other size is resized
+    bilinearly.
+    """
+    if digits.shape[1:] == (image_size, image_size):
+        return digits
+    if digits.shape[1:] == (28, 28) and image_size == 32:
+        return np.pad(digits, ((0, 0), (2, 2), (2, 2)))
+    size = (image_size, image_size)
+    return np.stack([np.asarray(Image.fromarray(d).resize(size, Image.BILINEAR)) for d in digits])
+
+
+def _to_channels(gray: np.ndarray, channels: int) -> np.ndarray:
+    return np.repeat(gray[..., np.newaxis], channels, axis=-1)
+
+
+# --- Folders of image files -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ImageFile:
+    path: Path
+    name: str  # path relative to the folder, with "/" separators
+    size: int
+    mtime_ns: int
+
+
+class _Skip(Exception):
+    """An image file that cannot be used; the message is the skip category."""
+
+
+def _load_folder(
+    path: str | None, image_size: int, channels: int, limit: int | None, cache_dir: str | None,
+    log: Callable[[str], None],
+) -> tuple[np.ndarray, LoadReport]:
+    folder = _check_folder(path)
+    files = _list_image_files(folder)
+    log(f"folder: {len(files):,} image files under {folder}" + (f", using the first {limit:,}" if limit else ""))
+    files = files[:limit]
+    cache = _cache_paths(folder, files, image_size, channels, limit, cache_dir)
+    cached = _read_cache(cache, files, image_size, channels, log)
+    if cached is not None:
+        images, skipped_examples = cached
+        log(f"folder: loaded from cache {cache[0]}")
+        n_skipped = len(files) - len(images)
+        return images, LoadReport("folder", str(folder), len(images), n_skipped, skipped_examples, True)
+
+    images, skipped = _decode_all(files, image_size, channels)
+    skipped_examples = [f"{name}: {reason}" for name, reason in skipped[:_MAX_SKIP_EXAMPLES]]
+    _log_skips(skipped, log)
+    if len(images) == 0:
+        raise DataError(
+            f"None of the {len(files):,} image files under {folder} could be used "
+            f"(e.g. {'; '.join(skipped_examples)}). Check that they are valid images at least "
+            f"{MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels, or pass --data with another folder."
+        )
+    _write_cache(cache, images, skipped_examples, log)
+    return images, LoadReport("folder", str(folder), len(images), len(skipped), skipped_examples, False)
+
+
+def _check_folder(path: str | None) -> Path:
+    if path is None:
+        raise DataError("The 'folder' source needs a folder of images. Pass --data /path/to/images.")
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        raise DataError(f"Image folder {folder} does not exist. Pass --data with an existing folder of images.")
+    if not folder.is_dir():
+        raise DataError(
+            f"{folder} is a file, not a folder. Pass --data with the folder that holds the images "
+            f"(for MNIST .npz or IDX files use the 'mnist' or 'fashion_mnist' source)."
+        )
+    return folder.resolve()
+
+
+def _list_image_files(folder: Path) -> list[_ImageFile]:
+    """Image files under ``folder``, recursively, sorted by relative path so the order is deterministic."""
+    names = sorted(
+        (Path(dirpath) / name).relative_to(folder).as_posix()
+        for dirpath, _dirs, filenames in os.walk(folder)
+        for name in filenames
+        if Path(name).suffix.lower() in IMAGE_EXTENSIONS
+    )
+    if not names:
+        raise DataError(
+            f"No image files in {folder} (searched recursively for {', '.join(sorted(IMAGE_EXTENSIONS))}). "
+            f"Put images there or pass --data with another folder."
+        )
+    files = []
+    for name in names:
+        stat = (folder / name).stat()
+        files.append(_ImageFile(folder / name, name, stat.st_size, stat.st_mtime_ns))
+    return files
+
+
+def _decode_all(files: list[_ImageFile], image_size: int, channels: int) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Decode in threads (Pillow releases the GIL while decoding and resizing)."""
+
+    def decode(file: _ImageFile) -> np.ndarray | str:
+        try:
+            return _decode_image(file, image_size, channels)
+        except _Skip as skip:
+            return str(skip)
+
+    with warnings.catch_warnings(), ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        # A DecompressionBombWarning (image over Pillow's pixel limit) becomes an error, so it is skipped.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        results = list(pool.map(decode, files))
+    images = np.empty((len(files), image_size, image_size, channels), dtype=np.uint8)
+    skipped: list[tuple[str, str]] = []
+    count = 0
+    for file, result in zip(files, results):
+        if isinstance(result, str):
+            skipped.append((file.name, result))
+        else:
+            images[count] = result.reshape(image_size, image_size, channels)
+            count += 1
+    return images[:count], skipped
+
+
+def _decode_image(file: _ImageFile, image_size: int, channels: int) -> np.ndarray:
+    """One file -> uint8 (S, S) or (S, S, 3): EXIF-rotated, centre square crop, resized. Raises _Skip."""
+    if file.size == 0:
+        raise _Skip("empty file")
+    mode = "L" if channels == 1 else "RGB"
+    try:
+        with Image.open(file.path) as opened:
+            if min(opened.size) < MIN_IMAGE_SIDE:
+                raise _Skip(f"smaller than {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels")
+            # JPEG only: let the decoder downscale by 2/4/8 while staying >= the target size.
+            opened.draft(mode, (image_size, image_size))
+            image = _to_mode(ImageOps.exif_transpose(opened), mode)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _Skip("too many pixels (Pillow's decompression-bomb limit)") from exc
+    except UnidentifiedImageError as exc:
+        raise _Skip("not a readable image") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise _Skip("truncated or corrupt image") from exc
+    width, height = image.size
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    box = (left, top, left + side, top + side)
+    resized = image.resize((image_size, image_size), Image.LANCZOS, box=box, reducing_gap=3.0)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def _to_mode(image: Image.Image, mode: str) -> Image.Image:
+    """Any Pillow mode -> "L" or "RGB": 16-bit scaled (not clipped), transparency composited on white."""
+    if image.mode.startswith("I"):  # "I;16", "I;16B", "I": 16-bit grayscale
+        wide = np.asarray(image).astype(np.float32)
+        image = Image.fromarray(np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    return image.convert(mode)
+
+
+def _log_skips(skipped: list[tuple[str, str]], log: Callable[[str], None]) -> None:
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in skipped:
+        by_reason.setdefault(reason, []).append(name)
+    for reason, names in by_reason.items():
+        examples = ", ".join(names[:_MAX_SKIP_EXAMPLES]) + (", ..." if len(names) > _MAX_SKIP_EXAMPLES else "")
+        log(f"folder: skipped {len(names):,} file(s), {reason}: {examples}")
+
+
+# --- Cache of decoded folders --------------------------------------------------------------
+
+
+def _cache_paths(
+    folder: Path, files: list[_ImageFile], image_size: int, channels: int, limit: int | None,
+    cache_dir: str | None,
+) -> tuple[Path, Path]:
+    """(.npy images, .json skip notes); the name hashes everything that changes the decoded array."""
+    root = Path(cache_dir or os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "gan_explorer").expanduser()
+    key = json.dumps(
+        {
+            "version": _CACHE_VERSION,
+            "folder": str(folder),
+            "files": [(f.name, f.size, f.mtime_ns) for f in files],
+            "image_size": image_size,
+            "channels": channels,
+            "limit": limit,
+        }
+    )
+    stem = "folder-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    return root / f"{stem}.npy", root / f"{stem}.json"
+
+
+def _read_cache(
+    cache: tuple[Path, Path], files: list[_ImageFile], image_size: int, channels: int,
+    log: Callable[[str], None],
+) -> tuple[np.ndarray, list[str]] | None:
+    """The cached array and skip examples, or None when absent or unusable (then it is rebuilt)."""
+    array_path, notes_path = cache
+    if not array_path.exists():
+        return None
+    try:
+        images = np.load(array_path, allow_pickle=False)
+        notes = json.loads(notes_path.read_text())
+        skipped_examples = [str(example) for example in notes["skipped_examples"]]
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        log(f"folder: ignoring unreadable cache {array_path} ({exc}); decoding again")
+        return None
+    expected = (image_size, image_size, channels)
+    if images.dtype != np.uint8 or images.shape[1:] != expected or not 0 < len(images) <= len(files):
+        log(f"folder: ignoring cache {array_path} with unexpected {images.dtype} {images.shape}; decoding again")
+        return None
+    return images, skipped_examples
+
+
+def _write_cache(cache: tuple[Path, Path], images: np.ndarray, skipped_examples: list[str], log: Callable[[str], None]) -> None:
+    """Write atomically (temp file + os.replace); the .npy goes last, so it marks a complete entry.
+
+    The cache only saves time, so a failure to write it is logged, not raised.
+    """
+    array_path, notes_path = cache
+    try:
+        array_path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(notes_path, lambda handle: handle.write(json.dumps({"skipped_examples": skipped_examples}).encode()))
+        _atomic_write(array_path, lambda handle: np.save(handle, images))
+    except OSError as exc:
+        log(f"folder: could not write cache {array_path} ({exc}); the next load will decode again")
+        return
+    log(f"folder: cached decoded images in {array_path}")
+
+
+def _atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
+    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            write(handle)
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,109 @@
+"""Pictures out of a GAN: sample grids, PNG bytes and animated GIFs, shared by the app, CLI and trainer."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from .runs import atomic_write_bytes
+
+
+def to_uint8(images: np.ndarray, pixel_range: str = "unit") -> np.ndarray:
+    """float images in [-1, 1] ('tanh'), or [0, 1] ('sigmoid' / 'unit'), to uint8."""
+    x = np.asarray(images, np.float32)
+    if pixel_range == "tanh":
+        x = (x + 1.0) / 2.0
+    return np.round(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def grid(images: np.ndarray, rows: int, cols: int, *, pad: int = 2, scale: int = 1, background: int = 32) -> np.ndarray:
+    """Tile (N, H, W, C) uint8 images row by row into one (rows*H, cols*W, C) image; empty cells stay background."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    n, h, w, c = images.shape
+    if rows < 1 or cols < 1:
+        raise ValueError(f"a grid needs at least 1 row and 1 column; got {rows}x{cols}")
+    out = np.full((rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, c), background, np.uint8)
+    for i in range(min(n, rows * cols)):
+        r, k = divmod(i, cols)
+        y, x = pad + r * (h + pad), pad + k * (w + pad)
+        out[y:y + h, x:x + w] = images[i]
+    if scale > 1:
+        out = out.repeat(scale, axis=0).repeat(scale, axis=1)
+    return out
+
+
+def to_pil(image: np.ndarray) -> Image.Image:
+    image = np.asarray(image, np.uint8)
+    return Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    to_pil(image).save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def save_png(path: str | Path, image: np.ndarray) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, png_bytes(image))
+    return path
+
+
+def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bounce: bool = False) -> bytes:
+    """An animated GIF (imageio): `loop`=0 repeats forever; `bounce` plays forward then back."""
+    import imageio.v3 as iio
+
+    if not len(frames):
+        raise ValueError("a GIF needs at least one frame")
+    if fps <= 0:
+        raise ValueError(f"frames per second must be positive; got {fps}")
+    frames = [np.asarray(f, np.uint8) for f in frames]
+    frames = [f[..., 0] if f.ndim == 3 and f.shape[-1] == 1 else f for f in frames]
+    if bounce and len(frames) > 2:
+        frames = frames + frames[-2:0:-1]
+    return iio.imwrite("<bytes>", np.stack(frames), extension=".gif", duration=1000.0 / fps, loop=loop)
+
+
+def save_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bounce: bool = False) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, gif_bytes(frames, fps=fps, loop=loop, bounce=bounce))
+    return path
+
+
+def read_png(path: str | Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
+
+
+def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 1, pad: int = 2) -> np.ndarray:
+    """rows x cols samples of seeds seed, seed+1, ...: the same picture for the same generator and seed."""
+    from .latent import grid_seeds, z_from_seeds
+
+    z = z_from_seeds(grid_seeds(seed, rows * cols), generator.noise_dim, generator.noise)
+    return grid(generator.images_uint8(z), rows, cols, pad=pad, scale=scale)
+
+
+def interpolation_frames(generator, a: np.ndarray, b: np.ndarray, steps: int, mode: str = "slerp",
+                         scale: int = 1) -> list[np.ndarray]:
+    """One image per interpolation step from z=a to z=b."""
+    from .latent import interpolate
+
+    images = generator.images_uint8(interpolate(a, b, steps, mode, generator.noise))
+    if scale > 1:
+        images = images.repeat(scale, axis=1).repeat(scale, axis=2)
+    return list(images)
+
+
+def snapshots_gif(run, fps: float = 4.0, loop: int = 0, epochs: Sequence[int] | None = None) -> bytes:
+    """The run's epoch grids as one animation (the seed's dcgan.gif, from the run directory)."""
+    epochs = list(epochs) if epochs is not None else run.sample_epochs()
+    if not epochs:
+        raise ValueError(f"run {run.name} has no snapshot grids yet")
+    return gif_bytes([read_png(run.sample_path(e)) for e in epochs], fps=fps, loop=loop)

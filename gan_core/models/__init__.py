@@ -1,0 +1,75 @@
+"""Architecture registry: one file per GAN, each registering its builders and its seed's preset.
+
+Adding an architecture is adding one module in this package that calls :func:`register`;
+every module here is imported on first use, so nothing else needs editing.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import ConfigError
+
+Builder = Callable[[Any], Any]  # (TrainConfig) -> keras.Model
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    summary: str
+    build_generator: Builder
+    build_discriminator: Builder
+    preset: dict[str, Any]
+    check_size: Callable[[int], str | None] = lambda size: None  # message when a size cannot be made
+    source: str = ""  # which reference note it follows
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+_REGISTRY: dict[str, Architecture] = {}
+_loaded = False
+
+
+def register(arch: Architecture) -> Architecture:
+    if arch.name in _REGISTRY:
+        raise ValueError(f"architecture {arch.name!r} is registered twice")
+    _REGISTRY[arch.name] = arch
+    return arch
+
+
+def _load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+def names() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def get(name: str) -> Architecture:
+    _load_all()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown preset or architecture {name!r}; choose one of: {', '.join(names())} "
+            "(list them with `python -m gan_core presets`)"
+        ) from None
+
+
+def multiple_of(step: int, what: str) -> Callable[[int], str | None]:
+    """A size check for generators that grow from size/step by stride-2 layers."""
+
+    def check(size: int) -> str | None:
+        if size < step or size % step:
+            return f"{what} makes images whose side is a multiple of {step} (e.g. {step * 4}); got {size}"
+        return None
+
+    return check

@@ -1,0 +1,17 @@
+"""Small shared building blocks (not an architecture: names starting with _ are skipped)."""
+from __future__ import annotations
+
+import keras
+
+
+def noise_input(cfg) -> keras.KerasTensor:
+    return keras.Input(shape=(cfg.noise_dim,), name="z")
+
+
+def image_input(cfg) -> keras.KerasTensor:
+    return keras.Input(shape=(cfg.image_size, cfg.image_size, cfg.channels), name="image")
+
+
+def output_activation(cfg) -> str:
+    """tanh for [-1, 1] pixels, sigmoid for [0, 1]: the generator's range follows the data's."""
+    return "tanh" if cfg.pixel_range == "tanh" else "sigmoid"

@@ -1,0 +1,56 @@
+"""Seed 000: TensorFlow's DCGAN tutorial for 28x28 MNIST.
+
+G: Dense 7x7x256 -> Conv2DTranspose 128 (s1) -> 64 (s2) -> 1 (s2, tanh), BatchNorm + LeakyReLU, no biases.
+D: Conv2D 64 / 128 (5x5, s2) + LeakyReLU + Dropout 0.3 -> Dense(1) logits.
+The tutorial's sizes are kept exactly (G 2,330,944 and D 212,865 parameters at 28x28); other sides that are
+multiples of 4 start from side/4 instead of 7.
+"""
+import keras
+from keras import layers
+
+from . import Architecture, multiple_of, register
+from ._layers import image_input, noise_input, output_activation
+
+
+def build_generator(cfg) -> keras.Model:
+    s = cfg.image_size // 4
+    z = noise_input(cfg)
+    x = layers.Dense(s * s * 256, use_bias=False)(z)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU()(x)
+    x = layers.Reshape((s, s, 256))(x)
+    x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU()(x)
+    x = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU()(x)
+    x = layers.Conv2DTranspose(cfg.channels, 5, strides=2, padding="same", use_bias=False,
+                               activation=output_activation(cfg))(x)
+    return keras.Model(z, x, name="generator")
+
+
+def build_discriminator(cfg) -> keras.Model:
+    img = image_input(cfg)
+    x = layers.Conv2D(64, 5, strides=2, padding="same")(img)
+    x = layers.LeakyReLU()(x)
+    x = layers.Dropout(0.3)(x)
+    x = layers.Conv2D(128, 5, strides=2, padding="same")(x)
+    x = layers.LeakyReLU()(x)
+    x = layers.Dropout(0.3)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(1)(x)
+    return keras.Model(img, x, name="discriminator")
+
+
+register(Architecture(
+    name="mnist_dcgan",
+    summary="DCGAN from TensorFlow's tutorial: 28x28 digits, normal noise 100, Adam 1e-4, batch 256",
+    source="seed 000",
+    build_generator=build_generator,
+    build_discriminator=build_discriminator,
+    check_size=multiple_of(4, "mnist_dcgan"),
+    preset=dict(dataset="mnist", image_size=28, channels=1, pixel_range="tanh", noise="normal", noise_dim=100,
+                batch_size=256, epochs=50, g_lr=1e-4, d_lr=1e-4, beta_1=0.9, real_label=1.0),
+    tags=("digits",),
+))

@@ -1,0 +1,350 @@
+"""The run directory: the one contract between a trainer and everything that watches it.
+
+Layout of ``runs/NNNNN-name/`` (StyleGAN's habits; the trainer writes, everyone else reads)::
+
+    config.json             resolved TrainConfig, written before step 1
+    status.json             state, epoch/step, pid, times, error; replaced atomically
+    metrics.jsonl           append-only, flushed: {"kind": "window"|"epoch"|"event", ...}
+    fixed_z.npy             the latents of every epoch's snapshot grid
+    samples/epoch_NNNN.png  snapshot grid per epoch (0000 = before training)
+    generators/epoch_NNNN.keras
+    checkpoints/            step_NNNNNNNN/ (tf.train.Checkpoint of G, D, optimizers) + latest.json
+    tb/                     TensorBoard scalars and images
+    exports/                what the app or CLI exported from this run
+    train.log               the trainer process's output (runs launched by the app)
+
+Readers tolerate a run being written: a torn last JSONL line is skipped, a missing file reads as empty.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import re
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import RunError
+
+STATES = ("starting", "running", "stopped", "done", "failed")
+ACTIVE_STATES = ("starting", "running")
+_RUN_RE = re.compile(r"^(\d{5})-(.+)$")
+_EPOCH_RE = re.compile(r"^epoch_(\d{4,})\.(png|keras)$")
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("GAN_EXPLORER_RUNS", "runs"))
+
+
+# --- atomic file helpers -------------------------------------------------------------------------
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write to a temporary name in the same folder, then rename: readers see the old file or the new one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: str | Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode())
+
+
+def read_json(path: str | Path, default: Any = None) -> Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return default
+
+
+def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record, sort_keys=True) + "\n")
+        f.flush()
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    """Every complete record; a line being written (or torn by a kill) is skipped, not fatal."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    records = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            rec = json.loads(line)
+            if isinstance(rec, dict):
+                records.append(rec)
+    return records
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sanitize_name(name: str) -> str:
+    """A run name safe as one path component: letters, digits, '.', '_', '-' only; never '..' or empty."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip(".-_")[:60]
+    cleaned = re.sub(r"\.{2,}", ".", cleaned)
+    return cleaned or "run"
+
+
+def epoch_file(epoch: int, ext: str) -> str:
+    return f"epoch_{epoch:04d}.{ext}"
+
+
+# --- the run directory ----------------------------------------------------------------------------
+
+class RunDir:
+    """One run folder: read by anyone; written only by the trainer that holds its lock."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RunDir) and self.path.resolve() == other.path.resolve()
+
+    def __hash__(self) -> int:
+        return hash(self.path.resolve())
+
+    # paths
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def number(self) -> int:
+        m = _RUN_RE.match(self.path.name)
+        return int(m.group(1)) if m else -1
+
+    config_path = property(lambda self: self.path / "config.json")
+    status_path = property(lambda self: self.path / "status.json")
+    metrics_path = property(lambda self: self.path / "metrics.jsonl")
+    fixed_z_path = property(lambda self: self.path / "fixed_z.npy")
+    samples_dir = property(lambda self: self.path / "samples")
+    generators_dir = property(lambda self: self.path / "generators")
+    checkpoints_dir = property(lambda self: self.path / "checkpoints")
+    tb_dir = property(lambda self: self.path / "tb")
+    exports_dir = property(lambda self: self.path / "exports")
+    log_path = property(lambda self: self.path / "train.log")
+    stop_path = property(lambda self: self.path / "STOP")
+    lock_path = property(lambda self: self.path / ".lock")
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    # reading
+    def config_dict(self) -> dict[str, Any]:
+        return read_json(self.config_path, {}) or {}
+
+    def config(self):
+        from .config import TrainConfig
+
+        if not self.config_path.is_file():
+            raise RunError(f"{self.path} is not a run folder (no config.json); list runs with `python -m gan_core runs`")
+        return TrainConfig.load(self.config_path)
+
+    def status(self) -> dict[str, Any]:
+        """status.json, with state 'interrupted' when it claims to be running but its process is gone."""
+        status = read_json(self.status_path, None) or {"state": "starting" if self.exists() else "missing"}
+        if status.get("state") in ACTIVE_STATES and status.get("host") == socket.gethostname():
+            if not pid_alive(status.get("pid")) and not self._recently_created(status):
+                status = {**status, "state": "interrupted"}
+        return status
+
+    def _recently_created(self, status: dict[str, Any]) -> bool:
+        # a launched trainer has a few seconds between the folder's creation and writing its own pid
+        return status.get("pid") is None and time.time() - status.get("updated_at", 0) < 30
+
+    @property
+    def state(self) -> str:
+        return self.status().get("state", "missing")
+
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
+        records = read_jsonl(self.metrics_path)
+        return [r for r in records if kind is None or r.get("kind") == kind]
+
+    def _epochs_in(self, folder: Path, ext: str) -> list[int]:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return []
+        found = []
+        for n in names:
+            m = _EPOCH_RE.match(n)
+            if m and m.group(2) == ext:
+                found.append(int(m.group(1)))
+        return sorted(found)
+
+    def sample_epochs(self) -> list[int]:
+        return self._epochs_in(self.samples_dir, "png")
+
+    def generator_epochs(self) -> list[int]:
+        return self._epochs_in(self.generators_dir, "keras")
+
+    def sample_path(self, epoch: int) -> Path:
+        return self.samples_dir / epoch_file(epoch, "png")
+
+    def latest_sample(self) -> Path | None:
+        epochs = self.sample_epochs()
+        return self.sample_path(epochs[-1]) if epochs else None
+
+    def generator_path(self, epoch: int | None = None) -> Path:
+        epochs = self.generator_epochs()
+        if not epochs:
+            raise RunError(f"run {self.name} has no saved generator yet; wait for its first epoch to finish")
+        if epoch is None:
+            epoch = epochs[-1]
+        if epoch not in epochs:
+            raise RunError(f"run {self.name} has no generator for epoch {epoch}; saved epochs: "
+                           f"{', '.join(map(str, epochs))}")
+        return self.generators_dir / epoch_file(epoch, "keras")
+
+    def load_generator(self, epoch: int | None = None):
+        from .generator import Generator
+
+        return Generator.load(self.generator_path(epoch), config=self.config_dict())
+
+    def fixed_z(self):
+        import numpy as np
+
+        return np.load(self.fixed_z_path)
+
+    def latest_checkpoint(self) -> Path | None:
+        latest = read_json(self.checkpoints_dir / "latest.json", None)
+        if latest and (self.checkpoints_dir / latest["dir"]).is_dir():
+            return self.checkpoints_dir / latest["dir"] / "ckpt"
+        return None
+
+    # control, from any process
+    def request_stop(self) -> None:
+        """Ask the trainer to finish its step, checkpoint and stop (it polls for this file)."""
+        self.stop_path.touch()
+
+    def stop_requested(self) -> bool:
+        return self.stop_path.exists()
+
+    # writing (trainer only, under the lock)
+    def write_config(self, cfg) -> None:
+        atomic_write_bytes(self.config_path, (cfg.to_json() + "\n").encode())
+
+    def write_status(self, **fields: Any) -> dict[str, Any]:
+        status = read_json(self.status_path, {}) or {}
+        status.update(fields, updated_at=time.time())
+        atomic_write_json(self.status_path, status)
+        return status
+
+    def log_metrics(self, record: dict[str, Any]) -> None:
+        append_jsonl(self.metrics_path, {"time": round(time.time(), 3), **record})
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive trainer lock; the kernel drops it when the process dies, so a crash never leaves it stuck."""
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                pid = read_json(self.status_path, {}).get("pid")
+                raise RunError(f"run {self.name} is already being trained (pid {pid}); stop it first "
+                               f"(`python -m gan_core stop {self.path}`) or wait for it to finish") from None
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            yield
+        finally:
+            os.close(fd)
+
+    def is_locked(self) -> bool:
+        """True while a trainer holds the lock (a quick probe that never blocks)."""
+        if not self.lock_path.exists():
+            return False
+        fd = os.open(self.lock_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
+
+def list_runs(runs_dir: str | Path | None = None) -> list[RunDir]:
+    """Numbered run folders, oldest first."""
+    root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    if not root.is_dir():
+        return []
+    runs = [RunDir(p) for p in root.iterdir() if p.is_dir() and _RUN_RE.match(p.name)]
+    return sorted((r for r in runs if r.exists()), key=lambda r: (r.number, r.name))
+
+
+def create_run(runs_dir: str | Path | None, cfg) -> RunDir:
+    """A new numbered folder holding the resolved config and a 'starting' status, before any training."""
+    root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"cannot create the runs folder {root}: {exc.strerror}; pick another with --runs-dir") from None
+    name = sanitize_name(cfg.name or cfg.preset)
+    cfg.name = name
+    for _ in range(1000):
+        taken = [int(m.group(1)) for p in root.iterdir() if (m := _RUN_RE.match(p.name))]
+        path = root / f"{(max(taken) + 1 if taken else 0):05d}-{name}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue  # another process took this number between our listing and mkdir
+        except OSError as exc:
+            raise RunError(f"cannot create run folder {path}: {exc.strerror}") from None
+        run = RunDir(path)
+        for sub in (run.samples_dir, run.generators_dir, run.checkpoints_dir, run.exports_dir):
+            sub.mkdir()
+        run.write_config(cfg)
+        run.write_status(state="starting", epoch=0, epochs=cfg.epochs, step=0, pid=None,
+                         host=socket.gethostname(), created_at=time.time())
+        return run
+    raise RunError(f"could not allocate a run number under {root}")
+
+
+def resolve_run(ref: str | Path, runs_dir: str | Path | None = None) -> RunDir:
+    """A run given by path, folder name, or number (e.g. '3' or '00003')."""
+    ref = str(ref)
+    candidates = [Path(ref)]
+    root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    candidates.append(root / ref)
+    if ref.isdigit():
+        candidates += [r.path for r in list_runs(root) if r.number == int(ref)]
+    for c in candidates:
+        if (c / "config.json").is_file():
+            return RunDir(c)
+    raise RunError(f"no run found at {ref!r}; list runs with `python -m gan_core runs --runs-dir {root}`")

@@ -1,0 +1,304 @@
+"""The training loop: the seed's two-tape step under tf.function, in a tf.distribute strategy, writing a run dir.
+
+Read top to bottom: build (models, optimizers, checkpoint) -> data -> the step -> the epoch loop. The loop knows
+nothing of the app or the CLI: it reports to `progress(record)` and polls `should_stop()` once per step.
+"""
+from __future__ import annotations
+
+import io
+import math
+import os
+import shutil
+import socket
+import time
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+
+from . import data as data_lib
+from . import export, latent, models
+from .config import TrainConfig
+from .errors import GanError
+from .runs import RunDir, atomic_write_bytes, atomic_write_json, read_json
+
+Progress = Callable[[dict[str, Any]], None]
+KEEP_CHECKPOINTS = 2
+
+
+def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
+          log: Callable[[str], None] | None = None) -> str:
+    """Train (or resume) the run in `run` to its configured epochs. Returns the final state:
+    'done', 'stopped' (asked to stop; resumable) or raises after marking the run 'failed'."""
+    cfg = run.config().validate()
+    with run.lock():
+        if run.stop_path.exists():
+            run.stop_path.unlink()
+        run.write_status(state="running", pid=os.getpid(), host=socket.gethostname(), error=None,
+                         started_at=time.time(), finished_at=None)
+        try:
+            state = Trainer(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
+        except BaseException as exc:
+            message = str(exc) if isinstance(exc, GanError) else f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, KeyboardInterrupt):
+                message = "interrupted"
+            run.write_status(state="failed", error=message, finished_at=time.time(),
+                             traceback=None if isinstance(exc, GanError) else traceback.format_exc(limit=8))
+            run.log_metrics({"kind": "event", "level": "error", "message": message})
+            raise
+        run.write_status(state=state, finished_at=time.time())
+        return state
+
+
+def make_strategy(name: str):
+    import tensorflow as tf
+
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices=devices)
+    return tf.distribute.get_strategy()
+
+
+def describe_devices() -> str:
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+        return f"{len(gpus)} GPU: " + ", ".join(names)
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, run: RunDir, *, progress: Progress | None = None,
+                 should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None):
+        self.cfg, self.run = cfg, run
+        self.progress = progress or (lambda record: None)
+        self.should_stop = should_stop or (lambda: False)
+        self._log = log or (lambda message: None)
+
+    def log(self, message: str) -> None:
+        self._log(message)
+        self.run.log_metrics({"kind": "event", "level": "info", "message": message})
+
+    # --- build -----------------------------------------------------------------------------------
+    def build(self) -> None:
+        import keras
+        import tensorflow as tf
+
+        cfg = self.cfg
+        keras.utils.set_random_seed(cfg.seed)
+        self.strategy = make_strategy(cfg.strategy)
+        arch = models.get(cfg.architecture)
+        previous_policy = keras.mixed_precision.dtype_policy()
+        keras.mixed_precision.set_dtype_policy(cfg.precision)
+        try:
+            with self.strategy.scope():
+                self.G = arch.build_generator(cfg)
+                self.D = arch.build_discriminator(cfg)
+                self.g_opt = keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2)
+                self.d_opt = keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2)
+                if cfg.precision == "mixed_float16":
+                    self.g_opt = keras.optimizers.LossScaleOptimizer(self.g_opt)
+                    self.d_opt = keras.optimizers.LossScaleOptimizer(self.d_opt)
+                # Keras 3 optimizers create their slots lazily; inside a strategy that must happen in scope.
+                self.g_opt.build(self.G.trainable_variables)
+                self.d_opt.build(self.D.trainable_variables)
+                self.ckpt = tf.train.Checkpoint(generator=self.G, discriminator=self.D,
+                                                g_opt=self.g_opt, d_opt=self.d_opt)
+        finally:
+            keras.mixed_precision.set_dtype_policy(previous_policy)
+        self.epoch, self.step = 0, 0
+        latest = self.run.latest_checkpoint()
+        if latest is not None:
+            with self.strategy.scope():
+                self.ckpt.read(str(latest)).assert_existing_objects_matched()
+            meta = read_json(self.run.checkpoints_dir / "latest.json", {})
+            self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
+            self.log(f"resumed from {latest.parent.name}: epoch {self.epoch}, step {self.step}")
+
+    def load_data(self):
+        cfg = self.cfg
+        images, report = data_lib.load_images(
+            cfg.dataset, path=cfg.data, image_size=cfg.image_size, channels=cfg.channels,
+            pixel_range=cfg.pixel_range, limit=cfg.limit, log=self.log)
+        self.n_images = len(images)
+        self.steps_per_epoch = self.n_images // cfg.batch_size
+        dataset = data_lib.make_dataset(images, cfg.batch_size, seed=cfg.seed + self.epoch)
+        self.log(f"data: {report.n_images} images from {cfg.dataset} ({report.path or 'standard location'}), "
+                 f"{report.n_skipped} skipped, {self.steps_per_epoch} steps of {cfg.batch_size} per epoch")
+        return self.strategy.experimental_distribute_dataset(dataset)
+
+    def fixed_z(self) -> np.ndarray:
+        """The snapshot grid's latents: made once per run (seeds 0..n-1), then read back on every resume."""
+        if self.run.fixed_z_path.is_file():
+            return np.load(self.run.fixed_z_path)
+        z = latent.z_from_seeds(latent.grid_seeds(0, self.cfg.grid ** 2), self.cfg.noise_dim, self.cfg.noise)
+        buf = io.BytesIO()
+        np.save(buf, z)
+        atomic_write_bytes(self.run.fixed_z_path, buf.getvalue())
+        return z
+
+    # --- the step ------------------------------------------------------------------------------------
+    def make_train_step(self):
+        import tensorflow as tf
+
+        cfg, G, D, g_opt, d_opt = self.cfg, self.G, self.D, self.g_opt, self.d_opt
+        global_batch = cfg.batch_size
+        scaled = cfg.precision == "mixed_float16"
+
+        def noise(n):
+            if cfg.noise == "uniform":
+                return tf.random.uniform([n, cfg.noise_dim])
+            return tf.random.normal([n, cfg.noise_dim])
+
+        def bce(label: float, logits):
+            per_example = tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits)
+            return tf.nn.compute_average_loss(tf.reshape(per_example, [-1]), global_batch_size=global_batch)
+
+        def replica_step(real):
+            n = tf.shape(real)[0]
+            z = noise(n)
+            with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+                fake = G(z, training=True)
+                # Real and fake through D as one batch: one call, and BatchNorm in D sees both (seed 003).
+                logits = D(tf.concat([real, tf.cast(fake, real.dtype)], axis=0), training=True)
+                logits = tf.cast(logits, tf.float32)
+                real_logits, fake_logits = logits[:n], logits[n:]
+                gen_loss = bce(1.0, fake_logits)
+                disc_loss = bce(cfg.real_label, real_logits) + bce(0.0, fake_logits)
+                g_obj = g_opt.scale_loss(gen_loss) if scaled else gen_loss
+                d_obj = d_opt.scale_loss(disc_loss) if scaled else disc_loss
+            g_grads = gen_tape.gradient(g_obj, G.trainable_variables)
+            d_grads = disc_tape.gradient(d_obj, D.trainable_variables)
+            g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
+            d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
+            share = tf.cast(n, tf.float32) / global_batch  # so that a SUM over replicas is a mean
+            return {"g_loss": gen_loss, "d_loss": disc_loss,
+                    "d_real": tf.reduce_mean(tf.sigmoid(real_logits)) * share,
+                    "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share}
+
+        strategy = self.strategy
+
+        @tf.function
+        def train_step(batch):
+            out = strategy.run(replica_step, args=(batch,))
+            return {k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in out.items()}
+
+        return train_step
+
+    # --- outputs -------------------------------------------------------------------------------------
+    def snapshot(self, epoch: int) -> None:
+        import tensorflow as tf
+
+        images = np.asarray(self.G(self._fixed_z, training=False), np.float32)
+        if not np.all(np.isfinite(images)):
+            raise GanError(f"the generator produced NaN/Inf images at epoch {epoch}; lower the learning rates "
+                           "(--set g_lr=...) and resume from the last checkpoint")
+        picture = export.grid(export.to_uint8(images, self.cfg.pixel_range), self.cfg.grid, self.cfg.grid)
+        export.save_png(self.run.sample_path(epoch), picture)
+        with self.tb.as_default():
+            tf.summary.image("samples", picture[None].astype(np.float32) / 255.0, step=self.step)
+
+    def save_generator(self, epoch: int) -> None:
+        folder = self.run.generators_dir
+        folder.mkdir(exist_ok=True)
+        tmp = folder / f".tmp-{os.getpid()}-epoch_{epoch:04d}.keras"
+        self.G.save(tmp)
+        os.replace(tmp, folder / f"epoch_{epoch:04d}.keras")
+
+    def checkpoint(self) -> None:
+        """Write to a temporary folder, rename it, then point latest.json at it: a kill at any moment leaves
+        the previous checkpoint intact."""
+        root = self.run.checkpoints_dir
+        root.mkdir(exist_ok=True)
+        name = f"step_{self.step:08d}"
+        tmp = root / f".tmp-{name}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        self.ckpt.write(str(tmp / "ckpt"))
+        final = root / name
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        atomic_write_json(root / "latest.json", {"dir": name, "epoch": self.epoch, "step": self.step,
+                                                 "time": time.time()})
+        kept = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("step_"))
+        for old in kept[:-KEEP_CHECKPOINTS]:
+            shutil.rmtree(old, ignore_errors=True)
+
+    # --- the loop ------------------------------------------------------------------------------------
+    def fit(self) -> str:
+        import tensorflow as tf
+
+        cfg, run = self.cfg, self.run
+        self.build()
+        dataset = self.load_data()
+        self._fixed_z = self.fixed_z()
+        self.tb = tf.summary.create_file_writer(str(run.tb_dir))
+        train_step = self.make_train_step()
+        total_steps = cfg.epochs * self.steps_per_epoch
+        run.write_status(epoch=self.epoch, epochs=cfg.epochs, step=self.step, steps_per_epoch=self.steps_per_epoch,
+                         total_steps=total_steps, device=describe_devices(), n_images=self.n_images,
+                         batch_size=cfg.batch_size)
+        if self.step == 0 and not run.sample_path(0).exists():
+            self.snapshot(0)  # what the untrained generator makes: the GIF's first frame
+        seconds_per_step: float | None = None
+
+        while self.epoch < cfg.epochs:
+            epoch = self.epoch + 1
+            done_in_epoch = self.step - self.epoch * self.steps_per_epoch
+            epoch_start, epoch_values = time.perf_counter(), []
+            window, window_start = [], time.perf_counter()
+            batches = iter(dataset)
+            for i in range(done_in_epoch, self.steps_per_epoch):
+                window.append(train_step(next(batches)))
+                self.step += 1
+                last_in_epoch = i == self.steps_per_epoch - 1
+                stop = self.should_stop() or run.stop_requested()
+                if len(window) >= cfg.log_every or last_in_epoch or stop:
+                    values = {k: float(np.mean([w[k].numpy() for w in window])) for k in window[0]}
+                    if not all(math.isfinite(v) for v in values.values()):
+                        raise GanError(f"training diverged: a loss became NaN/Inf at step {self.step} "
+                                       f"(epoch {epoch}); lower the learning rates and resume from the last "
+                                       "checkpoint")
+                    elapsed = time.perf_counter() - window_start
+                    sps = elapsed / len(window)
+                    seconds_per_step = sps if seconds_per_step is None else 0.7 * seconds_per_step + 0.3 * sps
+                    record = {"kind": "window", "epoch": epoch, "step": self.step,
+                              "step_in_epoch": i + 1, "steps_per_epoch": self.steps_per_epoch,
+                              **{k: round(v, 5) for k, v in values.items()},
+                              "images_per_sec": round(len(window) * cfg.batch_size / elapsed, 1)}
+                    run.log_metrics(record)
+                    with self.tb.as_default():
+                        for k, v in values.items():
+                            tf.summary.scalar(k, v, step=self.step)
+                    eta = seconds_per_step * (total_steps - self.step)
+                    run.write_status(epoch=self.epoch, step=self.step, images_per_sec=record["images_per_sec"],
+                                     eta_s=round(eta, 1), g_loss=record["g_loss"], d_loss=record["d_loss"])
+                    self.progress({**record, "epochs": cfg.epochs, "total_steps": total_steps, "eta_s": eta})
+                    epoch_values.append((len(window), values))
+                    window, window_start = [], time.perf_counter()
+                if stop:
+                    self.checkpoint()
+                    self.log(f"stopped at epoch {epoch}, step {self.step}; resume to continue")
+                    return "stopped"
+
+            self.epoch = epoch
+            seconds = time.perf_counter() - epoch_start
+            weights = sum(n for n, _ in epoch_values)
+            means = {k: round(sum(n * v[k] for n, v in epoch_values) / weights, 5) for k in epoch_values[0][1]}
+            run.log_metrics({"kind": "epoch", "epoch": epoch, "step": self.step, **means,
+                             "seconds": round(seconds, 2),
+                             "images_per_sec": round((self.steps_per_epoch - done_in_epoch) * cfg.batch_size / seconds, 1)})
+            last = epoch == cfg.epochs
+            if epoch % cfg.snapshot_every == 0 or last:
+                self.snapshot(epoch)
+            if epoch % cfg.generator_every == 0 or last:
+                self.save_generator(epoch)
+            if epoch % cfg.checkpoint_every == 0 or last:
+                self.checkpoint()
+            run.write_status(epoch=self.epoch, step=self.step)
+            self.progress({"kind": "epoch", "epoch": epoch, "epochs": cfg.epochs, "step": self.step,
+                           "seconds": seconds, **means})
+            self.tb.flush()
+        return "done"
