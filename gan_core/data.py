@@ -46,6 +46,7 @@ MIN_IMAGE_SIDE = 8
 # Bump when decoding changes, so that old cache files are not reused.
 _CACHE_VERSION = 1
 _MAX_SKIP_EXAMPLES = 5
+_UNREADABLE = "cannot be read (broken link or no permission)"
 
 
 @dataclass(frozen=True)
@@ -240,21 +241,21 @@ def _read_mnist_file(path: Path) -> np.ndarray:
 
 
 def _read_npz(path: Path) -> np.ndarray:
+    fix = "Pass a Keras-style .npz with x_train of shape (N, 28, 28), or the IDX file train-images-idx3-ubyte.gz."
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise DataError(f"{path} holds a single array, not a .npz archive with x_train. {fix}")
+        with loaded as archive:
             if "x_train" not in archive.files:
-                raise DataError(
-                    f"{path} has no 'x_train' array (it has: {', '.join(archive.files) or 'nothing'}). "
-                    f"Pass a Keras-style .npz with x_train of shape (N, 28, 28), or the IDX file "
-                    f"train-images-idx3-ubyte.gz."
-                )
+                found = ", ".join(archive.files) or "nothing"
+                raise DataError(f"{path} has no 'x_train' array (it has: {found}). {fix}")
             images = archive["x_train"]
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise DataError(f"Cannot read {path} as a NumPy .npz ({exc}). Download the file again.") from exc
     if images.ndim != 3 or images.dtype != np.uint8:
         raise DataError(
-            f"{path}: x_train is {images.dtype} of shape {images.shape}, expected uint8 images of shape "
-            f"(N, height, width). Pass Keras's .npz or the IDX file train-images-idx3-ubyte.gz."
+            f"{path}: x_train is {images.dtype} of shape {images.shape}, expected uint8 (N, height, width). {fix}"
         )
     return images
 
@@ -275,7 +276,9 @@ def _read_idx_images(path: Path) -> np.ndarray:
     if magic == 0x00000801:
         raise DataError(f"{path} is an IDX label file, not images. {fix}")
     if magic != 0x00000803:
-        raise DataError(f"{path} is not an IDX image file (magic number {magic:#010x}, expected 0x00000803). {fix}")
+        raise DataError(
+            f"{path} is not an IDX image file (magic number {magic:#010x}, expected 0x00000803). {fix}"
+        )
     count, rows, cols = struct.unpack(">III", raw[4:16])
     expected = 16 + count * rows * cols
     if count == 0 or rows == 0 or cols == 0 or len(raw) != expected:
@@ -329,7 +332,7 @@ def _to_channels(gray: np.ndarray, channels: int) -> np.ndarray:
 class _ImageFile:
     path: Path
     name: str  # path relative to the folder, with "/" separators
-    size: int
+    size: int  # -1 when the file cannot be stat'ed (a broken link)
     mtime_ns: int
 
 
@@ -351,6 +354,9 @@ def _load_folder(
         images, skipped_examples = cached
         log(f"folder: loaded from cache {cache[0]}")
         n_skipped = len(files) - len(images)
+        if n_skipped:
+            examples = "; ".join(skipped_examples)
+            log(f"folder: {n_skipped:,} file(s) were skipped when the cache was built, e.g. {examples}")
         return images, LoadReport("folder", str(folder), len(images), n_skipped, skipped_examples, True)
 
     images, skipped = _decode_all(files, image_size, channels)
@@ -395,12 +401,18 @@ def _list_image_files(folder: Path) -> list[_ImageFile]:
         )
     files = []
     for name in names:
-        stat = (folder / name).stat()
-        files.append(_ImageFile(folder / name, name, stat.st_size, stat.st_mtime_ns))
+        try:
+            stat = (folder / name).stat()
+        except OSError:
+            files.append(_ImageFile(folder / name, name, -1, -1))
+        else:
+            files.append(_ImageFile(folder / name, name, stat.st_size, stat.st_mtime_ns))
     return files
 
 
-def _decode_all(files: list[_ImageFile], image_size: int, channels: int) -> tuple[np.ndarray, list[tuple[str, str]]]:
+def _decode_all(
+    files: list[_ImageFile], image_size: int, channels: int
+) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Decode in threads (Pillow releases the GIL while decoding and resizing)."""
 
     def decode(file: _ImageFile) -> np.ndarray | str:
@@ -427,6 +439,8 @@ def _decode_all(files: list[_ImageFile], image_size: int, channels: int) -> tupl
 
 def _decode_image(file: _ImageFile, image_size: int, channels: int) -> np.ndarray:
     """One file -> uint8 (S, S) or (S, S, 3): EXIF-rotated, centre square crop, resized. Raises _Skip."""
+    if file.size < 0:
+        raise _Skip(_UNREADABLE)
     if file.size == 0:
         raise _Skip("empty file")
     mode = "L" if channels == 1 else "RGB"
@@ -441,6 +455,8 @@ def _decode_image(file: _ImageFile, image_size: int, channels: int) -> np.ndarra
         raise _Skip("too many pixels (Pillow's decompression-bomb limit)") from exc
     except UnidentifiedImageError as exc:
         raise _Skip("not a readable image") from exc
+    except (FileNotFoundError, PermissionError) as exc:
+        raise _Skip(_UNREADABLE) from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise _Skip("truncated or corrupt image") from exc
     width, height = image.size
@@ -516,7 +532,9 @@ def _read_cache(
     return images, skipped_examples
 
 
-def _write_cache(cache: tuple[Path, Path], images: np.ndarray, skipped_examples: list[str], log: Callable[[str], None]) -> None:
+def _write_cache(
+    cache: tuple[Path, Path], images: np.ndarray, skipped_examples: list[str], log: Callable[[str], None]
+) -> None:
     """Write atomically (temp file + os.replace); the .npy goes last, so it marks a complete entry.
 
     The cache only saves time, so a failure to write it is logged, not raised.
@@ -524,7 +542,8 @@ def _write_cache(cache: tuple[Path, Path], images: np.ndarray, skipped_examples:
     array_path, notes_path = cache
     try:
         array_path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(notes_path, lambda handle: handle.write(json.dumps({"skipped_examples": skipped_examples}).encode()))
+        notes = json.dumps({"skipped_examples": skipped_examples}).encode()
+        _atomic_write(notes_path, lambda handle: handle.write(notes))
         _atomic_write(array_path, lambda handle: np.save(handle, images))
     except OSError as exc:
         log(f"folder: could not write cache {array_path} ({exc}); the next load will decode again")

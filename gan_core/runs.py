@@ -41,6 +41,11 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get("GAN_EXPLORER_RUNS", "runs"))
 
 
+def default_pretrained_dir() -> Path:
+    """The shipped generators: `pretrained/<name>/`, laid out like a run folder (config.json, generators/...)."""
+    return Path(os.environ.get("GAN_EXPLORER_PRETRAINED", Path(__file__).resolve().parent.parent / "pretrained"))
+
+
 # --- atomic file helpers -------------------------------------------------------------------------
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -306,6 +311,15 @@ def list_runs(runs_dir: str | Path | None = None) -> list[RunDir]:
         return []
     runs = [RunDir(p) for p in root.iterdir() if p.is_dir() and _RUN_RE.match(p.name)]
     return sorted((r for r in runs if r.exists()), key=lambda r: (r.number, r.name))
+
+
+def list_pretrained(root: str | Path | None = None) -> list[RunDir]:
+    """Shipped models, by name: every folder under `root` with a config.json and at least one generator."""
+    root = Path(root) if root is not None else default_pretrained_dir()
+    if not root.is_dir():
+        return []
+    models = [RunDir(p) for p in sorted(root.iterdir()) if p.is_dir() and (p / "config.json").is_file()]
+    return [m for m in models if m.generator_epochs()]
 
 
 def create_run(runs_dir: str | Path | None, cfg) -> RunDir:

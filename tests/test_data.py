@@ -156,6 +156,11 @@ def test_bad_npz(tmp_path: Path) -> None:
     np.savez(no_key, images=np.zeros((2, 28, 28), np.uint8))
     with pytest.raises(DataError, match="x_train"):
         load_images("mnist", path=str(no_key))
+    single_array = tmp_path / "single.npz"
+    with open(single_array, "wb") as handle:
+        np.save(handle, np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(DataError, match="single array"):
+        load_images("mnist", path=str(single_array))
     not_zip = tmp_path / "broken.npz"
     not_zip.write_text("not a zip")
     with pytest.raises(DataError, match="broken.npz"):
@@ -233,6 +238,9 @@ def hostile_folder(tmp_path: Path) -> tuple[Path, list[str], list[str]]:
     _save(root / "f_transparent.png", Image.new("RGBA", (20, 20), (0, 0, 0, 0)))
     _save(root / "nested" / "deeper" / "g_nested.bmp", Image.new("L", (20, 20), 128))
     _save(root / "UPPER.JPEG", _noise(16, 16, 3))
+    _save(root / "h_gray16.pgm", Image.fromarray(np.full((20, 20), 20000, np.uint16)))
+    _save(root / "i_green.webp", Image.new("RGB", (20, 20), (0, 255, 0)), lossless=True)
+    (root / "broken_link.png").symlink_to(root / "no-such-file.png")
     (root / "empty.jpg").write_bytes(b"")
     (root / "notes.jpg").write_text("this is not an image\n")
     full = _jpeg_bytes(_noise(64, 64, 4))
@@ -240,8 +248,9 @@ def hostile_folder(tmp_path: Path) -> tuple[Path, list[str], list[str]]:
     _save(root / "tiny.png", Image.new("RGB", (4, 4), (255, 0, 0)))
     (root / "readme.txt").write_text("ignored: not an image extension\n")
     good = sorted(["a_rgb_40x30.png", "b_photo_50x70.jpg", "c_gray16.png", "d_cmyk.jpg", "e_palette.png",
-                   "f_transparent.png", "nested/deeper/g_nested.bmp", "UPPER.JPEG"])
-    bad = ["empty.jpg", "notes.jpg", "truncated.jpg", "tiny.png"]
+                   "f_transparent.png", "nested/deeper/g_nested.bmp", "UPPER.JPEG", "h_gray16.pgm",
+                   "i_green.webp"])
+    bad = ["broken_link.png", "empty.jpg", "notes.jpg", "truncated.jpg", "tiny.png"]
     return root, good, bad
 
 
@@ -253,7 +262,8 @@ def test_hostile_folder(hostile_folder: tuple[Path, list[str], list[str]], tmp_p
     assert images.shape == (len(good), 16, 16, 3)
     assert report.n_images == len(good) and report.n_skipped == len(bad)
     assert sorted(example.split(":")[0] for example in report.skipped_examples) == sorted(bad)
-    for reason in ("empty file", "not a readable image", "truncated or corrupt", "smaller than 8x8"):
+    reasons = ("empty file", "not a readable image", "truncated or corrupt", "smaller than 8x8", "broken link")
+    for reason in reasons:
         assert any(reason in line for line in lines), reason
     assert images.min() >= -1.0 and images.max() <= 1.0
 
@@ -262,6 +272,8 @@ def test_hostile_folder(hostile_folder: tuple[Path, list[str], list[str]], tmp_p
 
     # 16-bit gray 20000 is scaled to round(20000 / 257) = 78, not clipped to 255.
     np.testing.assert_allclose(pixels("c_gray16.png"), 78 / 127.5 - 1, atol=TANH_STEP)
+    np.testing.assert_allclose(pixels("h_gray16.pgm"), 78 / 127.5 - 1, atol=TANH_STEP)
+    np.testing.assert_allclose(pixels("i_green.webp").mean(axis=(0, 1)), [-1, 1, -1], atol=TANH_STEP)
     red, green, blue = pixels("d_cmyk.jpg").mean(axis=(0, 1))
     assert red > 0.8 and green < -0.8 and blue < -0.8
     np.testing.assert_allclose(pixels("e_palette.png").mean(axis=(0, 1)), [-1, -1, 1], atol=TANH_STEP)
