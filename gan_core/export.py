@@ -78,8 +78,10 @@ def save_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 4.0, l
 
 
 def read_png(path: str | Path) -> np.ndarray:
+    """(H, W, C) uint8, C = 1 for grayscale: the same layout `grid` makes."""
     with Image.open(path) as im:
-        return np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
+        array = np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
+    return array[..., None] if array.ndim == 2 else array
 
 
 def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 1, pad: int = 2) -> np.ndarray:

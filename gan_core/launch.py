@@ -32,6 +32,9 @@ def resume(run: RunDir, epochs: int | None = None) -> RunDir:
     """Continue a stopped, interrupted or failed run (optionally to more epochs) in a background process."""
     if run.is_active() or run.is_locked():
         raise RunError(f"run {run.name} is already training; there is nothing to resume")
+    busy = [r for r in active_runs(run.path.parent) if r != run]
+    if busy:
+        raise RunError(f"run {busy[0].name} is still training; stop it (or wait for it) before resuming another")
     if epochs is not None:
         cfg = run.config()
         if epochs < cfg.epochs:

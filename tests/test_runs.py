@@ -1,0 +1,109 @@
+"""The run directory contract, without training: naming, atomic files, torn logs, states, the lock."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gan_core import config, runs
+from gan_core.errors import RunError
+
+
+def make(tmp_path, name="demo"):
+    cfg = config.from_preset("mnist_dcgan", {"name": name})
+    return runs.create_run(tmp_path, cfg)
+
+
+def test_runs_are_numbered_folders_with_config_before_training(tmp_path):
+    a, b = make(tmp_path, "first"), make(tmp_path, "second")
+    assert (a.name, b.name) == ("00000-first", "00001-second")
+    assert a.config().name == "first"
+    assert a.status()["state"] == "starting"
+    for sub in ("samples", "generators", "checkpoints", "exports"):
+        assert (a.path / sub).is_dir()
+    assert runs.list_runs(tmp_path) == [a, b]
+    assert runs.resolve_run("1", tmp_path) == b
+    assert runs.resolve_run(str(b.path)) == b
+    with pytest.raises(RunError, match="no run found"):
+        runs.resolve_run("7", tmp_path)
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("../../etc/passwd", "etc-passwd"), ("a/b\\c", "a-b-c"), ("..", "run"), ("", "run"),
+    ("tab\there\n", "tab-here"), ("ok_name-1.2", "ok_name-1.2"), ("x" * 100, "x" * 60),
+])
+def test_names_are_sanitised_to_one_safe_component(raw, clean):
+    assert runs.sanitize_name(raw) == clean
+
+
+def test_hostile_names_never_leave_the_runs_folder(tmp_path):
+    run = make(tmp_path, "../../outside")
+    assert run.path.parent == tmp_path and ".." not in run.name
+
+
+def test_jsonl_reader_skips_a_torn_last_line(tmp_path):
+    path = tmp_path / "m.jsonl"
+    runs.append_jsonl(path, {"kind": "window", "step": 1})
+    runs.append_jsonl(path, {"kind": "epoch", "epoch": 1})
+    with open(path, "a") as f:
+        f.write('{"kind": "window", "st')  # a writer killed mid-line
+    assert [r.get("step", r.get("epoch")) for r in runs.read_jsonl(path)] == [1, 1]
+    assert runs.read_jsonl(tmp_path / "missing.jsonl") == []
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path):
+    runs.atomic_write_json(tmp_path / "s.json", {"a": 1})
+    runs.atomic_write_json(tmp_path / "s.json", {"a": 2})
+    assert json.loads((tmp_path / "s.json").read_text()) == {"a": 2}
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+def test_a_running_run_whose_process_died_reads_as_interrupted(tmp_path):
+    run = make(tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run.write_status(state="running", pid=dead.pid)
+    assert run.state == "interrupted"
+    run.write_status(state="running", pid=os.getpid())
+    assert run.state == "running" and run.is_active()
+
+
+def test_epochs_are_read_from_file_names(tmp_path):
+    run = make(tmp_path)
+    for e in (0, 2, 1, 10):
+        (run.samples_dir / runs.epoch_file(e, "png")).write_bytes(b"")
+    (run.samples_dir / ".epoch_0003.png.tmp").write_bytes(b"")  # a write in flight is not an epoch
+    assert run.sample_epochs() == [0, 1, 2, 10]
+    assert run.latest_sample().name == "epoch_0010.png"
+    with pytest.raises(RunError, match="no saved generator"):
+        run.generator_path()
+
+
+def test_only_one_trainer_holds_a_run_and_a_dead_one_releases_it(tmp_path):
+    run = make(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from gan_core.runs import RunDir\n"
+        f"with RunDir({str(run.path)!r}).lock():\n"
+        "    print('locked', flush=True); time.sleep(60)")], stdout=subprocess.PIPE, text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert run.is_locked()
+        with pytest.raises(RunError, match="already being trained"):
+            with run.lock():
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not run.is_locked()  # the kernel dropped the lock with the process
+    with run.lock():
+        assert run.is_locked()
+
+
+def test_stop_request_is_a_file_any_process_can_make(tmp_path):
+    run = make(tmp_path)
+    assert not run.stop_requested()
+    run.request_stop()
+    assert run.stop_requested()

@@ -1,0 +1,192 @@
+"""Training end to end on tiny real data: every preset writes the run contract; stop, resume, snapshots, strategy."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan_core import config, export, runs
+from gan_core.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
+
+
+def tiny(preset, shared_data, **overrides):
+    data = shared_data / ("celeba_align_89x109" if preset in ("celeba_gray64", "faces_rgb64") else "mnist.npz")
+    values = {"data": str(data), "epochs": 1, "limit": 96, "batch_size": 32, "log_every": 2, "grid": 3}
+    values.update(overrides)
+    return config.from_preset(preset, values)
+
+
+def assert_contract(run: runs.RunDir, epochs: int):
+    cfg = run.config()
+    status = run.status()
+    assert status["state"] == "done" and status["epoch"] == epochs and status["step"] == status["total_steps"]
+    windows, per_epoch = run.metrics("window"), run.metrics("epoch")
+    assert windows and [r["epoch"] for r in per_epoch] == list(range(1, epochs + 1))
+    for r in windows + per_epoch:
+        assert {"g_loss", "d_loss", "d_real", "d_fake", "images_per_sec"} <= set(r)
+        assert all(np.isfinite(r[k]) for k in ("g_loss", "d_loss", "d_real", "d_fake"))
+    assert run.fixed_z().shape == (cfg.grid ** 2, cfg.noise_dim)
+    assert run.sample_epochs() == list(range(0, epochs + 1))  # 0 = before training
+    side = cfg.grid * cfg.image_size + (cfg.grid + 1) * 2
+    grid = export.read_png(run.latest_sample())
+    assert grid.shape[:2] == (side, side)
+    assert run.generator_epochs() == list(range(1, epochs + 1))
+    assert json.loads((run.checkpoints_dir / "latest.json").read_text())["step"] == status["step"]
+    assert any(run.tb_dir.iterdir())
+    g = run.load_generator()
+    assert g.image_shape == (cfg.image_size, cfg.image_size, cfg.channels)
+    assert (g.noise, g.pixel_range) == (cfg.noise, cfg.pixel_range)
+
+
+@pytest.mark.parametrize("preset", ["mnist_dcgan", "mnist_dense", "celeba_gray64", "faces_rgb64",
+                                    "digits32_upsample"])
+def test_every_preset_trains_and_writes_the_run_contract(preset, tmp_path, shared_data):
+    run = runs.create_run(tmp_path, tiny(preset, shared_data))
+    seen = []
+    assert train(run, progress=seen.append) == "done"
+    assert_contract(run, epochs=1)
+    assert [r["kind"] for r in seen][-1] == "epoch"
+
+
+def test_stop_then_resume_continues_steps_and_optimizer_state(tmp_path, shared_data):
+    import tensorflow as tf
+
+    run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=2, limit=128))  # 4 steps/epoch
+    calls = {"n": 0}
+
+    def stop_after_five_steps():
+        calls["n"] += 1
+        return calls["n"] >= 5
+
+    assert train(run, should_stop=stop_after_five_steps) == "stopped"
+    status = run.status()
+    assert (status["state"], status["step"], status["epoch"]) == ("stopped", 5, 1)
+    assert run.latest_checkpoint() is not None
+
+    def optimizer_iterations():
+        reader = tf.train.load_checkpoint(str(run.latest_checkpoint()))
+        keys = [k for k in reader.get_variable_to_shape_map() if k.startswith("g_opt/") and "iteration" in k]
+        return int(reader.get_tensor(keys[0]))
+
+    assert optimizer_iterations() == 5
+    assert train(run) == "done"
+    assert_contract(run, epochs=2)
+    assert optimizer_iterations() == 8  # 5 restored + 3 more: the optimizer was reloaded, not restarted
+    events = [r["message"] for r in run.metrics("event")]
+    assert any("resumed from step_00000005: epoch 1, step 5" in m for m in events)
+    assert [r["step"] for r in run.metrics("window")] == sorted({r["step"] for r in run.metrics("window")})
+
+
+def test_snapshots_are_the_same_latents_through_the_same_generator(tmp_path, shared_data):
+    run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=2))
+    train(run)
+    cfg = run.config()
+    for epoch in (1, 2):
+        g = run.load_generator(epoch)
+        again = export.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid)
+        saved = export.read_png(run.sample_path(epoch))
+        assert np.abs(again.astype(int) - saved.astype(int)).max() <= 1
+    # the grids of different epochs differ: the fixed latents show the generator changing
+    assert not np.array_equal(export.read_png(run.sample_path(1)), export.read_png(run.sample_path(2)))
+    # and cell i of the snapshot grid is seed i everywhere else in the tool
+    g = run.load_generator(2)
+    np.testing.assert_array_equal(export.sample_grid(g, cfg.grid, cfg.grid, seed=0),
+                                  export.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid))
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path, shared_data):
+    script = f"""
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from gan_core import config, runs, train
+cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
+                         batch_size=32, strategy="mirrored", grid=2))
+run = runs.create_run({str(tmp_path)!r}, cfg)
+t = train.Trainer(cfg, run)
+state = train.train(run)
+import json
+print("RESULT", json.dumps({{"state": state, "replicas": train.make_strategy("mirrored").num_replicas_in_sync}}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.split("RESULT", 1)[1])
+    assert result == {"state": "done", "replicas": 2}
+    run = runs.list_runs(tmp_path)[0]
+    assert_contract(run, epochs=1)
+
+
+def cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "gan_core", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, **kwargs)
+
+
+def test_ctrl_c_checkpoints_and_cli_resume_finishes(tmp_path, shared_data):
+    proc = subprocess.Popen([sys.executable, "-m", "gan_core", "train", "--preset", "mnist_dcgan",
+                             "--data", str(shared_data / "mnist.npz"), "--limit", "512", "--batch-size", "32",
+                             "--epochs", "2", "--runs-dir", str(tmp_path), "--set", "log_every=1"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (runs.list_runs(tmp_path) and runs.list_runs(tmp_path)[0].metrics("window")):
+        time.sleep(0.2)
+    run = runs.list_runs(tmp_path)[0]
+    assert run.state == "running"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert "resume with: python -m gan_core train --resume" in err
+    stopped = run.status()
+    assert stopped["state"] == "stopped" and 0 < stopped["step"] < 32
+    out = cli("train", "--resume", str(run.path), "--quiet")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert run.status()["state"] == "done" and run.status()["step"] == 32
+
+    listing = cli("runs", "--runs-dir", str(tmp_path))
+    assert run.name in listing.stdout and "done" in listing.stdout
+    png = tmp_path / "grid.png"
+    assert cli("sample", str(run.path), "--grid", "2x3", "--seed", "7", "--scale", "1", "--out", str(png)).returncode == 0
+    assert export.read_png(png).shape[:2] == (2 * 28 + 3 * 2, 3 * 28 + 4 * 2)
+    gif = tmp_path / "run.gif"
+    assert cli("gif", str(run.path), "--out", str(gif), "--fps", "2").returncode == 0
+    import imageio.v3 as iio
+    assert len(iio.imread(gif, index=None)) == 3  # epochs 0, 1, 2
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["train", "--preset", "nope"], "unknown preset"),
+    (["train", "--preset", "mnist_dcgan", "--epochs", "0"], "epochs must be a positive"),
+    (["train", "--preset", "mnist_dcgan", "--set", "lr=1"], "unknown config field"),
+    (["train", "--preset", "faces_rgb64"], "--data"),
+    (["train"], "either --preset"),
+    (["sample", "no/such/run", "--out", "x.png"], "no run found"),
+    (["sample", "missing.keras", "--out", "x.png"], "no generator file"),
+])
+def test_cli_bad_arguments_exit_nonzero_with_one_line(args, needle, tmp_path):
+    out = cli(*args, "--runs-dir", str(tmp_path)) if args[0] == "train" else cli(*args)
+    assert out.returncode != 0
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and needle in errors[0], out.stderr[-1500:]
+    assert not list(tmp_path.iterdir())  # nothing created
+
+
+def test_offline_without_data_says_what_to_provide(tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path), "KERAS_HOME": str(tmp_path / "k"), "GAN_EXPLORER_DATA": str(tmp_path),
+           "GAN_EXPLORER_CACHE": str(tmp_path / "c"), "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    out = cli("train", "--preset", "mnist_dcgan", "--runs-dir", str(tmp_path / "runs"), "--epochs", "1", env=env)
+    assert out.returncode != 0
+    assert "mnist.npz" in out.stderr and "--data" in out.stderr
+    run = runs.list_runs(tmp_path / "runs")[0]
+    assert run.state == "failed" and "mnist.npz" in run.status()["error"]
