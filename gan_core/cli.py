@@ -76,12 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_presets(args) -> int:
     from . import models
 
-    for name in models.names():
-        arch = models.get(name)
-        p = arch.preset
-        print(f"{name:18s} {arch.source:9s} {p['image_size']}x{p['image_size']}x{p['channels']}  "
-              f"{p['noise']} z{p['noise_dim']}  batch {p['batch_size']}  data {p['dataset']}")
-        print(f"{'':18s} {arch.summary}")
+    for name in models.preset_names():
+        recipe = models.preset(name)
+        p = recipe.values
+        print(f"{name:20s} {models.get(recipe.architecture).source:9s} {p['image_size']}x{p['image_size']}x"
+              f"{p['channels']}  {p['noise']} z{p['noise_dim']}  batch {p['batch_size']}  data {p['dataset']}")
+        print(f"{'':20s} {recipe.summary}")
     return 0
 
 

@@ -53,6 +53,8 @@ class TrainConfig:
     snapshot_every: int = 1  # epochs
     checkpoint_every: int = 1  # epochs; a stop always checkpoints too
     generator_every: int = 1  # epochs; generators/epoch_NNNN.keras
+    nan_retries: int = 2  # roll-backs to the last checkpoint after a NaN/Inf loss before failing
+    nan_lr_scale: float = 0.5  # learning rates are multiplied by this at each roll-back
 
     def validate(self) -> "TrainConfig":
         arch = models.get(self.architecture)
@@ -74,6 +76,10 @@ class TrainConfig:
         for name in ("beta_1", "beta_2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1); got {getattr(self, name)}")
+        if self.nan_retries < 0:
+            raise ConfigError(f"nan_retries must be 0 or more; got {self.nan_retries}")
+        if not 0 < self.nan_lr_scale <= 1:
+            raise ConfigError(f"nan_lr_scale must be in (0, 1]; got {self.nan_lr_scale}")
         if not 0.5 < self.real_label <= 1:
             raise ConfigError(f"real_label must be in (0.5, 1] (0.9 is usual smoothing); got {self.real_label}")
         problem = arch.check_size(self.image_size)
@@ -107,13 +113,13 @@ class TrainConfig:
 
 
 def presets() -> dict[str, dict[str, Any]]:
-    return {name: dict(models.get(name).preset) for name in models.names()}
+    return {name: dict(models.preset(name).values) for name in models.preset_names()}
 
 
 def from_preset(preset: str, overrides: dict[str, Any] | None = None, sets: Iterable[str] = ()) -> TrainConfig:
     """The preset's defaults, then explicit overrides (None = keep), then `key=value` strings; validated."""
-    arch = models.get(preset)
-    cfg = TrainConfig(preset=preset, architecture=arch.name, **arch.preset)
+    recipe = models.preset(preset)
+    cfg = TrainConfig(preset=preset, architecture=recipe.architecture, **recipe.values)
     for key, value in (overrides or {}).items():
         if value is not None:
             set_field(cfg, key, value)

@@ -5,6 +5,8 @@ nothing of the app or the CLI: it reports to `progress(record)` and polls `shoul
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import math
 import os
@@ -39,15 +41,30 @@ def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callabl
         try:
             state = Trainer(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
         except BaseException as exc:
-            message = str(exc) if isinstance(exc, GanError) else f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, KeyboardInterrupt):
-                message = "interrupted"
-            run.write_status(state="failed", error=message, finished_at=time.time(),
-                             traceback=None if isinstance(exc, GanError) else traceback.format_exc(limit=8))
-            run.log_metrics({"kind": "event", "level": "error", "message": message})
+            message = failure_message(exc, run)
+            with contextlib.suppress(OSError):  # a full disk may refuse even this; the checkpoint is intact
+                run.write_status(state="failed", error=message, finished_at=time.time(),
+                                 traceback=None if isinstance(exc, GanError) else traceback.format_exc(limit=8))
+                run.log_metrics({"kind": "event", "level": "error", "message": message})
+            if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
+                raise GanError(message) from exc
             raise
         run.write_status(state=state, finished_at=time.time())
         return state
+
+
+_DISK_ERRORS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT)
+
+
+def failure_message(exc: BaseException, run: RunDir) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted before a checkpoint (resume continues from the last one)"
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
+        return (f"cannot write {exc.filename or run.path}: {exc.strerror}; free disk space or make the runs "
+                "folder writable, then resume (the last good checkpoint is kept)")
+    if isinstance(exc, GanError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def make_strategy(name: str):
@@ -112,10 +129,7 @@ class Trainer:
         self.epoch, self.step = 0, 0
         latest = self.run.latest_checkpoint()
         if latest is not None:
-            with self.strategy.scope():
-                self.ckpt.read(str(latest)).assert_existing_objects_matched()
-            meta = read_json(self.run.checkpoints_dir / "latest.json", {})
-            self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
+            self.restore(latest)
             self.log(f"resumed from {latest.parent.name}: epoch {self.epoch}, step {self.step}")
 
     def load_data(self):
@@ -232,35 +246,59 @@ class Trainer:
 
         cfg, run = self.cfg, self.run
         self.build()
-        dataset = self.load_data()
+        self.dataset = self.load_data()
         self._fixed_z = self.fixed_z()
         self.tb = tf.summary.create_file_writer(str(run.tb_dir))
-        train_step = self.make_train_step()
-        total_steps = cfg.epochs * self.steps_per_epoch
+        self.train_step = self.make_train_step()
+        self.total_steps = cfg.epochs * self.steps_per_epoch
         run.write_status(epoch=self.epoch, epochs=cfg.epochs, step=self.step, steps_per_epoch=self.steps_per_epoch,
-                         total_steps=total_steps, device=describe_devices(), n_images=self.n_images,
+                         total_steps=self.total_steps, device=describe_devices(), n_images=self.n_images,
                          batch_size=cfg.batch_size)
         if self.step == 0 and not run.sample_path(0).exists():
             self.snapshot(0)  # what the untrained generator makes: the GIF's first frame
-        seconds_per_step: float | None = None
+        rollbacks = 0
+        while True:
+            try:
+                return self.run_epochs()
+            except Diverged as exc:
+                latest = run.latest_checkpoint()
+                if rollbacks >= cfg.nan_retries or latest is None:
+                    where = "no checkpoint to roll back to" if latest is None else f"{rollbacks} roll-backs"
+                    raise GanError(f"{exc} ({where}); lower the learning rates (--set g_lr=... d_lr=...) "
+                                   "and resume") from None
+                rollbacks += 1
+                self.restore(latest)
+                for opt in (self.g_opt, self.d_opt):
+                    opt.learning_rate.assign(opt.learning_rate * cfg.nan_lr_scale)
+                self.log(f"{exc}; rolled back to {latest.parent.name} (epoch {self.epoch}, step {self.step}) with "
+                         f"learning rates x{cfg.nan_lr_scale} (roll-back {rollbacks} of {cfg.nan_retries})")
 
+    def restore(self, latest) -> None:
+        with self.strategy.scope():
+            self.ckpt.read(str(latest)).assert_existing_objects_matched()
+        meta = read_json(self.run.checkpoints_dir / "latest.json", {})
+        self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
+
+    def run_epochs(self) -> str:
+        import tensorflow as tf
+
+        cfg, run, total_steps = self.cfg, self.run, self.total_steps
+        seconds_per_step: float | None = None
         while self.epoch < cfg.epochs:
             epoch = self.epoch + 1
             done_in_epoch = self.step - self.epoch * self.steps_per_epoch
             epoch_start, epoch_values = time.perf_counter(), []
             window, window_start = [], time.perf_counter()
-            batches = iter(dataset)
+            batches = iter(self.dataset)
             for i in range(done_in_epoch, self.steps_per_epoch):
-                window.append(train_step(next(batches)))
+                window.append(self.train_step(next(batches)))
                 self.step += 1
                 last_in_epoch = i == self.steps_per_epoch - 1
                 stop = self.should_stop() or run.stop_requested()
                 if len(window) >= cfg.log_every or last_in_epoch or stop:
                     values = {k: float(np.mean([w[k].numpy() for w in window])) for k in window[0]}
                     if not all(math.isfinite(v) for v in values.values()):
-                        raise GanError(f"training diverged: a loss became NaN/Inf at step {self.step} "
-                                       f"(epoch {epoch}); lower the learning rates and resume from the last "
-                                       "checkpoint")
+                        raise Diverged(f"training diverged: a loss became NaN/Inf by step {self.step} (epoch {epoch})")
                     elapsed = time.perf_counter() - window_start
                     sps = elapsed / len(window)
                     seconds_per_step = sps if seconds_per_step is None else 0.7 * seconds_per_step + 0.3 * sps
@@ -302,3 +340,7 @@ class Trainer:
                            "seconds": seconds, **means})
             self.tb.flush()
         return "done"
+
+
+class Diverged(Exception):
+    """A non-finite loss: the trainer rolls back to its last checkpoint rather than keep writing NaN."""

@@ -12,3 +12,51 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"real data folder {path} is absent")
     return path
+
+
+def _copy_run(run, dest_root: Path) -> Path:
+    """Copy what readers use (not checkpoints or TensorBoard files) into `dest_root`; returns the copy's path."""
+    import shutil
+
+    target = dest_root / run.name
+    shutil.copytree(run.path, target, ignore=shutil.ignore_patterns("checkpoints", "tb", ".lock"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def copy_run():
+    """`copy_run(run, dest_root)`: a copy of a run that a test may change or serve (tiny_run stays untouched)."""
+    return _copy_run
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory):
+    """A real mnist_dcgan run, 2 epochs of 256 MNIST images (about 20 s), trained in-process once per session.
+
+    Treat it as read-only: tests that change a run work on a copy (the `runs_dir` fixture).
+    """
+    from gan_core import config, runs, train
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+    if not data.is_file():
+        pytest.skip(f"real MNIST {data} is absent")
+    cfg = config.from_preset("mnist_dcgan", {"epochs": 2, "limit": 256, "batch_size": 64, "data": str(data),
+                                             "name": "tiny"})
+    run = runs.create_run(tmp_path_factory.mktemp("tiny-runs"), cfg)
+    assert train.train(run) == "done"
+    return run
+
+
+@pytest.fixture
+def runs_dir(tiny_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh runs folder holding a copy of `tiny_run`, with the app (GAN_EXPLORER_RUNS) pointed at it, and a
+    pretrained folder holding the same generators as a model named 'tiny-pretrained'."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    _copy_run(tiny_run, root)
+    pretrained = tmp_path / "pretrained"
+    pretrained.mkdir()
+    _copy_run(tiny_run, pretrained).rename(pretrained / "tiny-pretrained")
+    monkeypatch.setenv("GAN_EXPLORER_RUNS", str(root))
+    monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(pretrained))
+    return root

@@ -190,3 +190,51 @@ def test_offline_without_data_says_what_to_provide(tmp_path):
     assert "mnist.npz" in out.stderr and "--data" in out.stderr
     run = runs.list_runs(tmp_path / "runs")[0]
     assert run.state == "failed" and "mnist.npz" in run.status()["error"]
+
+
+def nan_after(real_make_step, bad_steps):
+    """Wrap the real train step so that chosen calls report NaN losses, as a diverging GAN would."""
+    import tensorflow as tf
+
+    def make(self):
+        step = real_make_step(self)
+        calls = {"n": 0}
+
+        def poisoned(batch):
+            out = step(batch)
+            calls["n"] += 1
+            if calls["n"] in bad_steps:
+                out = {**out, "g_loss": tf.constant(float("nan"))}
+            return out
+
+        return poisoned
+
+    return make
+
+
+def test_nan_rolls_back_to_the_last_checkpoint_with_lower_learning_rates(tmp_path, shared_data, monkeypatch):
+    from gan_core.train import Trainer
+
+    monkeypatch.setattr(Trainer, "make_train_step", nan_after(Trainer.make_train_step, {6}))
+    run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=2, limit=128))  # 4 steps/epoch
+    assert train(run) == "done"
+    events = [r["message"] for r in run.metrics("event")]
+    assert any("rolled back to step_00000004" in m and "x0.5" in m for m in events), events
+    assert_contract(run, epochs=2)
+    import tensorflow as tf
+    reader = tf.train.load_checkpoint(str(run.latest_checkpoint()))
+    lr = [reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k.startswith("g_opt/") and "learning_rate" in k]
+    assert lr and abs(float(lr[0]) - 0.5e-4) < 1e-9
+
+
+def test_nan_that_keeps_coming_back_fails_without_writing_nan_grids(tmp_path, shared_data, monkeypatch):
+    from gan_core.errors import GanError
+    from gan_core.train import Trainer
+
+    monkeypatch.setattr(Trainer, "make_train_step", nan_after(Trainer.make_train_step, set(range(6, 100))))
+    run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=3, limit=128, nan_retries=2))
+    with pytest.raises(GanError, match="diverged.*2 roll-backs"):
+        train(run)
+    status = run.status()
+    assert status["state"] == "failed" and "lower the learning rates" in status["error"]
+    assert run.sample_epochs() == [0, 1]  # nothing written after the divergence

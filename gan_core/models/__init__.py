@@ -1,7 +1,8 @@
 """Architecture registry: one file per GAN, each registering its builders and its seed's preset.
 
 Adding an architecture is adding one module in this package that calls :func:`register`;
-every module here is imported on first use, so nothing else needs editing.
+every module here is imported on first use, so nothing else needs editing. An architecture's own preset has its
+name; a module may add more presets for it (other recipes on the same networks) with :func:`register_preset`.
 """
 from __future__ import annotations
 
@@ -27,7 +28,16 @@ class Architecture:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    architecture: str
+    summary: str
+    values: dict[str, Any]
+
+
 _REGISTRY: dict[str, Architecture] = {}
+_PRESETS: dict[str, Preset] = {}
 _loaded = False
 
 
@@ -35,7 +45,18 @@ def register(arch: Architecture) -> Architecture:
     if arch.name in _REGISTRY:
         raise ValueError(f"architecture {arch.name!r} is registered twice")
     _REGISTRY[arch.name] = arch
+    register_preset(arch.name, arch.name, arch.summary)
     return arch
+
+
+def register_preset(name: str, architecture: str, summary: str, **overrides: Any) -> Preset:
+    """A named recipe: the architecture's seed preset with some fields changed."""
+    if name in _PRESETS:
+        raise ValueError(f"preset {name!r} is registered twice")
+    arch = _REGISTRY[architecture]
+    preset = Preset(name, architecture, summary, {**arch.preset, **overrides})
+    _PRESETS[name] = preset
+    return preset
 
 
 def _load_all() -> None:
@@ -58,8 +79,21 @@ def get(name: str) -> Architecture:
     try:
         return _REGISTRY[name]
     except KeyError:
+        raise ConfigError(f"unknown architecture {name!r}; choose one of: {', '.join(names())}") from None
+
+
+def preset_names() -> list[str]:
+    _load_all()
+    return sorted(_PRESETS)
+
+
+def preset(name: str) -> Preset:
+    _load_all()
+    try:
+        return _PRESETS[name]
+    except KeyError:
         raise ConfigError(
-            f"unknown preset or architecture {name!r}; choose one of: {', '.join(names())} "
+            f"unknown preset {name!r}; choose one of: {', '.join(preset_names())} "
             "(list them with `python -m gan_core presets`)"
         ) from None
 

@@ -1,0 +1,219 @@
+"""Every page of the explorer app through streamlit's AppTest, against a copy of a real (tiny) training run."""
+import io
+import json
+import os
+import socket
+import zipfile
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core import runs
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+TIMEOUT = 90  # the first page in a session imports TensorFlow and traces a generator
+
+pytestmark = pytest.mark.slow  # they share one real training run (tiny_run, about 20 s)
+
+
+def open_page(name: str, *, errors_expected: bool = False) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    if name != "home":
+        at.switch_page(f"pages/{name}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    if not errors_expected:
+        assert_clean(at)
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page wrote as text, to search for a message wherever it is."""
+    parts = [e.value for kind in ("markdown", "caption", "info", "success", "warning", "error", "code")
+             for e in at.get(kind)]
+    parts += [caption for image in at.get("image") for caption in image.captions]
+    return "\n".join(str(p) for p in parts)
+
+
+def image_urls(at: AppTest) -> list[str]:
+    """Media URLs of every st.image: the file id is a hash of the bytes, so equal URLs mean equal images."""
+    return [url for image in at.get("image") for url in image.value]
+
+
+def only_run(runs_dir: Path) -> runs.RunDir:
+    (run,) = runs.list_runs(runs_dir)
+    return run
+
+
+def labels(widgets) -> list[str]:
+    return [w.label for w in widgets]
+
+
+# --- Home -----------------------------------------------------------------------------------------
+
+def test_home_lists_runs_pretrained_models_and_devices(runs_dir):
+    at = open_page("home")
+    page = texts(at)
+    assert "00000-tiny" in page and "tiny-pretrained" in page
+    assert "mnist_dcgan" in page and "TensorFlow sees" in page and "CPU" in page
+    assert "epoch 2/2" in [p.proto.text for p in at.get("progress")][0]
+    assert len(image_urls(at)) == 2  # the latest grid of the run and of the pretrained model
+
+
+def test_home_says_how_to_start_when_there_is_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_EXPLORER_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(tmp_path / "pretrained"))
+    at = open_page("home")
+    (info,) = at.info
+    assert "Nothing to explore yet" in info.value
+    assert "python -m gan_core train --preset mnist_dcgan --epochs 5" in info.value
+
+
+# --- Train ----------------------------------------------------------------------------------------
+
+def test_train_page_has_the_form_and_streams_the_selected_run(runs_dir):
+    at = open_page("train")
+    assert {"Preset", "Run", "Precision"} <= set(labels(at.selectbox))
+    assert {"Epochs", "Batch size", "G learning rate", "D learning rate", "Noise dimensions",
+            "Snapshot grid every (epochs)", "Checkpoint every (epochs)", "Use only the first N images"} \
+        <= set(labels(at.number_input))
+    assert {"Data file or folder (optional)", "Run name"} <= set(labels(at.text_input))
+    assert labels(at.radio) == ["Training images"]
+    assert at.radio[0].options == ["MNIST", "Fashion-MNIST", "Image folder", "Zip of images"]
+    assert {"Start training", "Train more"} <= set(labels(at.button))
+    # the live view: state, progress, numbers, curves and the latest grid of the (only) run
+    assert "00000-tiny" in texts(at) and "done" in texts(at)
+    assert at.get("progress")[0].proto.text.startswith("epoch 2/2")
+    assert len(at.get("plotly_chart")) == 1
+    assert "after epoch 2" in texts(at) and image_urls(at)
+    assert {"Images/s", "ETA", "G loss", "D loss"} <= set(labels(at.metric))
+
+
+def test_train_refuses_a_second_start_while_a_run_is_training(runs_dir):
+    busy = only_run(runs_dir)
+    busy.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+    at = open_page("train")
+    assert "running" in texts(at) and "Stop" in labels(at.button)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert any("still training" in e.value for e in at.error)
+    assert runs.list_runs(runs_dir) == [busy]  # nothing was created, no trainer was started
+
+
+def test_train_start_with_a_zip_without_images_says_why(runs_dir):
+    at = open_page("train")
+    at.radio[0].set_value("Zip of images").run()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("notes.txt", "no pictures here")
+    at.get("file_uploader")[0].upload("notes.zip", archive.getvalue(), "application/zip")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception
+    assert any("no image files" in e.value for e in at.error)
+    assert len(runs.list_runs(runs_dir)) == 1
+
+
+def test_train_failed_run_shows_the_error_and_the_log(runs_dir):
+    run = only_run(runs_dir)
+    run.write_status(state="failed", error="the generator produced NaN/Inf images at epoch 2")
+    run.log_path.write_text("epoch 1/2  0.5s  g_loss 0.7\nTraceback: something went wrong here\n")
+    at = open_page("train", errors_expected=True)
+    assert any("NaN/Inf" in e.value for e in at.error)
+    assert "something went wrong here" in texts(at)
+    assert "Resume" in labels(at.button)
+
+
+# --- Snapshots --------------------------------------------------------------------------------------
+
+def test_snapshots_slider_chart_and_gif(runs_dir):
+    at = open_page("snapshots")
+    (slider,) = at.select_slider
+    assert slider.options == ["0 (untrained)", "1", "2"] and slider.value == 2
+    assert len(at.get("plotly_chart")) == 1
+    vline = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["shapes"][0]
+    assert vline["x0"] == 2
+    latest = image_urls(at)[0]
+    slider.set_value(0).run()
+    assert image_urls(at)[0] != latest and "before training" in texts(at)
+    assert "Play" in labels(at.button)
+
+    next(b for b in at.button if b.label == "Make GIF").click().run()
+    assert_clean(at)
+    at.download_button[0].click().run()
+    (gif,) = only_run(runs_dir).exports_dir.glob("*.gif")
+    assert gif.name == "00000-tiny_snapshots_4fps_loop0.gif"
+    assert iio.imread(gif, index=None).shape[0] == 3  # epochs 0, 1 and 2
+    assert "Saved a copy to" in texts(at)
+
+
+# --- Latent space --------------------------------------------------------------------------------------
+
+def test_latent_sliders_move_the_image(runs_dir):
+    at = open_page("latent")
+    assert {"Seed", "Seed A", "Seed B", "Steps", "GIF frames/s"} <= set(labels(at.number_input))
+    assert {"Random", "Reset sliders"} <= set(labels(at.button))
+    assert [s.label for s in at.slider] == [f"z[{i}]" for i in range(10)]  # one page of 100 dimensions
+    assert all(s.min == -3 and s.max == 3 for s in at.slider)
+    (pages,) = [s for s in at.selectbox if s.label == "Dimensions"]
+    assert len(pages.options) == 10
+
+    before = image_urls(at)[0]
+    z_before = at.session_state["latent_z"].copy()
+    at.slider[3].set_value(2.5).run()
+    assert_clean(at)
+    assert at.session_state["latent_z"][3] == pytest.approx(2.5)
+    assert np.delete(at.session_state["latent_z"], 3).tolist() == np.delete(z_before, 3).tolist()
+    assert image_urls(at)[0] != before and "(edited)" in texts(at)
+
+    pages.set_value(9).run()
+    assert [s.label for s in at.slider] == [f"z[{i}]" for i in range(90, 100)]
+    at.number_input(key="latent_seed").set_value(7).run()
+    assert at.session_state["latent_z"].tolist() == pytest.approx(
+        np.random.default_rng(7).standard_normal(100, dtype=np.float32).tolist())
+
+
+def test_latent_interpolation_gif_has_every_step(runs_dir):
+    at = open_page("latent")
+    (download,) = at.download_button
+    download.click().run()
+    (gif,) = only_run(runs_dir).exports_dir.glob("*.gif")
+    assert gif.name == "00000-tiny_epoch0002_slerp_z-seed2_8steps.gif"
+    frames = iio.imread(gif, index=None)
+    assert frames.shape[0] == 14  # 8 steps forth and 6 back
+    assert not np.array_equal(frames[0], frames[7])
+
+
+def test_latent_pretrained_and_a_bad_upload(runs_dir):
+    at = open_page("latent")
+    at.sidebar.radio[0].set_value("Pretrained").run()
+    assert_clean(at)
+    assert "tiny-pretrained_epoch0002" in texts(at) and image_urls(at)
+    at.sidebar.radio[0].set_value("Upload .keras").run()
+    at.get("file_uploader")[0].upload("broken.keras", b"this is not a keras file").run()
+    assert not at.exception
+    assert any("cannot load" in e.value for e in at.error)
+
+
+# --- Export ------------------------------------------------------------------------------------------
+
+def test_export_grid_png_and_interpolation_gif(runs_dir):
+    at = open_page("export")
+    run = only_run(runs_dir)
+    assert str(run.exports_dir) in texts(at)
+    for label, value in (("Rows", 2), ("Columns", 3), ("First seed", 10), ("Pixel scale", 2), ("Steps", 5)):
+        next(n for n in at.number_input if n.label == label).set_value(value)
+    at.run()
+    assert_clean(at)
+    png_button, gif_button = at.download_button
+    png_button.click().run()
+    png = run.exports_dir / "00000-tiny_epoch0002_grid2x3_seed10_x2.png"
+    assert iio.imread(png).shape[:2] == (2 * (2 * 28 + 3 * 2), 2 * (3 * 28 + 4 * 2))  # pad 2, scale 2
+    gif_button.click().run()
+    (gif,) = run.exports_dir.glob("*.gif")
+    assert iio.imread(gif, index=None).shape[0] == 8  # 5 steps forth and 3 back

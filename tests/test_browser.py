@@ -1,0 +1,184 @@
+"""The app in a real browser: `streamlit run app.py` driven by Playwright on Debian's chromium.
+
+Visits every page (a screenshot of each goes to tests/artifacts/), trains a tiny run from the Train page and watches
+it stream in, and times how long a latent slider move takes to reach the screen as a new image.
+"""
+import io
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gan_core import launch, runs
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SLIDER_MOVES = 5
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def stop_trainers(runs_dir: Path) -> None:
+    """Training the app started runs in its own session: ask it to stop, then end it by its pid if it lingers."""
+    for run in runs.list_runs(runs_dir):
+        if not run.is_active():
+            continue
+        run.request_stop()
+        try:
+            launch.wait(run, timeout=30)
+        except TimeoutError:
+            pid = run.status().get("pid")
+            if pid:
+                os.kill(int(pid), signal.SIGKILL)
+
+
+@pytest.fixture
+def app_url(tiny_run, copy_run, shared_data, tmp_path):
+    """`streamlit run app.py` on a free localhost port, over a runs folder holding a copy of tiny_run."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no chromium at {CHROMIUM}: install Debian's chromium package (bash .ci/run does)")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    runs_dir = tmp_path / "runs"
+    runs_dir.mkdir()
+    copy_run(tiny_run, runs_dir)
+    env = {**os.environ, "GAN_EXPLORER_RUNS": str(runs_dir), "GAN_EXPLORER_DATA": str(shared_data),
+           "GAN_EXPLORER_PRETRAINED": str(tmp_path / "no-pretrained"), "GAN_EXPLORER_CACHE": str(tmp_path / "cache")}
+    port, log = free_port(), tmp_path / "streamlit.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
+             "true", "--server.address", "localhost", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        yield url, runs_dir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        stop_trainers(runs_dir)
+
+
+def open_page(page, url: str, ready_text: str) -> None:
+    page.goto(url)
+    page.get_by_text(ready_text, exact=False).first.wait_for(timeout=60_000)
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait for the script run to finish: Streamlit shows its status widget while a run is in flight."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"), np.int16)
+
+
+def test_every_page_in_a_real_browser(app_url, shared_data):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, runs_dir = app_url
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(60_000)
+        try:
+            open_page(page, f"{url}/home", "TensorFlow sees")
+            expect(page.get_by_text("00000-tiny").first).to_be_visible()
+            screenshot(page, "home")
+
+            # Train: start a tiny run; the live view follows it until its chart and first grid are on screen
+            open_page(page, f"{url}/train", "Start training")
+            page.get_by_label("Data file or folder (optional)", exact=True).fill(str(shared_data / "mnist.npz"))
+            for label, value in (("Epochs", "2"), ("Batch size", "64"), ("Use only the first N images", "512"),
+                                 ("Run name", "browser")):
+                page.get_by_label(label, exact=True).fill(value)
+            page.get_by_role("button", name="Start training").click()
+            expect(page.get_by_text("Started 00001-browser")).to_be_visible()
+            live = page.locator('[data-testid="stFragment"]', has_text="00001-browser")
+            expect(live.locator('[data-testid="stPlotlyChart"]')).to_be_visible(timeout=150_000)
+            expect(live.get_by_text("fixed-z grid after epoch")).to_be_visible()
+            expect(live.get_by_text("step 16/16")).to_be_visible(timeout=120_000)
+            expect(live.get_by_text("done", exact=True)).to_be_visible(timeout=60_000)
+            screenshot(page, "train")
+            assert runs.resolve_run("00001-browser", runs_dir).status()["state"] == "done"
+
+            open_page(page, f"{url}/snapshots", "Make GIF")
+            page.get_by_role("button", name="Make GIF").click()
+            expect(page.get_by_role("button", name="Download GIF")).to_be_visible()
+            settle(page)
+            screenshot(page, "snapshots")
+
+            # Latent space: arrow keys on a slider thumb must put a new image on screen, fast
+            open_page(page, f"{url}/latent", "Interpolation")
+            image = page.locator('img[alt="Generated image"]')
+            thumb = page.locator('[data-testid="stSlider"]', has_text="z[0]").get_by_role("slider")
+            before = image.screenshot()
+            latencies = []
+            for _ in range(SLIDER_MOVES):
+                src = image.get_attribute("src")
+                thumb.focus()
+                start = time.perf_counter()
+                thumb.press("ArrowRight")
+                page.wait_for_function(
+                    """old => { const img = document.querySelector('img[alt="Generated image"]');
+                                return img && img.src !== old && img.complete && img.naturalWidth > 0; }""",
+                    arg=src, polling="raf")
+                latencies.append(time.perf_counter() - start)
+            settle(page)
+            after = image.screenshot()
+            assert np.abs(pixels(before) - pixels(after)).max() > 0, "moving z[0] did not change the picture"
+            p50 = statistics.median(latencies)
+            print(f"\nslider move -> new image on screen: p50 {p50 * 1000:.0f} ms over {SLIDER_MOVES} moves "
+                  f"(all: {', '.join(f'{t * 1000:.0f}' for t in latencies)} ms)")
+            screenshot(page, "latent")
+
+            open_page(page, f"{url}/export", "Download PNG")
+            expect(page.get_by_role("button", name="Download GIF")).to_be_visible()
+            screenshot(page, "export")
+        finally:
+            browser.close()
