@@ -1,0 +1,104 @@
+"""Hostile input: configs and names from anywhere, model files from the internet."""
+import dataclasses
+import os
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gan_core import config, runs
+from gan_core.errors import ConfigError, ModelError
+from gan_core.generator import Generator
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80))
+def test_any_run_name_becomes_one_safe_path_component(name):
+    clean = runs.sanitize_name(name)
+    assert clean and len(clean) <= 60
+    assert clean not in (".", "..") and "/" not in clean and "\\" not in clean and ".." not in clean
+    assert all(c.isascii() and (c.isalnum() or c in "._-") for c in clean)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(sorted(f.name for f in dataclasses.fields(config.TrainConfig))) | st.text(max_size=12),
+       value=st.text(max_size=12) | st.integers(-10**6, 10**6).map(str) | st.floats(allow_nan=True).map(str))
+def test_any_set_either_gives_a_valid_config_or_one_config_error(key, value):
+    try:
+        cfg = config.from_preset("mnist_dcgan", sets=[f"{key}={value}"])
+    except ConfigError as exc:
+        assert str(exc) and "\n" not in str(exc)
+    else:
+        cfg.validate()  # whatever got through is a config the trainer accepts
+
+
+def save_lambda_generator(path):
+    z = keras.Input((4,))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(z)  # arbitrary Python code stored in the file
+    x = keras.layers.Dense(4 * 4)(x)
+    x = keras.layers.Reshape((4, 4, 1))(x)
+    keras.Model(z, x).save(path)
+
+
+def test_a_model_file_with_code_in_it_is_refused(tmp_path):
+    path = tmp_path / "evil.keras"
+    save_lambda_generator(path)
+    with pytest.raises(ModelError, match="cannot load evil.keras"):
+        Generator.load(path)
+
+
+def make_generator_file(path):
+    z = keras.Input((8,))
+    x = keras.layers.Dense(4 * 4, activation="tanh")(z)
+    x = keras.layers.Reshape((4, 4, 1))(x)
+    keras.Model(z, x).save(path)
+
+
+def test_truncated_and_garbage_model_files_give_a_clear_error(tmp_path):
+    good = tmp_path / "good.keras"
+    make_generator_file(good)
+    assert Generator.load(good).image_shape == (4, 4, 1)
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    garbage = tmp_path / "garbage.keras"
+    garbage.write_bytes(os.urandom(2048))
+    for path in (truncated, garbage):
+        with pytest.raises(ModelError, match=f"cannot load {path.name}"):
+            Generator.load(path)
+    with pytest.raises(ModelError, match="not a .keras"):
+        Generator.load(tmp_path / "model.h5")
+
+
+def test_a_tampered_config_inside_the_archive_is_refused(tmp_path):
+    good = tmp_path / "good.keras"
+    make_generator_file(good)
+    tampered = tmp_path / "tampered.keras"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "config.json":
+                data = data.replace(b'"Dense"', b'"Lambda"')
+            dst.writestr(item, data)
+    with pytest.raises(ModelError):
+        Generator.load(tampered)
+
+
+def test_a_classifier_is_not_taken_for_a_generator(tmp_path):
+    x = keras.Input((28, 28, 1))
+    y = keras.layers.Dense(10)(keras.layers.Flatten()(x))
+    path = tmp_path / "classifier.keras"
+    keras.Model(x, y).save(path)
+    with pytest.raises(ModelError, match="not a generator"):
+        Generator.load(path)
+
+
+def test_generator_rejects_wrong_latent_size(tmp_path):
+    path = tmp_path / "g.keras"
+    make_generator_file(path)
+    g = Generator.load(path)
+    assert g(np.zeros(8, np.float32)).shape == (1, 4, 4, 1)
+    with pytest.raises(ValueError, match="8-dimensional"):
+        g(np.zeros((2, 5), np.float32))
