@@ -37,6 +37,7 @@ class TrainConfig:
     noise_dim: int = 100
     noise: str = "normal"
     real_label: float = 1.0  # < 1 is one-sided label smoothing for D
+    d_joint_batch: bool = False  # D sees real and fake as one batch (matters when D has BatchNorm)
     # optimisation
     epochs: int = 50
     batch_size: int = 256
@@ -158,6 +159,10 @@ def parse_value(cfg: TrainConfig, key: str, text: str) -> Any:
             return int(text)
         if kind.startswith("float"):
             return float(text)
+        if kind.startswith("bool"):
+            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return text.lower() in ("true", "1", "yes")
         return text
     except ValueError:
         raise ConfigError(f"{key} takes a {kind.split(' ')[0]}; got {text!r}") from None

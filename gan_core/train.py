@@ -176,10 +176,13 @@ class Trainer:
             z = noise(n)
             with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
                 fake = G(z, training=True)
-                # Real and fake through D as one batch: one call, and BatchNorm in D sees both (seed 003).
-                logits = D(tf.concat([real, tf.cast(fake, real.dtype)], axis=0), training=True)
-                logits = tf.cast(logits, tf.float32)
-                real_logits, fake_logits = logits[:n], logits[n:]
+                if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
+                    logits = tf.cast(D(tf.concat([real, tf.cast(fake, real.dtype)], axis=0), training=True),
+                                     tf.float32)
+                    real_logits, fake_logits = logits[:n], logits[n:]
+                else:  # seed 000's two calls
+                    real_logits = tf.cast(D(real, training=True), tf.float32)
+                    fake_logits = tf.cast(D(fake, training=True), tf.float32)
                 gen_loss = bce(1.0, fake_logits)
                 disc_loss = bce(cfg.real_label, real_logits) + bce(0.0, fake_logits)
                 g_obj = g_opt.scale_loss(gen_loss) if scaled else gen_loss

@@ -30,6 +30,7 @@ def test_json_round_trip(tmp_path):
     (["noise"], "key=value"),
     (["preset=mnist_dense"], "cannot be overridden"),
     (["real_label=0.2"], "real_label"),
+    (["d_joint_batch=maybe"], "d_joint_batch takes a bool"),
 ])
 def test_bad_values_have_one_clear_message(sets, needle):
     with pytest.raises(ConfigError, match=needle):

@@ -6,7 +6,8 @@ D: Conv2D 64 (s2) + Dropout 0.25, then Conv2D 128 (s2) / 128 (s2) / 256 (s1), ea
 0.8 + Dropout 0.25 -> Dense(1). The note's sigmoid is folded into the loss (cross-entropy from logits).
 Training as the note: Adam(2e-4, 0.5) for both nets, batch 64, real labels 0.9 for D (one-sided smoothing; the
 note's combined model also aims G at 0.9, a slip we do not copy: G aims at 1). The note runs D on real and fake
-stacked into one batch; our train step does the same, so D's BatchNorm sees the mixed batch as in the note.
+stacked into one batch; the preset sets d_joint_batch so our step does the same and D's BatchNorm sees the
+mixed batch as in the note.
 """
 import keras
 from keras import layers
@@ -52,6 +53,6 @@ register(Architecture(
     build_discriminator=build_discriminator,
     check_size=multiple_of(8, "faces_rgb64"),
     preset=dict(dataset="folder", image_size=64, channels=3, pixel_range="tanh", noise="normal", noise_dim=100,
-                batch_size=64, epochs=500, g_lr=2e-4, d_lr=2e-4, beta_1=0.5, real_label=0.9),
+                batch_size=64, epochs=500, g_lr=2e-4, d_lr=2e-4, beta_1=0.5, real_label=0.9, d_joint_batch=True),
     tags=("faces",),
 ))
