@@ -8,7 +8,7 @@ multiples of 4 start from side/4 instead of 7.
 import keras
 from keras import layers
 
-from . import Architecture, multiple_of, register
+from . import Architecture, multiple_of, register, register_preset
 from ._layers import image_input, noise_input, output_activation
 
 
@@ -54,3 +54,13 @@ register(Architecture(
                 batch_size=256, epochs=50, g_lr=1e-4, d_lr=1e-4, beta_1=0.9, real_label=1.0),
     tags=("digits",),
 ))
+
+# The seed's own recipe learns slowly (about 4 of 10 digit classes after 10 epochs on this CPU). Same networks,
+# the DCGAN paper's recipe (Adam 2e-4, beta_1 0.5) and a smaller batch for more updates per epoch:
+register_preset("mnist_dcgan_fast", "mnist_dcgan",
+                "seed 000's networks with the DCGAN paper's recipe (Adam 2e-4, beta_1 0.5, batch 128): "
+                "all ten digits within a few epochs",
+                batch_size=128, g_lr=2e-4, d_lr=2e-4, beta_1=0.5, epochs=10)
+register_preset("fashion_dcgan", "mnist_dcgan",
+                "seed 000's networks on Fashion-MNIST with the fast recipe (Adam 2e-4, beta_1 0.5, batch 128)",
+                dataset="fashion_mnist", batch_size=128, g_lr=2e-4, d_lr=2e-4, beta_1=0.5, epochs=10)
