@@ -29,8 +29,7 @@ def training_figure(windows: Sequence[dict[str, Any]], epochs: Sequence[dict[str
     `windows` are the trainer's per-window records (a line each); `epochs` its per-epoch means (markers);
     `mark_epoch` draws a vertical line, e.g. at the snapshot being looked at.
     """
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                        subplot_titles=("Losses", "Discriminator outputs (mean sigmoid)"))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for key, name, colour, row in SERIES:
         points = [r for r in windows if key in r]
         if points:
@@ -46,8 +45,9 @@ def training_figure(windows: Sequence[dict[str, Any]], epochs: Sequence[dict[str
         for row in (1, 2):
             fig.add_vline(x=mark_epoch, line=dict(color="#888", dash="dash", width=1.5), row=row, col=1)
     fig.update_xaxes(title_text="epoch", row=2, col=1, rangemode="tozero")
-    fig.update_yaxes(range=[0, 1], row=2, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.06, xanchor="right", x=1),
+    fig.update_yaxes(title_text="loss", row=1, col=1)
+    fig.update_yaxes(title_text="mean D output", range=[0, 1], row=2, col=1)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
                       uirevision="keep")  # keep the user's zoom while the live view refreshes
     return fig

@@ -56,7 +56,8 @@ def extract_images_zip(data: bytes, dest: str | Path, *, max_files: int = MAX_FI
     try:
         archive = zipfile.ZipFile(BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as exc:
-        raise DataError(f"the upload is not a readable zip file ({exc}); zip a folder of images and upload that") from None
+        raise DataError(f"the upload is not a readable zip file ({exc}); zip a folder of images and upload that"
+                        ) from None
     with archive:
         members, n_ignored = _image_members(archive, max_files, max_total_bytes)
         if not members:

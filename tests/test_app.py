@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import runs
+from gan_core import models, runs
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 90  # the first page in a session imports TensorFlow and traces a generator
@@ -81,6 +81,8 @@ def test_home_says_how_to_start_when_there_is_nothing(tmp_path, monkeypatch):
 def test_train_page_has_the_form_and_streams_the_selected_run(runs_dir):
     at = open_page("train")
     assert {"Preset", "Run", "Precision"} <= set(labels(at.selectbox))
+    (preset_box,) = [s for s in at.selectbox if s.label == "Preset"]
+    assert preset_box.options == models.preset_names() and preset_box.value == "mnist_dcgan"
     assert {"Epochs", "Batch size", "G learning rate", "D learning rate", "Noise dimensions",
             "Snapshot grid every (epochs)", "Checkpoint every (epochs)", "Use only the first N images"} \
         <= set(labels(at.number_input))
@@ -104,6 +106,22 @@ def test_train_refuses_a_second_start_while_a_run_is_training(runs_dir):
     next(b for b in at.button if b.label == "Start training").click().run()
     assert any("still training" in e.value for e in at.error)
     assert runs.list_runs(runs_dir) == [busy]  # nothing was created, no trainer was started
+
+    next(b for b in at.button if b.label == "Stop").click().run()
+    assert busy.stop_requested() and "Stop requested" in texts(at)
+
+
+def test_train_refuses_to_resume_a_run_while_another_trains(runs_dir, tiny_run, copy_run, tmp_path):
+    stopped = runs.RunDir(copy_run(tiny_run, tmp_path).rename(runs_dir / "00001-stopped"))
+    stopped.write_status(state="stopped")
+    only_run_before = runs.list_runs(runs_dir)[0]
+    only_run_before.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+    at = open_page("train")
+    at.selectbox(key="train_run").set_value(stopped).run()
+    assert "stopped" in texts(at)
+    next(b for b in at.button if b.label == "Resume").click().run()
+    assert any("00000-tiny is still training" in e.value for e in at.error)
+    assert stopped.state == "stopped"  # no trainer was spawned
 
 
 def test_train_start_with_a_zip_without_images_says_why(runs_dir):
@@ -141,7 +159,9 @@ def test_snapshots_slider_chart_and_gif(runs_dir):
     latest = image_urls(at)[0]
     slider.set_value(0).run()
     assert image_urls(at)[0] != latest and "before training" in texts(at)
-    assert "Play" in labels(at.button)
+
+    next(b for b in at.button if b.label == "Play").click().run()  # each rerun while playing moves one epoch
+    assert "Pause" in labels(at.button) and at.select_slider[0].value == 1
 
     next(b for b in at.button if b.label == "Make GIF").click().run()
     assert_clean(at)
@@ -183,7 +203,7 @@ def test_latent_interpolation_gif_has_every_step(runs_dir):
     (download,) = at.download_button
     download.click().run()
     (gif,) = only_run(runs_dir).exports_dir.glob("*.gif")
-    assert gif.name == "00000-tiny_epoch0002_slerp_z-seed2_8steps.gif"
+    assert gif.name == "00000-tiny_epoch0002_slerp_seed0-seed2_8steps.gif"  # from the current z: seed 0
     frames = iio.imread(gif, index=None)
     assert frames.shape[0] == 14  # 8 steps forth and 6 back
     assert not np.array_equal(frames[0], frames[7])
@@ -217,3 +237,8 @@ def test_export_grid_png_and_interpolation_gif(runs_dir):
     gif_button.click().run()
     (gif,) = run.exports_dir.glob("*.gif")
     assert iio.imread(gif, index=None).shape[0] == 8  # 5 steps forth and 3 back
+
+    for label, value in (("Rows", 32), ("Columns", 32), ("Pixel scale", 16)):
+        next(n for n in at.number_input if n.label == label).set_value(value)
+    at.run()
+    assert not at.exception and any("the most is 4096 a side" in e.value for e in at.error)

@@ -5,7 +5,7 @@ it stream in, and times how long a latent slider move takes to reach the screen 
 """
 import io
 import os
-import shutil
+import re
 import signal
 import socket
 import statistics
@@ -110,8 +110,16 @@ def settle(page) -> None:
 
 
 def screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its main container, so grow the viewport to its height first."""
     ARTIFACTS.mkdir(exist_ok=True)
+    viewport = page.viewport_size
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+        '[data-testid=stMain], [data-testid=stAppViewContainer], [data-testid=stSidebarContent]')]
+        .map(element => element.scrollHeight))""")
+    page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], height)})
+    page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size(viewport)
 
 
 def pixels(png: bytes) -> np.ndarray:
@@ -122,12 +130,20 @@ def test_every_page_in_a_real_browser(app_url, shared_data):
     from playwright.sync_api import expect, sync_playwright
 
     url, runs_dir = app_url
+    expect.set_options(timeout=30_000)  # a shared 2-core machine can take seconds per script run
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.set_default_timeout(60_000)
         try:
-            open_page(page, f"{url}/home", "TensorFlow sees")
+            # A fresh server's first visit goes straight to a page: it must still get app.py's navigation
+            # (Streamlit's old pages/ mode would show a menu of file names such as "latent").
+            open_page(page, f"{url}/train", "Start training")
+            nav = page.locator('[data-testid="stSidebarNav"]')
+            expect(nav.get_by_text("Latent space", exact=True)).to_be_visible()
+            expect(nav.get_by_text("latent", exact=True)).to_have_count(0)
+
+            open_page(page, url, "TensorFlow sees")
             expect(page.get_by_text("00000-tiny").first).to_be_visible()
             screenshot(page, "home")
 
@@ -139,11 +155,15 @@ def test_every_page_in_a_real_browser(app_url, shared_data):
                 page.get_by_label(label, exact=True).fill(value)
             page.get_by_role("button", name="Start training").click()
             expect(page.get_by_text("Started 00001-browser")).to_be_visible()
-            live = page.locator('[data-testid="stFragment"]', has_text="00001-browser")
-            expect(live.locator('[data-testid="stPlotlyChart"]')).to_be_visible(timeout=150_000)
-            expect(live.get_by_text("fixed-z grid after epoch")).to_be_visible()
-            expect(live.get_by_text("step 16/16")).to_be_visible(timeout=120_000)
-            expect(live.get_by_text("done", exact=True)).to_be_visible(timeout=60_000)
+            header = page.locator('[data-testid="stMarkdownContainer"]', has_text="00001-browser")
+            expect(header.filter(has_text=re.compile("starting|running"))).to_be_visible()
+            # 2 epochs of 512 images in batches of 64; step 16/16 is this run's alone (the copied one has 8 steps)
+            expect(page.get_by_text("step 16/16")).to_be_visible(timeout=150_000)
+            expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+            # the last epoch's grid, generator and checkpoint are written after its last step, then 'done'
+            expect(page.get_by_text("fixed-z grid after epoch 2")).to_be_visible(timeout=60_000)
+            expect(header.filter(has_text="done")).to_be_visible(timeout=60_000)
+            settle(page)
             screenshot(page, "train")
             assert runs.resolve_run("00001-browser", runs_dir).status()["state"] == "done"
 

@@ -1,0 +1,171 @@
+"""Widgets shared by the pages: run and generator pickers, cached loading, errors as messages, save-on-download."""
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import streamlit as st
+
+from gan_core import export, uploads
+from gan_core.errors import GanError
+from gan_core.generator import Generator
+from gan_core.runs import RunDir, atomic_write_bytes, default_runs_dir, list_pretrained, list_runs, sanitize_name
+
+IMAGE_SIDE_PX = 256  # generated images are shown about this big, pixels kept sharp (nearest neighbour)
+_STATE_COLOURS = {"starting": "blue", "running": "blue", "done": "green", "failed": "red", "stopped": "orange",
+                  "interrupted": "orange"}
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn an error the user can act on into a message in place; the rest of the page still renders."""
+    try:
+        yield
+    except (GanError, ValueError, OSError) as exc:
+        st.error(str(exc), icon=":material/error:")
+
+
+def runs_dir() -> Path:
+    return default_runs_dir()
+
+
+def is_pretrained(run: RunDir) -> bool:
+    return run.path.parent.resolve() != runs_dir().resolve()
+
+
+def state_colour(state: str) -> str:
+    """The badge colour of a run state, the same on every page."""
+    return _STATE_COLOURS.get(state, "gray")
+
+
+def run_label(run: RunDir) -> str:
+    """What a picker shows for a run: name, state and progress, or 'pretrained'."""
+    if is_pretrained(run):
+        return f"{run.name} (pretrained)"
+    status = run.status()
+    return f"{run.name} · {status.get('state', '?')} · epoch {status.get('epoch', 0)}/{status.get('epochs', '?')}"
+
+
+def pick_run(label: str, runs: Sequence[RunDir], key: str, default: RunDir | None = None,
+             with_state: bool = True) -> RunDir:
+    """A selectbox of runs, newest first; `default` (else the newest) is selected until the user picks.
+
+    `with_state=False` labels runs by name alone, where a live view beside it shows the state as it changes."""
+    options = list(reversed(runs))
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else options[0]
+    return st.selectbox(label, options, format_func=run_label if with_state else lambda run: run.name, key=key)
+
+
+def exports_dir(run: RunDir | None, name: str) -> Path:
+    """Where exports are also written: the run's exports/, else (pretrained, uploads) under the runs folder."""
+    if run is not None and not is_pretrained(run):
+        return run.exports_dir
+    return runs_dir() / "_exports" / sanitize_name(name)
+
+
+# --- generators -------------------------------------------------------------------------------------
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the generator…")
+def _cached_generator(path: str, mtime_ns: int, config_json: str) -> Generator:
+    """One loaded (and traced) generator per file version, shared by every session; mtime_ns keys a rewrite."""
+    return Generator.load(path, config=json.loads(config_json) or None)
+
+
+def load_generator(path: Path, config: dict | None = None) -> Generator:
+    return _cached_generator(str(path), path.stat().st_mtime_ns, json.dumps(config or {}, sort_keys=True))
+
+
+@dataclass(frozen=True)
+class GeneratorChoice:
+    generator: Generator
+    name: str  # for file names, e.g. "00003-mnist_epoch0005"
+    exports_dir: Path
+
+
+def generator_picker(key: str) -> GeneratorChoice | None:
+    """Pick a run at a saved epoch, a pretrained model or an uploaded .keras file; None (with the reason) if none."""
+    try:
+        return _pick_generator(key)
+    except (GanError, OSError) as exc:  # e.g. a .keras file that is not a generator
+        st.error(str(exc), icon=":material/error:")
+        return None
+
+
+def _pick_generator(key: str) -> GeneratorChoice | None:
+    runs = [r for r in list_runs(runs_dir()) if r.generator_epochs()]
+    pretrained = list_pretrained()
+    sources = ["Training run", "Pretrained", "Upload .keras"]
+    default = 0 if runs else 1 if pretrained else 2
+    source = st.radio("Generator", sources, index=default, key=f"{key}_source", horizontal=True)
+    if source == "Upload .keras":
+        return _uploaded_generator(key)
+    candidates = runs if source == "Training run" else pretrained
+    if not candidates:
+        st.info("No training run has saved a generator yet: start one on the **Train** page, or upload a .keras file."
+                if source == "Training run" else "No pretrained models are installed (see pretrained/README.md).")
+        return None
+    run = pick_run("Run" if source == "Training run" else "Model", candidates, key=f"{key}_run")
+    epochs = run.generator_epochs()
+    epoch = epochs[-1]
+    if len(epochs) > 1:
+        epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key=f"{key}_epoch_{run.name}")
+    generator = load_generator(run.generator_path(epoch), run.config_dict())
+    name = f"{run.name}_epoch{epoch:04d}"
+    return GeneratorChoice(generator, name, exports_dir(run, name))
+
+
+def _uploaded_generator(key: str) -> GeneratorChoice | None:
+    upload = st.file_uploader("Generator file", type=["keras"], key=f"{key}_upload",
+                              help="A Keras 3 generator saved with model.save('generator.keras'). It is loaded in "
+                                   "Keras's safe mode, so no code from the file runs.")
+    if upload is None:
+        st.info("Upload a .keras generator to explore it.")
+        return None
+    path = uploads.store_generator_file(upload.getvalue(), upload.name, runs_dir())
+    name = f"upload-{sanitize_name(Path(upload.name).stem)}"
+    return GeneratorChoice(load_generator(path), name, exports_dir(None, name))
+
+
+# --- images and downloads ----------------------------------------------------------------------------
+
+def display_scale(side: int) -> int:
+    """Whole-pixel scale factor that shows an image `side` pixels wide at about IMAGE_SIDE_PX."""
+    return max(1, round(IMAGE_SIDE_PX / side))
+
+
+def upscale(image: np.ndarray, scale: int) -> np.ndarray:
+    """Whole-pixel (nearest neighbour) enlargement, so small GAN outputs stay crisp in the browser."""
+    image = np.asarray(image, np.uint8)
+    return image.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else image
+
+
+def upscaled_png(image: np.ndarray, scale: int) -> bytes:
+    return export.png_bytes(upscale(image, scale))
+
+
+def download_and_save(label: str, data: bytes, file_name: str, mime: str, folder: Path, key: str) -> None:
+    """A download button that also writes the file under `folder` when clicked, and then says where."""
+    target = folder / file_name
+    state_key = f"{key}_saved"
+
+    def save() -> None:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(target, data)
+            st.session_state[state_key] = ("ok", str(target))
+        except OSError as exc:
+            st.session_state[state_key] = ("error", f"could not save a copy to {target}: {exc.strerror or exc}")
+
+    st.download_button(label, data, file_name=file_name, mime=mime, on_click=save, key=key)
+    outcome, message = st.session_state.get(state_key, (None, ""))
+    if outcome == "ok" and message == str(target):
+        st.caption(f":material/check: Saved a copy to `{message}`")
+    elif outcome == "error":
+        st.error(message)
+    else:
+        st.caption(f"Downloads are also saved under `{folder}`")

@@ -1,0 +1,55 @@
+"""Export: a grid of samples as a PNG and an interpolation as a GIF, downloaded and kept beside the model."""
+import streamlit as st
+
+from explorer_ui import use_app_navigation, widgets
+from gan_core import export, latent
+
+use_app_navigation()  # before anything renders: see its docstring
+
+MAX_SIDE_PX = 4096  # a bigger grid is tens of megabytes of PNG, slow to make and to show
+
+with st.sidebar:
+    choice = widgets.generator_picker("export")
+st.title("Export")
+if choice is None:
+    st.info("Pick a generator in the sidebar: a training run at a saved epoch, a pretrained model, or a .keras "
+            "file.", icon=":material/info:")
+    st.stop()
+generator = choice.generator
+st.caption(f"From **{choice.name}**. Each download is also saved beside the model, under the folder named below it.")
+
+st.subheader("Sample grid")
+c = st.columns(4)
+rows = int(c[0].number_input("Rows", 1, 32, 4))
+cols = int(c[1].number_input("Columns", 1, 32, 8))
+seed = int(c[2].number_input("First seed", 0, latent.MAX_SEED, 0, help="Cell i shows seed first + i"))
+scale = int(c[3].number_input("Pixel scale", 1, 16, 3))
+with widgets.user_errors():
+    height, width = (scale * (n * side + (n + 1) * 2) for n, side in zip((rows, cols), generator.image_shape[:2]))
+    if max(height, width) > MAX_SIDE_PX:
+        raise ValueError(f"that grid would be {width}x{height} pixels; the most is {MAX_SIDE_PX} a side: use fewer "
+                         "rows or columns, or a smaller pixel scale")
+    png = export.png_bytes(export.sample_grid(generator, rows, cols, seed, scale=scale))
+    st.image(png, caption=f"seeds {seed}…{seed + rows * cols - 1}", output_format="PNG")
+    widgets.download_and_save("Download PNG", png, f"{choice.name}_grid{rows}x{cols}_seed{seed}_x{scale}.png",
+                              "image/png", choice.exports_dir, key="export_png")
+
+st.subheader("Interpolation GIF")
+c = st.columns(7, vertical_alignment="bottom")
+seed_a = int(c[0].number_input("Seed A", 0, latent.MAX_SEED, 0))
+seed_b = int(c[1].number_input("Seed B", 0, latent.MAX_SEED, 1))
+steps = int(c[2].number_input("Steps", 2, 64, 16))
+mode = c[3].radio("Mode", ["slerp", "lerp"], horizontal=True)
+fps = c[4].number_input("Frames/s", 0.5, 30.0, 8.0, step=0.5)
+loop = int(c[5].number_input("Loops (0 = forever)", 0, 1000, 0))
+bounce = c[6].checkbox("Forth and back", value=True)
+with widgets.user_errors():
+    a, b = (latent.z_from_seed(s, generator.noise_dim, generator.noise) for s in (seed_a, seed_b))
+    frames = export.interpolation_frames(generator, a, b, steps, mode, scale=scale)
+    gif = export.gif_bytes(frames, fps=fps, loop=loop, bounce=bounce)
+    st.image(gif, width=max(frames[0].shape[1], widgets.IMAGE_SIDE_PX),
+             caption=f"{mode} from seed {seed_a} to seed {seed_b}, {steps} steps at {fps:g} frames/s")
+    widgets.download_and_save(
+        "Download GIF", gif,
+        f"{choice.name}_{mode}_seed{seed_a}-seed{seed_b}_{steps}steps_{fps:g}fps{'_bounce' if bounce else ''}.gif",
+        "image/gif", choice.exports_dir, key="export_gif")

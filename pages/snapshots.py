@@ -1,0 +1,72 @@
+"""Snapshots: a run's fixed-z grid epoch by epoch beside its loss curves, played back or saved as a GIF."""
+import streamlit as st
+
+from explorer_ui import use_app_navigation, widgets
+from gan_core import charts, export
+from gan_core.runs import RunDir, list_pretrained, list_runs
+
+use_app_navigation()  # before anything renders: see its docstring
+
+PLAYING_KEY = "snapshots_playing"
+PLAY_INTERVAL_S = 0.7
+GRID_SCALE = 3
+
+
+def toggle_playing() -> None:
+    st.session_state[PLAYING_KEY] = not st.session_state.get(PLAYING_KEY, False)
+
+
+@st.fragment(run_every=PLAY_INTERVAL_S if st.session_state.get(PLAYING_KEY) else None)
+def viewer(run_path: str) -> None:
+    """The epoch slider, its grid and the marked chart; while playing, each rerun moves the slider one epoch."""
+    run = RunDir(run_path)
+    epochs = run.sample_epochs()
+    key = f"snapshots_epoch_{run.name}"
+    if st.session_state.get(key) not in epochs:
+        st.session_state[key] = epochs[-1]
+    elif st.session_state.get(PLAYING_KEY):
+        st.session_state[key] = epochs[(epochs.index(st.session_state[key]) + 1) % len(epochs)]
+    if len(epochs) > 1:
+        epoch = st.select_slider("Epoch", epochs, key=key, format_func=lambda e: f"{e}" if e else "0 (untrained)")
+    else:
+        epoch = epochs[0]
+        st.caption(f"Only epoch {epoch} has a grid so far.")
+    grid_column, chart_column = st.columns([1, 2])
+    grid_column.image(widgets.upscaled_png(export.read_png(run.sample_path(epoch)), GRID_SCALE), output_format="PNG",
+                      caption=f"epoch {epoch}" + (" (before training)" if epoch == 0 else ""))
+    windows, means = run.metrics("window"), run.metrics("epoch")
+    if windows or means:
+        chart_column.plotly_chart(charts.training_figure(windows, means, mark_epoch=epoch, height=400),
+                                  config={"displayModeBar": False})
+    else:
+        chart_column.caption("This model has no training metrics.")
+
+
+st.title("Snapshots")
+candidates = [r for r in list_pretrained() + list_runs(widgets.runs_dir()) if r.sample_epochs()]
+if not candidates:
+    st.info("No snapshot grids yet: a run draws one before training and after every epoch. Start a run on the "
+            "**Train** page.", icon=":material/info:")
+    st.stop()
+
+run = widgets.pick_run("Run", candidates, key="snapshots_run")
+playing = st.session_state.get(PLAYING_KEY, False)
+st.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
+          on_click=toggle_playing, help="Step through the epochs on the slider, over and over")
+viewer(str(run.path))
+
+st.subheader("GIF")
+fps_column, loop_column, button_column = st.columns([1, 1, 2], vertical_alignment="bottom")
+fps = fps_column.number_input("Frames per second", 0.5, 30.0, 4.0, step=0.5)
+loop = loop_column.number_input("Loops (0 = forever)", 0, 1000, 0)
+gif_key = f"snapshots_gif_{run.name}"
+if button_column.button("Make GIF", icon=":material/movie:"):
+    with widgets.user_errors():
+        st.session_state[gif_key] = ((fps, loop), len(run.sample_epochs()), export.snapshots_gif(run, fps, int(loop)))
+made = st.session_state.get(gif_key)
+if made and made[0] == (fps, loop):
+    _, n_frames, gif = made
+    st.image(gif, width=GRID_SCALE * export.read_png(run.latest_sample()).shape[1],
+             caption=f"{n_frames} frames at {fps:g} fps")
+    widgets.download_and_save("Download GIF", gif, f"{run.name}_snapshots_{fps:g}fps_loop{loop}.gif", "image/gif",
+                              widgets.exports_dir(run, run.name), key=f"download_{gif_key}")

@@ -1,0 +1,166 @@
+"""Train: start a run in its own process, then watch it live from its run directory (this page never trains)."""
+from collections import deque
+
+import streamlit as st
+
+from explorer_ui import use_app_navigation, widgets
+from gan_core import charts, export, launch, models, uploads
+from gan_core.cli import format_seconds
+from gan_core.config import PRECISIONS, from_preset
+from gan_core.errors import DataError
+from gan_core.runs import RunDir, list_runs
+
+use_app_navigation()  # before anything renders: see its docstring
+
+SOURCES = {"MNIST": "mnist", "Fashion-MNIST": "fashion_mnist", "Image folder": "folder", "Zip of images": "zip"}
+RESUMABLE = ("stopped", "interrupted", "failed", "done")
+RUN_KEY = "train_run"
+LOG_TAIL_LINES = 40
+
+
+def new_run_form() -> None:
+    """Preset and data source outside the form (they change which fields and defaults show), the rest inside."""
+    presets = models.preset_names()
+    preset = st.selectbox("Preset", presets, index=presets.index("mnist_dcgan"))
+    recipe = models.preset(preset)
+    p = recipe.values
+    st.caption(f"{recipe.summary}. Architecture `{recipe.architecture}`: {p['image_size']}x{p['image_size']}x"
+               f"{p['channels']} images from {p['noise']} noise.")
+    labels = list(SOURCES)
+    default_source = next(label for label, value in SOURCES.items() if value == p["dataset"])
+    source = SOURCES[st.radio("Training images", labels, index=labels.index(default_source), horizontal=True)]
+
+    with st.form("new_run"):
+        upload, data_path = None, ""
+        if source in ("mnist", "fashion_mnist"):
+            data_path = st.text_input(
+                "Data file or folder (optional)", placeholder="standard location",
+                help="Keras's .npz, a train-images-idx3-ubyte[.gz] file, or a folder holding one. Empty: "
+                     "$GAN_EXPLORER_DATA, /usr/share/datasets, ~/.keras/datasets, else a Keras download.")
+        elif source == "folder":
+            data_path = st.text_input("Image folder on this machine", placeholder="/data/img_align_celeba",
+                                      help="Every image under it (recursively) is centre-cropped and resized.")
+        else:
+            upload = st.file_uploader("Zip of images", type=["zip"],
+                                      help="Extracted safely under the runs folder; non-image files are ignored.")
+        left, right = st.columns(2)
+        epochs = left.number_input("Epochs", 1, 100_000, p["epochs"])
+        batch_size = right.number_input("Batch size", 1, 8192, p["batch_size"])
+        g_lr = left.number_input("G learning rate", 1e-6, 0.5, float(p["g_lr"]), step=1e-5, format="%.5f")
+        d_lr = right.number_input("D learning rate", 1e-6, 0.5, float(p["d_lr"]), step=1e-5, format="%.5f")
+        noise_dim = left.number_input("Noise dimensions", 1, 2048, p["noise_dim"])
+        precision = right.selectbox("Precision", PRECISIONS,
+                                    help="mixed_* precisions are faster on recent GPUs; keep float32 on a CPU.")
+        snapshot_every = left.number_input("Snapshot grid every (epochs)", 1, 10_000, 1)
+        checkpoint_every = right.number_input("Checkpoint every (epochs)", 1, 10_000, 1)
+        name = left.text_input("Run name", placeholder=preset)
+        limit = right.number_input("Use only the first N images", min_value=1, value=None, placeholder="all")
+        submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
+
+    if submitted:
+        with widgets.user_errors():
+            if source == "zip":
+                if upload is None:
+                    raise DataError("choose a zip of images to upload first")
+                extracted = uploads.store_images_zip(upload.getvalue(), widgets.runs_dir())
+                st.caption(f"{extracted.n_images} images extracted to `{extracted.folder}`")
+                data_path = str(extracted.folder)
+            cfg = from_preset(preset, {
+                "dataset": "folder" if source == "zip" else source, "data": data_path.strip() or None,
+                "epochs": epochs, "batch_size": batch_size, "g_lr": g_lr, "d_lr": d_lr, "noise_dim": noise_dim,
+                "precision": precision, "snapshot_every": snapshot_every, "checkpoint_every": checkpoint_every,
+                "name": name.strip() or None, "limit": limit,
+            })
+            run = launch.start(cfg, widgets.runs_dir())
+            st.session_state[RUN_KEY] = run  # the live view follows the new run
+            st.success(f"Started **{run.name}** in its own process; it keeps training if you close this tab.")
+
+
+def log_tail(run: RunDir) -> str:
+    try:
+        with open(run.log_path, encoding="utf-8", errors="replace") as f:
+            return "".join(deque(f, maxlen=LOG_TAIL_LINES))
+    except OSError:
+        return ""
+
+
+@st.fragment(run_every=1.0)
+def live_view(run_path: str) -> None:
+    """Redrawn every second from the run directory alone, so any tab shows the same run the same way."""
+    run = RunDir(run_path)
+    status = run.status()
+    state = status.get("state", "missing")
+    epoch, epochs = status.get("epoch", 0), status.get("epochs") or run.config_dict().get("epochs", "?")
+    step, total = status.get("step", 0), status.get("total_steps")
+
+    st.markdown(f"**{run.name}** :{widgets.state_colour(state)}-badge[{state}] "
+                f"<small>{status.get('device', '')}</small>", unsafe_allow_html=True)
+    st.progress(min(1.0, step / total) if total else 0.0,
+                text=f"epoch {epoch}/{epochs} · step {step}/{total or '?'}")
+    numbers = st.columns(4)
+    running = state == "running"
+    numbers[0].metric("Images/s", f"{status['images_per_sec']:.0f}" if running and "images_per_sec" in status
+                      else "–")
+    numbers[1].metric("ETA", format_seconds(status.get("eta_s")) if running and "eta_s" in status else "–")
+    numbers[2].metric("G loss", f"{status['g_loss']:.3f}" if "g_loss" in status else "–")
+    numbers[3].metric("D loss", f"{status['d_loss']:.3f}" if "d_loss" in status else "–")
+
+    controls(run, state)
+    if state == "starting":
+        st.info("Starting: loading TensorFlow, building the models and reading the data…",
+                icon=":material/hourglass:")
+    elif state == "failed":
+        st.error(f"Training failed: {status.get('error') or 'no message'}", icon=":material/error:")
+    elif state == "interrupted":
+        st.warning("The trainer process is gone without finishing (killed or crashed); resume to continue from "
+                   "the last checkpoint.", icon=":material/warning:")
+    if state in ("failed", "interrupted"):
+        with st.expander("Trainer log (last lines)", expanded=True):
+            st.code(log_tail(run) or status.get("traceback") or "(no log)", language="text")
+
+    chart, grid = st.columns([3, 2])
+    windows = run.metrics("window")
+    if windows:
+        chart.plotly_chart(charts.training_figure(windows), config={"displayModeBar": False})
+    else:
+        chart.caption("Loss curves appear after the first training steps.")
+    epochs_with_grid = run.sample_epochs()
+    if epochs_with_grid:
+        grid.image(widgets.upscaled_png(export.read_png(run.sample_path(epochs_with_grid[-1])), 3), width="stretch",
+                   output_format="PNG", caption=f"fixed-z grid after epoch {epochs_with_grid[-1]}")
+    else:
+        grid.caption("The sample grid appears once the models are built.")
+
+
+def controls(run: RunDir, state: str) -> None:
+    if state in ("starting", "running"):
+        if not run.stop_requested() and st.button("Stop", icon=":material/stop:", key=f"stop_{run.name}"):
+            run.request_stop()
+        if run.stop_requested():
+            st.caption("Stop requested: the trainer finishes its step, checkpoints and stops.")
+    elif state in RESUMABLE:
+        target = int(run.config_dict().get("epochs", 1))
+        done = state == "done"
+        left, right = st.columns([1, 2], vertical_alignment="bottom")
+        to_epoch = left.number_input("Train to epoch", min_value=target + done, value=target + done * 5,
+                                     key=f"resume_epochs_{run.name}")
+        if right.button("Train more" if done else "Resume", icon=":material/play_arrow:", key=f"resume_{run.name}"):
+            with widgets.user_errors():
+                launch.resume(run, epochs=int(to_epoch) if to_epoch != target else None)
+                st.toast(f"Resumed {run.name}")
+
+
+st.title("Train")
+form_column, live_column = st.columns([1, 2], gap="large")
+with form_column:
+    st.subheader("New run")
+    new_run_form()
+with live_column:
+    st.subheader("Live view")
+    runs = list_runs(widgets.runs_dir())
+    if not runs:
+        st.info("No runs yet: fill in the form and press **Start training**.", icon=":material/info:")
+    else:
+        active = launch.active_runs(widgets.runs_dir())
+        run = widgets.pick_run("Run", runs, key=RUN_KEY, default=active[0] if active else None, with_state=False)
+        live_view(str(run.path))
