@@ -150,7 +150,7 @@ def upscaled_png(image: np.ndarray, scale: int) -> bytes:
 
 def download_and_save(label: str, data: bytes, file_name: str, mime: str, folder: Path, key: str) -> None:
     """A download button that also writes the file under `folder` when clicked, and then says where."""
-    target = folder / file_name
+    target = folder / sanitize_name(file_name)  # names come from runs and uploads: one safe path component
     state_key = f"{key}_saved"
 
     def save() -> None:

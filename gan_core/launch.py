@@ -1,16 +1,35 @@
 """Training in its own process, so a page reload, a second tab or a closed browser never touches it."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 from .config import TrainConfig
 from .errors import RunError
-from .runs import RunDir, create_run, list_runs
+from .runs import RunDir, create_run, default_runs_dir, list_runs
+
+
+@contextlib.contextmanager
+def launch_lock(runs_dir: str | Path | None) -> Iterator[None]:
+    """Serialise check-then-spawn across tabs and processes: two Start clicks at once give one trainer."""
+    root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / ".launch.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise RunError(f"cannot use the runs folder {root}: {exc.strerror}; pick a writable one") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held for milliseconds: the time to create a folder and spawn
+        yield
+    finally:
+        os.close(fd)
 
 
 def active_runs(runs_dir: str | Path | None = None) -> list[RunDir]:
@@ -20,30 +39,32 @@ def active_runs(runs_dir: str | Path | None = None) -> list[RunDir]:
 def start(cfg: TrainConfig, runs_dir: str | Path | None = None) -> RunDir:
     """Create a run folder for `cfg` and train it in a background process; refused while another trains."""
     cfg.validate()
-    busy = active_runs(runs_dir)
-    if busy:
-        raise RunError(f"run {busy[0].name} is still training; stop it (or wait for it) before starting another")
-    run = create_run(runs_dir, cfg)
-    spawn(run)
-    return run
+    with launch_lock(runs_dir):
+        busy = active_runs(runs_dir)
+        if busy:
+            raise RunError(f"run {busy[0].name} is still training; stop it (or wait for it) before starting another")
+        run = create_run(runs_dir, cfg)
+        spawn(run)  # writes the child's pid into status.json before the lock is released
+        return run
 
 
 def resume(run: RunDir, epochs: int | None = None) -> RunDir:
     """Continue a stopped, interrupted or failed run (optionally to more epochs) in a background process."""
-    if run.is_active() or run.is_locked():
-        raise RunError(f"run {run.name} is already training; there is nothing to resume")
-    busy = [r for r in active_runs(run.path.parent) if r != run]
-    if busy:
-        raise RunError(f"run {busy[0].name} is still training; stop it (or wait for it) before resuming another")
-    if epochs is not None:
-        cfg = run.config()
-        if epochs < cfg.epochs:
-            raise RunError(f"run {run.name} is configured for {cfg.epochs} epochs; resume can only add epochs")
-        cfg.epochs = epochs
-        run.write_config(cfg.validate())
-    run.write_status(state="starting", pid=None, error=None, host=socket.gethostname())
-    spawn(run)
-    return run
+    with launch_lock(run.path.parent):
+        if run.is_active() or run.is_locked():
+            raise RunError(f"run {run.name} is already training; there is nothing to resume")
+        busy = [r for r in active_runs(run.path.parent) if r != run]
+        if busy:
+            raise RunError(f"run {busy[0].name} is still training; stop it (or wait for it) before resuming another")
+        if epochs is not None:
+            cfg = run.config()
+            if epochs < cfg.epochs:
+                raise RunError(f"run {run.name} is configured for {cfg.epochs} epochs; resume can only add epochs")
+            cfg.epochs = epochs
+            run.write_config(cfg.validate())
+        run.write_status(state="starting", pid=None, error=None, host=socket.gethostname())
+        spawn(run)
+        return run
 
 
 def spawn(run: RunDir) -> subprocess.Popen:

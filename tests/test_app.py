@@ -242,3 +242,16 @@ def test_export_grid_png_and_interpolation_gif(runs_dir):
         next(n for n in at.number_input if n.label == label).set_value(value)
     at.run()
     assert not at.exception and any("the most is 4096 a side" in e.value for e in at.error)
+
+
+def test_a_run_whose_trainer_was_killed_shows_interrupted_with_resume(runs_dir):
+    import subprocess
+    import sys
+
+    run = only_run(runs_dir)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run.write_status(state="running", pid=dead.pid, host=socket.gethostname())
+    at = open_page("train")
+    assert "interrupted" in texts(at)
+    assert "Resume" in labels(at.button) and "Stop" not in labels(at.button)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -39,6 +40,7 @@ class Preset:
 _REGISTRY: dict[str, Architecture] = {}
 _PRESETS: dict[str, Preset] = {}
 _loaded = False
+_load_lock = threading.RLock()  # re-entrant: an architecture module may look up the registry as it loads
 
 
 def register(arch: Architecture) -> Architecture:
@@ -60,13 +62,16 @@ def register_preset(name: str, architecture: str, summary: str, **overrides: Any
 
 
 def _load_all() -> None:
+    """Import every architecture module once; under a lock, since the app's sessions are threads."""
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+    with _load_lock:
+        if not _loaded:
+            for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+                if not info.name.startswith("_"):
+                    importlib.import_module(f"{__name__}.{info.name}")
+            _loaded = True
 
 
 def names() -> list[str]:

@@ -1,0 +1,57 @@
+"""Starting training from the app: one trainer per runs folder, however many clicks and tabs."""
+import os
+import socket
+import threading
+
+import pytest
+
+from gan_core import config, launch, runs
+from gan_core.errors import RunError
+
+
+@pytest.fixture
+def fake_spawn(monkeypatch):
+    """Stand in for the trainer process: it only claims the run, as the real child does within a second."""
+    started = []
+
+    def spawn(run):
+        started.append(run)
+        run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+
+    monkeypatch.setattr(launch, "spawn", spawn)
+    return started
+
+
+def test_simultaneous_starts_give_exactly_one_trainer(tmp_path, fake_spawn):
+    cfg = lambda: config.from_preset("mnist_dcgan", {"name": "click"})  # noqa: E731
+    barrier, outcomes = threading.Barrier(8), []
+
+    def click():
+        barrier.wait()
+        try:
+            outcomes.append(launch.start(cfg(), tmp_path))
+        except RunError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    started = [o for o in outcomes if isinstance(o, runs.RunDir)]
+    refused = [o for o in outcomes if isinstance(o, RunError)]
+    assert len(started) == 1 and len(fake_spawn) == 1 and len(refused) == 7
+    assert all("still training" in str(e) for e in refused)
+    assert runs.list_runs(tmp_path) == started
+
+
+def test_resume_refuses_a_run_that_is_training_and_allows_a_stopped_one(tmp_path, fake_spawn):
+    run = runs.create_run(tmp_path, config.from_preset("mnist_dcgan"))
+    run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+    with pytest.raises(RunError, match="already training"):
+        launch.resume(run)
+    run.write_status(state="stopped")
+    with pytest.raises(RunError, match="can only add epochs"):
+        launch.resume(run, epochs=1)
+    launch.resume(run, epochs=80)
+    assert fake_spawn == [run] and run.config().epochs == 80
