@@ -70,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stop", help="ask a training run to checkpoint and stop")
     s.add_argument("run", help="run folder")
     s.set_defaults(func=cmd_stop)
+
+    s = sub.add_parser("evaluate", help="score generators against real data (classifier-FID, coverage, SWD)")
+    s.add_argument("model", help="run folder or .keras file")
+    s.add_argument("--epochs", default="latest", help="a run's saved epochs: all, latest (default) or N,M")
+    s.add_argument("--n", type=int, help="images per set (default: 10000 for digits, 1000 for faces)")
+    s.add_argument("--dataset", choices=("mnist", "fashion_mnist", "folder"),
+                   help="what a bare .keras imitates (default: its sidecar config)")
+    s.add_argument("--data", help="real data file or folder (default: the run's config)")
+    s.add_argument("--metrics", help="comma-separated metric names (default: all that fit the data)")
+    s.add_argument("--seed", type=int, default=0, help="first latent seed (image i uses seed+i)")
+    s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    s.add_argument("--no-record", action="store_true", help="do not append to the run's quality.jsonl")
+    s.set_defaults(func=cmd_evaluate)
     return p
 
 
@@ -245,4 +258,17 @@ def cmd_stop(args) -> int:
         return 0
     run.request_stop()
     print(f"asked {run.name} to stop after its current step")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    import json
+
+    from . import metrics
+
+    names = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    report = metrics.evaluate_model(args.model, epochs=args.epochs, n=args.n, dataset=args.dataset,
+                                    data_path=args.data, metrics=names, seed=args.seed, record=not args.no_record,
+                                    log=lambda m: print(m, file=sys.stderr))
+    print(json.dumps(report, indent=2) if args.json else metrics.format_table(report))
     return 0
