@@ -96,6 +96,18 @@ def generator_picker(key: str) -> GeneratorChoice | None:
         return None
 
 
+def page_generator(key: str, title: str) -> GeneratorChoice:
+    """The sidebar's generator picker for a page that needs one; stops the page with a hint while there is none."""
+    with st.sidebar:
+        choice = generator_picker(key)
+    st.title(title)
+    if choice is None:
+        st.info("Pick a generator in the sidebar: a training run at a saved epoch, a pretrained model, or a .keras "
+                "file.", icon=":material/info:")
+        st.stop()
+    return choice
+
+
 def _pick_generator(key: str) -> GeneratorChoice | None:
     runs = [r for r in list_runs(runs_dir()) if r.generator_epochs()]
     pretrained = list_pretrained()
@@ -150,7 +162,9 @@ def upscaled_png(image: np.ndarray, scale: int) -> bytes:
 
 def download_and_save(label: str, data: bytes, file_name: str, mime: str, folder: Path, key: str) -> None:
     """A download button that also writes the file under `folder` when clicked, and then says where."""
-    target = folder / sanitize_name(file_name)  # names come from runs and uploads: one safe path component
+    name = Path(file_name)  # made from run and upload names: keep it one safe path component
+    suffix = f".{sanitize_name(name.suffix, max_length=10)}" if name.suffix else ""
+    target = folder / (sanitize_name(name.stem, max_length=150) + suffix)
     state_key = f"{key}_saved"
 
     def save() -> None:

@@ -108,9 +108,9 @@ def pid_alive(pid: int | None) -> bool:
     return True
 
 
-def sanitize_name(name: str) -> str:
-    """A run name safe as one path component: letters, digits, '.', '_', '-' only; never '..' or empty."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip(".-_")[:60]
+def sanitize_name(name: str, max_length: int = 60) -> str:
+    """A name safe as one path component: letters, digits, '.', '_', '-' only; never '..' or empty."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip(".-_")[:max_length]
     cleaned = re.sub(r"\.{2,}", ".", cleaned)
     return cleaned or "run"
 

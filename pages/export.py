@@ -8,13 +8,7 @@ use_app_navigation()  # before anything renders: see its docstring
 
 MAX_SIDE_PX = 4096  # a bigger grid is tens of megabytes of PNG, slow to make and to show
 
-with st.sidebar:
-    choice = widgets.generator_picker("export")
-st.title("Export")
-if choice is None:
-    st.info("Pick a generator in the sidebar: a training run at a saved epoch, a pretrained model, or a .keras "
-            "file.", icon=":material/info:")
-    st.stop()
+choice = widgets.page_generator("export", "Export")
 generator = choice.generator
 st.caption(f"From **{choice.name}**. Each download is also saved beside the model, under the folder named below it.")
 

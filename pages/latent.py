@@ -105,13 +105,7 @@ def interpolation(choice: widgets.GeneratorChoice) -> None:
                                   "image/gif", choice.exports_dir, key="latent_gif")
 
 
-with st.sidebar:
-    choice = widgets.generator_picker("latent")
-st.title("Latent space")
-if choice is None:
-    st.info("Pick a generator in the sidebar: a training run at a saved epoch, a pretrained model, or a .keras "
-            "file.", icon=":material/info:")
-    st.stop()
+choice = widgets.page_generator("latent", "Latent space")
 
 generator = choice.generator
 dim, noise = generator.noise_dim, generator.noise
