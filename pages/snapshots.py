@@ -1,8 +1,10 @@
-"""Snapshots: a run's fixed-z grid epoch by epoch beside its loss curves, played back or saved as a GIF."""
+"""Snapshots: a run's fixed-z grid epoch by epoch beside its loss and quality curves, played back or saved as a GIF."""
+import shlex
+
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export
+from gan_core import charts, export, metrics
 from gan_core.runs import RunDir, list_pretrained, list_runs
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -18,7 +20,7 @@ def toggle_playing() -> None:
 
 @st.fragment(run_every=PLAY_INTERVAL_S if st.session_state.get(PLAYING_KEY) else None)
 def viewer(run_path: str) -> None:
-    """The epoch slider, its grid and the marked chart; while playing, each rerun moves the slider one epoch."""
+    """The epoch slider, its grid and the marked charts; while playing, each rerun moves the slider one epoch."""
     run = RunDir(run_path)
     epochs = run.sample_epochs()
     key = f"snapshots_epoch_{run.name}"
@@ -34,12 +36,34 @@ def viewer(run_path: str) -> None:
     grid_column, chart_column = st.columns([1, 2])
     grid_column.image(widgets.upscaled_png(export.read_png(run.sample_path(epoch)), GRID_SCALE), output_format="PNG",
                       caption=f"epoch {epoch}" + (" (before training)" if epoch == 0 else ""))
+    losses_tab, quality_tab = chart_column.tabs(["Losses", "Quality"])
     windows, means = run.metrics("window"), run.metrics("epoch")
     if windows or means:
-        chart_column.plotly_chart(charts.training_figure(windows, means, mark_epoch=epoch, height=400),
-                                  config={"displayModeBar": False})
+        losses_tab.plotly_chart(charts.training_figure(windows, means, mark_epoch=epoch, height=400),
+                                config={"displayModeBar": False})
     else:
-        chart_column.caption("This model has no training metrics.")
+        losses_tab.caption("This model has no training metrics.")
+    with quality_tab:
+        quality_chart(run, epoch)
+
+
+def quality_chart(run: RunDir, epoch: int) -> None:
+    """The run's quality.jsonl over epochs, one panel per metric with its real-data floor, or how to measure it."""
+    records = [r for r in metrics.read_quality(run) if r.get("epoch") is not None]
+    sizes = charts.quality_sample_sizes(records)
+    if not sizes:
+        st.caption("No sample-quality measurements for this run yet. Score every saved epoch (a few minutes; safe "
+                   f"while it trains), then come back: `{evaluate_command(run)}`")
+        return
+    n = sizes[0]
+    if len(sizes) > 1:  # values measured at different n do not compare, so one n at a time
+        n = st.selectbox("Images per set (n)", sizes, key=f"snapshots_quality_n_{run.name}",
+                         help="Each evaluation's n; the metrics are biased by n, so only values at one n compare")
+    st.plotly_chart(charts.quality_figure(records, mark_epoch=epoch, n=n), config={"displayModeBar": False})
+
+
+def evaluate_command(run: RunDir) -> str:
+    return f"python -m gan_core evaluate {shlex.quote(str(run.path))} --epochs all"
 
 
 st.title("Snapshots")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import models, runs
+from gan_core import metrics, models, runs
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 90  # the first page in a session imports TensorFlow and traces a generator
@@ -170,6 +170,54 @@ def test_snapshots_slider_chart_and_gif(runs_dir):
     assert gif.name == "00000-tiny_snapshots_4fps_loop0.gif"
     assert iio.imread(gif, index=None).shape[0] == 3  # epochs 0, 1 and 2
     assert "Saved a copy to" in texts(at)
+
+
+def _record_quality(run: runs.RunDir, epoch: int, fid: float, n: int = 500) -> None:
+    """What `python -m gan_core evaluate RUN --epochs all` appends for one epoch (metrics.evaluate's result shape)."""
+    metrics.append_quality(run, {"dataset": "mnist", "kind": "digits", "n": n, "epoch": epoch, "metrics": {
+        "classifier_fid": {"metric": "classifier_fid", "value": fid, "floor": 0.6, "n": n, "better": "lower",
+                           "dataset": "mnist", "evaluator": "mnist.keras@0123456789ab", "seconds": 0.5},
+        "classifier_score": {"metric": "classifier_score", "value": 2.0 + epoch, "floor": 9.7, "n": n,
+                             "better": "higher", "dataset": "mnist", "max": 10, "seconds": 0.1},
+        "mode_coverage": {"metric": "mode_coverage", "value": 0.4 / epoch, "floor": 0.003, "n": n, "better": "lower",
+                          "dataset": "mnist", "classes_covered": 7 + epoch, "num_classes": 10,
+                          "histogram": [n // 10] * 10, "floor_classes_covered": 10, "class_names": list("0123456789"),
+                          "coverage_rule": "a class is covered with >= 10% of its expected count", "seconds": 0.1}}})
+
+
+def only_run_named(runs_dir: Path, name: str) -> runs.RunDir:
+    (run,) = [r for r in runs.list_runs(runs_dir) if r.name == name]
+    return run
+
+
+def test_snapshots_quality_chart_marks_the_epoch_or_says_how_to_measure_it(runs_dir, tiny_run, copy_run, tmp_path):
+    evaluated = runs.RunDir(copy_run(tiny_run, tmp_path).rename(runs_dir / "00001-evaluated"))
+    _record_quality(evaluated, 1, 80.0)
+    _record_quality(evaluated, 2, 50.0)
+    assert len(metrics.read_quality(evaluated)) == 6
+    at = open_page("snapshots")
+    assert at.selectbox(key="snapshots_run").value == evaluated  # the newest run
+    assert [t.label for t in at.tabs] == ["Losses", "Quality"]
+    loss_chart, quality_chart = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert [t["name"] for t in quality_chart["data"]] == ["classifier-FID", "classifier score", "mode coverage KL"]
+    assert quality_chart["data"][0]["x"] == [1, 2] and quality_chart["data"][0]["y"] == [80.0, 50.0]
+    assert loss_chart["layout"]["shapes"][0]["x0"] == 2
+    assert [a["text"] for a in quality_chart["layout"]["annotations"]].count("real-data floor") == 3
+    floors = [s["y0"] for s in quality_chart["layout"]["shapes"] if s["y0"] == s["y1"]]
+    assert floors == [0.6, 9.7, 0.003]
+    marks = [s["x0"] for s in quality_chart["layout"]["shapes"] if s["x0"] == s["x1"]]
+    assert marks == [2, 2, 2]  # the selected epoch, in every panel
+
+    at.select_slider[0].set_value(1).run()
+    assert_clean(at)
+    quality_chart = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert [s["x0"] for s in quality_chart["layout"]["shapes"] if s["x0"] == s["x1"]] == [1, 1, 1]
+
+    unevaluated = only_run_named(runs_dir, "00000-tiny")
+    at.selectbox(key="snapshots_run").set_value(unevaluated).run()
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 1  # the losses only
+    assert f"python -m gan_core evaluate {unevaluated.path} --epochs all" in texts(at)
 
 
 # --- Latent space --------------------------------------------------------------------------------------

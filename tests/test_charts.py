@@ -1,4 +1,5 @@
-"""The training chart: windows and epoch means on one epoch axis, in two panels, with an optional marker line."""
+"""The training chart: windows and epoch means on one epoch axis, in two panels, with an optional marker line; and
+the quality chart: one panel per metric over epochs, each with its real-data floor."""
 import pytest
 
 from gan_core import charts
@@ -30,3 +31,75 @@ def test_losses_on_top_and_discriminator_outputs_below():
 def test_no_records_make_an_empty_figure_without_a_marker():
     fig = charts.training_figure([])
     assert not fig.data and not fig.layout.shapes
+
+
+# --- the quality chart (records as metrics.append_quality writes them to quality.jsonl) -----------------------------
+
+def quality(epoch, metric, value, floor, n=500, better="lower", **extra):
+    return {"kind": "quality", "time": 1.0 + epoch, "epoch": epoch, "metric": metric, "value": value, "floor": floor,
+            "n": n, "better": better, "dataset": "mnist", **extra}
+
+
+def digit_records(n=500, epochs=(2, 1)):
+    out = []
+    for e in epochs:  # any order: the chart sorts by epoch
+        out += [quality(e, "classifier_fid", 30.0 / e, 0.5, n),
+                quality(e, "classifier_score", 5.0 + e, 9.8, n, better="higher", max=10),
+                quality(e, "mode_coverage", 0.3 / e, 0.002, n, classes_covered=8 + e, num_classes=10)]
+    return out
+
+
+def test_quality_one_panel_per_metric_with_epochs_on_x():
+    fig = charts.quality_figure(digit_records())
+    assert [t.name for t in fig.data] == ["classifier-FID", "classifier score", "mode coverage KL"]
+    assert [t.yaxis for t in fig.data] == ["y", "y2", "y3"]  # each metric in its own panel
+    fid = fig.data[0]
+    assert list(fid.x) == [1, 2] and list(fid.y) == [30.0, 15.0]
+    assert "9/10 classes covered" in fig.data[2].customdata[0]
+    titles = [a.text for a in fig.layout.annotations if a.yref == "paper"]
+    assert titles == ["classifier-FID (lower is better)", "classifier score (higher is better)",
+                      "mode coverage KL (lower is better)"]
+    assert fig.layout.xaxis3.title.text == "epoch (n = 500 images per set)"
+
+
+def test_quality_floor_is_a_labelled_dashed_horizontal_line_per_panel():
+    fig = charts.quality_figure(digit_records())
+    floors = [s for s in fig.layout.shapes if s.y0 == s.y1]
+    assert [(s.y0, s.yref) for s in floors] == [(0.5, "y"), (9.8, "y2"), (0.002, "y3")]
+    assert all(s.line.dash == "dash" and s.xref.endswith("domain") for s in floors)  # across the whole panel
+    labels = [a for a in fig.layout.annotations if a.text == "real-data floor"]
+    assert [a.yref for a in labels] == ["y", "y2", "y3"]
+    assert not [s for s in fig.layout.shapes if s.x0 == s.x1]  # no epoch marker unless asked
+
+
+def test_quality_marker_crosses_every_panel_like_the_training_chart():
+    fig = charts.quality_figure(digit_records(), mark_epoch=2)
+    markers = [s for s in fig.layout.shapes if s.x0 == s.x1]
+    assert [(s.x0, s.xref) for s in markers] == [(2, "x"), (2, "x2"), (2, "x3")]
+    loss_marker = charts.training_figure([window(1, 4)], mark_epoch=2).layout.shapes[0]
+    assert all(s.line == loss_marker.line for s in markers)
+
+
+def test_quality_shows_one_sample_size_and_the_latest_record_of_an_epoch():
+    records = digit_records(n=500) + digit_records(n=2000, epochs=(1,))
+    records.append(quality(1, "classifier_fid", 7.0, 0.4, n=2000))  # epoch 1 evaluated again at n=2000
+    assert charts.quality_sample_sizes(records) == [2000, 500]
+    latest = charts.quality_figure(records)  # default: the latest n
+    assert list(latest.data[0].x) == [1] and list(latest.data[0].y) == [7.0]
+    assert latest.layout.shapes[0].y0 == 0.4
+    older = charts.quality_figure(records, n=500)
+    assert list(older.data[0].y) == [30.0, 15.0]
+
+
+def test_quality_faces_swd_and_unknown_metrics_get_panels_too():
+    records = [quality(1, "swd", 40.0, 3.0, n=1000, levels={"64": 40.0}), quality(1, "sharpness", 0.7, 0.9, n=1000)]
+    fig = charts.quality_figure(records, mark_epoch=1)
+    assert [t.name for t in fig.data] == ["SWD ×1e3", "sharpness"]
+    assert len([a for a in fig.layout.annotations if a.text == "real-data floor"]) == 2
+
+
+def test_quality_without_records_is_an_empty_figure():
+    fig = charts.quality_figure([{"kind": "quality", "epoch": None, "metric": "swd", "value": 1.0, "n": 10}],
+                                mark_epoch=1)
+    assert not fig.data and not fig.layout.shapes
+    assert charts.quality_sample_sizes([]) == []
