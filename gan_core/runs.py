@@ -48,11 +48,15 @@ def default_pretrained_dir() -> Path:
 
 # --- atomic file helpers -------------------------------------------------------------------------
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once: the process's umask, which plain open() would apply
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write to a temporary name in the same folder, then rename: readers see the old file or the new one."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide runs from other users (and Docker's)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -58,6 +58,7 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     runs.atomic_write_json(tmp_path / "s.json", {"a": 2})
     assert json.loads((tmp_path / "s.json").read_text()) == {"a": 2}
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+    assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o666 & ~runs._UMASK  # like a plain open()
 
 
 def test_a_running_run_whose_process_died_reads_as_interrupted(tmp_path):
