@@ -4,6 +4,7 @@ Visits every page (a screenshot of each goes to tests/artifacts/), trains a tiny
 it stream in, and times how long a latent slider move takes to reach the screen as a new image.
 """
 import io
+import json
 import os
 import re
 import signal
@@ -193,6 +194,9 @@ def test_every_page_in_a_real_browser(app_url, shared_data):
             after = image.screenshot()
             assert np.abs(pixels(before) - pixels(after)).max() > 0, "moving z[0] did not change the picture"
             p50 = statistics.median(latencies)
+            ARTIFACTS.mkdir(exist_ok=True)
+            (ARTIFACTS / "slider_latency.json").write_text(json.dumps(
+                {"p50_ms": round(p50 * 1000), "moves_ms": [round(t * 1000) for t in latencies]}))
             print(f"\nslider move -> new image on screen: p50 {p50 * 1000:.0f} ms over {SLIDER_MOVES} moves "
                   f"(all: {', '.join(f'{t * 1000:.0f}' for t in latencies)} ms)")
             screenshot(page, "latent")
