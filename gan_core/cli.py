@@ -1,4 +1,4 @@
-"""`python -m gan_core presets | train | sample | gif | runs | stop`: everything the app does, from a terminal."""
+"""`python -m gan_core presets | train | sample | gif | runs | stop | evaluate`: what the app does, from a terminal."""
 from __future__ import annotations
 
 import argparse
