@@ -219,13 +219,11 @@ def cmd_sample(args) -> int:
 
 def cmd_gif(args) -> int:
     from . import export
-    from .runs import resolve_run
+    from .runs import atomic_write_bytes, resolve_run
 
     run = resolve_run(args.run)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    from .runs import atomic_write_bytes
-
     atomic_write_bytes(out, export.snapshots_gif(run, fps=args.fps, loop=args.loop))
     print(f"{out} ({len(run.sample_epochs())} frames)")
     return 0

@@ -36,7 +36,7 @@ def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callabl
     with run.lock():
         if run.stop_path.exists():
             run.stop_path.unlink()
-        run.write_status(state="running", pid=os.getpid(), host=socket.gethostname(), error=None,
+        run.write_status(state="running", pid=os.getpid(), host=socket.gethostname(), error=None, traceback=None,
                          started_at=time.time(), finished_at=None)
         try:
             state = Trainer(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
