@@ -150,14 +150,8 @@ def display_scale(side: int) -> int:
     return max(1, round(IMAGE_SIDE_PX / side))
 
 
-def upscale(image: np.ndarray, scale: int) -> np.ndarray:
-    """Whole-pixel (nearest neighbour) enlargement, so small GAN outputs stay crisp in the browser."""
-    image = np.asarray(image, np.uint8)
-    return image.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else image
-
-
 def upscaled_png(image: np.ndarray, scale: int) -> bytes:
-    return export.png_bytes(upscale(image, scale))
+    return export.png_bytes(export.upscale(image, scale))
 
 
 def download_and_save(label: str, data: bytes, file_name: str, mime: str, folder: Path, key: str) -> None:

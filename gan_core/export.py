@@ -19,6 +19,12 @@ def to_uint8(images: np.ndarray, pixel_range: str = "unit") -> np.ndarray:
     return np.round(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def upscale(image: np.ndarray, scale: int) -> np.ndarray:
+    """Whole-pixel (nearest neighbour) enlargement of one (H, W[, C]) image: small GAN outputs stay crisp."""
+    image = np.asarray(image, np.uint8)
+    return image.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else image
+
+
 def grid(images: np.ndarray, rows: int, cols: int, *, pad: int = 2, scale: int = 1, background: int = 32) -> np.ndarray:
     """Tile (N, H, W, C) uint8 images row by row into one (rows*H, cols*W, C) image; empty cells stay background."""
     images = np.asarray(images)
@@ -32,9 +38,7 @@ def grid(images: np.ndarray, rows: int, cols: int, *, pad: int = 2, scale: int =
         r, k = divmod(i, cols)
         y, x = pad + r * (h + pad), pad + k * (w + pad)
         out[y:y + h, x:x + w] = images[i]
-    if scale > 1:
-        out = out.repeat(scale, axis=0).repeat(scale, axis=1)
-    return out
+    return upscale(out, scale)
 
 
 def to_pil(image: np.ndarray) -> Image.Image:
@@ -98,9 +102,7 @@ def interpolation_frames(generator, a: np.ndarray, b: np.ndarray, steps: int, mo
     from .latent import interpolate
 
     images = generator.images_uint8(interpolate(a, b, steps, mode, generator.noise))
-    if scale > 1:
-        images = images.repeat(scale, axis=1).repeat(scale, axis=2)
-    return list(images)
+    return [upscale(image, scale) for image in images]
 
 
 def snapshots_gif(run, fps: float = 4.0, loop: int = 0, epochs: Sequence[int] | None = None) -> bytes:

@@ -22,7 +22,7 @@ from . import data as data_lib
 from . import export, latent, models
 from .config import TrainConfig
 from .errors import GanError
-from .runs import RunDir, atomic_write_bytes, atomic_write_json, read_json
+from .runs import RunDir, atomic_write_bytes, atomic_write_json, epoch_file, read_json
 
 Progress = Callable[[dict[str, Any]], None]
 KEEP_CHECKPOINTS = 2
@@ -221,9 +221,10 @@ class Trainer:
     def save_generator(self, epoch: int) -> None:
         folder = self.run.generators_dir
         folder.mkdir(exist_ok=True)
-        tmp = folder / f".tmp-{os.getpid()}-epoch_{epoch:04d}.keras"
+        name = epoch_file(epoch, "keras")
+        tmp = folder / f".tmp-{os.getpid()}-{name}"  # Keras insists on the .keras ending; readers skip '.tmp-'
         self.G.save(tmp)
-        os.replace(tmp, folder / f"epoch_{epoch:04d}.keras")
+        os.replace(tmp, folder / name)
 
     def checkpoint(self) -> None:
         """Write to a temporary folder, rename it, then point latest.json at it: a kill at any moment leaves

@@ -95,7 +95,7 @@ def interpolation(choice: widgets.GeneratorChoice) -> None:
     st.image(export.png_bytes(export.grid(np.stack(frames), 1, int(steps), scale=STRIP_SCALE)),
              caption=f"{mode}, {steps} steps", output_format="PNG")
     scale = widgets.display_scale(frames[0].shape[0])
-    gif = export.gif_bytes([widgets.upscale(f, scale) for f in frames], fps=fps, bounce=True)
+    gif = export.gif_bytes([export.upscale(f, scale) for f in frames], fps=fps, bounce=True)
     gif_column, download_column = st.columns([1, 2])
     gif_column.image(gif, caption="forth and back")
     with download_column:
