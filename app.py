@@ -5,8 +5,11 @@ that page without this file (see its docstring).
 """
 import streamlit as st
 
+import explorer_ui
+
 
 def set_up_page() -> None:
+    explorer_ui.keep_keras_session()  # else Streamlit clears TensorFlow's kernels after every rerun (see there)
     st.set_page_config(page_title="GAN Explorer", page_icon=":material/blur_on:", layout="wide")
     # GAN samples are small pixel grids shown enlarged: keep their pixels square instead of blurring them.
     st.html("<style>[data-testid='stImage'] img { image-rendering: pixelated; }</style>")

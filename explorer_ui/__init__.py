@@ -3,6 +3,7 @@
 It lives outside ``pages/`` so that nothing mistakes it for a page, and outside ``gan_core``
 because the engine must not import streamlit.
 """
+import sys
 
 
 def use_app_navigation() -> None:
@@ -22,3 +23,28 @@ def use_app_navigation() -> None:
 
         app.set_up_page()
         app.navigation()
+
+
+def keep_keras_session() -> None:
+    """Stop Streamlit from calling `keras.backend.clear_session()` after every script and fragment run.
+
+    Streamlit does that for TF1-era graphs (streamlit#939). With Keras 3 it only throws away TensorFlow's kernel
+    cache, so the next generator call rebuilds it: 60-150 ms of every latent-slider move here, most of the page's
+    latency. Our models live in `st.cache_resource` and are never rebuilt per run, so nothing piles up without it.
+    Streamlit's other clean-up (closing matplotlib figures) is kept. Idempotent; a no-op on a Streamlit without it.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return
+    clean = getattr(script_runner, "_clean_problem_modules", None)
+    if clean is None or getattr(clean, "keeps_keras_session", False):
+        return
+
+    def clean_all_but_keras() -> None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is not None:
+            pyplot.close("all")
+
+    clean_all_but_keras.keeps_keras_session = True
+    script_runner._clean_problem_modules = clean_all_but_keras
