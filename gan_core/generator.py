@@ -71,10 +71,29 @@ class Generator:
             raise ModelError(f"{path.name} is not a generator: it takes input {shape}, not a latent vector")
         if len(model.output_shape) != 4:
             raise ModelError(f"{path.name} is not an image generator: its output is {model.output_shape}")
+        model = _in_float32(model)
         meta = config or _sidecar_config(path)
         pixel_range = meta.get("pixel_range") or _guess_pixel_range(model)
         return cls(model=model, noise_dim=int(shape[1]), noise=meta.get("noise", "normal"),
                    pixel_range=pixel_range, source=str(path))
+
+
+def _in_float32(model):
+    """The same network computing in float32, if it was saved under a mixed-precision policy.
+
+    A generator trained with mixed_bfloat16 keeps float32 weights but its file asks for bfloat16 maths: coarser
+    pixels, and on a CPU without bf16 instructions much slower. Exploring wants neither, so rebuild it from its
+    config with float32 layers and copy the weights over (only built-in layers: safe mode already checked them).
+    """
+    if all(layer.dtype_policy.compute_dtype == "float32" for layer in model.layers):
+        return model
+    config = model.get_config()
+    for layer in config["layers"]:
+        if "dtype" in layer.get("config", {}):
+            layer["config"]["dtype"] = "float32"
+    clone = model.__class__.from_config(config)
+    clone.set_weights(model.get_weights())
+    return clone
 
 
 def _sidecar_config(path: Path) -> dict[str, Any]:
