@@ -1,14 +1,17 @@
 """Copy a finished run into pretrained/<name>/ in the layout the app reads for runs, without the bulk.
 
-    python scripts/package_pretrained.py runs/00003-pretrain-mnist mnist_dcgan [--epoch 10]
+    python scripts/package_pretrained.py runs/00003-pretrain-mnist mnist_dcgan [--epoch 10] [--average 5]
 
 Keeps config.json, status.json, metrics.jsonl, fixed_z.npy, every snapshot grid (so the Snapshots page can show
-the training) and one generator (the chosen epoch, default the last); drops checkpoints and TensorBoard files.
+the training) and one generator (the chosen epoch, default the last; with --average N the mean of the weights of
+the N saved epochs ending there, see gan_core.generator.average_weights); drops checkpoints and TensorBoard files.
+The shipped config leaves `data` empty: a local path means nothing on another machine.
 The model card (MODEL_CARD.md) is written by hand beside them.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -16,10 +19,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gan_core.generator import average_weights  # noqa: E402
 from gan_core.runs import RunDir, epoch_file, resolve_run  # noqa: E402
 
 
-def package(run: RunDir, name: str, epoch: int | None, dest_root: Path) -> Path:
+def package(run: RunDir, name: str, epoch: int | None, dest_root: Path, average: int = 1) -> Path:
     if run.is_active():
         raise SystemExit(f"{run.name} is still training; package it when it is done")
     epoch = epoch if epoch is not None else run.generator_epochs()[-1]
@@ -31,7 +35,16 @@ def package(run: RunDir, name: str, epoch: int | None, dest_root: Path) -> Path:
     for f in ("config.json", "status.json", "metrics.jsonl", "fixed_z.npy", "quality.jsonl"):
         if (run.path / f).exists():
             shutil.copy2(run.path / f, dest / f)
-    shutil.copy2(run.generator_path(epoch), dest / "generators" / epoch_file(epoch, "keras"))
+    target = dest / "generators" / epoch_file(epoch, "keras")
+    if average > 1:
+        epochs = [e for e in run.generator_epochs() if e <= epoch][-average:]
+        average_weights([run.generator_path(e) for e in epochs]).save(target)
+        print(f"averaged the generators of epochs {epochs}")
+    else:
+        shutil.copy2(run.generator_path(epoch), target)
+    config = json.loads((dest / "config.json").read_text())
+    config["data"] = None
+    (dest / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     if card:
         (dest / "MODEL_CARD.md").write_text(card)
     return dest
@@ -43,8 +56,9 @@ def main() -> None:
     ap.add_argument("name")
     ap.add_argument("--epoch", type=int)
     ap.add_argument("--dest", type=Path, default=ROOT / "pretrained")
+    ap.add_argument("--average", type=int, default=1, metavar="N", help="average the last N saved epochs' weights")
     args = ap.parse_args()
-    print(package(resolve_run(args.run), args.name, args.epoch, args.dest))
+    print(package(resolve_run(args.run), args.name, args.epoch, args.dest, args.average))
 
 
 if __name__ == "__main__":
