@@ -2,6 +2,16 @@
 
 Run as a script: `python bench/seed000_baseline.py --steps 40 [--data mnist.npz] [--warmup 3]`. Prints one JSON line
 with images/s measured over the steps after the warm-up (tracing excluded), like gan_core's own windows.
+
+For quality comparisons (bench/quality_at_speed.py) it also trains whole epochs and/or for a training time, saving
+the generator after every epoch (and at the time cut-off):
+
+    python bench/seed000_baseline.py --epochs 6 [--seconds T] --save-dir DIR [--limit N]
+
+DIR gets epoch_NNNN.keras (Keras 3 ``.save``), config.json (what gan_core's Generator needs to read them: noise
+normal, noise_dim 100, pixel_range tanh, dataset mnist) and timeline.jsonl, one line per saved generator:
+``{"epoch", "steps", "images", "train_seconds", "path", "partial"}`` with train_seconds cumulative training time
+(tracing included, saving excluded). The training step, data pipeline and optimisers are untouched.
 """
 import argparse
 import json
@@ -66,10 +76,18 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"))
     ap.add_argument("--save-generator", help="write the trained generator here (.keras) for quality comparisons")
-    ap.add_argument("--seconds", type=float, help="train for this wall time instead of --steps")
+    ap.add_argument("--seconds", type=float, help="train for this training time instead of --steps (the step that "
+                    "passes it is the last)")
+    ap.add_argument("--epochs", type=int, help="train this many whole epochs instead of --steps (with --seconds: "
+                    "whichever comes first)")
+    ap.add_argument("--save-dir", help="save the generator after every epoch (and at the --seconds cut-off) here, "
+                    "with timeline.jsonl and config.json")
+    ap.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
     args = ap.parse_args()
 
     train_images = np.load(args.data)["x_train"]
+    if args.limit:
+        train_images = train_images[:args.limit]
     train_images = train_images.reshape(train_images.shape[0], 28, 28, 1).astype("float32")
     train_images = (train_images - 127.5) / 127.5
     train_dataset = tf.data.Dataset.from_tensor_slices(train_images).shuffle(BUFFER_SIZE).batch(BATCH_SIZE)
@@ -93,28 +111,67 @@ def main() -> None:
         generator_optimizer.apply_gradients(zip(gradients_of_generator, generator.trainable_variables))
         discriminator_optimizer.apply_gradients(zip(gradients_of_discriminator, discriminator.trainable_variables))
 
+    save_dir = Path(args.save_dir) if args.save_dir else None
+    if save_dir is not None:
+        save_dir.mkdir(parents=True, exist_ok=True)
+        (save_dir / "timeline.jsonl").write_text("")
+        (save_dir / "config.json").write_text(json.dumps(
+            {"name": "seed000_baseline", "architecture": "mnist_dcgan", "dataset": "mnist", "data": args.data,
+             "noise": "normal", "noise_dim": noise_dim, "pixel_range": "tanh", "image_size": 28, "channels": 1,
+             "batch_size": BATCH_SIZE, "g_lr": 1e-4, "d_lr": 1e-4, "limit": args.limit}, indent=2))
+    paused = 0.0  # seconds spent saving, left out of the training time
+
+    def train_seconds() -> float:
+        return time.perf_counter() - start - paused
+
+    def save(epoch: int, partial: bool) -> None:
+        nonlocal paused
+        t = time.perf_counter()
+        path = save_dir / f"epoch_{epoch:04d}.keras"
+        generator.save(path)
+        with open(save_dir / "timeline.jsonl", "a") as f:
+            f.write(json.dumps({"epoch": epoch, "steps": steps, "images": all_images,
+                                "train_seconds": round(seconds, 3), "path": str(path), "partial": partial}) + "\n")
+        paused += time.perf_counter() - t
+
     steps, images, t0, start = 0, 0, None, time.perf_counter()
+    all_images, paused_at_t0, seconds = 0, 0.0, 0.0
     epochs = 0
     while True:
         epochs += 1
         for image_batch in train_dataset:
             train_step(image_batch)
             steps += 1
+            all_images += int(image_batch.shape[0])
             if steps == args.warmup:
-                t0, images = time.perf_counter(), 0
+                t0, images, paused_at_t0 = time.perf_counter(), 0, paused
             elif steps > args.warmup:
                 images += int(image_batch.shape[0])
-            done = (time.perf_counter() - start >= args.seconds) if args.seconds else steps >= args.warmup + args.steps
+            if args.seconds:
+                done = train_seconds() >= args.seconds
+            else:
+                done = args.epochs is None and steps >= args.warmup + args.steps
             if done:
                 break
         else:
+            seconds = train_seconds()
+            if save_dir is not None:
+                save(epochs, partial=False)
+            if args.epochs is not None and epochs >= args.epochs:
+                break
             continue
+        seconds = train_seconds()
+        if save_dir is not None:  # the cut-off's step may also have been the epoch's last
+            save(epochs, partial=all_images < epochs * len(train_images))
         break
-    elapsed = time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0 - (paused - paused_at_t0) if t0 is not None else float("nan")
     if args.save_generator:
         generator.save(args.save_generator)
-    print(json.dumps({"name": "seed000_baseline", "steps": steps - args.warmup, "images_per_sec": images / elapsed,
-                      "seconds_per_step": elapsed / (steps - args.warmup), "wall_s": time.perf_counter() - start}))
+    after_warmup = max(steps - args.warmup, 0)
+    print(json.dumps({"name": "seed000_baseline", "steps": after_warmup, "images_per_sec": images / elapsed,
+                      "seconds_per_step": elapsed / after_warmup if after_warmup else float("nan"),
+                      "wall_s": time.perf_counter() - start, "epochs": epochs, "total_steps": steps,
+                      "train_seconds": round(seconds, 3), "train_images": all_images}))
     sys.stdout.flush()
 
 

@@ -1,0 +1,111 @@
+"""bench/quality_at_speed.py end to end on tiny real data, and seed 000's baseline in its epoch/save mode."""
+import importlib.util
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench_module(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_quality_at_speed_smoke(shared_data, tmp_path):
+    """One epoch of 1,024 images each for the baseline and gan_core's mnist_dcgan, scored at n=500: every section
+    of the JSON is there with plausible numbers, and the kept generators load through gan_core's Generator."""
+    out, keep = tmp_path / "qas.json", tmp_path / "keep"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "quality_at_speed.py"), "--data", str(shared_data / "mnist.npz"),
+         "--limit", "1024", "--baseline-epochs", "1", "--n", "500", "--recipe", "mnist_dcgan", "--no-fill",
+         "--out", str(out), "--keep", str(keep)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "GAN_EXPLORER_CACHE": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for heading in ("same epochs", "same wall time", "time to quality", "images/s"):
+        assert heading in proc.stdout
+    summary = json.loads(out.read_text())
+    assert {"floors", "contestants", "same_epochs", "same_wall_time", "time_to_quality", "images_per_sec",
+            "settings"} <= set(summary)
+    assert list(summary["contestants"]) == ["seed000 baseline", "mnist_dcgan"]
+    assert summary["floors"]["n"] == 500 and 0 < summary["floors"]["classifier_fid"] < 50
+    for name, c in summary["contestants"].items():
+        assert [r["epoch"] for r in c["epochs"]] == [1], name
+        row = c["epochs"][0]
+        assert math.isfinite(row["fid"]) and row["fid"] > 0
+        assert 1 <= row["score"] <= 10 and 0 <= row["classes"] <= 10 and row["kl"] >= 0 and row["n"] == 500
+        assert row["train_seconds"] > 0 and row["images"] == 1024
+        assert c["images_per_sec"] > 0 and summary["images_per_sec"][name] == c["images_per_sec"]
+        assert Path(row["path"]).is_file()
+    assert summary["same_epochs"]["final"]["epoch"] == 1 and summary["same_epochs"]["rows"][0]["fid"].keys() == {
+        "seed000 baseline", "mnist_dcgan"}
+    wall = summary["same_wall_time"]
+    assert wall["wall_s"] == summary["contestants"]["seed000 baseline"]["epochs"][-1]["train_seconds"]
+    assert set(wall["contestants"]) == set(summary["contestants"])
+    assert wall["contestants"]["seed000 baseline"]["epoch"] == 1
+    ttq = summary["time_to_quality"]
+    assert ttq["target"]["kl_max"] == 0.05 and set(ttq["contestants"]) == set(summary["contestants"])
+    for r in ttq["contestants"].values():
+        assert isinstance(r["reached"], bool) and r["epochs_tried"] == 1
+    # the baseline's folder is readable by gan_core itself
+    from gan_core.generator import Generator
+
+    g = Generator.load(keep / "baseline" / "epoch_0001.keras")
+    assert (g.noise_dim, g.noise, g.pixel_range) == (100, "normal", "tanh")
+    assert g(np.zeros((2, 100), "float32")).shape == (2, 28, 28, 1)
+
+
+@pytest.mark.slow
+def test_baseline_seconds_cutoff(shared_data, tmp_path):
+    """--seconds stops mid-epoch and saves that partial epoch; the timeline's training time excludes saving."""
+    save = tmp_path / "b"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "seed000_baseline.py"), "--data", str(shared_data / "mnist.npz"),
+         "--limit", "2048", "--epochs", "3", "--seconds", "0.001", "--save-dir", str(save)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["total_steps"] == 1 and result["epochs"] == 1
+    timeline = [json.loads(line) for line in (save / "timeline.jsonl").read_text().splitlines()]
+    assert len(timeline) == 1 and timeline[0]["partial"] is True and timeline[0]["steps"] == 1
+    assert timeline[0]["train_seconds"] == pytest.approx(result["train_seconds"], abs=1e-3)
+    assert Path(timeline[0]["path"]).is_file() and json.loads((save / "config.json").read_text())["noise_dim"] == 100
+
+
+def test_comparisons_from_rows():
+    """The three comparisons on hand-made rows: same epochs, last epoch within W, first epoch at the target."""
+    qas = _bench_module("quality_at_speed")
+
+    def rows(*items):
+        return [{"epoch": e, "train_seconds": s, "images": e * 1000, "fid": f, "score": 5.0, "classes": k,
+                 "num_classes": 10, "kl": kl} for e, s, f, k, kl in items]
+
+    contestants = {
+        qas.BASELINE: {"epochs": rows((1, 100, 30.0, 8, 0.2), (2, 200, 20.0, 10, 0.04))},
+        "mnist_dcgan": {"epochs": rows((1, 60, 28.0, 9, 0.1), (2, 120, 21.0, 10, 0.06), (3, 180, 15.0, 10, 0.03),
+                                       (4, 240, 12.0, 10, 0.02))},
+    }
+    se = qas.same_epochs(contestants)
+    assert [r["epoch"] for r in se["rows"]] == [1, 2]
+    assert se["final"]["epoch"] == 2 and se["final"]["no_worse"] is False
+    sw = qas.same_wall_time(contestants, 200.0, "test")
+    assert sw["contestants"]["mnist_dcgan"]["epoch"] == 3 and sw["contestants"][qas.BASELINE]["epoch"] == 2
+    ttq = qas.time_to_quality(contestants, 0.05, 1200)
+    assert ttq["contestants"][qas.BASELINE]["epoch"] == 2
+    fast = ttq["contestants"]["mnist_dcgan"]
+    assert fast["train_seconds"] == 180 and fast["within_goal"]
+    assert qas.parse_recipe("mnist_dcgan_fast:g_lr=3e-4,beta_1=0.5") == ("mnist_dcgan_fast",
+                                                                          ["g_lr=3e-4", "beta_1=0.5"])
+    with pytest.raises(SystemExit):
+        qas.parse_recipe("mnist_dcgan:oops")
+    assert qas.images_per_sec(contestants["mnist_dcgan"]) == pytest.approx(4000 / 240)
