@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--epochs", type=int)
     s.add_argument("--batch-size", type=int)
     s.add_argument("--limit", type=int, help="use only the first N training images")
-    s.add_argument("--precision", choices=("float32", "mixed_bfloat16", "mixed_float16"))
+    s.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
+                   help="auto (default): mixed_bfloat16 where the GPU/CPU computes bfloat16 natively, else float32")
     s.add_argument("--strategy", choices=("default", "mirrored"))
     s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
     s.add_argument("--name", help="run name (the folder is NNNNN-name)")

@@ -12,7 +12,8 @@ from typing import Any, Iterable
 from . import models
 from .errors import ConfigError
 
-PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # "auto" is resolved when a run is created
+JIT_COMPILES = ("auto", "on", "off")
 STRATEGIES = ("default", "mirrored")
 NOISES = ("normal", "uniform")
 PIXEL_RANGES = ("tanh", "sigmoid")  # [-1, 1] and [0, 1]
@@ -45,8 +46,13 @@ class TrainConfig:
     d_lr: float = 1e-4
     beta_1: float = 0.9
     beta_2: float = 0.999
-    precision: str = "float32"
+    precision: str = "auto"  # resolved to a concrete value in the saved run (speed.resolve_precision)
     strategy: str = "default"
+    # speed (issue #5): none of these changes the training math
+    steps_per_call: int = 1  # optimizer steps per compiled call (fewer Python round trips)
+    jit_compile: str = "auto"  # XLA: auto = on with a GPU, off on a CPU (measured slower there)
+    threads: int = 0  # TensorFlow intra-op threads; 0 = TensorFlow's default
+    inter_op_threads: int = 0  # TensorFlow inter-op threads; 0 = TensorFlow's default
     # bookkeeping
     seed: int = 0  # seeds weights, shuffling and noise
     grid: int = 4  # the fixed-latent snapshot grid is grid x grid
@@ -60,11 +66,11 @@ class TrainConfig:
     def validate(self) -> "TrainConfig":
         arch = models.get(self.architecture)
         for name, allowed in (("precision", PRECISIONS), ("strategy", STRATEGIES), ("noise", NOISES),
-                              ("pixel_range", PIXEL_RANGES), ("dataset", DATASETS)):
+                              ("pixel_range", PIXEL_RANGES), ("dataset", DATASETS), ("jit_compile", JIT_COMPILES)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
         for name in ("epochs", "batch_size", "noise_dim", "grid", "log_every", "snapshot_every",
-                     "checkpoint_every", "generator_every", "image_size"):
+                     "checkpoint_every", "generator_every", "image_size", "steps_per_call"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive whole number; got {getattr(self, name)}")
         if self.limit is not None and self.limit < 1:
@@ -77,6 +83,10 @@ class TrainConfig:
         for name in ("beta_1", "beta_2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1); got {getattr(self, name)}")
+        for name in ("threads", "inter_op_threads"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be 0 (TensorFlow's default) or a positive whole number; got {value!r}")
         if self.nan_retries < 0:
             raise ConfigError(f"nan_retries must be 0 or more; got {self.nan_retries}")
         if not 0 < self.nan_lr_scale <= 1:

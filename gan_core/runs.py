@@ -335,6 +335,9 @@ def create_run(runs_dir: str | Path | None, cfg) -> RunDir:
         raise RunError(f"cannot create the runs folder {root}: {exc.strerror}; pick another with --runs-dir") from None
     name = sanitize_name(cfg.name or cfg.preset)
     cfg.name = name
+    from .speed import resolve_config
+
+    precision_reason = resolve_config(cfg)  # precision "auto" -> this machine's concrete value, saved below
     for _ in range(1000):
         taken = [int(m.group(1)) for p in root.iterdir() if (m := _RUN_RE.match(p.name))]
         path = root / f"{(max(taken) + 1 if taken else 0):05d}-{name}"
@@ -350,6 +353,8 @@ def create_run(runs_dir: str | Path | None, cfg) -> RunDir:
         run.write_config(cfg)
         run.write_status(state="starting", epoch=0, epochs=cfg.epochs, step=0, pid=None,
                          host=socket.gethostname(), created_at=time.time())
+        if precision_reason:
+            run.log_metrics({"kind": "event", "level": "info", "message": precision_reason})
         return run
     raise RunError(f"could not allocate a run number under {root}")
 

@@ -1,7 +1,8 @@
 """The training loop: the seed's two-tape step under tf.function, in a tf.distribute strategy, writing a run dir.
 
 Read top to bottom: build (models, optimizers, checkpoint) -> data -> the step -> the epoch loop. The loop knows
-nothing of the app or the CLI: it reports to `progress(record)` and polls `should_stop()` once per step.
+nothing of the app or the CLI: it reports to `progress(record)` and polls `should_stop()` once per
+compiled call (one step unless steps_per_call says more).
 """
 from __future__ import annotations
 
@@ -19,13 +20,14 @@ from typing import Any, Callable
 import numpy as np
 
 from . import data as data_lib
-from . import export, latent, models
+from . import export, latent, models, speed
 from .config import TrainConfig
 from .errors import GanError
 from .runs import RunDir, atomic_write_bytes, atomic_write_json, epoch_file, read_json
 
 Progress = Callable[[dict[str, Any]], None]
 KEEP_CHECKPOINTS = 2
+METRICS = ("g_loss", "d_loss", "d_real", "d_fake")
 
 
 def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
@@ -105,6 +107,13 @@ class Trainer:
         import tensorflow as tf
 
         cfg = self.cfg
+        threads = speed.apply_threads(cfg.threads, cfg.inter_op_threads)  # before TensorFlow's first op
+        if threads:
+            self.log(threads)
+        if cfg.precision == "auto":  # a config saved without create_run (by hand, or by an older version)
+            reason = speed.resolve_config(cfg)
+            self.run.write_config(cfg)
+            self.log(reason)
         keras.utils.set_random_seed(cfg.seed)
         self.strategy = make_strategy(cfg.strategy)
         arch = models.get(cfg.architecture)
@@ -156,24 +165,36 @@ class Trainer:
 
     # --- the step ------------------------------------------------------------------------------------
     def make_train_step(self):
+        """`train_steps(iterator, n, first_step)`: n optimizer steps on the next n batches in one compiled call,
+        returning each step's metrics as length-n vectors. n = 1 is the seed's step; n > 1 is the same steps in
+        the same order (steps_per_call), with fewer Python round trips."""
         import tensorflow as tf
 
         cfg, G, D, g_opt, d_opt = self.cfg, self.G, self.D, self.g_opt, self.d_opt
         global_batch = cfg.batch_size
         scaled = cfg.precision == "mixed_float16"
+        jit, jit_reason = speed.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
+        self.log(f"speed: precision {cfg.precision}, {jit_reason}, steps_per_call {cfg.steps_per_call}"
+                 + (f" (a call never spans a metrics window: at most log_every={cfg.log_every} steps)"
+                    if cfg.steps_per_call > cfg.log_every else ""))
 
-        def noise(n):
+        def noise(n, step):
+            # Stateless, keyed by (seed, global step, replica): the same z for a step however the steps are
+            # grouped into calls, XLA or not, and after a resume.
+            key = tf.stack([tf.constant(cfg.seed, tf.int64), step])
+            key = tf.random.experimental.stateless_fold_in(
+                key, tf.distribute.get_replica_context().replica_id_in_sync_group)
             if cfg.noise == "uniform":
-                return tf.random.uniform([n, cfg.noise_dim])
-            return tf.random.normal([n, cfg.noise_dim])
+                return tf.random.stateless_uniform([n, cfg.noise_dim], seed=key)
+            return tf.random.stateless_normal([n, cfg.noise_dim], seed=key)
 
         def bce(label: float, logits):
             per_example = tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits)
             return tf.nn.compute_average_loss(tf.reshape(per_example, [-1]), global_batch_size=global_batch)
 
-        def replica_step(real):
+        def replica_step(real, step):
             n = tf.shape(real)[0]
-            z = noise(n)
+            z = noise(n, step)
             with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
                 fake = G(z, training=True)
                 if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
@@ -197,13 +218,23 @@ class Trainer:
                     "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share}
 
         strategy = self.strategy
+        one_step = tf.function(replica_step, jit_compile=True) if jit else replica_step
+
+        def total(value):
+            return tf.cast(strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None), tf.float32)
 
         @tf.function
-        def train_step(batch):
-            out = strategy.run(replica_step, args=(batch,))
-            return {k: strategy.reduce(tf.distribute.ReduceOp.SUM, v, axis=None) for k, v in out.items()}
+        def train_steps(iterator, n, first_step):
+            g, d, r, f = (tf.TensorArray(tf.float32, size=n) for _ in METRICS)
+            for j in tf.range(n):
+                out = strategy.run(one_step, args=(next(iterator), first_step + tf.cast(j, tf.int64)))
+                g = g.write(j, total(out["g_loss"]))
+                d = d.write(j, total(out["d_loss"]))
+                r = r.write(j, total(out["d_real"]))
+                f = f.write(j, total(out["d_fake"]))
+            return {"g_loss": g.stack(), "d_loss": d.stack(), "d_real": r.stack(), "d_fake": f.stack()}
 
-        return train_step
+        return train_steps
 
     # --- outputs -------------------------------------------------------------------------------------
     def snapshot(self, epoch: int) -> None:
@@ -292,24 +323,31 @@ class Trainer:
             epoch = self.epoch + 1
             done_in_epoch = self.step - self.epoch * self.steps_per_epoch
             epoch_start, epoch_values = time.perf_counter(), []
-            window, window_start = [], time.perf_counter()
+            window, window_steps, window_start = [], 0, time.perf_counter()
             batches = iter(self.dataset)
-            for i in range(done_in_epoch, self.steps_per_epoch):
-                window.append(self.train_step(next(batches)))
-                self.step += 1
-                last_in_epoch = i == self.steps_per_epoch - 1
+            i = done_in_epoch  # steps done in this epoch
+            while i < self.steps_per_epoch:
+                # A call never crosses a metrics window or the epoch's end, so both stay exactly where k=1 puts them.
+                n = min(cfg.steps_per_call, cfg.log_every - window_steps, self.steps_per_epoch - i)
+                window.append(self.train_step(batches, tf.constant(n, tf.int32), tf.constant(self.step, tf.int64)))
+                window_steps += n
+                self.step += n
+                i += n
+                last_in_epoch = i == self.steps_per_epoch
                 stop = self.should_stop() or run.stop_requested()
-                if len(window) >= cfg.log_every or last_in_epoch or stop:
-                    values = {k: float(np.mean([w[k].numpy() for w in window])) for k in window[0]}
+                if window_steps >= cfg.log_every or last_in_epoch or stop:
+                    # the one host sync of a window: its steps' metrics, read back together
+                    values = {k: float(np.mean(np.concatenate([np.reshape(w[k].numpy(), [-1]) for w in window])))
+                              for k in window[0]}
                     if not all(math.isfinite(v) for v in values.values()):
                         raise Diverged(f"training diverged: a loss became NaN/Inf by step {self.step} (epoch {epoch})")
                     elapsed = time.perf_counter() - window_start
-                    sps = elapsed / len(window)
+                    sps = elapsed / window_steps
                     seconds_per_step = sps if seconds_per_step is None else 0.7 * seconds_per_step + 0.3 * sps
                     record = {"kind": "window", "epoch": epoch, "step": self.step,
-                              "step_in_epoch": i + 1, "steps_per_epoch": self.steps_per_epoch,
+                              "step_in_epoch": i, "steps_per_epoch": self.steps_per_epoch,
                               **{k: round(v, 5) for k, v in values.items()},
-                              "images_per_sec": round(len(window) * cfg.batch_size / elapsed, 1)}
+                              "images_per_sec": round(window_steps * cfg.batch_size / elapsed, 1)}
                     run.log_metrics(record)
                     with self.tb.as_default():
                         for k, v in values.items():
@@ -318,8 +356,8 @@ class Trainer:
                     run.write_status(epoch=self.epoch, step=self.step, images_per_sec=record["images_per_sec"],
                                      eta_s=round(eta, 1), g_loss=record["g_loss"], d_loss=record["d_loss"])
                     self.progress({**record, "epochs": cfg.epochs, "total_steps": total_steps, "eta_s": eta})
-                    epoch_values.append((len(window), values))
-                    window, window_start = [], time.perf_counter()
+                    epoch_values.append((window_steps, values))
+                    window, window_steps, window_start = [], 0, time.perf_counter()
                 if stop:
                     self.checkpoint()
                     self.log(f"stopped at epoch {epoch}, step {self.step}; resume to continue")

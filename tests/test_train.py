@@ -200,11 +200,11 @@ def nan_after(real_make_step, bad_steps):
         step = real_make_step(self)
         calls = {"n": 0}
 
-        def poisoned(batch):
-            out = step(batch)
+        def poisoned(*args):
+            out = step(*args)
             calls["n"] += 1
             if calls["n"] in bad_steps:
-                out = {**out, "g_loss": tf.constant(float("nan"))}
+                out = {**out, "g_loss": out["g_loss"] * float("nan")}
             return out
 
         return poisoned
@@ -238,3 +238,64 @@ def test_nan_that_keeps_coming_back_fails_without_writing_nan_grids(tmp_path, sh
     status = run.status()
     assert status["state"] == "failed" and "lower the learning rates" in status["error"]
     assert run.sample_epochs() == [0, 1]  # nothing written after the divergence
+
+
+def checkpoint_tensors(run: runs.RunDir) -> dict:
+    import tensorflow as tf
+
+    reader = tf.train.load_checkpoint(str(run.latest_checkpoint()))
+    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+            if "save_counter" not in k and k != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+
+
+def test_steps_per_call_is_the_same_training_as_one_step_per_call(tmp_path, shared_data):
+    results = {}
+    for k in (1, 3):  # 7 steps per epoch, windows of 4: calls of 3+1, 3 and 3+1, 3 (never across a window)
+        cfg = tiny("mnist_dense", shared_data, epochs=2, limit=224, log_every=4, precision="float32",
+                   steps_per_call=k)
+        run = runs.create_run(tmp_path / f"k{k}", cfg)
+        assert train(run) == "done"
+        assert_contract(run, epochs=2)
+        results[k] = run
+    one, three = results[1], results[3]
+    w1, w3 = one.metrics("window"), three.metrics("window")
+    assert [(r["epoch"], r["step"], r["step_in_epoch"]) for r in w1] == [(1, 4, 4), (1, 7, 7), (2, 11, 4), (2, 14, 7)]
+    assert [(r["epoch"], r["step"], r["step_in_epoch"]) for r in w3] == [(r["epoch"], r["step"], r["step_in_epoch"])
+                                                                         for r in w1]
+    for a, b in zip(w1 + one.metrics("epoch"), w3 + three.metrics("epoch")):
+        assert np.allclose([a[k] for k in ("g_loss", "d_loss", "d_real", "d_fake")],
+                           [b[k] for k in ("g_loss", "d_loss", "d_real", "d_fake")], rtol=1e-6, atol=1e-6)
+    t1, t3 = checkpoint_tensors(one), checkpoint_tensors(three)
+    assert t1.keys() == t3.keys() and any("generator" in k for k in t1) and any("d_opt" in k for k in t1)
+    for key in t1:  # weights, BatchNorm statistics, Adam moments and iteration counts
+        np.testing.assert_allclose(t3[key], t1[key], rtol=1e-6, atol=1e-7, err_msg=key)
+    assert int(next(v for k, v in t3.items() if k.startswith("g_opt/") and "iteration" in k)) == 14
+    assert three.status()["step"] == 14
+
+
+def test_steps_per_call_stops_on_the_step_it_reached(tmp_path, shared_data):
+    run = runs.create_run(tmp_path, tiny("mnist_dense", shared_data, epochs=2, limit=224, log_every=4,
+                                         steps_per_call=3))
+    calls = {"n": 0}
+
+    def stop_after_two_calls():
+        calls["n"] += 1
+        return calls["n"] >= 2
+
+    assert train(run, should_stop=stop_after_two_calls) == "stopped"  # calls of 3 and 1 (the window's end)
+    assert (run.status()["step"], [r["step"] for r in run.metrics("window")]) == (4, [4])
+    assert json.loads((run.checkpoints_dir / "latest.json").read_text())["step"] == 4
+    assert train(run) == "done" and run.status()["step"] == 14
+
+
+def test_a_config_saved_with_precision_auto_is_resolved_once_by_the_trainer(tmp_path, shared_data):
+    from gan_core import speed
+
+    run = runs.create_run(tmp_path, tiny("mnist_dense", shared_data, limit=64, precision="float32"))
+    cfg = run.config()
+    cfg.precision = "auto"  # as a hand-written or older config.json may say
+    run.write_config(cfg)
+    assert train(run) == "done"
+    expected, reason = speed.resolve_precision("auto")
+    assert run.config().precision == expected
+    assert reason in [r["message"] for r in run.metrics("event")]
