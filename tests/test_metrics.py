@@ -198,6 +198,13 @@ def test_classifier_metrics_of_real_images_sit_at_the_floor_and_noise_is_far_abo
     assert constant["mode_coverage"]["classes_covered"] == 1
 
 
+def test_a_generator_collapsed_to_one_digit_covers_one_class_in_ten(mnist):
+    images, _ = real_digits("mnist", "test", mnist, start=0, count=500, classes=[3])
+    rec = metrics.compute("mode_coverage", ServeImages(images), n=500, dataset="mnist", data_path=str(mnist))
+    assert rec["classes_covered"] == 1 and rec["num_classes"] == 10
+    assert rec["value"] > 2.0  # KL ~ log 10 = 2.3, far above the 0.05 target
+
+
 def test_mode_coverage_of_half_the_digits(mnist):
     images, labels = real_digits("mnist", "test", mnist, start=0, count=1000, classes=[0, 1, 2, 3, 4])
     assert set(labels) == {0, 1, 2, 3, 4}
