@@ -1,0 +1,42 @@
+"""What pretrained/ ships: every model loads from its run-style folder and draws images of its configured shape."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan_core import latent
+from gan_core.generator import Generator
+from gan_core.runs import list_pretrained
+
+PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
+MODELS = list_pretrained(PRETRAINED)
+EXPECTED = {"mnist_dcgan", "fashion_dcgan", "faces_gray64"}  # faces_rgb64: not trained far enough yet
+
+
+def test_the_promised_models_are_shipped():
+    assert EXPECTED <= {m.name for m in MODELS}
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
+def test_each_model_loads_and_draws_its_configured_images(model):
+    cfg = json.loads((model.path / "config.json").read_text())
+    g = Generator.load(model.generator_path(model.generator_epochs()[-1]))
+    assert g.noise_dim == cfg["noise_dim"] and g.noise == cfg["noise"] and g.pixel_range == cfg["pixel_range"]
+    images = g.images_uint8(latent.z_from_seeds(range(8), g.noise_dim, g.noise))
+    assert images.shape == (8, cfg["image_size"], cfg["image_size"], cfg["channels"])
+    assert images.std() > 20, "a shipped generator should draw something, not a flat image"
+    assert np.abs(images[0].astype(int) - images[1]).mean() > 5, "different seeds should draw different images"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
+def test_each_model_has_a_card_and_no_local_data_path(model):
+    card = (model.path / "MODEL_CARD.md").read_text()
+    assert "Licence" in card or "licence" in card
+    assert json.loads((model.path / "config.json").read_text())["data"] is None
+    assert not (model.path / "checkpoints").exists(), "no optimizer state in pretrained/"
+
+
+def test_pretrained_stays_small():
+    total = sum(f.stat().st_size for f in PRETRAINED.rglob("*") if f.is_file())
+    assert total < 80 * 2**20, f"pretrained/ is {total / 2**20:.0f} MB; ship generators only"
