@@ -47,4 +47,5 @@ def keep_keras_session() -> None:
             pyplot.close("all")
 
     clean_all_but_keras.keeps_keras_session = True
+    clean_all_but_keras.streamlit_original = clean
     script_runner._clean_problem_modules = clean_all_but_keras

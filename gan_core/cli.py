@@ -1,4 +1,5 @@
-"""`python -m gan_core presets | train | sample | gif | runs | stop | evaluate`: what the app does, from a terminal."""
+"""`python -m gan_core presets | train | sample | directions | gif | runs | stop | evaluate | project`: what the app
+does, from a terminal."""
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--grid", default="4x4", help="ROWSxCOLS (default 4x4)")
     s.add_argument("--seed", type=int, default=0, help="first seed; cell i uses seed+i")
     s.add_argument("--scale", type=int, default=2, help="pixel scale factor (default 2)")
+    s.add_argument("--psi", type=float, default=1.0,
+                   help="truncation: pull each z towards the noise's centre, 0..1 (default 1 = none; 0 = mean image)")
     s.add_argument("--out", required=True, help="output PNG path")
     s.set_defaults(func=cmd_sample)
+
+    s = sub.add_parser("directions", help="principal directions of a generator's latent space (GANSpace), cached")
+    s.add_argument("model", help="run folder or .keras file")
+    s.add_argument("--epoch", type=int, help="which saved epoch of a run (default: latest)")
+    s.add_argument("--k", type=int, default=10, help="how many directions (default 10)")
+    s.add_argument("--n", type=int, default=4096, help="z samples to take PCA over (default 4096)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the z samples (default 0)")
+    s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    s.set_defaults(func=cmd_directions)
 
     s = sub.add_parser("gif", help="animate a run's per-epoch snapshot grids")
     s.add_argument("run", help="run folder")
@@ -84,6 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.add_argument("--no-record", action="store_true", help="do not append to the run's quality.jsonl")
     s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("project", help="find the z whose image is closest to a real image (latent projection)")
+    s.add_argument("model", help="run folder or .keras file")
+    s.add_argument("image", help="PNG or JPEG to project; centre-cropped and resized to the generator's size")
+    s.add_argument("--epoch", type=int, help="which saved epoch of a run (default: latest)")
+    s.add_argument("--steps", type=int, default=None, help="Adam steps per restart (default 200; 100 for 64x64 and up)")
+    s.add_argument("--restarts", type=int, default=None, help="starting points optimised together (default 4)")
+    s.add_argument("--lr", type=float, default=None, help="Adam learning rate on z (default 0.1)")
+    s.add_argument("--feature-weight", type=float, default=None,
+                   help="weight of the evaluator-feature loss for digit models (0 = pixels only)")
+    s.add_argument("--invert", action="store_true", help="invert the image first (dark strokes on light paper)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the starting points")
+    s.add_argument("--scale", type=int, default=4, help="pixel scale factor of the PNG (default 4)")
+    s.add_argument("--out", help="PNG of target | reconstruction | error (default: IMAGE-projection.png here)")
+    s.add_argument("--save-z", metavar="Z.npy", help="also save the found z as a .npy vector")
+    s.set_defaults(func=cmd_project)
     return p
 
 
@@ -213,8 +241,28 @@ def cmd_sample(args) -> int:
 
     rows, cols = parse_grid(args.grid)
     generator = load_model_ref(args.model, args.epoch)
-    picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=max(1, args.scale))
+    picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=max(1, args.scale), psi=args.psi)
     print(export.save_png(args.out, picture))
+    return 0
+
+
+def cmd_directions(args) -> int:
+    import json
+
+    from . import directions
+
+    generator = load_model_ref(args.model, args.epoch)
+    found = directions.load_or_compute(generator, k=args.k, n=args.n, seed=args.seed)
+    where = directions.cache_path(generator.source)
+    if args.json:
+        print(json.dumps({"explained": [round(float(v), 6) for v in found.explained], "layer": found.layer,
+                          "n": found.n, "seed": found.seed, "noise": found.noise, "from": found.source,
+                          "seconds": found.seconds, "cache": str(where) if where.is_file() else None,
+                          "vectors": found.vectors.round(6).tolist()}))
+        return 0
+    print(directions.format_table(found))
+    how = f"computed in {found.seconds:.1f} s" if found.source == "computed" else "read from the cache"
+    print(f"{how}; " + (f"cached in {where}" if where.is_file() else "not cached (its folder is read-only)"))
     return 0
 
 
@@ -270,4 +318,31 @@ def cmd_evaluate(args) -> int:
                                     data_path=args.data, metrics=names, seed=args.seed, record=not args.no_record,
                                     log=lambda m: print(m, file=sys.stderr))
     print(json.dumps(report, indent=2) if args.json else metrics.format_table(report))
+    return 0
+
+
+def cmd_project(args) -> int:
+    import io
+
+    import numpy as np
+
+    from . import export, project
+    from .runs import atomic_write_bytes
+
+    generator = load_model_ref(args.model, args.epoch)
+    target = project.prepare_target(args.image, generator, invert=args.invert)
+    options = {k: v for k, v in (("steps", args.steps), ("restarts", args.restarts), ("lr", args.lr),
+                                 ("feature_weight", args.feature_weight)) if v is not None}
+    found = project.project(generator, target, seed=args.seed, **options)
+    out = Path(args.out or f"{Path(args.image).stem}-projection.png")
+    export.save_png(out, found.panel(scale=max(1, args.scale)))
+    if args.save_z:
+        buffer = io.BytesIO()
+        np.save(buffer, found.z)
+        Path(args.save_z).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(args.save_z, buffer.getvalue())
+    print(f"{out}: target | reconstruction | |error|")
+    print(project.summary(found))
+    if args.save_z:
+        print(f"z saved to {args.save_z}")
     return 0

@@ -88,11 +88,16 @@ def read_png(path: str | Path) -> np.ndarray:
     return array[..., None] if array.ndim == 2 else array
 
 
-def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 1, pad: int = 2) -> np.ndarray:
-    """rows x cols samples of seeds seed, seed+1, ...: the same picture for the same generator and seed."""
-    from .latent import grid_seeds, z_from_seeds
+def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 1, pad: int = 2,
+                psi: float = 1.0) -> np.ndarray:
+    """rows x cols samples of seeds seed, seed+1, ...: the same picture for the same generator and seed.
+
+    psi < 1 truncates every z towards the noise's centre (latent.truncate): cleaner, more alike samples."""
+    from .latent import grid_seeds, truncate, z_from_seeds
 
     z = z_from_seeds(grid_seeds(seed, rows * cols), generator.noise_dim, generator.noise)
+    if psi != 1.0:
+        z = truncate(z, psi, generator.noise)
     return grid(generator.images_uint8(z), rows, cols, pad=pad, scale=scale)
 
 

@@ -1,11 +1,18 @@
-"""Latent vectors: a seed *is* a z, and interpolation that keeps samples on the noise's typical set."""
+"""Latent vectors: a seed *is* a z, interpolation that keeps samples on the noise's typical set, truncation and
+latent arithmetic."""
 from __future__ import annotations
 
+import math
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
 
+from .errors import ConfigError
+
 MAX_SEED = 2**32 - 1
+MAX_PSI = 1.0  # truncation only shrinks: psi > 1 would push uniform z out of the cube the generator was trained on
+MAX_SEEDS_IN_SET = 64
 
 
 def z_from_seed(seed: int, dim: int, noise: str = "normal") -> np.ndarray:
@@ -29,6 +36,11 @@ def random_seed(rng: np.random.Generator | None = None) -> int:
 def centre(noise: str) -> float:
     """The noise distribution's centre: interpolation and truncation work around it."""
     return 0.5 if noise == "uniform" else 0.0
+
+
+def noise_std(noise: str) -> float:
+    """The noise's standard deviation along any direction (both are isotropic): N(0, 1) or U[0, 1)."""
+    return 1.0 / math.sqrt(12.0) if noise == "uniform" else 1.0
 
 
 def lerp(a: np.ndarray, b: np.ndarray, t: float | np.ndarray) -> np.ndarray:
@@ -71,3 +83,69 @@ def interpolate(a: np.ndarray, b: np.ndarray, steps: int, mode: str = "slerp", n
 def grid_seeds(first: int, count: int) -> Sequence[int]:
     """Seeds of a grid: consecutive, so cell i of a run's snapshot grid is seed i."""
     return range(first, first + count)
+
+
+def truncate(z: np.ndarray, psi: float, noise: str = "normal") -> np.ndarray:
+    """The truncation trick: z pulled towards the noise's centre, `centre + psi * (z - centre)`.
+
+    psi = 1 leaves z alone; smaller psi trades variety for typical, cleaner samples; psi = 0 gives every seed the
+    centre itself, whose image is the generator's "mean image". psi is limited to [0, 1] (MAX_PSI): a shrink keeps
+    uniform z inside [0, 1]^d, where the generator was trained, and Gaussian z inside its typical ball.
+    """
+    try:
+        psi = float(psi)
+    except (TypeError, ValueError):
+        raise ConfigError(f"truncation psi must be a number between 0 and {MAX_PSI:g}; got {psi!r}") from None
+    if not (math.isfinite(psi) and 0.0 <= psi <= MAX_PSI):
+        raise ConfigError(f"truncation psi must be between 0 (every sample is the mean image) and {MAX_PSI:g} "
+                          f"(no truncation); got {psi:g}")
+    c = np.float32(centre(noise))
+    z = np.asarray(z, np.float32)
+    return (c + np.float32(psi) * (z - c)).astype(np.float32)
+
+
+def mean_z(zs: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
+    """The average of a set of z (the DCGAN paper averages three samples per concept before doing arithmetic, so
+    what they share stays and what is particular to one washes out)."""
+    zs = np.asarray(zs, np.float32)
+    if zs.ndim == 1:
+        return zs.copy()
+    if zs.ndim != 2 or not len(zs):
+        raise ValueError(f"mean_z takes a (count, dim) array of at least one z; got shape {zs.shape}")
+    return zs.mean(axis=0).astype(np.float32)
+
+
+def arithmetic(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """A - B + C: "smiling woman - neutral woman + neutral man". Not clipped, so for uniform noise it may leave
+    [0, 1]^d; the generator still draws it (clipping would change the sum's meaning)."""
+    a, b, c = (np.asarray(v, np.float32) for v in (a, b, c))
+    if not a.shape == b.shape == c.shape:
+        raise ValueError(f"A, B and C must have the same shape; got {a.shape}, {b.shape}, {c.shape}")
+    return (a - b + c).astype(np.float32)
+
+
+def parse_seeds(text: str, limit: int = MAX_SEEDS_IN_SET) -> list[int]:
+    """Seeds typed by a person: `7`, `3, 17, 42` or `10-14` (inclusive), separated by commas or spaces."""
+    seeds: list[int] = []
+    for part in re.split(r"[,\s]+", str(text).strip()):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match:
+            raise ConfigError(f"{part!r} is not a seed: type whole numbers such as `7`, `3, 17, 42` or a range `10-14`")
+        first, last = int(match[1]), int(match[2] or match[1])
+        if last < first:
+            raise ConfigError(f"the range {part!r} runs backwards: write the smaller seed first, e.g. `{last}-{first}`")
+        if max(first, last) > MAX_SEED:
+            raise ConfigError(f"seeds go from 0 to {MAX_SEED}; {part!r} is beyond that")
+        if len(seeds) + last - first + 1 > limit:
+            raise ConfigError(f"at most {limit} seeds in one set; {text!r} has more: average fewer samples")
+        seeds.extend(range(first, last + 1))
+    if not seeds:
+        raise ConfigError("type at least one seed, e.g. `7` or `3, 17, 42`")
+    return seeds
+
+
+def mean_z_of_seeds(seeds: Iterable[int], dim: int, noise: str = "normal") -> np.ndarray:
+    """The average z of some seeds (one seed: its z)."""
+    return mean_z(z_from_seeds(list(seeds), dim, noise))

@@ -11,6 +11,11 @@ MAX_SIDE_PX = 4096  # a bigger grid is tens of megabytes of PNG, slow to make an
 choice = widgets.page_generator("export", "Export")
 generator = choice.generator
 st.caption(f"From **{choice.name}**. Each download is also saved beside the model, under the folder named below it.")
+psi = st.slider("Truncation ψ", 0.0, latent.MAX_PSI, 1.0, 0.05, width=320,
+                help="Pulls every z towards the noise's centre, for the grid and the GIF: 1 leaves them alone, smaller "
+                     "values give more typical, cleaner and more alike images, 0 the generator's mean image")
+truncated = f" · ψ = {psi:.2f}" if psi < 1 else ""
+psi_tag = f"_psi{psi:.2f}" if psi < 1 else ""
 
 st.subheader("Sample grid")
 c = st.columns(4)
@@ -23,9 +28,10 @@ with widgets.user_errors():
     if max(height, width) > MAX_SIDE_PX:
         raise ValueError(f"that grid would be {width}x{height} pixels; the most is {MAX_SIDE_PX} a side: use fewer "
                          "rows or columns, or a smaller pixel scale")
-    png = export.png_bytes(export.sample_grid(generator, rows, cols, seed, scale=scale))
-    st.image(png, caption=f"seeds {seed}…{seed + rows * cols - 1}", output_format="PNG")
-    widgets.download_and_save("Download PNG", png, f"{choice.name}_grid{rows}x{cols}_seed{seed}_x{scale}.png",
+    png = export.png_bytes(export.sample_grid(generator, rows, cols, seed, scale=scale, psi=psi))
+    st.image(png, caption=f"seeds {seed}…{seed + rows * cols - 1}{truncated}", output_format="PNG")
+    widgets.download_and_save("Download PNG", png,
+                              f"{choice.name}_grid{rows}x{cols}_seed{seed}_x{scale}{psi_tag}.png",
                               "image/png", choice.exports_dir, key="export_png")
 
 st.subheader("Interpolation GIF")
@@ -38,12 +44,15 @@ fps = c[4].number_input("Frames/s", 0.5, 30.0, 8.0, step=0.5)
 loop = int(c[5].number_input("Loops (0 = forever)", 0, 1000, 0))
 bounce = c[6].checkbox("Forth and back", value=True)
 with widgets.user_errors():
-    a, b = (latent.z_from_seed(s, generator.noise_dim, generator.noise) for s in (seed_a, seed_b))
+    # truncating the two ends truncates every frame: lerp and slerp (about the same centre) commute with it
+    a, b = (latent.truncate(latent.z_from_seed(s, generator.noise_dim, generator.noise), psi, generator.noise)
+            for s in (seed_a, seed_b))
     frames = export.interpolation_frames(generator, a, b, steps, mode, scale=scale)
     gif = export.gif_bytes(frames, fps=fps, loop=loop, bounce=bounce)
     st.image(gif, width=max(frames[0].shape[1], widgets.IMAGE_SIDE_PX),
-             caption=f"{mode} from seed {seed_a} to seed {seed_b}, {steps} steps at {fps:g} frames/s")
+             caption=f"{mode} from seed {seed_a} to seed {seed_b}, {steps} steps at {fps:g} frames/s{truncated}")
     widgets.download_and_save(
         "Download GIF", gif,
-        f"{choice.name}_{mode}_seed{seed_a}-seed{seed_b}_{steps}steps_{fps:g}fps{'_bounce' if bounce else ''}.gif",
+        f"{choice.name}_{mode}_seed{seed_a}-seed{seed_b}_{steps}steps_{fps:g}fps{'_bounce' if bounce else ''}"
+        f"{psi_tag}.gif",
         "image/gif", choice.exports_dir, key="export_gif")

@@ -7,6 +7,7 @@ from explorer_ui import use_app_navigation, widgets
 from gan_core import charts, export, launch, models, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PRECISIONS, from_preset
+from gan_core.speed import resolve_precision
 from gan_core.errors import DataError
 from gan_core.runs import RunDir, list_runs
 
@@ -49,8 +50,10 @@ def new_run_form() -> None:
         g_lr = left.number_input("G learning rate", 1e-6, 0.5, float(p["g_lr"]), step=1e-5, format="%.5f")
         d_lr = right.number_input("D learning rate", 1e-6, 0.5, float(p["d_lr"]), step=1e-5, format="%.5f")
         noise_dim = left.number_input("Noise dimensions", 1, 2048, p["noise_dim"])
-        precision = right.selectbox("Precision", PRECISIONS,
-                                    help="mixed_* precisions are faster on recent GPUs; keep float32 on a CPU.")
+        precision = right.selectbox("Precision", PRECISIONS, help=(
+            "auto: mixed_bfloat16 where this machine computes bfloat16 natively (GPUs of compute capability 8.0+, "
+            f"CPUs with AVX512-BF16 or AMX) and float32 elsewhere; here it means **{resolve_precision('auto')[0]}**. "
+            "mixed_float16 is for GPUs only."))
         snapshot_every = left.number_input("Snapshot grid every (epochs)", 1, 10_000, 1)
         checkpoint_every = right.number_input("Checkpoint every (epochs)", 1, 10_000, 1)
         name = left.text_input("Run name", placeholder=preset)

@@ -222,28 +222,102 @@ def test_snapshots_quality_chart_marks_the_epoch_or_says_how_to_measure_it(runs_
 
 # --- Latent space --------------------------------------------------------------------------------------
 
+def slider(at: AppTest, label: str):
+    (found,) = [s for s in at.slider if s.label == label]
+    return found
+
+
+def z_sliders(at: AppTest) -> list:
+    return [s for s in at.slider if s.label.startswith("z[")]
+
+
 def test_latent_sliders_move_the_image(runs_dir):
     at = open_page("latent")
     assert {"Seed", "Seed A", "Seed B", "Steps", "GIF frames/s"} <= set(labels(at.number_input))
     assert {"Random", "Reset sliders"} <= set(labels(at.button))
-    assert [s.label for s in at.slider] == [f"z[{i}]" for i in range(10)]  # one page of 100 dimensions
-    assert all(s.min == -3 and s.max == 3 for s in at.slider)
+    assert [s.label for s in z_sliders(at)] == [f"z[{i}]" for i in range(10)]  # one page of 100 dimensions
+    assert all(s.min == -3 and s.max == 3 for s in z_sliders(at))
     (pages,) = [s for s in at.selectbox if s.label == "Dimensions"]
     assert len(pages.options) == 10
 
     before = image_urls(at)[0]
     z_before = at.session_state["latent_z"].copy()
-    at.slider[3].set_value(2.5).run()
+    slider(at, "z[3]").set_value(2.5).run()
     assert_clean(at)
     assert at.session_state["latent_z"][3] == pytest.approx(2.5)
     assert np.delete(at.session_state["latent_z"], 3).tolist() == np.delete(z_before, 3).tolist()
     assert image_urls(at)[0] != before and "(edited)" in texts(at)
 
     pages.set_value(9).run()
-    assert [s.label for s in at.slider] == [f"z[{i}]" for i in range(90, 100)]
+    assert [s.label for s in z_sliders(at)] == [f"z[{i}]" for i in range(90, 100)]
     at.number_input(key="latent_seed").set_value(7).run()
     assert at.session_state["latent_z"].tolist() == pytest.approx(
         np.random.default_rng(7).standard_normal(100, dtype=np.float32).tolist())
+
+
+def test_latent_truncation_and_principal_directions_move_the_image(runs_dir):
+    from gan_core import directions
+
+    at = open_page("latent")
+    z = at.session_state["latent_z"].copy()
+    psi = slider(at, "Truncation ψ")
+    assert (psi.min, psi.max, psi.value) == (0, 1, 1) and "ψ = 1.00" in texts(at)
+    before = image_urls(at)[0]
+    psi.set_value(0.5).run()
+    assert_clean(at)
+    assert image_urls(at)[0] != before and "ψ = 0.50" in texts(at) and "(edited)" not in texts(at)
+    assert at.session_state["latent_z"].tolist() == z.tolist()  # ψ changes the picture, not z
+    psi.set_value(1.0).run()
+    assert image_urls(at)[0] == before
+
+    at.radio(key="latent_slider_mode").set_value("Principal directions").run()
+    assert_clean(at)
+    pcs = [s for s in at.slider if s.label.startswith("PC")]
+    assert len(pcs) == 10 and not z_sliders(at)
+    shares = [float(s.label.split("· ")[1].rstrip("%")) for s in pcs]
+    assert pcs[0].label.startswith("PC1 · ") and shares == sorted(shares, reverse=True) and sum(shares) <= 100
+    assert "of the variance of dense → batch_normalization → leaky_re_lu" in texts(at)
+    found = directions.load_or_compute(runs.list_runs(runs_dir)[0].load_generator())  # the app's, from its cache
+    coords = found.coordinates(z)
+    assert [s.value for s in pcs] == pytest.approx(np.clip(np.round(coords / 0.05) * 0.05, -3, 3), abs=1e-6)
+
+    pcs[0].set_value(2.5).run()
+    assert_clean(at)
+    moved = at.session_state["latent_z"]
+    assert found.coordinates(moved)[0] == pytest.approx(2.5, abs=1e-4)
+    np.testing.assert_allclose(found.coordinates(moved)[1:], coords[1:], atol=1e-4)  # the others stay
+    assert image_urls(at)[0] != before and "(edited)" in texts(at)
+
+    # back on the dimension sliders, they show the moved z (not their old values), and a move there shows in PCs
+    at.radio(key="latent_slider_mode").set_value("z dimensions").run()
+    assert [s.value for s in z_sliders(at)] == pytest.approx(np.clip(moved[:10], -3, 3).tolist(), abs=1e-6)
+    slider(at, "z[0]").set_value(-2.0).run()
+    at.radio(key="latent_slider_mode").set_value("Principal directions").run()
+    assert_clean(at)
+    pcs = [s for s in at.slider if s.label.startswith("PC")]
+    expected = np.clip(np.round(found.coordinates(at.session_state["latent_z"]) / 0.05) * 0.05, -3, 3)
+    assert [s.value for s in pcs] == pytest.approx(expected, abs=1e-6)
+
+
+def test_latent_arithmetic_shows_a_b_c_and_the_result_and_loads_it(runs_dir):
+    from gan_core import latent
+
+    at = open_page("latent")
+    captions = [c for image in at.get("image") for c in image.captions]
+    assert ["A: seed 1", "− B: seed 2", "+ C: seed 3", "= A − B + C"] == captions[-4:]
+    at.text_input(key="latent_arith_A").set_value("1, 4, 7").run()
+    assert_clean(at)
+    assert "A: mean of 3 seeds" in texts(at)
+    urls = image_urls(at)
+    assert len(set(urls[-4:])) == 4  # four different pictures
+    next(b for b in at.button if b.label == "Load A − B + C into the editor").click().run()
+    assert_clean(at)
+    a = latent.mean_z_of_seeds([1, 4, 7], 100)
+    expected = a - latent.z_from_seed(2, 100) + latent.z_from_seed(3, 100)
+    np.testing.assert_allclose(at.session_state["latent_z"], expected, atol=1e-6)
+    assert "A − B + C (1,4,7 − 2 + 3)" in texts(at) and image_urls(at)[0] == urls[-1]  # the editor shows it
+    at.text_input(key="latent_arith_B").set_value("two").run()
+    assert any("'two' is not a seed" in e.value for e in at.error)
 
 
 def test_latent_interpolation_gif_has_every_step(runs_dir):
@@ -285,6 +359,17 @@ def test_export_grid_png_and_interpolation_gif(runs_dir):
     gif_button.click().run()
     (gif,) = run.exports_dir.glob("*.gif")
     assert iio.imread(gif, index=None).shape[0] == 8  # 5 steps forth and 3 back
+
+    grid_before = image_urls(at)[0]
+    (psi,) = at.slider
+    assert psi.label == "Truncation ψ" and psi.value == 1
+    psi.set_value(0.5).run()
+    assert_clean(at)
+    assert image_urls(at)[0] != grid_before and "seeds 10…15 · ψ = 0.50" in texts(at)
+    png_button, gif_button = at.download_button
+    png_button.click().run()
+    assert (run.exports_dir / "00000-tiny_epoch0002_grid2x3_seed10_x2_psi0.50.png").is_file()
+    assert "ψ = 0.50" in [c for image in at.get("image") for c in image.captions][1]  # the GIF too
 
     for label, value in (("Rows", 32), ("Columns", 32), ("Pixel scale", 16)):
         next(n for n in at.number_input if n.label == label).set_value(value)

@@ -51,3 +51,55 @@ def test_upscale_keeps_pixels_square():
     big = export.upscale(image, 3)
     assert big.shape == (6, 6) and (big[:3, :3] == 0).all() and (big[3:, 3:] == 64).all()
     np.testing.assert_array_equal(export.upscale(image, 1), image)
+
+
+# --- truncation on the sample grid (pretrained/mnist_dcgan) ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mnist_generator():
+    from pathlib import Path
+
+    from gan_core.generator import Generator
+
+    return Generator.load(Path(__file__).resolve().parents[1] / "pretrained" / "mnist_dcgan" / "generators"
+                          / "epoch_0009.keras")
+
+
+def test_sample_grid_psi_0_is_the_mean_image_everywhere(mnist_generator):
+    from gan_core import latent
+
+    g = mnist_generator
+    plain = export.sample_grid(g, 2, 3, seed=4, pad=0)
+    np.testing.assert_array_equal(export.sample_grid(g, 2, 3, seed=4, pad=0, psi=1.0), plain)
+    mean_image = g.images_uint8(np.full(g.noise_dim, latent.centre(g.noise), np.float32))[0]
+    np.testing.assert_array_equal(export.sample_grid(g, 2, 3, seed=4, pad=0, psi=0.0),
+                                  export.grid(np.stack([mean_image] * 6), 2, 3, pad=0))
+    half = export.sample_grid(g, 2, 3, seed=4, pad=0, psi=0.5)
+    assert not np.array_equal(half, plain)
+    z = latent.z_from_seeds(range(4, 10), g.noise_dim) * 0.5
+    np.testing.assert_array_equal(half, export.grid(g.images_uint8(z), 2, 3, pad=0))
+
+
+def test_sample_grid_refuses_a_bad_psi(mnist_generator):
+    from gan_core.errors import GanError
+
+    with pytest.raises(GanError, match="psi"):
+        export.sample_grid(mnist_generator, 1, 1, psi=1.5)
+
+
+def test_cli_sample_psi(mnist_generator, tmp_path, capsys):
+    from gan_core import cli
+
+    model = str(mnist_generator.source)
+    for psi in ("1", "0.6", "0"):
+        assert cli.main(["sample", model, "--grid", "2x2", "--scale", "1", "--psi", psi,
+                         "--out", str(tmp_path / f"psi{psi}.png")]) == 0
+    grids = {psi: export.read_png(tmp_path / f"psi{psi}.png") for psi in ("1", "0.6", "0")}
+    np.testing.assert_array_equal(grids["1"], export.sample_grid(mnist_generator, 2, 2))
+    np.testing.assert_array_equal(grids["0.6"], export.sample_grid(mnist_generator, 2, 2, psi=0.6))
+    assert not np.array_equal(grids["1"], grids["0.6"])
+    cells = [grids["0"][2 + r * 30:30 + r * 30, 2 + c * 30:30 + c * 30] for r in (0, 1) for c in (0, 1)]
+    assert all(np.array_equal(cell, cells[0]) for cell in cells)  # psi 0: four copies of the mean image
+    capsys.readouterr()
+    assert cli.main(["sample", model, "--psi", "2", "--out", str(tmp_path / "x.png")]) == 2
+    assert "psi must be between 0" in capsys.readouterr().err

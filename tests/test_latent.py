@@ -59,3 +59,51 @@ def test_interpolate_rejects_bad_arguments():
         latent.interpolate(a, a, 1)
     with pytest.raises(ValueError):
         latent.interpolate(a, a, 3, "cubic")
+
+
+# --- truncation and arithmetic ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("noise,centre", [("normal", 0.0), ("uniform", 0.5)])
+def test_truncation_psi_0_is_the_centre_and_psi_1_is_z(noise, centre):
+    z = latent.z_from_seeds(range(4), 100, noise)
+    np.testing.assert_array_equal(latent.truncate(z, 1.0, noise), z)
+    np.testing.assert_array_equal(latent.truncate(z, 0.0, noise), np.full_like(z, centre))
+    half = latent.truncate(z, 0.5, noise)
+    assert half.dtype == np.float32 and half.shape == z.shape
+    np.testing.assert_allclose(half - centre, 0.5 * (z - centre), atol=1e-6)
+    if noise == "uniform":
+        assert half.min() >= 0 and half.max() <= 1  # a shrink stays in the cube the generator was trained on
+
+
+@pytest.mark.parametrize("psi", [-0.1, 1.01, float("nan"), "lots"])
+def test_truncation_refuses_psi_outside_0_1_and_says_so(psi):
+    from gan_core.errors import GanError
+
+    with pytest.raises(GanError, match=r"psi must be .*between 0.*and 1"):
+        latent.truncate(np.zeros(3), psi)
+
+
+def test_arithmetic_and_mean_of_known_vectors():
+    a, b, c = np.array([1.0, 2.0]), np.array([0.5, -1.0]), np.array([-2.0, 4.0])
+    np.testing.assert_allclose(latent.arithmetic(a, b, c), [-1.5, 7.0])
+    np.testing.assert_allclose(latent.mean_z([a, b, c]), [-1.0 / 6.0, 5.0 / 3.0], rtol=1e-6)
+    assert latent.mean_z(a).tolist() == [1.0, 2.0]  # one z is its own mean
+    # A - A + C is C whatever A is; the mean of one seed is that seed's z
+    za, zc = latent.z_from_seed(1, 100), latent.z_from_seed(3, 100)
+    np.testing.assert_allclose(latent.arithmetic(za, za, zc), zc, atol=1e-6)
+    np.testing.assert_array_equal(latent.mean_z_of_seeds([1], 100), za)
+    np.testing.assert_allclose(latent.mean_z_of_seeds([1, 3], 100), (za + zc) / 2, atol=1e-6)
+    with pytest.raises(ValueError, match="same shape"):
+        latent.arithmetic(a, b, np.zeros(3))
+
+
+def test_parse_seeds_reads_lists_and_ranges_and_explains_mistakes():
+    from gan_core.errors import GanError
+
+    assert latent.parse_seeds("7") == [7]
+    assert latent.parse_seeds(" 3, 17 42,") == [3, 17, 42]
+    assert latent.parse_seeds("10-13, 2") == [10, 11, 12, 13, 2]
+    for text, needle in (("", "at least one seed"), ("seven", "not a seed"), ("5-2", "backwards"),
+                         ("-3", "not a seed"), ("0-100", "at most 64"), (str(2**32), "seeds go from 0")):
+        with pytest.raises(GanError, match=needle):
+            latent.parse_seeds(text)

@@ -15,10 +15,16 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def stock_clean_up():
+    """Streamlit's own clean-up function, even where an app test in this process already replaced it."""
+    current = script_runner._clean_problem_modules
+    return getattr(current, "streamlit_original", current)
+
+
 def test_streamlit_no_longer_clears_the_keras_session_after_a_run(monkeypatch):
     cleared = []
     monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: cleared.append(1))
-    monkeypatch.setattr(script_runner, "_clean_problem_modules", script_runner._clean_problem_modules)
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", stock_clean_up())
     script_runner._clean_problem_modules()
     assert cleared, "precondition: stock Streamlit calls keras.backend.clear_session() after every run"
     cleared.clear()
@@ -30,7 +36,7 @@ def test_streamlit_no_longer_clears_the_keras_session_after_a_run(monkeypatch):
 
 def test_running_the_app_installs_it(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_EXPLORER_RUNS", str(tmp_path))
-    monkeypatch.setattr(script_runner, "_clean_problem_modules", script_runner._clean_problem_modules)
+    monkeypatch.setattr(script_runner, "_clean_problem_modules", stock_clean_up())
     assert not getattr(script_runner._clean_problem_modules, "keeps_keras_session", False)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
