@@ -15,6 +15,7 @@ from gan_core.errors import GanError
 from gan_core.generator import Generator
 from gan_core.runs import RunDir, atomic_write_bytes, default_runs_dir, list_pretrained, list_runs, sanitize_name
 
+DEFAULT_PRETRAINED = "mnist_dcgan"  # what a fresh checkout explores first, whatever else pretrained/ holds
 IMAGE_SIDE_PX = 256  # generated images are shown about this big, pixels kept sharp (nearest neighbour)
 _STATE_COLOURS = {"starting": "blue", "running": "blue", "done": "green", "failed": "red", "stopped": "orange",
                   "interrupted": "orange"}
@@ -121,7 +122,9 @@ def _pick_generator(key: str) -> GeneratorChoice | None:
         st.info("No training run has saved a generator yet: start one on the **Train** page, or upload a .keras file."
                 if source == "Training run" else "No pretrained models are installed (see pretrained/README.md).")
         return None
-    run = pick_run("Run" if source == "Training run" else "Model", candidates, key=f"{key}_run")
+    default = None if source == "Training run" else next(
+        (m for m in pretrained if m.name == DEFAULT_PRETRAINED), None)
+    run = pick_run("Run" if source == "Training run" else "Model", candidates, key=f"{key}_run", default=default)
     epochs = run.generator_epochs()
     epoch = epochs[-1]
     if len(epochs) > 1:
