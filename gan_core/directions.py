@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError, ModelError
-from .latent import noise_std
+from .latent import noise_std, sample_z
 
 DEFAULT_K = 10
 DEFAULT_N = 4096
@@ -61,8 +61,7 @@ class Directions:
             np.float32)
 
     def top(self, k: int) -> "Directions":
-        return Directions(self.vectors[:k], self.explained[:k], self.z_std[:k], self.layer, self.n, self.seed,
-                          self.noise, self.seconds, self.source)
+        return replace(self, vectors=self.vectors[:k], explained=self.explained[:k], z_std=self.z_std[:k])
 
 
 def feature_layers(model) -> list:
@@ -94,13 +93,6 @@ def _features(generator, z: np.ndarray) -> tuple[np.ndarray, str]:
     return np.concatenate(parts), " → ".join(layer.name for layer in block)
 
 
-def _sample_z(n: int, dim: int, noise: str, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    if noise == "uniform":
-        return rng.random((n, dim), dtype=np.float32)
-    return rng.standard_normal((n, dim), dtype=np.float32)
-
-
 def _top_components(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k principal components of centred x (n, d) by randomized SVD (Halko et al. 2011): the layer has
     thousands of units, so a full SVD or covariance would take minutes; this is a few matrix products.
@@ -127,7 +119,7 @@ def principal_directions(generator, k: int = DEFAULT_K, n: int = DEFAULT_N, seed
         raise ConfigError(f"{n} samples are too few for {k} directions; use at least {max(16, 2 * k)} (default "
                           f"{DEFAULT_N})")
     started = time.perf_counter()
-    z = _sample_z(n, dim, generator.noise, seed)
+    z = sample_z(seed, (n, dim), generator.noise)
     x, layer = _features(generator, z)
     x -= x.mean(axis=0, dtype=np.float64).astype(np.float32)
     total = float(np.einsum("ij,ij->j", x, x).astype(np.float64).sum()) / (n - 1)  # the layer's total variance

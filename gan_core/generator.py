@@ -88,11 +88,11 @@ def average_weights(paths: list[str | Path]) -> Any:
     if not paths:
         raise ModelError("average_weights needs at least one generator file")
     models = [Generator.load(p).model for p in paths]
-    shapes = [[w.shape for w in m.get_weights()] for m in models]
+    weights = [m.get_weights() for m in models]
+    shapes = [[w.shape for w in ws] for ws in weights]
     if any(s != shapes[0] for s in shapes):
         raise ModelError("cannot average generators of different architectures; pick epochs of one run")
-    weights = [m.get_weights() for m in models]
-    models[-1].set_weights([np.mean([w[i] for w in weights], axis=0) for i in range(len(weights[0]))])
+    models[-1].set_weights([np.mean(same_layer, axis=0) for same_layer in zip(*weights)])
     return models[-1]
 
 

@@ -19,10 +19,15 @@ def z_from_seed(seed: int, dim: int, noise: str = "normal") -> np.ndarray:
     """The same seed gives the same vector in every session and on every machine (numpy's PCG64)."""
     if not 0 <= int(seed) <= MAX_SEED:
         raise ValueError(f"seed must be between 0 and {MAX_SEED}; got {seed}")
-    rng = np.random.default_rng(int(seed))
+    return sample_z(int(seed), dim, noise)
+
+
+def sample_z(seed: int, shape: int | tuple[int, ...], noise: str = "normal") -> np.ndarray:
+    """Noise of any shape from one seed: a z (shape dim) or a batch of them (n, dim), float32."""
+    rng = np.random.default_rng(seed)
     if noise == "uniform":
-        return rng.random(dim, dtype=np.float32)
-    return rng.standard_normal(dim, dtype=np.float32)
+        return rng.random(shape, dtype=np.float32)
+    return rng.standard_normal(shape, dtype=np.float32)
 
 
 def z_from_seeds(seeds: Iterable[int], dim: int, noise: str = "normal") -> np.ndarray:

@@ -33,6 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import data as data_lib
+from . import latent
 from .errors import DataError, GanError
 
 DEFAULT_STEPS = 200
@@ -166,13 +167,7 @@ def _fit_array(array: np.ndarray, size: int, channels: int) -> np.ndarray:
         x = x[..., 0]
     if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[-1] not in (3, 4)) or min(x.shape[:2]) < 1:
         raise DataError(f"a target image must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4); got shape {x.shape}")
-    if x.dtype != np.uint8:
-        x = x.astype(np.float64)
-        if not np.all(np.isfinite(x)):
-            raise DataError("the target image has NaN or infinite pixels")
-        if x.min() < 0.0 or x.max() > 1.0:
-            raise DataError(f"a float target image must be in [0, 1]; got values {x.min():.3g} to {x.max():.3g}")
-        x = np.round(x * 255.0).astype(np.uint8)
+    x = _unit_to_uint8(x)
     if x.ndim == 2 and x.shape == (28, 28) and size == 32:  # the MNIST-32 rule of the data loader
         x = np.pad(x, 2)
     if x.shape[:2] == (size, size) and (x.ndim == 2) == (channels == 1) and (x.ndim == 2 or x.shape[-1] == 3):
@@ -281,10 +276,8 @@ def project(generator, target: np.ndarray, *, steps: int | None = None, restarts
     weights = tf.constant([feature_weight if ev is not None else 0.0, 0.0 if uniform else prior_weight], tf.float32)
 
     # starting points: the best of many random z's
-    rng = np.random.default_rng(seed)
     count = max(restarts, restarts * CANDIDATES_PER_RESTART)
-    shape = (count, generator.noise_dim)
-    candidates = rng.random(shape, dtype=np.float32) if uniform else rng.standard_normal(shape, dtype=np.float32)
+    candidates = latent.sample_z(seed, (count, generator.noise_dim), generator.noise)
     scores = np.asarray(runner.objective(tf.constant(candidates), target_t, target_feats, weights))
     z = tf.constant(candidates[np.argsort(scores, kind="stable")[:restarts]])
 
@@ -328,12 +321,19 @@ def _as_target(target: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     if x.shape != tuple(shape):
         raise DataError(f"the target is {x.shape} but this generator makes {tuple(shape)} images; "
                         "pass it through prepare_target() first")
-    if x.dtype != np.uint8:
-        x = x.astype(np.float64)
-        if not np.all(np.isfinite(x)) or x.min() < 0.0 or x.max() > 1.0:
-            raise DataError("a float target must hold finite values in [0, 1]")
-        x = np.round(x * 255.0).astype(np.uint8)
-    return x
+    return _unit_to_uint8(x)
+
+
+def _unit_to_uint8(x: np.ndarray) -> np.ndarray:
+    """A uint8 image as it is; a float one, checked to hold finite values in [0, 1], scaled to 0..255."""
+    if x.dtype == np.uint8:
+        return x
+    x = x.astype(np.float64)
+    if not np.all(np.isfinite(x)):
+        raise DataError("the target image has NaN or infinite pixels")
+    if x.min() < 0.0 or x.max() > 1.0:
+        raise DataError(f"a float target image must be in [0, 1]; got values {x.min():.3g} to {x.max():.3g}")
+    return np.round(x * 255.0).astype(np.uint8)
 
 
 @dataclass

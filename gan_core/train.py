@@ -110,8 +110,8 @@ class Trainer:
         threads = speed.apply_threads(cfg.threads, cfg.inter_op_threads)  # before TensorFlow's first op
         if threads:
             self.log(threads)
-        if cfg.precision == "auto":  # a config saved without create_run (by hand, or by an older version)
-            reason = speed.resolve_config(cfg)
+        reason = speed.resolve_config(cfg)  # "auto" in a config saved without create_run (by hand, or older)
+        if reason:
             self.run.write_config(cfg)
             self.log(reason)
         keras.utils.set_random_seed(cfg.seed)
@@ -225,14 +225,11 @@ class Trainer:
 
         @tf.function
         def train_steps(iterator, n, first_step):
-            g, d, r, f = (tf.TensorArray(tf.float32, size=n) for _ in METRICS)
+            per_step = {k: tf.TensorArray(tf.float32, size=n) for k in METRICS}
             for j in tf.range(n):
                 out = strategy.run(one_step, args=(next(iterator), first_step + tf.cast(j, tf.int64)))
-                g = g.write(j, total(out["g_loss"]))
-                d = d.write(j, total(out["d_loss"]))
-                r = r.write(j, total(out["d_real"]))
-                f = f.write(j, total(out["d_fake"]))
-            return {"g_loss": g.stack(), "d_loss": d.stack(), "d_real": r.stack(), "d_fake": f.stack()}
+                per_step = {k: values.write(j, total(out[k])) for k, values in per_step.items()}
+            return {k: values.stack() for k, values in per_step.items()}
 
         return train_steps
 

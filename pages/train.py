@@ -7,9 +7,9 @@ from explorer_ui import use_app_navigation, widgets
 from gan_core import charts, export, launch, models, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PRECISIONS, from_preset
-from gan_core.speed import resolve_precision
 from gan_core.errors import DataError
 from gan_core.runs import RunDir, list_runs
+from gan_core.speed import resolve_precision
 
 use_app_navigation()  # before anything renders: see its docstring
 

@@ -52,7 +52,7 @@ def test_directions_are_orthonormal_and_ordered_by_variance(found):
 
 
 def test_randomized_pca_agrees_with_an_exact_one(generator):
-    z = directions._sample_z(512, 100, "normal", 3)
+    z = latent.sample_z(3, (512, 100), "normal")
     x, _ = directions._features(generator, z)
     x = x.astype(np.float64) - x.mean(axis=0)
     exact = np.linalg.eigvalsh(x @ x.T)[::-1][:5] / np.sum(x * x)  # the Gram matrix has the same top eigenvalues
