@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+from browser_latency import start_server  # bench/ is on sys.path when this runs as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "mnist.npz"
@@ -32,19 +30,8 @@ def training_peak_mib(runs_dir: str, limit: int) -> float:
 
 
 def app_peak_mib(runs_dir: str) -> float:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "GAN_EXPLORER_RUNS": runs_dir}
-    server = subprocess.Popen(["streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server, url = start_server("tuned", Path(runs_dir), Path(runs_dir) / "streamlit.log")  # the app as shipped
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
@@ -52,7 +39,7 @@ def app_peak_mib(runs_dir: str) -> float:
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run"])
             page = browser.new_page()
-            page.goto(f"http://localhost:{port}/latent")
+            page.goto(f"{url}/latent")
             page.get_by_text("Interpolation").first.wait_for(timeout=120_000)
             thumb = page.locator('[data-testid="stSlider"]', has_text="z[0]").get_by_role("slider")
             for _ in range(5):
