@@ -31,6 +31,13 @@ def test_json_round_trip(tmp_path):
     (["preset=mnist_dense"], "cannot be overridden"),
     (["real_label=0.2"], "real_label"),
     (["d_joint_batch=maybe"], "d_joint_batch takes a bool"),
+    # the speed options (issue #5): the field, the bad value and the choices
+    (["steps_per_call=0"], "steps_per_call must be a positive whole number; got 0"),
+    (["steps_per_call=two"], "steps_per_call takes a int"),
+    (["jit_compile=yes"], "jit_compile must be one of auto, on, off; got 'yes'"),
+    (["threads=-1"], "threads must be 0 .* or a positive whole number; got -1"),
+    (["inter_op_threads=-3"], "inter_op_threads must be 0 .* or a positive whole number; got -3"),
+    (["precision=bf16"], "precision must be one of auto, float32, mixed_bfloat16, mixed_float16; got 'bf16'"),
 ])
 def test_bad_values_have_one_clear_message(sets, needle):
     with pytest.raises(ConfigError, match=needle):
