@@ -1,7 +1,8 @@
 """The latent page's "Project an image" section: a real image in, the closest z out, then on into the editor.
 
-The page owns z; this section only hands a found z over through ``on_use(z, label, tag)`` (the page's ``set_z``:
-z, a label for captions and a tag for file names), so it needs nothing from the page's module.
+The page owns z; this section only hands a found z over through ``on_use(z, label, tag, cls)`` (the page's
+``set_z``: z, a label for captions, a tag for file names and, for a class-conditional generator, the class the
+reconstruction was found in), so it needs nothing from the page's module.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ RESULT_KEY = "project_result"
 SOURCES = ("Upload an image", "Test set")
 UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in data.IMAGE_EXTENSIONS)
 
-OnUse = Callable[[np.ndarray, str, str], None]  # (z, label, file-name tag)
+OnUse = Callable[[np.ndarray, str, str, "int | None"], None]  # (z, label, file-name tag, class)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the test split…")
@@ -138,16 +139,17 @@ def section(choice: widgets.GeneratorChoice, on_use: OnUse) -> None:
     images[0].image(widgets.upscaled_png(found.target, scale), caption="target", output_format="PNG")
     images[1].image(widgets.upscaled_png(found.image, scale), caption="reconstruction", output_format="PNG")
     images[2].image(widgets.upscaled_png(found.error_map(), scale), output_format="PNG",
-                    caption="|error|: black exact, white off by the whole range")
+                    caption="|error| (black: exact)")
     numbers, chart = st.columns([1, 2])
     numbers.metric("Pixel error (MSE)", f"{found.pixel_mse:.4f}",
                    help="Mean squared difference of reconstruction and target, pixels in [0, 1]")
     norm = np.linalg.norm(found.z - latent.centre(generator.noise))
-    numbers.caption(f"RMSE {found.pixel_rmse:.3f} · best of {found.restarts} restarts × {found.steps} steps in "
-                    f"{found.seconds:.1f} s · ‖z‖ = {norm:.2f}")
+    as_class = f"as {generator.class_name(found.label)} · " if found.label is not None else ""
+    numbers.caption(f"{as_class}RMSE {found.pixel_rmse:.3f} · best of {found.restarts} restart{'s' if found.restarts != 1 else ''} × {found.steps} "
+                    f"steps in {found.seconds:.1f} s · ‖z‖ = {norm:.2f}")
     if numbers.button("Edit from here", icon=":material/tune:",
                       help="The found z becomes the editor's z: its sliders, truncation and interpolation start "
                            "from it"):
-        on_use(found.z, result["label"], result["tag"])
+        on_use(found.z, result["label"], result["tag"], found.label)
         st.rerun()
     chart.plotly_chart(loss_figure(found), config={"displayModeBar": False})

@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", type=int, default=2, help="pixel scale factor (default 2)")
     s.add_argument("--psi", type=float, default=1.0,
                    help="truncation: pull each z towards the noise's centre, 0..1 (default 1 = none; 0 = mean image)")
+    s.add_argument("--class", dest="label", type=int, default=None,
+                   help="class-conditional models: draw this class (e.g. a digit) in every cell; default: the "
+                        "classes in turn, one per column on a 10-wide grid")
     s.add_argument("--out", required=True, help="output PNG path")
     s.set_defaults(func=cmd_sample)
 
@@ -108,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight of the evaluator-feature loss for digit models (0 = pixels only)")
     s.add_argument("--invert", action="store_true", help="invert the image first (dark strokes on light paper)")
     s.add_argument("--seed", type=int, default=0, help="seed of the starting points")
+    s.add_argument("--class", dest="label", type=int, default=None,
+                   help="class-conditional models: the class to look in (default: search all classes)")
     s.add_argument("--scale", type=int, default=4, help="pixel scale factor of the PNG (default 4)")
     s.add_argument("--out", help="PNG of target | reconstruction | error (default: IMAGE-projection.png here)")
     s.add_argument("--save-z", metavar="Z.npy", help="also save the found z as a .npy vector")
@@ -241,9 +246,20 @@ def cmd_sample(args) -> int:
 
     rows, cols = parse_grid(args.grid)
     generator = load_model_ref(args.model, args.epoch)
-    picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=max(1, args.scale), psi=args.psi)
+    picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=max(1, args.scale), psi=args.psi,
+                                 label=_check_class(generator, args.label))
     print(export.save_png(args.out, picture))
     return 0
+
+
+def _check_class(generator, label: int | None) -> int | None:
+    if label is None:
+        return None
+    if not generator.num_classes:
+        raise GanError(f"--class {label}: this generator is not class-conditional; leave --class out")
+    if not 0 <= label < generator.num_classes:
+        raise GanError(f"--class must be 0..{generator.num_classes - 1}; got {label}")
+    return label
 
 
 def cmd_directions(args) -> int:
@@ -333,7 +349,7 @@ def cmd_project(args) -> int:
     target = project.prepare_target(args.image, generator, invert=args.invert)
     options = {k: v for k, v in (("steps", args.steps), ("restarts", args.restarts), ("lr", args.lr),
                                  ("feature_weight", args.feature_weight)) if v is not None}
-    found = project.project(generator, target, seed=args.seed, **options)
+    found = project.project(generator, target, seed=args.seed, label=_check_class(generator, args.label), **options)
     out = Path(args.out or f"{Path(args.image).stem}-projection.png")
     export.save_png(out, found.panel(scale=max(1, args.scale)))
     if args.save_z:

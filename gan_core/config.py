@@ -37,6 +37,7 @@ class TrainConfig:
     # model and objective
     noise_dim: int = 100
     noise: str = "normal"
+    num_classes: int = 0  # > 0: class-conditional (G and D also take a one-hot label); needs a labelled dataset
     real_label: float = 1.0  # < 1 is one-sided label smoothing for D
     d_joint_batch: bool = False  # D sees real and fake as one batch (matters when D has BatchNorm)
     # optimisation
@@ -93,6 +94,17 @@ class TrainConfig:
             raise ConfigError(f"nan_lr_scale must be in (0, 1]; got {self.nan_lr_scale}")
         if not 0.5 < self.real_label <= 1:
             raise ConfigError(f"real_label must be in (0.5, 1] (0.9 is usual smoothing); got {self.real_label}")
+        if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
+            raise ConfigError(f"num_classes must be 0 (unconditional) or the number of classes; got {self.num_classes!r}")
+        if arch.conditional and self.num_classes < 2:
+            raise ConfigError(f"{self.architecture} is class-conditional: set num_classes to the dataset's number of "
+                              f"classes (10 for mnist and fashion_mnist); got {self.num_classes}")
+        if not arch.conditional and self.num_classes:
+            raise ConfigError(f"{self.architecture} takes no class label; leave num_classes at 0 or pick a "
+                              "conditional architecture (" + ", ".join(models.conditional_names()) + ")")
+        if self.num_classes and self.dataset == "folder":
+            raise ConfigError("class-conditional training needs labelled data: use dataset mnist or fashion_mnist "
+                              "(a folder of images has no labels)")
         problem = arch.check_size(self.image_size)
         if problem:
             raise ConfigError(f"image_size: {problem}")

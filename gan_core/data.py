@@ -119,13 +119,17 @@ def load_images(
 
 
 def make_dataset(
-    images: np.ndarray, batch_size: int, *, seed: int = 0, drop_remainder: bool = True
+    images: np.ndarray, batch_size: int, *, seed: int = 0, drop_remainder: bool = True,
+    labels: np.ndarray | None = None,
 ) -> "tf.data.Dataset":
-    """Shuffled, batched, prefetched ``tf.data`` pipeline over ``images``.
+    """Shuffled, batched, prefetched ``tf.data`` pipeline over ``images`` (with ``labels``: of (image, label)
+    pairs, shuffled together).
 
     The shuffle buffer holds the whole array, so every epoch is a full uniform reshuffle;
     ``seed`` makes the order reproducible between runs.
     """
+    if labels is not None and len(labels) != len(images):
+        raise DataError(f"{len(images)} images but {len(labels)} labels; give one label per image.")
     if batch_size < 1:
         raise DataError(f"Batch size must be at least 1, got {batch_size}. Pass --batch-size 1 or more.")
     if len(images) < batch_size:
@@ -135,7 +139,7 @@ def make_dataset(
         )
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices(images)
+    dataset = tf.data.Dataset.from_tensor_slices(images if labels is None else (images, labels))
     dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     return dataset.prefetch(tf.data.AUTOTUNE)

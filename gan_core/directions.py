@@ -84,7 +84,9 @@ def _features(generator, z: np.ndarray) -> tuple[np.ndarray, str]:
 
     block = feature_layers(generator.model)
     try:
-        sub = keras.Model(generator.model.input, block[-1].output)
+        # a conditional generator's z enters alone first: its first block is the digit's style, not its class
+        inputs = generator.model.inputs
+        sub = keras.Model(inputs[0] if len(inputs) > 1 else generator.model.input, block[-1].output)
     except Exception as exc:  # e.g. an uploaded subclassed model with no graph to cut
         raise ModelError(f"cannot read the first hidden layer of this generator ({str(exc).splitlines()[0][:200]}); "
                          "principal directions need a functional or Sequential Keras model") from None

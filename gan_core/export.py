@@ -88,25 +88,52 @@ def read_png(path: str | Path) -> np.ndarray:
     return array[..., None] if array.ndim == 2 else array
 
 
+def _images(generator, z: np.ndarray, label) -> np.ndarray:
+    """uint8 images of z; `label` (a class, or one per z) only for a class-conditional generator."""
+    if label is None:
+        return generator.images_uint8(z)
+    if not getattr(generator, "num_classes", 0):
+        raise ValueError("this generator is not class-conditional: it draws no chosen class")
+    return generator.images_uint8(z, label)
+
+
 def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 1, pad: int = 2,
-                psi: float = 1.0) -> np.ndarray:
+                psi: float = 1.0, label: int | None = None) -> np.ndarray:
     """rows x cols samples of seeds seed, seed+1, ...: the same picture for the same generator and seed.
 
-    psi < 1 truncates every z towards the noise's centre (latent.truncate): cleaner, more alike samples."""
+    psi < 1 truncates every z towards the noise's centre (latent.truncate): cleaner, more alike samples.
+    A class-conditional generator draws class `label` in every cell, or with None the classes in turn (a grid
+    as wide as the number of classes has one class per column)."""
     from .latent import grid_seeds, truncate, z_from_seeds
 
     z = z_from_seeds(grid_seeds(seed, rows * cols), generator.noise_dim, generator.noise)
     if psi != 1.0:
         z = truncate(z, psi, generator.noise)
-    return grid(generator.images_uint8(z), rows, cols, pad=pad, scale=scale)
+    return grid(_images(generator, z, label), rows, cols, pad=pad, scale=scale)
 
 
 def interpolation_frames(generator, a: np.ndarray, b: np.ndarray, steps: int, mode: str = "slerp",
-                         scale: int = 1) -> list[np.ndarray]:
-    """One image per interpolation step from z=a to z=b."""
+                         scale: int = 1, label: int | None = None) -> list[np.ndarray]:
+    """One image per interpolation step from z=a to z=b (of class `label`, for a conditional generator)."""
     from .latent import interpolate
 
-    images = generator.images_uint8(interpolate(a, b, steps, mode, generator.noise))
+    images = _images(generator, interpolate(a, b, steps, mode, generator.noise), label)
+    return [upscale(image, scale) for image in images]
+
+
+def class_interpolation_frames(generator, z: np.ndarray, a: int, b: int, steps: int,
+                               scale: int = 1) -> list[np.ndarray]:
+    """One image per step from class a to class b with the same z: the same style, another digit."""
+    from .latent import class_blend
+
+    num_classes = int(getattr(generator, "num_classes", 0) or 0)
+    if not num_classes:
+        raise ValueError("this generator is not class-conditional: there are no classes to walk between")
+    for name, c in (("from", a), ("to", b)):
+        if not 0 <= int(c) < num_classes:
+            raise ValueError(f"the class to walk {name} must be 0..{num_classes - 1}; got {c}")
+    zs = np.repeat(np.asarray(z, np.float32).reshape(1, -1), steps, axis=0)
+    images = generator.images_uint8(zs, class_blend(int(a), int(b), steps, num_classes))
     return [upscale(image, scale) for image in images]
 
 

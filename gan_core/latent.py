@@ -154,3 +154,37 @@ def parse_seeds(text: str, limit: int = MAX_SEEDS_IN_SET) -> list[int]:
 def mean_z_of_seeds(seeds: Iterable[int], dim: int, noise: str = "normal") -> np.ndarray:
     """The average z of some seeds (one seed: its z)."""
     return mean_z(z_from_seeds(list(seeds), dim, noise))
+
+
+# --- class labels (conditional generators) ---------------------------------------------------------------------
+
+def labels_for(n: int, num_classes: int, labels: int | Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+    """The one-hot (or blended) label vectors, float32 (n, num_classes), that a conditional generator takes.
+
+    None cycles through the classes (0, 1, ..., 9, 0, ...): a grid of any size shows every class, and a sample
+    of n has as many of each. An int asks for that class n times; a sequence of n ints, one class each; an
+    (n, num_classes) array of weights is used as it is (rows of a blend, e.g. from :func:`class_blend`).
+    """
+    if labels is None:
+        return np.eye(num_classes, dtype=np.float32)[np.arange(n) % num_classes]
+    array = np.asarray(labels)
+    if array.ndim == 2:
+        if array.shape != (n, num_classes):
+            raise ValueError(f"label weights must have shape ({n}, {num_classes}); got {array.shape}")
+        return array.astype(np.float32)
+    classes = np.broadcast_to(array.astype(np.int64), (n,)) if array.ndim == 0 else array.astype(np.int64)
+    if classes.shape != (n,):
+        raise ValueError(f"need one label per image ({n}); got {classes.shape[0]}")
+    if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
+        raise ValueError(f"a class must be 0..{num_classes - 1}; got {int(classes.min())}..{int(classes.max())}")
+    return np.eye(num_classes, dtype=np.float32)[classes]
+
+
+def class_blend(a: int, b: int, steps: int, num_classes: int) -> np.ndarray:
+    """Label vectors moving linearly from class a to class b in `steps` frames: with one z, the same hand's
+    digit morphs from a to b (the embedding is linear in the one-hot, so a blend is a blend of embeddings)."""
+    if steps < 2:
+        raise ConfigError(f"a class interpolation needs at least 2 frames; got {steps}")
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    one_hot = np.eye(num_classes, dtype=np.float32)
+    return (1 - t) * one_hot[a] + t * one_hot[b]

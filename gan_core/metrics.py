@@ -3,7 +3,7 @@
 Registry::
 
     from gan_core import metrics
-    metrics.names()                      # ['classifier_fid', 'classifier_score', 'mode_coverage', 'swd']
+    metrics.names()                      # ['classifier_fid', 'classifier_score', 'mode_coverage', 'class_agreement', 'swd']
     metrics.compute("classifier_fid", generator, n=10000, dataset="mnist", data_path="mnist.npz")
     metrics.evaluate(run_or_generator)    # every metric that fits the data, from the run's config
 
@@ -73,12 +73,13 @@ class Metric:
     better: str  # "lower" or "higher"
     summary: str
     fn: Callable[["Sample", "Reference"], dict[str, Any]]
+    conditional: bool = False  # needs the classes the images were asked for (class-conditional generators)
 
 
 _REGISTRY: dict[str, Metric] = {}
 
 
-def register(name: str, *, kind: str, better: str, summary: str):
+def register(name: str, *, kind: str, better: str, summary: str, conditional: bool = False):
     """Decorator: ``fn(sample, reference) -> {"value": float, ...extra}`` becomes the metric ``name``."""
     if kind not in ("digits", "faces") or better not in ("lower", "higher"):
         raise ValueError(f"metric {name}: kind must be digits|faces and better lower|higher")
@@ -86,14 +87,16 @@ def register(name: str, *, kind: str, better: str, summary: str):
     def wrap(fn):
         if name in _REGISTRY:
             raise ValueError(f"metric {name!r} is registered twice")
-        _REGISTRY[name] = Metric(name, kind, better, summary, fn)
+        _REGISTRY[name] = Metric(name, kind, better, summary, fn, conditional)
         return fn
 
     return wrap
 
 
-def names(kind: str | None = None) -> list[str]:
-    return [m for m, spec in _REGISTRY.items() if kind is None or spec.kind == kind]
+def names(kind: str | None = None, conditional: bool | None = None) -> list[str]:
+    """Metric names for data of `kind`; conditional=False leaves out those that need requested classes."""
+    return [m for m, spec in _REGISTRY.items() if (kind is None or spec.kind == kind)
+            and (conditional is None or conditional or not spec.conditional)]
 
 
 def get(name: str) -> Metric:
@@ -305,10 +308,12 @@ def swd(images_a: np.ndarray, images_b: np.ndarray, seed: int = 0, **settings: i
 # --- samples and real references --------------------------------------------------------------------------------
 
 class Sample:
-    """A set of images in [0, 1], (N, H, W, C), with the evaluator's outputs computed once for every metric."""
+    """A set of images in [0, 1], (N, H, W, C), with the evaluator's outputs computed once for every metric, and
+    the class each was asked for (a conditional generator's) or truly is (real images), where known."""
 
-    def __init__(self, images: np.ndarray):
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None = None):
         self.images = np.asarray(images, np.float32)
+        self.labels = None if labels is None else np.asarray(labels, np.int64).reshape(-1)
         self._predictions: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
@@ -337,13 +342,14 @@ class Reference:
     images: np.ndarray | None = None  # faces: the reference set itself
     floors: dict[str, dict[str, Any]] = field(default_factory=dict)
     describe: dict[str, Any] = field(default_factory=dict)
-    floor_images: Callable[[], np.ndarray] | None = field(default=None, repr=False)  # loads the floor set
+    floor_images: Callable[[], "np.ndarray | Sample"] | None = field(default=None, repr=False)  # the floor set
 
     def floor(self, metric: Metric) -> dict[str, Any]:
         """The metric between the floor set and this reference, computed once (then read from the disk cache)."""
         if metric.name not in self.floors:
             if self.floor_sample is None:
-                self.floor_sample = Sample(self.floor_images())
+                made = self.floor_images()
+                self.floor_sample = made if isinstance(made, Sample) else Sample(made)
             self.floors[metric.name] = _jsonable(metric.fn(self.floor_sample, self))
             self._save_floors()
         return self.floors[metric.name]
@@ -469,10 +475,10 @@ def _digits_reference(dataset: str, data_path: str | None, n: int, cache: str, l
                 "evaluator_sha256": evaluator.sha256, "reference": f"{n} test images (subset_indices)",
                 "floor_set": f"{n} training images (subset_indices)"}
 
-    def floor_images() -> np.ndarray:
-        images, _ = load_labelled(dataset, "train", data_path)
-        images = images[subset_indices(len(images), n)]
-        return images.astype(np.float32)[..., None] / 255.0
+    def floor_images() -> Sample:
+        images, labels = load_labelled(dataset, "train", data_path)
+        chosen = subset_indices(len(images), n)
+        return Sample(images[chosen].astype(np.float32)[..., None] / 255.0, labels[chosen])
 
     stats_path, meta_path = cache_dir / f"{key}.npz", cache_dir / f"{key}.json"
     ref = Reference("digits", dataset, n, key, cache_dir, evaluator=evaluator, describe=describe)
@@ -577,6 +583,18 @@ def _mode_coverage(sample: Sample, ref: Reference) -> dict[str, Any]:
             "coverage_rule": f"a class is covered with >= {COVERAGE_SHARE:.0%} of its expected count n*p_real(c)"}
 
 
+@register("class_agreement", kind="digits", better="higher", conditional=True,
+          summary="share of a conditional generator's images that the evaluator classifies as the class asked for")
+def _class_agreement(sample: Sample, ref: Reference) -> dict[str, Any]:
+    """The floor is the evaluator's accuracy on real images of known class: no generator can be read better."""
+    if sample.labels is None:
+        raise GanError("class_agreement needs the classes the images were asked for (a conditional generator)")
+    _, probs = sample.predict(ref.evaluator)
+    hits = probs.argmax(axis=1) == sample.labels
+    per_class = {str(c): round(float(hits[sample.labels == c].mean()), 4) for c in np.unique(sample.labels)}
+    return {"value": float(hits.mean()), "per_class": per_class, "worst_class": min(per_class, key=per_class.get)}
+
+
 @register("swd", kind="faces", better="lower",
           summary="sliced Wasserstein distance x1e3 of 7x7 Laplacian-pyramid patches (Progressive GAN)")
 def _swd(sample: Sample, ref: Reference) -> dict[str, Any]:
@@ -585,16 +603,27 @@ def _swd(sample: Sample, ref: Reference) -> dict[str, Any]:
 
 # --- generating and evaluating -------------------------------------------------------------------------------------
 
-def generate(generator, n: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
-    """n images in [0, 1] from latents of seeds seed..seed+n-1 (the app's seed = z convention).
+def requested_labels(generator, n: int) -> np.ndarray | None:
+    """The classes :func:`generate` asks a conditional generator for: 0, 1, ..., C-1, 0, ... (equal shares)."""
+    num_classes = int(getattr(generator, "num_classes", 0) or 0)
+    return np.arange(n) % num_classes if num_classes else None
 
-    ``generator`` is duck-typed: anything with ``noise_dim``, ``noise`` and ``__call__(z) -> (B, H, W, C)``.
+
+def generate(generator, n: int, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+    """n images in [0, 1] from latents of seeds seed..seed+n-1 (the app's seed = z convention); a conditional
+    generator is asked for the classes of :func:`requested_labels`.
+
+    ``generator`` is duck-typed: anything with ``noise_dim``, ``noise`` and ``__call__(z) -> (B, H, W, C)``
+    (and ``num_classes`` with ``__call__(z, labels)`` if conditional).
     """
     dim, noise = int(generator.noise_dim), getattr(generator, "noise", "normal")
+    labels = requested_labels(generator, n)
     chunks = []
     for start in range(seed, seed + n, batch_size):
-        z = latent.z_from_seeds(range(start, min(start + batch_size, seed + n)), dim, noise)
-        out = np.asarray(generator(z), np.float32)
+        end = min(start + batch_size, seed + n)
+        z = latent.z_from_seeds(range(start, end), dim, noise)
+        out = np.asarray(generator(z) if labels is None else generator(z, labels[start - seed:end - seed]),
+                         np.float32)
         if out.ndim == 3:
             out = out[..., None]
         chunks.append(out)
@@ -636,7 +665,8 @@ def _evaluate_images(generator, chosen: list[Metric], n: int | None, dataset: st
     if images is None:
         images = generate(generator, n, seed)
     ref = reference_for(dataset, data_path, n, images.shape[1:], cache_dir, log)
-    sample = Sample(images[:ref.n])
+    labels = requested_labels(generator, len(images)) if generator is not None else None
+    sample = Sample(images[:ref.n], None if labels is None else labels[:ref.n])
     out = {}
     for metric in chosen:
         start = time.perf_counter()
@@ -682,7 +712,10 @@ def evaluate(generator_or_run, dataset: str | None = None, data_path: str | None
     if data_path is None and config.get("dataset") == dataset:
         data_path = config.get("data")
     kind = data_kind(dataset)
-    chosen = [get(m) for m in metrics] if metrics else [get(m) for m in names(kind)]
+    conditional = bool(getattr(generator, "num_classes", 0))
+    chosen = [get(m) for m in metrics] if metrics else [get(m) for m in names(kind, conditional)]
+    if not conditional and any(m.conditional for m in chosen):
+        raise GanError(f"{', '.join(m.name for m in chosen if m.conditional)} needs a class-conditional generator")
     wrong = [m.name for m in chosen if m.kind != kind]
     if wrong:
         raise GanError(f"metric(s) {', '.join(wrong)} do not apply to {dataset} ({kind}) data; "

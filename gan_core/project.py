@@ -66,6 +66,7 @@ class Projection:
     steps: int
     feature_weight: float = 0.0  # 0 where no evaluator was used
     evaluator: str | None = None  # the evaluator's dataset, where one was used
+    label: int | None = None  # a conditional generator's class of the reconstruction
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -242,13 +243,14 @@ def resolve_evaluator(generator, evaluator: Any = "auto"):
 def project(generator, target: np.ndarray, *, steps: int | None = None, restarts: int = DEFAULT_RESTARTS,
             lr: float = DEFAULT_LR, feature_weight: float = DEFAULT_FEATURE_WEIGHT,
             prior_weight: float = DEFAULT_PRIOR_WEIGHT, evaluator: Any = "auto", seed: int = 0,
-            progress: Progress | None = None) -> Projection:
+            label: int | None = None, progress: Progress | None = None) -> Projection:
     """The z whose generated image is closest to ``target`` (see the module's docstring for the objective).
 
     ``target`` is an image at the generator's size (run it through :func:`prepare_target` first): (H, W, C)
     uint8, or float in [0, 1]. ``steps`` defaults to :func:`default_steps`. ``evaluator`` is "auto", a dataset
     name, an :class:`~gan_core.evaluators.Evaluator` or None; ``feature_weight`` scales its loss (0 turns it off).
-    The same inputs give the same z.
+    For a class-conditional generator, ``label`` fixes the class; None searches the classes too (the starting
+    points are the best (z, class) pairs, and each restart keeps its class). The same inputs give the same z.
     """
     import tensorflow as tf
 
@@ -278,39 +280,64 @@ def project(generator, target: np.ndarray, *, steps: int | None = None, restarts
     # starting points: the best of many random z's
     count = max(restarts, restarts * CANDIDATES_PER_RESTART)
     candidates = latent.sample_z(seed, (count, generator.noise_dim), generator.noise)
-    scores = np.asarray(runner.objective(tf.constant(candidates), target_t, target_feats, weights))
-    z = tf.constant(candidates[np.argsort(scores, kind="stable")[:restarts]])
+    classes = _candidate_classes(generator, label)
+    scores = np.asarray(runner.objective(tf.constant(np.tile(candidates, (len(classes), 1))),
+                                         tf.constant(np.repeat(classes, count, axis=0)), target_t, target_feats,
+                                         weights)).reshape(len(classes), count)
+    order = np.argsort(scores.reshape(-1), kind="stable")[:restarts]  # the best (class, z) pairs
+    z = tf.constant(candidates[order % count])
+    y = tf.constant(classes[order // count])
 
     m, v = tf.zeros_like(z), tf.zeros_like(z)
     history = []
     done = 0
     while done < steps:
         n = min(CHUNK, steps - done)
-        z, m, v, losses = runner.descend(z, m, v, target_t, target_feats, weights, tf.constant(done, tf.int32),
+        z, m, v, losses = runner.descend(z, m, v, y, target_t, target_feats, weights, tf.constant(done, tf.int32),
                                          tf.constant(n, tf.int32), tf.constant(steps, tf.float32),
                                          tf.constant(float(lr), tf.float32))
         history.append(np.asarray(losses))
         done += n
         if progress is not None:
             progress(done, steps)
-    final = np.asarray(runner.objective(z, target_t, target_feats, weights), np.float64)
+    final = np.asarray(runner.objective(z, y, target_t, target_feats, weights), np.float64)
     if not np.all(np.isfinite(final)):
         raise GanError("the projection diverged (NaN loss); try a smaller learning rate (--lr) or fewer steps")
     best = int(np.argmin(final))
     best_z = np.asarray(z[best], np.float32)
-    image = generator.images_uint8(best_z)[0]
+    best_label = int(np.argmax(np.asarray(y[best]))) if generator_classes(generator) else None
+    image = (generator.images_uint8(best_z) if best_label is None else generator.images_uint8(best_z, best_label))[0]
     mse = float(np.mean((image.astype(np.float64) - target_u8.astype(np.float64)) ** 2) / 255.0**2)
     return Projection(z=best_z, image=image, target=target_u8, pixel_mse=mse, losses=final,
                       history=np.concatenate(history).astype(np.float64), best=best,
                       seconds=time.perf_counter() - start, steps=steps,
                       feature_weight=float(feature_weight) if ev is not None else 0.0,
-                      evaluator=ev.dataset if ev is not None else None)
+                      evaluator=ev.dataset if ev is not None else None, label=best_label)
+
+
+def generator_classes(generator) -> int:
+    return int(getattr(generator, "num_classes", 0) or 0)
+
+
+def _candidate_classes(generator, label: int | None) -> np.ndarray:
+    """The one-hot classes to try, (classes, C); one empty (1, 0) row for an unconditional generator."""
+    num_classes = generator_classes(generator)
+    if not num_classes:
+        if label is not None:
+            raise GanError("this generator is not class-conditional; project without a label")
+        return np.zeros((1, 0), np.float32)
+    if label is None:
+        return np.eye(num_classes, dtype=np.float32)
+    if not 0 <= int(label) < num_classes:
+        raise GanError(f"the class must be 0..{num_classes - 1}; got {label}")
+    return np.eye(num_classes, dtype=np.float32)[[int(label)]]
 
 
 def summary(found: Projection) -> str:
     """One line for a terminal or a caption: how close, and how it was found."""
     loss = "pixels" + (f" + {found.evaluator} evaluator features x {found.feature_weight:g}" if found.evaluator else "")
-    return (f"pixel error: MSE {found.pixel_mse:.4f} (RMSE {found.pixel_rmse:.3f}, pixels in [0, 1]); "
+    as_class = f"as class {found.label}; " if found.label is not None else ""
+    return (f"pixel error: MSE {found.pixel_mse:.4f} (RMSE {found.pixel_rmse:.3f}, pixels in [0, 1]); {as_class}"
             f"best of {found.restarts} restarts x {found.steps} steps in {found.seconds:.1f} s; loss: {loss}")
 
 
@@ -353,11 +380,12 @@ def _runner(generator, evaluator, uniform: bool) -> _Runner:
     key = (id(evaluator.model) if evaluator is not None else None, uniform, generator.pixel_range)
     if key not in per_model:
         per_model[key] = _build_runner(generator.model, evaluator, uniform, generator.pixel_range,
-                                       generator.noise_dim)
+                                       generator.noise_dim, conditional=generator_classes(generator) > 0)
     return per_model[key]
 
 
-def _build_runner(model, evaluator, uniform: bool, pixel_range: str, noise_dim: int) -> _Runner:
+def _build_runner(model, evaluator, uniform: bool, pixel_range: str, noise_dim: int,
+                  conditional: bool = False) -> _Runner:
     import keras
     import tensorflow as tf
 
@@ -384,8 +412,9 @@ def _build_runner(model, evaluator, uniform: bool, pixel_range: str, noise_dim: 
             x = tf.image.resize(x, (ev.INPUT_SIZE, ev.INPUT_SIZE), antialias=True)
         return feature_model(tf.clip_by_value(x, 0.0, 1.0), training=False)
 
-    def objective(z, target, target_feats, weights):
-        raw = model(z, training=False)
+    def objective(z, y, target, target_feats, weights):
+        # y: each row's one-hot class for a conditional generator; (n, 0) and unused otherwise
+        raw = model([z, y] if conditional else z, training=False)
         pixel = tf.reduce_mean(tf.square(raw - target), axis=[1, 2, 3])
         unit = (raw + 1.0) / 2.0 if pixel_range == "tanh" else raw
         loss = pixel
@@ -399,16 +428,16 @@ def _build_runner(model, evaluator, uniform: bool, pixel_range: str, noise_dim: 
         return loss
 
     @tf.function(reduce_retracing=True)
-    def run_objective(z, target, target_feats, weights):
-        return objective(z, target, target_feats, weights)
+    def run_objective(z, y, target, target_feats, weights):
+        return objective(z, y, target, target_feats, weights)
 
     @tf.function(reduce_retracing=True)
-    def descend(z, m, v, target, target_feats, weights, done, n, total, lr):
+    def descend(z, m, v, y, target, target_feats, weights, done, n, total, lr):
         history = tf.TensorArray(tf.float32, size=n)
         for i in tf.range(n):
             with tf.GradientTape() as tape:
                 tape.watch(z)
-                losses = objective(z, target, target_feats, weights)
+                losses = objective(z, y, target, target_feats, weights)
                 total_loss = tf.reduce_sum(losses)  # inside the tape, or it has no gradient
             grad = tape.gradient(total_loss, z)
             t = tf.cast(done + i + 1, tf.float32)

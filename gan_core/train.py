@@ -146,12 +146,33 @@ class Trainer:
         images, report = data_lib.load_images(
             cfg.dataset, path=cfg.data, image_size=cfg.image_size, channels=cfg.channels,
             pixel_range=cfg.pixel_range, limit=cfg.limit, log=self.log)
+        labels = self.load_labels(len(images)) if cfg.num_classes else None
         self.n_images = len(images)
         self.steps_per_epoch = self.n_images // cfg.batch_size
-        dataset = data_lib.make_dataset(images, cfg.batch_size, seed=cfg.seed + self.epoch)
+        dataset = data_lib.make_dataset(images, cfg.batch_size, seed=cfg.seed + self.epoch, labels=labels)
         self.log(f"data: {report.n_images} images from {cfg.dataset} ({report.path or 'standard location'}), "
                  f"{report.n_skipped} skipped, {self.steps_per_epoch} steps of {cfg.batch_size} per epoch")
         return self.strategy.experimental_distribute_dataset(dataset)
+
+    def load_labels(self, n_images: int) -> np.ndarray:
+        """One-hot training labels, in the same order as the images (both are the file's first n)."""
+        from .evaluators import load_labelled
+
+        cfg = self.cfg
+        _, labels = load_labelled(cfg.dataset, "train", cfg.data, limit=cfg.limit)
+        if len(labels) != n_images:
+            raise GanError(f"{cfg.dataset}: {n_images} training images but {len(labels)} labels; class-conditional "
+                           "training needs the labels file (Keras's .npz y_train, or train-labels-idx1-ubyte[.gz] "
+                           "beside the images)")
+        if labels.max() >= cfg.num_classes:
+            raise GanError(f"{cfg.dataset} has class {int(labels.max())} but num_classes is {cfg.num_classes}; "
+                           f"set num_classes={int(labels.max()) + 1}")
+        self.log(f"labels: {cfg.num_classes} classes, counts {np.bincount(labels, minlength=cfg.num_classes).tolist()}")
+        return latent.labels_for(len(labels), cfg.num_classes, labels)
+
+    def fixed_labels(self) -> np.ndarray | None:
+        """The snapshot grid's classes: cycling 0..C-1 along each row (a 10-wide grid has one digit per column)."""
+        return latent.labels_for(self.cfg.grid ** 2, self.cfg.num_classes) if self.cfg.num_classes else None
 
     def fixed_z(self) -> np.ndarray:
         """The snapshot grid's latents: made once per run (seeds 0..n-1), then read back on every resume."""
@@ -185,25 +206,42 @@ class Trainer:
             key = tf.random.experimental.stateless_fold_in(
                 key, tf.distribute.get_replica_context().replica_id_in_sync_group)
             if cfg.noise == "uniform":
-                return tf.random.stateless_uniform([n, cfg.noise_dim], seed=key)
-            return tf.random.stateless_normal([n, cfg.noise_dim], seed=key)
+                return tf.random.stateless_uniform([n, cfg.noise_dim], seed=key), key
+            return tf.random.stateless_normal([n, cfg.noise_dim], seed=key), key
+
+        def fake_labels(n, key):
+            # the classes G is asked for: uniform, from the step's own key (so also reproducible)
+            classes = tf.random.stateless_uniform([n], seed=tf.random.experimental.stateless_fold_in(key, 1),
+                                                  minval=0, maxval=cfg.num_classes, dtype=tf.int32)
+            return tf.one_hot(classes, cfg.num_classes)
 
         def bce(label: float, logits):
             per_example = tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits)
             return tf.nn.compute_average_loss(tf.reshape(per_example, [-1]), global_batch_size=global_batch)
 
-        def replica_step(real, step):
+        conditional = cfg.num_classes > 0
+
+        def replica_step(batch, step):
+            # a conditional run's batches are (images, one-hot labels); G and D then also take the label
+            real, real_y = batch if conditional else (batch, None)
             n = tf.shape(real)[0]
-            z = noise(n, step)
+            z, key = noise(n, step)
+            fake_y = fake_labels(n, key) if conditional else None
+
+            def with_label(x, y):
+                return [x, y] if conditional else x
+
             with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
-                fake = G(z, training=True)
+                fake = G(with_label(z, fake_y), training=True)
+                fake = tf.cast(fake, real.dtype)
                 if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
-                    logits = tf.cast(D(tf.concat([real, tf.cast(fake, real.dtype)], axis=0), training=True),
+                    both_y = tf.concat([real_y, fake_y], axis=0) if conditional else None
+                    logits = tf.cast(D(with_label(tf.concat([real, fake], axis=0), both_y), training=True),
                                      tf.float32)
                     real_logits, fake_logits = logits[:n], logits[n:]
                 else:  # seed 000's two calls
-                    real_logits = tf.cast(D(real, training=True), tf.float32)
-                    fake_logits = tf.cast(D(fake, training=True), tf.float32)
+                    real_logits = tf.cast(D(with_label(real, real_y), training=True), tf.float32)
+                    fake_logits = tf.cast(D(with_label(fake, fake_y), training=True), tf.float32)
                 gen_loss = bce(1.0, fake_logits)
                 disc_loss = bce(cfg.real_label, real_logits) + bce(0.0, fake_logits)
                 g_obj = g_opt.scale_loss(gen_loss) if scaled else gen_loss
@@ -237,7 +275,9 @@ class Trainer:
     def snapshot(self, epoch: int) -> None:
         import tensorflow as tf
 
-        images = np.asarray(self.G(self._fixed_z, training=False), np.float32)
+        labels = self.fixed_labels()
+        inputs = self._fixed_z if labels is None else [self._fixed_z, labels]
+        images = np.asarray(self.G(inputs, training=False), np.float32)
         if not np.all(np.isfinite(images)):
             raise GanError(f"the generator produced NaN/Inf images at epoch {epoch}; lower the learning rates "
                            "(--set g_lr=...) and resume from the last checkpoint")

@@ -16,11 +16,21 @@ psi = st.slider("Truncation ψ", 0.0, latent.MAX_PSI, 1.0, 0.05, width=320,
                      "values give more typical, cleaner and more alike images, 0 the generator's mean image")
 truncated = f" · ψ = {psi:.2f}" if psi < 1 else ""
 psi_tag = f"_psi{psi:.2f}" if psi < 1 else ""
+label = None  # a class-conditional generator's class: None draws the classes in turn
+if generator.conditional:
+    label = st.selectbox("Class", [None, *range(generator.num_classes)], width=320,
+                         format_func=lambda c: "each class in turn (one per column)" if c is None
+                         else generator.class_name(c),
+                         help="This generator is class-conditional. In turn: cell i draws class i mod "
+                              f"{generator.num_classes}, so a {generator.num_classes}-column grid has one class "
+                              "per column; the GIF then keeps the first class")
+truncated += f" · {generator.class_name(label)}" if label is not None else ""
+class_tag = f"_class{label}" if label is not None else ""
 
 st.subheader("Sample grid")
 c = st.columns(4)
 rows = int(c[0].number_input("Rows", 1, 32, 4))
-cols = int(c[1].number_input("Columns", 1, 32, 8))
+cols = int(c[1].number_input("Columns", 1, 32, generator.num_classes if generator.conditional else 8))
 seed = int(c[2].number_input("First seed", 0, latent.MAX_SEED, 0, help="Cell i shows seed first + i"))
 scale = int(c[3].number_input("Pixel scale", 1, 16, 3))
 with widgets.user_errors():
@@ -28,10 +38,10 @@ with widgets.user_errors():
     if max(height, width) > MAX_SIDE_PX:
         raise ValueError(f"that grid would be {width}x{height} pixels; the most is {MAX_SIDE_PX} a side: use fewer "
                          "rows or columns, or a smaller pixel scale")
-    png = export.png_bytes(export.sample_grid(generator, rows, cols, seed, scale=scale, psi=psi))
+    png = export.png_bytes(export.sample_grid(generator, rows, cols, seed, scale=scale, psi=psi, label=label))
     st.image(png, caption=f"seeds {seed}…{seed + rows * cols - 1}{truncated}", output_format="PNG")
     widgets.download_and_save("Download PNG", png,
-                              f"{choice.name}_grid{rows}x{cols}_seed{seed}_x{scale}{psi_tag}.png",
+                              f"{choice.name}_grid{rows}x{cols}_seed{seed}_x{scale}{psi_tag}{class_tag}.png",
                               "image/png", choice.exports_dir, key="export_png")
 
 st.subheader("Interpolation GIF")
@@ -47,12 +57,13 @@ with widgets.user_errors():
     # truncating the two ends truncates every frame: lerp and slerp (about the same centre) commute with it
     a, b = (latent.truncate(latent.z_from_seed(s, generator.noise_dim, generator.noise), psi, generator.noise)
             for s in (seed_a, seed_b))
-    frames = export.interpolation_frames(generator, a, b, steps, mode, scale=scale)
+    gif_label = label if label is not None or not generator.conditional else 0
+    frames = export.interpolation_frames(generator, a, b, steps, mode, scale=scale, label=gif_label)
     gif = export.gif_bytes(frames, fps=fps, loop=loop, bounce=bounce)
     st.image(gif, width=max(frames[0].shape[1], widgets.IMAGE_SIDE_PX),
              caption=f"{mode} from seed {seed_a} to seed {seed_b}, {steps} steps at {fps:g} frames/s{truncated}")
     widgets.download_and_save(
         "Download GIF", gif,
         f"{choice.name}_{mode}_seed{seed_a}-seed{seed_b}_{steps}steps_{fps:g}fps{'_bounce' if bounce else ''}"
-        f"{psi_tag}.gif",
+        f"{psi_tag}{class_tag}.gif",
         "image/gif", choice.exports_dir, key="export_gif")

@@ -25,14 +25,18 @@ SEED_KEY = "latent_seed"
 PC_VERSION_KEY = "latent_pc_version"
 ORIGIN_KEY = "latent_z_origin"  # (label, file-name tag, z as it arrived): "edited" means z differs from it
 PSI_KEY, MODE_KEY = "latent_psi", "latent_slider_mode"
+CLASS_KEY = "latent_class"  # a class-conditional generator's class: the digit picker
 
 
 def bump(key: str) -> None:
     st.session_state[key] = st.session_state.get(key, 0) + 1
 
 
-def set_z(z: np.ndarray, label: str, tag: str) -> None:
-    """z := a new vector from somewhere (a seed, arithmetic); both slider families start from it."""
+def set_z(z: np.ndarray, label: str, tag: str, cls: int | None = None) -> None:
+    """z := a new vector from somewhere (a seed, arithmetic, a projection, with the class it was found in);
+    both slider families start from it."""
+    if cls is not None:
+        st.session_state[CLASS_KEY] = int(cls)
     st.session_state[Z_KEY] = np.array(z, np.float32)
     st.session_state[ORIGIN_KEY] = (label, tag, st.session_state[Z_KEY].copy())
     bump(VERSION_KEY)
@@ -68,6 +72,31 @@ def generator_directions(generator: Generator) -> directions.Directions:
     if path is None or not path.is_file():
         return _cached_directions(f"id{id(generator)}", 0, generator.noise, generator)
     return _cached_directions(str(path), path.stat().st_mtime_ns, generator.noise, generator)
+
+
+def current_class(generator: Generator) -> int | None:
+    """The picked class of a class-conditional generator (None for others): every image on the page draws it."""
+    if not generator.conditional:
+        return None
+    cls = st.session_state.get(CLASS_KEY)
+    if not isinstance(cls, int) or not 0 <= cls < generator.num_classes:
+        st.session_state[CLASS_KEY] = cls = 0
+    return cls
+
+
+def images(generator: Generator, z: np.ndarray) -> np.ndarray:
+    """uint8 images of z (N, dim) in the picked class, if the generator takes one."""
+    cls = current_class(generator)
+    return generator.images_uint8(z) if cls is None else generator.images_uint8(z, cls)
+
+
+def class_picker(generator: Generator) -> None:
+    """Which digit (class) to draw: the same z keeps its style (slant, thickness) across classes."""
+    current_class(generator)  # a valid value before the widget reads it
+    st.radio("Digit" if generator.num_classes == 10 and generator.class_name(9) == "9" else "Class",
+             range(generator.num_classes), key=CLASS_KEY, horizontal=True, format_func=generator.class_name,
+             help="This generator is class-conditional: it draws the class you pick. The same z keeps its style "
+                  "(slant, stroke) across classes")
 
 
 def slider_range(noise: str) -> tuple[float, float, float]:
@@ -140,8 +169,11 @@ def z_editor(generator: Generator) -> None:
     psi = image_column.slider("Truncation ψ", 0.0, latent.MAX_PSI, 1.0, 0.05, key=PSI_KEY,
                               help="Pulls z towards the noise's centre before drawing: 1 leaves it alone, smaller "
                                    "values give more typical, cleaner images, 0 the generator's mean image")
-    image = generator.images_uint8(latent.truncate(z, psi, generator.noise))[0]
+    cls = current_class(generator)
+    image = images(generator, latent.truncate(z, psi, generator.noise)[None])[0]
     label, _, edited = z_origin()
+    if cls is not None:
+        label = f"{generator.class_name(cls)} · {label}"
     image_slot.image(widgets.upscaled_png(image, widgets.display_scale(image.shape[0])), output_format="PNG",
                      alt="Generated image",
                      caption=f"{label}{' (edited)' if edited else ''} · ψ = {psi:.2f} · "
@@ -150,9 +182,14 @@ def z_editor(generator: Generator) -> None:
 
 @st.fragment
 def interpolation(choice: widgets.GeneratorChoice) -> None:
-    """From the current z (or a seed) to another seed, as a strip and as a GIF; reruns on its own controls."""
+    """From the current z (or a seed) to another seed, as a strip and as a GIF; reruns on its own controls.
+    A class-conditional generator can also walk from one class to another with the same z."""
     generator = choice.generator
     st.subheader("Interpolation")
+    if generator.conditional and st.radio("Walk", ["Between seeds", "Between classes"], horizontal=True,
+                                          key="latent_walk") == "Between classes":
+        class_interpolation(choice)
+        return
     c = st.columns([1.3, 1, 1, 1, 1, 1], vertical_alignment="bottom")
     start = c[0].radio("From", ["Current z", "Seed A"], horizontal=True)
     seed_a = c[1].number_input("Seed A", 0, latent.MAX_SEED, 1, disabled=start == "Current z")
@@ -168,9 +205,11 @@ def interpolation(choice: widgets.GeneratorChoice) -> None:
     else:
         a = latent.z_from_seed(seed_a, generator.noise_dim, generator.noise)
     b = latent.z_from_seed(seed_b, generator.noise_dim, generator.noise)
-    frames = export.interpolation_frames(generator, a, b, int(steps), mode)
+    cls = current_class(generator)
+    frames = export.interpolation_frames(generator, a, b, int(steps), mode, label=cls)
+    in_class = f", {generator.class_name(cls)}" if cls is not None else ""
     st.image(export.png_bytes(export.grid(np.stack(frames), 1, int(steps), scale=STRIP_SCALE)),
-             caption=f"{mode}, {steps} steps", output_format="PNG")
+             caption=f"{mode}, {steps} steps{in_class}", output_format="PNG")
     scale = widgets.display_scale(frames[0].shape[0])
     gif = export.gif_bytes([export.upscale(f, scale) for f in frames], fps=fps, bounce=True)
     gif_column, download_column = st.columns([1, 2])
@@ -178,8 +217,38 @@ def interpolation(choice: widgets.GeneratorChoice) -> None:
     with download_column:
         _, tag, edited = z_origin()
         origin = f"{tag}{'-edited' if edited else ''}" if start == "Current z" else f"seed{seed_a}"
-        widgets.download_and_save("Download GIF", gif, f"{choice.name}_{mode}_{origin}-seed{seed_b}_{steps}steps.gif",
+        class_tag = f"_class{cls}" if cls is not None else ""
+        widgets.download_and_save("Download GIF", gif,
+                                  f"{choice.name}_{mode}_{origin}-seed{seed_b}_{steps}steps{class_tag}.gif",
                                   "image/gif", choice.exports_dir, key="latent_gif")
+
+
+def class_interpolation(choice: widgets.GeneratorChoice) -> None:
+    """The current z drawn as class A, blending into class B: one style, the digit changing under it."""
+    generator = choice.generator
+    c = st.columns(4, vertical_alignment="bottom")
+    names = range(generator.num_classes)
+    a = c[0].selectbox("From class", names, index=current_class(generator), format_func=generator.class_name,
+                       key="latent_class_a")
+    b = c[1].selectbox("To class", names, index=(current_class(generator) + 1) % generator.num_classes,
+                       format_func=generator.class_name, key="latent_class_b")
+    steps = int(c[2].number_input("Steps", 2, 32, 8, key="latent_class_steps"))
+    fps = c[3].number_input("GIF frames/s", 0.5, 30.0, 6.0, step=0.5, key="latent_class_fps")
+    st.button("Refresh from the sliders", icon=":material/refresh:", key="latent_class_refresh",
+              help="The walk uses z as it was when this section was last drawn")
+    z = latent.truncate(st.session_state[Z_KEY], st.session_state.get(PSI_KEY, 1.0), generator.noise)
+    frames = export.class_interpolation_frames(generator, z, a, b, steps)
+    st.image(export.png_bytes(export.grid(np.stack(frames), 1, steps, scale=STRIP_SCALE)), output_format="PNG",
+             caption=f"{generator.class_name(a)} → {generator.class_name(b)} with the same z, {steps} steps")
+    scale = widgets.display_scale(frames[0].shape[0])
+    gif = export.gif_bytes([export.upscale(f, scale) for f in frames], fps=fps, bounce=True)
+    gif_column, download_column = st.columns([1, 2])
+    gif_column.image(gif, caption="forth and back")
+    with download_column:
+        _, tag, edited = z_origin()
+        widgets.download_and_save("Download GIF", gif,
+                                  f"{choice.name}_class{a}-to-class{b}_{tag}{'-edited' if edited else ''}_"
+                                  f"{steps}steps.gif", "image/gif", choice.exports_dir, key="latent_class_gif")
 
 
 def arithmetic(generator: Generator) -> None:
@@ -196,11 +265,11 @@ def arithmetic(generator: Generator) -> None:
         seeds = [latent.parse_seeds(text) for text in sets]
         parts = [latent.mean_z_of_seeds(s, generator.noise_dim, generator.noise) for s in seeds]
         result = latent.arithmetic(*parts)
-        images = generator.images_uint8(np.stack([*parts, result]))
-        scale = widgets.display_scale(images.shape[1])
+        pictures = images(generator, np.stack([*parts, result]))
+        scale = widgets.display_scale(pictures.shape[1])
         names = [f"{sign}{name}: {'seed ' + str(s[0]) if len(s) == 1 else f'mean of {len(s)} seeds'}"
                  for sign, name, s in zip(("", "− ", "+ "), "ABC", seeds)] + ["= A − B + C"]
-        for column, image, name in zip(st.columns(4), images, names):
+        for column, image, name in zip(st.columns(4), pictures, names):
             column.image(widgets.upscaled_png(image, scale), caption=name, output_format="PNG")
         short = " − ".join(s.replace(" ", "") for s in sets[:2]) + " + " + sets[2].replace(" ", "")
         st.button("Load A − B + C into the editor", icon=":material/input:", on_click=set_z,
@@ -221,7 +290,10 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     st.number_input("Seed", 0, latent.MAX_SEED, key=SEED_KEY, on_change=z_from_seed_box, args=(dim, noise), width=220)
     st.button("Random", icon=":material/casino:", on_click=random_z, args=(dim, noise))
     st.button("Reset sliders", icon=":material/restart_alt:", on_click=z_from_seed_box, args=(dim, noise))
-    st.caption(f"{choice.name}: {dim}-dimensional {noise} z → {'x'.join(map(str, generator.image_shape))} images")
+    st.caption(f"{choice.name}: {dim}-dimensional {noise} z → {'x'.join(map(str, generator.image_shape))} images"
+               + (f" of {generator.num_classes} classes" if generator.conditional else ""))
+if generator.conditional:
+    class_picker(generator)
 z_editor(generator)
 interpolation(choice)
 arithmetic(generator)

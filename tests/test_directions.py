@@ -151,12 +151,13 @@ def test_every_architecture_has_a_first_block_to_take_pca_of(name):
     model = models.get(name).build_generator(cfg)
     kinds = [type(layer).__name__ for layer in directions.feature_layers(model)]
     assert kinds == {"mnist_dcgan": ["Dense", "BatchNormalization", "LeakyReLU"],
+                     "mnist_cdcgan": ["Dense", "BatchNormalization", "LeakyReLU"],  # z's block, before the label
                      "celeba_gray64": ["Dense", "BatchNormalization", "LeakyReLU"],
                      "digits32_upsample": ["Dense", "BatchNormalization", "ReLU"],
                      "faces_rgb64": ["Dense"],  # Dense(relu): the bend is inside it
                      "mnist_dense": ["Dense", "BatchNormalization"]}[name]
-    if name in ("digits32_upsample", "mnist_dense"):  # an untrained uniform-noise one and the MLP, end to end
-        g = Generator(model, cfg.noise_dim, cfg.noise, cfg.pixel_range)
+    if name in ("digits32_upsample", "mnist_dense", "mnist_cdcgan"):  # uniform noise, the MLP, a conditional one
+        g = Generator(model, cfg.noise_dim, cfg.noise, cfg.pixel_range, num_classes=cfg.num_classes)
         d = directions.principal_directions(g, k=4, n=256)
         np.testing.assert_allclose(d.vectors @ d.vectors.T, np.eye(4), atol=1e-5)
         assert np.all(np.diff(d.explained) <= 0)

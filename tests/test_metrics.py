@@ -135,7 +135,8 @@ def test_swd_of_identical_sets_is_zero_and_pyramid_reconstructs():
 
 
 def test_registry_names_and_kinds():
-    assert metrics.names("digits") == ["classifier_fid", "classifier_score", "mode_coverage"]
+    assert metrics.names("digits") == ["classifier_fid", "classifier_score", "mode_coverage", "class_agreement"]
+    assert metrics.names("digits", conditional=False) == ["classifier_fid", "classifier_score", "mode_coverage"]
     assert metrics.names("faces") == ["swd"]
     assert metrics.data_kind("fashion_mnist") == "digits" and metrics.data_kind("folder") == "faces"
     with pytest.raises(Exception, match="unknown metric"):

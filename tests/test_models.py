@@ -25,6 +25,10 @@ EXPECTED = {
         2_330_944,
         212_865,
     ),
+    "mnist_cdcgan": (  # mnist_dcgan's, plus the label embeddings and the wider first transposed conv
+        2_330_944 + dense(10, 7 * 7 * 16) + conv(5, 16, 128, False),
+        212_865 + dense(10, 28 * 28) + conv(5, 1, 64, False),
+    ),
     "mnist_dense": (
         dense(100, 256) + bn(256) + dense(256, 512) + bn(512) + dense(512, 1024) + bn(1024) + dense(1024, 784),
         dense(784, 512) + dense(512, 256) + dense(256, 1),
@@ -58,11 +62,12 @@ def test_shapes_and_parameter_counts(name):
     arch = models.get(name)
     G, D = arch.build_generator(cfg), arch.build_discriminator(cfg)
     z = np.random.default_rng(0).standard_normal((3, cfg.noise_dim)).astype("float32")
-    images = np.asarray(G(z, training=False))
+    y = np.eye(cfg.num_classes, dtype="float32")[[0, 1, 2]] if cfg.num_classes else None
+    images = np.asarray(G([z, y] if arch.conditional else z, training=False))
     assert images.shape == (3, cfg.image_size, cfg.image_size, cfg.channels)
     lo, hi = (-1, 1) if cfg.pixel_range == "tanh" else (0, 1)
     assert images.min() >= lo and images.max() <= hi
-    logits = np.asarray(D(images, training=False))
+    logits = np.asarray(D([images, y] if arch.conditional else images, training=False))
     assert logits.shape == (3, 1)
     assert (G.count_params(), D.count_params()) == EXPECTED[name]
 

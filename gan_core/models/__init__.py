@@ -27,6 +27,7 @@ class Architecture:
     check_size: Callable[[int], str | None] = lambda size: None  # message when a size cannot be made
     source: str = ""  # which reference note it follows
     tags: tuple[str, ...] = field(default_factory=tuple)
+    conditional: bool = False  # G takes [z, one-hot label] and D [image, one-hot label]
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ def _load_all() -> None:
 def names() -> list[str]:
     _load_all()
     return sorted(_REGISTRY)
+
+
+def conditional_names() -> list[str]:
+    return [name for name in names() if _REGISTRY[name].conditional]
 
 
 def get(name: str) -> Architecture:

@@ -8,6 +8,12 @@ def noise_input(cfg) -> keras.KerasTensor:
     return keras.Input(shape=(cfg.noise_dim,), name="z")
 
 
+def label_input(cfg) -> keras.KerasTensor:
+    """The class as a one-hot (or, between classes, a mixed) vector: a Dense layer on it is an embedding lookup
+    that also accepts blends, so the app can interpolate from one digit to another with the same z."""
+    return keras.Input(shape=(cfg.num_classes,), name="label")
+
+
 def image_input(cfg) -> keras.KerasTensor:
     return keras.Input(shape=(cfg.image_size, cfg.image_size, cfg.channels), name="image")
 
