@@ -2,7 +2,7 @@
 
 Visits every page (a screenshot of each goes to tests/artifacts/), trains a tiny run from the Train page and watches
 it stream in, times how long a latent slider move takes to reach the screen as a new image, and moves z along a
-principal direction.
+principal direction; projects an uploaded digit on the Latent page and edits from the z it finds.
 """
 import io
 import json
@@ -227,5 +227,150 @@ def test_every_page_in_a_real_browser(app_url, shared_data):
             open_page(page, f"{url}/export", "Download PNG")
             expect(page.get_by_role("button", name="Download GIF")).to_be_visible()
             screenshot(page, "export")
+        finally:
+            browser.close()
+
+
+def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, shared_data):
+    """Latent space → "Project an image", as a person would: upload a real MNIST test digit (a PNG file), project it
+    with the smallest settings the page offers, read target | reconstruction | error and the pixel error off the
+    screen, then "Edit from here" and see the editor draw the found z.
+
+    The tiny run's generator (2 epochs on 256 images) draws gray noise, which no z brings near a digit, so the
+    runs folder also gets a copy of the shipped pretrained/mnist_dcgan as run 00001 (the newest run, so the page
+    opens on it); the shipped folder itself is only read.
+    """
+    import shutil
+    from types import SimpleNamespace
+    from urllib.parse import urljoin
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from gan_core import project
+
+    url, runs_dir = app_url
+    shipped = ROOT / "pretrained" / "mnist_dcgan"
+    if not (shipped / "generators").is_dir():
+        pytest.skip(f"the shipped generator {shipped} is absent")
+    shutil.copytree(shipped, runs_dir / "00001-mnist_dcgan")
+    with np.load(shared_data / "mnist.npz") as mnist:
+        digit, label = mnist["x_test"][0], int(mnist["y_test"][0])
+    buffer = io.BytesIO()
+    Image.fromarray(digit).save(buffer, format="PNG")
+    upload_name = f"mnist-test0-{label}.png"
+    expect.set_options(timeout=120_000)  # a shared, loaded 2-core machine: a script run or projection can take long
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(120_000)
+
+        def png_of(img) -> np.ndarray:
+            """The image file the browser shows in `img`, decoded (what is on screen, before any CSS scaling)."""
+            expect(img).to_have_js_property("complete", True)
+            assert img.evaluate("img => img.naturalWidth") > 0, "the image did not render"
+            response = page.request.get(urljoin(page.url, img.get_attribute("src")))
+            assert response.ok, response.status
+            return np.asarray(Image.open(io.BytesIO(response.body())))
+
+        def captioned(caption: str):
+            """The <img> of the st.image whose caption contains `caption`."""
+            return page.locator('[data-testid="stImage"]').filter(
+                has=page.locator('[data-testid="stImageCaption"]', has_text=caption)).locator("img")
+
+        try:
+            open_page(page, f"{url}/latent", "Project an image")
+            expect(page.get_by_text("00001-mnist_dcgan_epoch0009", exact=False).first).to_be_visible()
+            editor = page.locator('img[alt="Generated image"]')
+            editor_caption = page.locator('[data-testid="stImage"]').filter(has=editor).locator(
+                '[data-testid="stImageCaption"]')
+            expect(editor_caption).to_contain_text("seed 0")
+            editor_before = png_of(editor)
+
+            # the section sits below the editor, interpolation and arithmetic: scroll down to it
+            heading = page.get_by_role("heading", name="Project an image")
+            heading.scroll_into_view_if_needed()
+            source = page.locator(".st-key-project_source")
+            expect(source.get_by_text("Upload an image", exact=True)).to_be_visible()
+            expect(source.get_by_text("Test set", exact=True)).to_be_visible()  # the run's MNIST file is here
+            project_button = page.get_by_role("button", name=re.compile(r"\bProject$"))
+            expect(project_button).to_be_disabled()  # nothing to project yet
+
+            page.locator('.st-key-project_upload input[type="file"]').set_input_files(
+                files=[{"name": upload_name, "mimeType": "image/png", "buffer": buffer.getvalue()}])
+            expect(page.locator(".st-key-project_upload").get_by_text(upload_name)).to_be_visible()
+            expect(captioned("to project")).to_be_visible()
+            expect(project_button).to_be_enabled()
+            settle(page)
+            expect(page.get_by_text("light around its edges")).to_have_count(0)  # MNIST is light on dark already
+
+            # the smallest settings the page offers: 10 Adam steps from 1 starting point
+            for key, value in (("project_steps_", "10"), ("project_restarts", "1")):
+                box = page.locator(f'[class*="st-key-{key}"] input')
+                box.fill(value)
+                box.press("Enter")
+                expect(box).to_have_value(value)
+                settle(page)
+
+            project_button.click()
+            metric = page.locator('[data-testid="stMetric"]', has_text="Pixel error (MSE)")
+            expect(metric).to_be_visible()
+            edit_button = page.get_by_role("button", name="Edit from here")
+            expect(edit_button).to_be_visible()
+            settle(page)
+            expect(page.get_by_text(re.compile(r"best of 1 restart × 10 steps"))).to_be_visible()
+
+            target, reconstruction = png_of(captioned("target")), png_of(captioned("reconstruction"))
+            error_map = png_of(captioned("|error|"))
+            side = digit.shape[0]
+            scale = target.shape[0] // side
+            assert target.shape[:2] == reconstruction.shape[:2] == error_map.shape[:2] == (side * scale,) * 2
+            # the target on screen is the uploaded digit, as the page prepares it (28x28 gray: unchanged)
+            expected = project.prepare_target(buffer.getvalue(), SimpleNamespace(image_shape=(side, side, 1)))
+            shown_target = target.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
+            assert np.array_equal(shown_target, expected), "the target shown is not the uploaded digit"
+            shown_image = reconstruction.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
+
+            mse_text = metric.locator('[data-testid="stMetricValue"]').inner_text()
+            mse = float(mse_text)
+            # the number agrees with the two images on screen
+            measured = float(np.mean((shown_image.astype(np.float64) - expected) ** 2) / 255.0 ** 2)
+            assert mse == pytest.approx(measured, abs=6e-5), (mse_text, measured)
+            # closer than the z the editor started from (seed 0) and than a black image; measured 0.028 here (the
+            # shipped model with the page's defaults, 200 steps x 4 restarts: median 0.005 over test digits)
+            seed0 = editor_before.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
+            seed0_mse = float(np.mean((seed0.astype(np.float64) - expected) ** 2) / 255.0 ** 2)
+            blank = float(np.mean(expected.astype(np.float64) ** 2) / 255.0 ** 2)
+            print(f"\nprojection of {upload_name}: pixel MSE {mse:.4f} (seed 0's image: {seed0_mse:.4f}, "
+                  f"a black image: {blank:.4f})")
+            assert 0 <= mse < min(seed0_mse, blank, 0.06), (mse, seed0_mse, blank)
+            # the error map is black where the reconstruction is right: not all white, not empty
+            assert error_map.mean() < 128
+            caption = page.get_by_text(re.compile(r"RMSE [0-9.]+ · best of")).inner_text()
+            projected_norm = re.search(r"‖z‖ = ([0-9.]+)", caption).group(1)
+            assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1  # the loss per restart
+            expect(editor_caption).to_contain_text("seed 0")  # projecting alone leaves the editor alone
+
+            section = page.locator('[data-testid="stVerticalBlock"]').filter(has=heading).filter(has=metric).last
+            ARTIFACTS.mkdir(exist_ok=True)
+            section.screenshot(path=str(ARTIFACTS / "latent_projection.png"))
+
+            # "Edit from here": the editor's z becomes the found one, so it draws the reconstruction
+            src = editor.get_attribute("src")
+            page.get_by_role("button", name="Edit from here").click()
+            page.wait_for_function(
+                """old => { const img = document.querySelector('img[alt="Generated image"]');
+                            return img && img.src !== old && img.complete && img.naturalWidth > 0; }""", arg=src)
+            settle(page)
+            expect(editor_caption).to_contain_text(f"projection of {upload_name}")
+            expect(editor_caption).not_to_contain_text("(edited)")
+            expect(editor_caption).to_contain_text(f"‖z‖ = {projected_norm}")
+            editor_after = png_of(editor)
+            assert editor_after.shape == reconstruction.shape
+            assert np.abs(editor_after.astype(np.int16) - reconstruction).max() <= 1, \
+                "the editor does not draw the reconstruction"
+            assert np.abs(editor_after.astype(np.int16) - editor_before).max() > 0, "the editor's image did not change"
+            editor.scroll_into_view_if_needed()
+            page.locator('[data-testid="stHorizontalBlock"]').filter(has=editor).first.screenshot(
+                path=str(ARTIFACTS / "latent_projection_edit.png"))
         finally:
             browser.close()
