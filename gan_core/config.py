@@ -61,6 +61,8 @@ class TrainConfig:
     snapshot_every: int = 1  # epochs
     checkpoint_every: int = 1  # epochs; a stop always checkpoints too
     generator_every: int = 1  # epochs; generators/epoch_NNNN.keras
+    eval_every: int = 0  # epochs between quality evaluations into quality.jsonl (0 = off; `evaluate` does it later)
+    eval_n: int = 0  # samples per evaluation; 0 = quick defaults (2000 digits, 500 faces)
     nan_retries: int = 2  # roll-backs to the last checkpoint after a NaN/Inf loss before failing
     nan_lr_scale: float = 0.5  # learning rates are multiplied by this at each roll-back
 
@@ -88,6 +90,10 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigError(f"{name} must be 0 (TensorFlow's default) or a positive whole number; got {value!r}")
+        for name in ("eval_every", "eval_n"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be 0 (off / default) or a positive whole number; got {value!r}")
         if self.nan_retries < 0:
             raise ConfigError(f"nan_retries must be 0 or more; got {self.nan_retries}")
         if not 0 < self.nan_lr_scale <= 1:

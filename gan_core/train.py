@@ -28,6 +28,7 @@ from .runs import RunDir, atomic_write_bytes, atomic_write_json, epoch_file, rea
 Progress = Callable[[dict[str, Any]], None]
 KEEP_CHECKPOINTS = 2
 METRICS = ("g_loss", "d_loss", "d_real", "d_fake")
+QUICK_EVAL_N = {"digits": 2000, "faces": 500}  # eval_n = 0: enough to follow the trend, seconds not minutes
 
 
 def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
@@ -286,6 +287,31 @@ class Trainer:
         with self.tb.as_default():
             tf.summary.image("samples", picture[None].astype(np.float32) / 255.0, step=self.step)
 
+    def evaluate_quality(self, epoch: int) -> None:
+        """Score this epoch's generator (classifier-FID/coverage for digits, SWD for faces) into quality.jsonl,
+        where the Snapshots page draws the quality curve. A metric that cannot run here (no evaluator, no test
+        split) is reported once as a warning: it never stops the training."""
+        from . import metrics
+        from .generator import Generator
+
+        cfg = self.cfg
+        kind = metrics.data_kind(cfg.dataset)
+        n = cfg.eval_n or QUICK_EVAL_N[kind]
+        start = time.perf_counter()
+        generator = Generator(self.G, cfg.noise_dim, cfg.noise, cfg.pixel_range, source=f"epoch {epoch}",
+                              num_classes=cfg.num_classes)
+        try:
+            result = metrics.evaluate(generator, cfg.dataset, cfg.data, n=n, epoch=epoch, log=lambda m: None)
+        except (GanError, OSError, ValueError) as exc:
+            self.run.log_metrics({"kind": "event", "level": "warning",
+                                  "message": f"quality at epoch {epoch} not measured: {exc}"})
+            return
+        result["epoch"] = epoch
+        metrics.append_quality(self.run, result)
+        summary = ", ".join(f"{name} {rec['value']:.4g} (floor {rec['floor']:.3g})"
+                            for name, rec in result["metrics"].items())
+        self.log(f"quality at epoch {epoch} (n={result['n']}, {time.perf_counter() - start:.0f} s): {summary}")
+
     def save_generator(self, epoch: int) -> None:
         folder = self.run.generators_dir
         folder.mkdir(exist_ok=True)
@@ -414,6 +440,8 @@ class Trainer:
                 self.save_generator(epoch)
             if epoch % cfg.checkpoint_every == 0 or last:
                 self.checkpoint()
+            if cfg.eval_every and (epoch % cfg.eval_every == 0 or last):
+                self.evaluate_quality(epoch)
             run.write_status(epoch=self.epoch, step=self.step)
             self.progress({"kind": "epoch", "epoch": epoch, "epochs": cfg.epochs, "step": self.step,
                            "seconds": seconds, **means})

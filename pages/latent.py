@@ -87,7 +87,7 @@ def current_class(generator: Generator) -> int | None:
 def images(generator: Generator, z: np.ndarray) -> np.ndarray:
     """uint8 images of z (N, dim) in the picked class, if the generator takes one."""
     cls = current_class(generator)
-    return generator.images_uint8(z) if cls is None else generator.images_uint8(z, cls)
+    return generator.images_uint8(z, cls)
 
 
 def class_picker(generator: Generator) -> None:

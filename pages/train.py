@@ -56,8 +56,13 @@ def new_run_form() -> None:
             "mixed_float16 is for GPUs only."))
         snapshot_every = left.number_input("Snapshot grid every (epochs)", 1, 10_000, 1)
         checkpoint_every = right.number_input("Checkpoint every (epochs)", 1, 10_000, 1)
-        name = left.text_input("Run name", placeholder=preset)
+        eval_every = left.number_input(
+            "Measure quality every (epochs)", 0, 10_000, 0,
+            help="0 = off. Scores the epoch's generator against real data (classifier-FID and class coverage for "
+                 "digits, SWD for image folders) into the run's quality.jsonl; the Snapshots page charts it. Costs "
+                 "seconds for digits, a minute or two for faces")
         limit = right.number_input("Use only the first N images", min_value=1, value=None, placeholder="all")
+        name = left.text_input("Run name", placeholder=preset)
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
     if submitted:
@@ -72,7 +77,7 @@ def new_run_form() -> None:
                 "dataset": "folder" if source == "zip" else source, "data": data_path.strip() or None,
                 "epochs": epochs, "batch_size": batch_size, "g_lr": g_lr, "d_lr": d_lr, "noise_dim": noise_dim,
                 "precision": precision, "snapshot_every": snapshot_every, "checkpoint_every": checkpoint_every,
-                "name": name.strip() or None, "limit": limit,
+                "eval_every": eval_every, "name": name.strip() or None, "limit": limit,
             })
             run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run

@@ -37,6 +37,8 @@ def test_json_round_trip(tmp_path):
     (["jit_compile=yes"], "jit_compile must be one of auto, on, off; got 'yes'"),
     (["threads=-1"], "threads must be 0 .* or a positive whole number; got -1"),
     (["inter_op_threads=-3"], "inter_op_threads must be 0 .* or a positive whole number; got -3"),
+    (["eval_every=-1"], "eval_every must be 0 .* or a positive whole number; got -1"),
+    (["num_classes=10"], "mnist_dcgan takes no class label"),
     (["precision=bf16"], "precision must be one of auto, float32, mixed_bfloat16, mixed_float16; got 'bf16'"),
 ])
 def test_bad_values_have_one_clear_message(sets, needle):

@@ -299,3 +299,25 @@ def test_a_config_saved_with_precision_auto_is_resolved_once_by_the_trainer(tmp_
     expected, reason = speed.resolve_precision("auto")
     assert run.config().precision == expected
     assert reason in [r["message"] for r in run.metrics("event")]
+
+
+def test_quality_measured_during_training_lands_in_quality_jsonl(tmp_path, shared_data):
+    from gan_core import metrics
+
+    run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=2, eval_every=1, eval_n=200))
+    assert train(run) == "done"
+    records = metrics.read_quality(run)
+    assert sorted({(r["epoch"], r["metric"]) for r in records}) == [
+        (e, m) for e in (1, 2) for m in ("classifier_fid", "classifier_score", "mode_coverage")]
+    assert all(r["n"] == 200 and r["value"] > r["floor"] for r in records if r["metric"] == "classifier_fid")
+    events = [r["message"] for r in run.metrics("event")]
+    assert sum(m.startswith("quality at epoch") for m in events) == 2
+
+
+def test_quality_that_cannot_be_measured_warns_and_training_goes_on(tmp_path, shared_data, monkeypatch):
+    monkeypatch.setenv("GAN_EXPLORER_EVALUATORS", str(tmp_path / "no-evaluators"))
+    run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, eval_every=1, eval_n=100))
+    assert train(run) == "done"
+    warnings = [r for r in run.metrics("event") if r.get("level") == "warning"]
+    assert warnings and "quality at epoch 1 not measured: no evaluator classifier" in warnings[0]["message"]
+    assert not (run.path / "quality.jsonl").exists()
