@@ -290,7 +290,7 @@ class Trainer:
     def evaluate_quality(self, epoch: int) -> None:
         """Score this epoch's generator (classifier-FID/coverage for digits, SWD for faces) into quality.jsonl,
         where the Snapshots page draws the quality curve. A metric that cannot run here (no evaluator, no test
-        split) is reported once as a warning: it never stops the training."""
+        split) is a warning in the log: it never stops the training."""
         from . import metrics
         from .generator import Generator
 

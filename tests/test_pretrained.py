@@ -23,6 +23,7 @@ def test_each_model_loads_and_draws_its_configured_images(model):
     cfg = json.loads((model.path / "config.json").read_text())
     g = Generator.load(model.generator_path(model.generator_epochs()[-1]))
     assert g.noise_dim == cfg["noise_dim"] and g.noise == cfg["noise"] and g.pixel_range == cfg["pixel_range"]
+    assert g.num_classes == cfg.get("num_classes", 0)
     images = g.images_uint8(latent.z_from_seeds(range(8), g.noise_dim, g.noise))
     assert images.shape == (8, cfg["image_size"], cfg["image_size"], cfg["channels"])
     assert images.std() > 20, "a shipped generator should draw something, not a flat image"
