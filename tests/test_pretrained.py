@@ -11,7 +11,7 @@ from gan_core.runs import list_pretrained
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 MODELS = list_pretrained(PRETRAINED)
-EXPECTED = {"mnist_dcgan", "fashion_dcgan", "faces_gray64", "mnist_dense"}  # faces_rgb64: not trained far enough yet
+EXPECTED = {"mnist_dcgan", "fashion_dcgan", "faces_gray64", "mnist_dense", "mnist_cdcgan"}
 
 
 def test_the_promised_models_are_shipped():
