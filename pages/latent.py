@@ -25,7 +25,8 @@ SEED_KEY = "latent_seed"
 PC_VERSION_KEY = "latent_pc_version"
 ORIGIN_KEY = "latent_z_origin"  # (label, file-name tag, z as it arrived): "edited" means z differs from it
 PSI_KEY, MODE_KEY = "latent_psi", "latent_slider_mode"
-CLASS_KEY = "latent_class"  # a class-conditional generator's class: the digit picker
+CLASS_KEY = "latent_class"  # a class-conditional generator's class, set by the digit picker or a projection
+CLASS_WIDGET_KEY = "latent_class_picker"
 
 
 def bump(key: str) -> None:
@@ -91,10 +92,17 @@ def images(generator: Generator, z: np.ndarray) -> np.ndarray:
 
 
 def class_picker(generator: Generator) -> None:
-    """Which digit (class) to draw: the same z keeps its style (slant, thickness) across classes."""
-    current_class(generator)  # a valid value before the widget reads it
+    """Which digit (class) to draw: the same z keeps its style (slant, thickness) across classes. The radio has
+    its own key and copies its value into CLASS_KEY, which other code (a projection's class) may also set."""
+    cls = current_class(generator)
+
+    def picked() -> None:
+        st.session_state[CLASS_KEY] = st.session_state[CLASS_WIDGET_KEY]
+
+    st.session_state[CLASS_WIDGET_KEY] = cls
     st.radio("Digit" if generator.num_classes == 10 and generator.class_name(9) == "9" else "Class",
-             range(generator.num_classes), key=CLASS_KEY, horizontal=True, format_func=generator.class_name,
+             list(range(generator.num_classes)), key=CLASS_WIDGET_KEY, horizontal=True,
+             format_func=generator.class_name, on_change=picked,
              help="This generator is class-conditional: it draws the class you pick. The same z keeps its style "
                   "(slant, stroke) across classes")
 

@@ -2,7 +2,8 @@
 
 Visits every page (a screenshot of each goes to tests/artifacts/), trains a tiny run from the Train page and watches
 it stream in, times how long a latent slider move takes to reach the screen as a new image, and moves z along a
-principal direction; projects an uploaded digit on the Latent page and edits from the z it finds.
+principal direction; projects an uploaded digit on the Latent page and edits from the z it finds; picks a digit of
+the class-conditional model and walks between two classes.
 """
 import io
 import json
@@ -372,5 +373,50 @@ def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, share
             editor.scroll_into_view_if_needed()
             page.locator('[data-testid="stHorizontalBlock"]').filter(has=editor).first.screenshot(
                 path=str(ARTIFACTS / "latent_projection_edit.png"))
+        finally:
+            browser.close()
+
+
+def test_latent_digit_picker_and_class_walk_of_the_conditional_model(app_url):
+    """The shipped class-conditional model: picking a digit redraws the same z as that digit; the walk between
+    classes shows one style morphing from digit to digit."""
+    import shutil
+
+    from playwright.sync_api import expect, sync_playwright
+
+    url, runs_dir = app_url
+    shipped = ROOT / "pretrained" / "mnist_cdcgan"
+    if not (shipped / "generators").is_dir():
+        pytest.skip(f"the shipped generator {shipped} is absent")
+    shutil.copytree(shipped, runs_dir / "00001-mnist_cdcgan")  # the newest run: the page opens on it
+    expect.set_options(timeout=120_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(120_000)
+        try:
+            open_page(page, f"{url}/latent", "Digit")
+            editor = page.locator('img[alt="Generated image"]')
+            caption = page.locator('[data-testid="stImage"]').filter(has=editor).locator(
+                '[data-testid="stImageCaption"]')
+            expect(caption).to_contain_text("0 · seed 0")
+            before, src = editor.screenshot(), editor.get_attribute("src")
+            page.locator(".st-key-latent_class_picker label").filter(has_text=re.compile(r"^7$")).click()
+            page.wait_for_function(
+                """old => { const img = document.querySelector('img[alt="Generated image"]');
+                            return img && img.src !== old && img.complete && img.naturalWidth > 0; }""", arg=src)
+            settle(page)
+            expect(caption).to_contain_text("7 · seed 0")
+            assert np.abs(pixels(editor.screenshot()) - pixels(before)).mean() > 5, "the digit did not change"
+            editor.scroll_into_view_if_needed()
+            page.locator('[data-testid="stHorizontalBlock"]').filter(has=editor).first.screenshot(
+                path=str(ARTIFACTS / "latent_digit_7.png"))
+
+            page.locator(".st-key-latent_walk label").filter(has_text="Between classes").click()
+            settle(page)
+            walk = page.locator('[data-testid="stImageCaption"]', has_text="7 → 8 with the same z")
+            expect(walk).to_be_visible()
+            walk.scroll_into_view_if_needed()
+            screenshot(page, "latent_class_walk")
         finally:
             browser.close()
