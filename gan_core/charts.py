@@ -13,6 +13,11 @@ SERIES = (
     ("d_loss", "D loss", "#ef553b", 1),
     ("d_real", "D(x)", "#00cc96", 2),
     ("d_fake", "D(G(z))", "#ab63fa", 2),
+    # image-to-image runs: the parts of G's loss (Pix2Pix's GAN + L1, CycleGAN's GAN + cycle + identity)
+    ("g_gan", "G GAN term", "#19d3f3", 1),
+    ("g_l1", "L1 term", "#ffa15a", 1),
+    ("cycle", "cycle term", "#ffa15a", 1),
+    ("identity", "identity term", "#b6e880", 1),
 )
 _MARKER_LINE = dict(color="#888", dash="dash", width=1.5)  # mark_epoch's vertical line, the same on every chart
 
@@ -62,9 +67,20 @@ QUALITY_METRICS = {
     "classifier_score": ("classifier score", "#ef553b"),
     "mode_coverage": ("mode coverage KL", "#00cc96"),
     "swd": ("SWD ×1e3", "#ab63fa"),
+    # image-to-image (gan_core.translation)
+    "l1": ("L1 to the target", "#636efa"),
+    "ssim": ("SSIM to the target", "#ef553b"),
+    "cycle_l1": ("cycle L1", "#636efa"),
+    "fid_ab": ("classifier-FID of A→B", "#ef553b"),
+    "fid_ba": ("classifier-FID of B→A", "#00cc96"),
+    "swd_ab": ("SWD ×1e3 of A→B", "#ef553b"),
+    "swd_ba": ("SWD ×1e3 of B→A", "#00cc96"),
+    "cycle_agreement": ("round trip keeps the class", "#ab63fa"),
 }
 FLOOR_LABEL = "real-data floor"
+BASELINE_LABEL = "no-learning baseline"
 _FLOOR_LINE = dict(color="#2ca02c", dash="dash", width=1.5)
+_BASELINE_LINE = dict(color="#999", dash="dot", width=1.5)
 
 
 def quality_sample_sizes(records: Sequence[dict[str, Any]]) -> list[int]:
@@ -134,8 +150,14 @@ def quality_figure(records: Sequence[dict[str, Any]], mark_epoch: float | None =
                       row=row, col=1)
         floor = points[-1].get("floor")
         if floor is not None:
-            fig.add_hline(y=floor, line=_FLOOR_LINE, row=row, col=1, annotation_text=FLOOR_LABEL,
+            fig.add_hline(y=floor, line=_FLOOR_LINE, row=row, col=1,
+                          annotation_text=points[-1].get("floor_label", FLOOR_LABEL),
                           annotation_position="top left", annotation_font=dict(size=11, color=_FLOOR_LINE["color"]))
+        baseline = points[-1].get("baseline")  # image-to-image: what no learning scores (the input as it is)
+        if baseline is not None:
+            fig.add_hline(y=baseline, line=_BASELINE_LINE, row=row, col=1, annotation_text=BASELINE_LABEL,
+                          annotation_position="bottom right",
+                          annotation_font=dict(size=11, color=_BASELINE_LINE["color"]))
         if mark_epoch is not None:
             fig.add_vline(x=mark_epoch, line=_MARKER_LINE, row=row, col=1)
     fig.update_xaxes(rangemode="tozero")

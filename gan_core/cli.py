@@ -1,5 +1,5 @@
-"""`python -m gan_core presets | train | sample | directions | gif | runs | stop | evaluate | project`: what the app
-does, from a terminal."""
+"""`python -m gan_core presets | train | sample | translate | directions | gif | runs | stop | evaluate | project`:
+what the app does, from a terminal."""
 from __future__ import annotations
 
 import argparse
@@ -63,6 +63,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="output PNG path")
     s.set_defaults(func=cmd_sample)
 
+    s = sub.add_parser("translate", help="translate an image with a Pix2Pix or CycleGAN run (or pretrained model)")
+    s.add_argument("model", help="run folder or pretrained model folder of an image-to-image model")
+    s.add_argument("image", help="PNG or JPEG; centre-cropped and resized to the model's size")
+    s.add_argument("--epoch", type=int, help="which saved epoch (default: latest)")
+    s.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB",
+                   help="a CycleGAN's direction (default AtoB: dataset -> dataset_b)")
+    s.add_argument("--as-input", action="store_true",
+                   help="Pix2Pix pairings (edges, grayscale, masked): IMAGE is the input itself (e.g. your own edge "
+                        "drawing) rather than a picture to make the input from")
+    s.add_argument("--invert", action="store_true", help="invert the image first (dark strokes on light paper)")
+    s.add_argument("--scale", type=int, default=4, help="pixel scale factor of the PNG (default 4)")
+    s.add_argument("--out", help="PNG of input | output [| original | round trip] (default: IMAGE-translated.png)")
+    s.set_defaults(func=cmd_translate)
+
     s = sub.add_parser("directions", help="principal directions of a generator's latent space (GANSpace), cached")
     s.add_argument("model", help="run folder or .keras file")
     s.add_argument("--epoch", type=int, help="which saved epoch of a run (default: latest)")
@@ -87,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run", help="run folder")
     s.set_defaults(func=cmd_stop)
 
-    s = sub.add_parser("evaluate", help="score generators against real data (classifier-FID, coverage, SWD)")
+    s = sub.add_parser("evaluate", help="score generators against real data (classifier-FID, coverage, SWD; "
+                                        "image-to-image: L1/SSIM or cycle error and FID on held-out images)")
     s.add_argument("model", help="run folder or .keras file")
     s.add_argument("--epochs", default="latest", help="a run's saved epochs: all, latest (default) or N,M")
     s.add_argument("--n", type=int, help="images per set (default: 10000 for digits, 1000 for faces)")
@@ -126,9 +141,17 @@ def cmd_presets(args) -> int:
     for name in models.preset_names():
         recipe = models.preset(name)
         p = recipe.values
-        print(f"{name:20s} {models.get(recipe.architecture).source:9s} {p['image_size']}x{p['image_size']}x"
-              f"{p['channels']}  {p['noise']} z{p['noise_dim']}  batch {p['batch_size']}  data {p['dataset']}")
-        print(f"{'':20s} {recipe.summary}")
+        arch = models.get(recipe.architecture)
+        source = arch.source if arch.task == "noise" else arch.task
+        if arch.task == "pix2pix":
+            what = f"pairs: {p['pairing']}"
+        elif arch.task == "cyclegan":
+            what = f"{p['dataset']} <-> {p['dataset_b']}"
+        else:
+            what = f"{p['noise']} z{p['noise_dim']}"
+        print(f"{name:24s} {source:9s} {p['image_size']}x{p['image_size']}x{p['channels']}  {what}  "
+              f"batch {p['batch_size']}  data {p['dataset']}")
+        print(f"{'':24s} {recipe.summary}")
     return 0
 
 
@@ -260,6 +283,23 @@ def _check_class(generator, label: int | None) -> int | None:
     if not 0 <= label < generator.num_classes:
         raise GanError(f"--class must be 0..{generator.num_classes - 1}; got {label}")
     return label
+
+
+def cmd_translate(args) -> int:
+    from . import export
+    from .runs import resolve_run
+    from .translator import load_translators, translate_image
+
+    translators = load_translators(resolve_run(args.model), args.epoch)
+    done = translate_image(translators, args.image, args.direction, as_input=args.as_input, invert=args.invert)
+    out = Path(args.out or f"{Path(args.image).stem}-translated.png")
+    export.save_png(out, done.panel(scale=max(1, args.scale)))
+    print(f"{out}: " + " | ".join(caption for caption, _ in done.columns()))
+    if done.target_l1 is not None:
+        print(f"L1 to the original: {done.target_l1:.4f} (pixels in [0, 1])")
+    if done.cycle_l1 is not None:
+        print(f"round-trip L1: {done.cycle_l1:.4f}")
+    return 0
 
 
 def cmd_directions(args) -> int:

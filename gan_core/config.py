@@ -18,6 +18,8 @@ STRATEGIES = ("default", "mirrored")
 NOISES = ("normal", "uniform")
 PIXEL_RANGES = ("tanh", "sigmoid")  # [-1, 1] and [0, 1]
 DATASETS = ("mnist", "fashion_mnist", "folder")
+PAIRINGS = ("edges", "grayscale", "masked", "side_by_side")  # pix2pix: made from single images, or A|B files
+DIRECTIONS = ("AtoB", "BtoA")
 
 
 @dataclass
@@ -39,6 +41,18 @@ class TrainConfig:
     noise: str = "normal"
     num_classes: int = 0  # > 0: class-conditional (G and D also take a one-hot label); needs a labelled dataset
     real_label: float = 1.0  # < 1 is one-sided label smoothing for D
+    # image-to-image (the pix2pix and cyclegan architectures; latent GANs leave these at their defaults)
+    pairing: str = ""  # pix2pix: edges | grayscale | masked (inputs made from the images) | side_by_side (A|B files)
+    direction: str = "AtoB"  # side_by_side: AtoB = the left half is the input
+    dataset_b: str = ""  # cyclegan: domain B's source (domain A is dataset/data)
+    data_b: str | None = None  # cyclegan: domain B's file or folder
+    holdout: int = 500  # folder data: the last N images are held out (snapshots, quality); digits use the test split
+    filters: int = 64  # base width of the translation networks
+    res_blocks: int = 6  # cyclegan: residual blocks in G (the paper: 6 at 128px, 9 at 256px)
+    l1_weight: float = 100.0  # pix2pix's lambda
+    cycle_weight: float = 10.0  # cyclegan's lambda
+    identity_weight: float = 0.5  # cyclegan: the identity loss's weight as a share of cycle_weight (the paper's 0.5)
+    pool_size: int = 50  # cyclegan: how many past fakes D draws from (the paper's image pool; 0 = none)
     d_joint_batch: bool = False  # D sees real and fake as one batch (matters when D has BatchNorm)
     # optimisation
     epochs: int = 50
@@ -111,6 +125,7 @@ class TrainConfig:
         if self.num_classes and self.dataset == "folder":
             raise ConfigError("class-conditional training needs labelled data: use dataset mnist or fashion_mnist "
                               "(a folder of images has no labels)")
+        self._validate_task(arch.task)
         problem = arch.check_size(self.image_size)
         if problem:
             raise ConfigError(f"image_size: {problem}")
@@ -118,6 +133,54 @@ class TrainConfig:
             raise ConfigError(f"preset {self.preset!r} trains on a folder of images: pass --data /path/to/images "
                               "(for example CelebA's img_align_celeba folder)")
         return self
+
+    @property
+    def task(self) -> str:
+        return models.task_of(self.architecture)
+
+    def _validate_task(self, task: str) -> None:
+        """The image-to-image fields make sense for their own task only; a latent GAN must leave them alone."""
+        if task == "noise":
+            for name, value in (("pairing", self.pairing), ("dataset_b", self.dataset_b)):
+                if value:
+                    raise ConfigError(f"{name} is for image-to-image presets (pix2pix_..., cyclegan_...); "
+                                      f"{self.architecture} generates from noise: leave {name} out")
+            return
+        if self.pixel_range != "tanh":
+            raise ConfigError(f"{self.architecture} works on pixels in [-1, 1]: pixel_range must be tanh")
+        for name in ("holdout", "res_blocks", "pool_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{name} must be 0 or a positive whole number; got {value!r}")
+        if isinstance(self.filters, bool) or not isinstance(self.filters, int) or self.filters < 1:
+            raise ConfigError(f"filters must be a positive whole number (64 is the papers'); got {self.filters!r}")
+        for name in ("l1_weight", "cycle_weight", "identity_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 or more; got {getattr(self, name)}")
+        if task == "pix2pix":
+            if self.pairing not in PAIRINGS:
+                raise ConfigError(f"pairing must be one of {', '.join(PAIRINGS)} (how the input of each pair is "
+                                  f"made); got {self.pairing!r}")
+            if self.direction not in DIRECTIONS:
+                raise ConfigError(f"direction must be AtoB or BtoA; got {self.direction!r}")
+            if self.pairing == "side_by_side" and self.dataset != "folder":
+                raise ConfigError("the side_by_side pairing reads a folder of A|B images: use dataset folder and "
+                                  "--data FOLDER, or make pairs from digits with pairing edges or masked")
+            if self.pairing == "grayscale" and self.channels != 3:
+                raise ConfigError("the grayscale pairing colourises: it needs channels=3 (RGB images); for gray "
+                                  "images use the edges or masked pairing")
+            if self.dataset_b:
+                raise ConfigError("dataset_b is for cyclegan presets; a pix2pix run learns from pairs of one dataset")
+        if task == "cyclegan":
+            if self.dataset_b not in DATASETS:
+                raise ConfigError(f"cyclegan translates between two image sets: set dataset_b to one of "
+                                  f"{', '.join(DATASETS)} (domain B; domain A is dataset); got {self.dataset_b!r}")
+            if self.dataset_b == "folder" and not self.data_b:
+                raise ConfigError("domain B is a folder of images: pass --set data_b=/path/to/images")
+            if self.dataset_b == self.dataset and self.data_b == self.data and self.dataset != "folder":
+                raise ConfigError(f"domains A and B are both {self.dataset}: pick two different image sets")
+            if self.pairing:
+                raise ConfigError("pairing is for pix2pix presets; cyclegan learns from unpaired images")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -86,8 +86,9 @@ def load_images(
     limit: int | None = None,
     cache_dir: str | None = None,
     log: Callable[[str], None] | None = None,
+    aspect: int = 1,
 ) -> tuple[np.ndarray, LoadReport]:
-    """Load training images as float32 ``(N, image_size, image_size, channels)``.
+    """Load training images as float32 ``(N, image_size, image_size * aspect, channels)``.
 
     Values are in [-1, 1] for ``pixel_range="tanh"`` and [0, 1] for ``"sigmoid"``, matching the
     generator's output activation. ``limit`` keeps the first N images (files, for a folder:
@@ -103,19 +104,48 @@ def load_images(
       * ``folder``: every image file under ``path`` (recursively), centre-cropped to a square and
         resized; unreadable files are skipped and counted. Decoded images are cached as uint8
         ``.npy`` under ``cache_dir`` (default ``$GAN_EXPLORER_CACHE`` or ``~/.cache/gan_explorer``).
+        ``aspect=2`` keeps a centre crop twice as wide as tall instead of a square: Pix2Pix's A|B
+        side-by-side pairs.
     """
     start = time.perf_counter()
     log = log or _ignore
     _check_options(source, image_size, channels, pixel_range, limit)
+    if aspect not in (1, 2):
+        raise DataError(f"aspect must be 1 (square images) or 2 (A|B side-by-side pairs); got {aspect!r}")
+    if aspect != 1 and source != "folder":
+        raise DataError(f"side-by-side A|B pairs come from a folder of image files, not from {source}; "
+                        "use the 'folder' source")
     if source == "folder":
-        images, report = _load_folder(path, image_size, channels, limit, cache_dir, log)
+        images, report = _load_folder(path, image_size, channels, limit, cache_dir, log, aspect)
     else:
         images, report = _load_mnist_like(source, path, image_size, channels, limit, log)
     scaled = _scale(images, pixel_range)
     report.seconds = time.perf_counter() - start
-    log(f"{source}: {report.n_images:,} images of {image_size}x{image_size}x{channels} "
+    log(f"{source}: {report.n_images:,} images of {image_size}x{image_size * aspect}x{channels} "
         f"in {report.seconds:.1f}s")
     return scaled, report
+
+
+def load_test_images(
+    source: str,
+    *,
+    path: str | None = None,
+    image_size: int = 28,
+    channels: int = 1,
+    pixel_range: str = "tanh",
+    limit: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST's or Fashion-MNIST's test split, shaped and scaled like :func:`load_images`, with its labels.
+
+    Image-to-image runs hold it out for their snapshots and quality figures, as latent GANs' metrics do.
+    """
+    from .evaluators import load_labelled
+
+    _check_options(source, image_size, channels, pixel_range, limit)
+    if source == "folder":
+        raise DataError("a folder of images has no test split; hold out part of it instead")
+    digits, labels = load_labelled(source, "test", path, limit=limit)
+    return _scale(_to_channels(_fit_mnist(digits, image_size), channels), pixel_range), labels
 
 
 def make_dataset(
@@ -346,14 +376,14 @@ class _Skip(Exception):
 
 def _load_folder(
     path: str | None, image_size: int, channels: int, limit: int | None, cache_dir: str | None,
-    log: Callable[[str], None],
+    log: Callable[[str], None], aspect: int = 1,
 ) -> tuple[np.ndarray, LoadReport]:
     folder = _check_folder(path)
     files = _list_image_files(folder)
     log(f"folder: {len(files):,} image files under {folder}" + (f", using the first {limit:,}" if limit else ""))
     files = files[:limit]
-    cache = _cache_paths(folder, files, image_size, channels, limit, cache_dir)
-    cached = _read_cache(cache, files, image_size, channels, log)
+    cache = _cache_paths(folder, files, image_size, channels, limit, cache_dir, aspect)
+    cached = _read_cache(cache, files, image_size, channels, log, aspect)
     if cached is not None:
         images, skipped_examples = cached
         log(f"folder: loaded from cache {cache[0]}")
@@ -363,7 +393,7 @@ def _load_folder(
             log(f"folder: {n_skipped:,} file(s) were skipped when the cache was built, e.g. {examples}")
         return images, LoadReport("folder", str(folder), len(images), n_skipped, skipped_examples, True)
 
-    images, skipped = _decode_all(files, image_size, channels)
+    images, skipped = _decode_all(files, image_size, channels, aspect)
     skipped_examples = [f"{name}: {reason}" for name, reason in skipped[:_MAX_SKIP_EXAMPLES]]
     _log_skips(skipped, log)
     if len(images) == 0:
@@ -415,13 +445,13 @@ def _list_image_files(folder: Path) -> list[_ImageFile]:
 
 
 def _decode_all(
-    files: list[_ImageFile], image_size: int, channels: int
+    files: list[_ImageFile], image_size: int, channels: int, aspect: int = 1
 ) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """Decode in threads (Pillow releases the GIL while decoding and resizing)."""
 
     def decode(file: _ImageFile) -> np.ndarray | str:
         try:
-            return _decode_image(file, image_size, channels)
+            return _decode_image(file, image_size, channels, aspect)
         except _Skip as skip:
             return str(skip)
 
@@ -429,20 +459,21 @@ def _decode_all(
         # A DecompressionBombWarning (image over Pillow's pixel limit) becomes an error, so it is skipped.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         results = list(pool.map(decode, files))
-    images = np.empty((len(files), image_size, image_size, channels), dtype=np.uint8)
+    images = np.empty((len(files), image_size, image_size * aspect, channels), dtype=np.uint8)
     skipped: list[tuple[str, str]] = []
     count = 0
     for file, result in zip(files, results):
         if isinstance(result, str):
             skipped.append((file.name, result))
         else:
-            images[count] = result.reshape(image_size, image_size, channels)
+            images[count] = result.reshape(image_size, image_size * aspect, channels)
             count += 1
     return images[:count], skipped
 
 
-def _decode_image(file: _ImageFile, image_size: int, channels: int) -> np.ndarray:
-    """One file -> uint8 (S, S) or (S, S, 3): EXIF-rotated, centre square crop, resized. Raises _Skip."""
+def _decode_image(file: _ImageFile, image_size: int, channels: int, aspect: int = 1) -> np.ndarray:
+    """One file -> uint8 (S, aspect*S) or (S, aspect*S, 3): EXIF-rotated, centre crop to the aspect, resized.
+    Raises _Skip."""
     if file.size < 0:
         raise _Skip(_UNREADABLE)
     if file.size == 0:
@@ -453,7 +484,7 @@ def _decode_image(file: _ImageFile, image_size: int, channels: int) -> np.ndarra
             if min(opened.size) < MIN_IMAGE_SIDE:
                 raise _Skip(f"smaller than {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels")
             # JPEG only: let the decoder downscale by 2/4/8 while staying >= the target size.
-            opened.draft(mode, (image_size, image_size))
+            opened.draft(mode, (image_size * aspect, image_size))
             image = _to_mode(ImageOps.exif_transpose(opened), mode)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _Skip("too many pixels (Pillow's decompression-bomb limit)") from exc
@@ -464,10 +495,10 @@ def _decode_image(file: _ImageFile, image_size: int, channels: int) -> np.ndarra
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise _Skip("truncated or corrupt image") from exc
     width, height = image.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    box = (left, top, left + side, top + side)
-    resized = image.resize((image_size, image_size), Image.LANCZOS, box=box, reducing_gap=3.0)
+    side = min(width // aspect, height)  # the crop is side high and aspect * side wide
+    left, top = (width - aspect * side) // 2, (height - side) // 2
+    box = (left, top, left + aspect * side, top + side)
+    resized = image.resize((image_size * aspect, image_size), Image.LANCZOS, box=box, reducing_gap=3.0)
     return np.asarray(resized, dtype=np.uint8)
 
 
@@ -496,7 +527,7 @@ def _log_skips(skipped: list[tuple[str, str]], log: Callable[[str], None]) -> No
 
 def _cache_paths(
     folder: Path, files: list[_ImageFile], image_size: int, channels: int, limit: int | None,
-    cache_dir: str | None,
+    cache_dir: str | None, aspect: int = 1,
 ) -> tuple[Path, Path]:
     """(.npy images, .json skip notes); the name hashes everything that changes the decoded array."""
     root = Path(cache_dir or os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "gan_explorer").expanduser()
@@ -508,6 +539,7 @@ def _cache_paths(
             "image_size": image_size,
             "channels": channels,
             "limit": limit,
+            **({"aspect": aspect} if aspect != 1 else {}),  # square crops keep their old cache names
         }
     )
     stem = "folder-" + hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -516,7 +548,7 @@ def _cache_paths(
 
 def _read_cache(
     cache: tuple[Path, Path], files: list[_ImageFile], image_size: int, channels: int,
-    log: Callable[[str], None],
+    log: Callable[[str], None], aspect: int = 1,
 ) -> tuple[np.ndarray, list[str]] | None:
     """The cached array and skip examples, or None when absent or unusable (then it is rebuilt)."""
     array_path, notes_path = cache
@@ -529,7 +561,7 @@ def _read_cache(
     except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
         log(f"folder: ignoring unreadable cache {array_path} ({exc}); decoding again")
         return None
-    expected = (image_size, image_size, channels)
+    expected = (image_size, image_size * aspect, channels)
     if images.dtype != np.uint8 or images.shape[1:] != expected or not 0 < len(images) <= len(files):
         log(f"folder: ignoring cache {array_path} with unexpected {images.dtype} {images.shape}; decoding again")
         return None

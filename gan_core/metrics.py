@@ -801,10 +801,20 @@ def evaluate_model(model: str, epochs: str = "latest", n: int | None = None, dat
     if dataset is not None and dataset != run.config_dict().get("dataset"):
         raise GanError(f"run {run.name} was trained on {run.config_dict().get('dataset')}; --dataset applies to "
                        "a bare .keras file")
+    translator = run.task != "noise"
+    if translator and (data_path is not None or metrics):
+        raise GanError(f"{run.name} is an image-to-image model: it is scored on its own held-out data with its own "
+                       "figures; --data and --metrics apply to latent GANs (a pretrained model without its data "
+                       "cannot be re-scored here)")
     results, quality_file = [], None
     for e in chosen:
         log(f"evaluating {run.name} epoch {e}")
-        result = evaluate(run, dataset, data_path, n, metrics, epoch=e, seed=seed, cache_dir=cache_dir, log=log)
+        if translator:
+            from .translation import evaluate_run
+
+            result = evaluate_run(run, e, n, log)
+        else:
+            result = evaluate(run, dataset, data_path, n, metrics, epoch=e, seed=seed, cache_dir=cache_dir, log=log)
         results.append(result)
         if record:
             try:
@@ -829,8 +839,11 @@ def format_table(report: dict[str, Any]) -> str:
                 notes = "levels " + " ".join(f"{k}:{v:.2f}" for k, v in rec["levels"].items())
             elif "max" in rec:
                 notes = f"max {rec['max']}"
+            if rec.get("baseline") is not None:
+                notes = (notes + "; " if notes else "") + f"no-learning baseline {rec['baseline']:.4f}"
             epoch = "-" if result.get("epoch") is None else str(result["epoch"])
-            lines.append(f"{epoch:>5}  {rec['metric']:18s} {rec['value']:>10.4f} {rec['floor']:>10.4f} "
+            floor = "-" if rec.get("floor") is None else f"{rec['floor']:.4f}"
+            lines.append(f"{epoch:>5}  {rec['metric']:18s} {rec['value']:>10.4f} {floor:>10s} "
                          f"{rec['n']:>6d}  {rec['better']:6s}  {notes}")
     if report.get("quality_file"):
         lines.append(f"appended to {report['quality_file']}")

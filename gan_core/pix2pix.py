@@ -329,10 +329,15 @@ def _fits(generator: "keras.Model", discriminator: "keras.Model") -> None:
                           f"{g_in} to {g_out}. Build both with the same image_size, in_channels and out_channels.")
 
 
+METRICS = ("g_loss", "d_loss", "g_gan", "g_l1", "d_real", "d_fake")
+
+
 def make_train_step(generator: "keras.Model", discriminator: "keras.Model", g_opt: Any, d_opt: Any,
-                    l1_weight: float = L1_WEIGHT) -> Callable[[Any, Any], dict[str, "tf.Tensor"]]:
-    """A compiled `step(inputs, targets) -> {g_total, g_gan, g_l1, d_loss}`: one update of G and one of D on a batch
-    of pairs in [-1, 1], as the tutorial's train_step."""
+                    l1_weight: float = L1_WEIGHT, compile: bool = True) -> Callable[[Any, Any], dict[str, "tf.Tensor"]]:
+    """`step(inputs, targets) -> {g_loss, d_loss, g_gan, g_l1, d_real, d_fake}`: one update of G and one of D on a
+    batch of pairs in [-1, 1], as the tutorial's train_step. g_loss = g_gan + g_l1 (G's total); d_real and d_fake
+    are D's mean probability of "real" over the patches of real and generated pairs. ``compile=False`` returns the
+    plain function, for a caller that compiles several steps into one call (the trainer)."""
     import tensorflow as tf
 
     _fits(generator, discriminator)
@@ -340,7 +345,6 @@ def make_train_step(generator: "keras.Model", discriminator: "keras.Model", g_op
         if not getattr(opt, "built", True):  # Keras 3 makes its slots lazily: make them outside the trace
             opt.build(model.trainable_variables)
 
-    @tf.function
     def train_step(inputs, targets):
         inputs, targets = tf.cast(inputs, tf.float32), tf.cast(targets, tf.float32)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
@@ -353,9 +357,11 @@ def make_train_step(generator: "keras.Model", discriminator: "keras.Model", g_op
         d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
         g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
         d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
-        return {"g_total": g_total, "g_gan": g_gan, "g_l1": g_l1, "d_loss": d_loss}
+        return {"g_loss": g_total, "d_loss": d_loss, "g_gan": g_gan, "g_l1": g_l1,
+                "d_real": tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, tf.float32))),
+                "d_fake": tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, tf.float32)))}
 
-    return train_step
+    return tf.function(train_step) if compile else train_step
 
 
 # --- translation and quality ----------------------------------------------------------------------------------

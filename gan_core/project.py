@@ -124,6 +124,13 @@ def prepare_target(source: str | Path | bytes | np.ndarray, generator, *, invert
         raise DataError(f"projection needs a square generator; this one makes {height}x{width} images")
     if channels not in (1, 3):
         raise DataError(f"projection needs a gray or RGB generator; this one makes {channels}-channel images")
+    return fit_image(source, height, channels, invert=invert, name=name)
+
+
+def fit_image(source: str | Path | bytes | np.ndarray, size: int, channels: int, *, invert: bool = False,
+              name: str | None = None) -> np.ndarray:
+    """Any image (see :func:`prepare_target`) -> (size, size, channels) uint8, as the training data was made."""
+    height = width = size
     if isinstance(source, np.ndarray):
         image = _fit_array(source, height, channels)
     else:

@@ -6,8 +6,9 @@ Layout of ``runs/NNNNN-name/`` (StyleGAN's habits; the trainer writes, everyone 
     status.json             state, epoch/step, pid, times, error; replaced atomically
     metrics.jsonl           append-only, flushed: {"kind": "window"|"epoch"|"event", ...}
     fixed_z.npy             the latents of every epoch's snapshot grid
+    examples.npz            image-to-image runs: held-out inputs (and targets) of the grids, instead of fixed_z
     samples/epoch_NNNN.png  snapshot grid per epoch (0000 = before training)
-    generators/epoch_NNNN.keras
+    generators/epoch_NNNN.keras       (a CycleGAN's A -> B; its B -> A is epoch_NNNN.ba.keras)
     checkpoints/            step_NNNNNNNN/ (tf.train.Checkpoint of G, D, optimizers) + latest.json
     tb/                     TensorBoard scalars and images
     exports/                what the app or CLI exported from this run
@@ -154,6 +155,7 @@ class RunDir:
     status_path = property(lambda self: self.path / "status.json")
     metrics_path = property(lambda self: self.path / "metrics.jsonl")
     fixed_z_path = property(lambda self: self.path / "fixed_z.npy")
+    examples_path = property(lambda self: self.path / "examples.npz")
     samples_dir = property(lambda self: self.path / "samples")
     generators_dir = property(lambda self: self.path / "generators")
     checkpoints_dir = property(lambda self: self.path / "checkpoints")
@@ -176,6 +178,17 @@ class RunDir:
         if not self.config_path.is_file():
             raise RunError(f"{self.path} is not a run folder (no config.json); list runs with `python -m gan_core runs`")
         return TrainConfig.load(self.config_path)
+
+    @property
+    def task(self) -> str:
+        """What its generator maps: 'noise' (a latent GAN), 'pix2pix' or 'cyclegan' (image-to-image)."""
+        from . import models
+        from .errors import ConfigError
+
+        try:
+            return models.task_of(self.config_dict().get("architecture") or "")
+        except ConfigError:  # an architecture this version does not know
+            return "noise"
 
     def status(self) -> dict[str, Any]:
         """status.json, with state 'interrupted' when it claims to be running but its process is gone."""
@@ -225,7 +238,8 @@ class RunDir:
         epochs = self.sample_epochs()
         return self.sample_path(epochs[-1]) if epochs else None
 
-    def generator_path(self, epoch: int | None = None) -> Path:
+    def generator_path(self, epoch: int | None = None, direction: str = "AtoB") -> Path:
+        """The saved generator of `epoch` (default: the latest); a CycleGAN's B -> A with direction='BtoA'."""
         epochs = self.generator_epochs()
         if not epochs:
             raise RunError(f"run {self.name} has no saved generator yet; wait for its first epoch to finish")
@@ -234,10 +248,15 @@ class RunDir:
         if epoch not in epochs:
             raise RunError(f"run {self.name} has no generator for epoch {epoch}; saved epochs: "
                            f"{', '.join(map(str, epochs))}")
-        return self.generators_dir / epoch_file(epoch, "keras")
+        return self.generators_dir / epoch_file(epoch, "ba.keras" if direction == "BtoA" else "keras")
 
     def load_generator(self, epoch: int | None = None):
         from .generator import Generator
+
+        if self.task != "noise":
+            raise RunError(f"{self.name} is an image-to-image model ({self.task}): it translates images instead of "
+                           f"drawing them from z. Open it on the Translate page, or run `python -m gan_core "
+                           f"translate {self.path} IMAGE`")
 
         return Generator.load(self.generator_path(epoch), config=self.config_dict())
 

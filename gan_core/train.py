@@ -42,7 +42,7 @@ def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callabl
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname(), error=None, traceback=None,
                          started_at=time.time(), finished_at=None)
         try:
-            state = Trainer(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
+            state = trainer_for(cfg)(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
         except BaseException as exc:
             message = failure_message(exc, run)
             with contextlib.suppress(OSError):  # a full disk may refuse even this; the checkpoint is intact
@@ -57,6 +57,15 @@ def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callabl
 
 
 _DISK_ERRORS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT)
+
+
+def trainer_for(cfg: TrainConfig) -> type["Trainer"]:
+    """The latent GANs' Trainer, or an image-to-image one (same loop and run folder, other models and step)."""
+    if cfg.task == "noise":
+        return Trainer
+    from . import translation
+
+    return translation.TRAINERS[cfg.task]
 
 
 def failure_message(exc: BaseException, run: RunDir) -> str:
@@ -122,18 +131,7 @@ class Trainer:
         keras.mixed_precision.set_dtype_policy(cfg.precision)
         try:
             with self.strategy.scope():
-                self.G = arch.build_generator(cfg)
-                self.D = arch.build_discriminator(cfg)
-                self.g_opt = keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2)
-                self.d_opt = keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta_1, beta_2=cfg.beta_2)
-                if cfg.precision == "mixed_float16":
-                    self.g_opt = keras.optimizers.LossScaleOptimizer(self.g_opt)
-                    self.d_opt = keras.optimizers.LossScaleOptimizer(self.d_opt)
-                # Keras 3 optimizers create their slots lazily; inside a strategy that must happen in scope.
-                self.g_opt.build(self.G.trainable_variables)
-                self.d_opt.build(self.D.trainable_variables)
-                self.ckpt = tf.train.Checkpoint(generator=self.G, discriminator=self.D,
-                                                g_opt=self.g_opt, d_opt=self.d_opt)
+                self.ckpt = tf.train.Checkpoint(**self.build_models(arch))
         finally:
             keras.mixed_precision.set_dtype_policy(previous_policy)
         self.epoch, self.step = 0, 0
@@ -141,6 +139,26 @@ class Trainer:
         if latest is not None:
             self.restore(latest)
             self.log(f"resumed from {latest.parent.name}: epoch {self.epoch}, step {self.step}")
+
+    def build_models(self, arch) -> dict[str, Any]:
+        """G, D and their optimizers (called in the strategy's scope); returns what the checkpoint holds."""
+        cfg = self.cfg
+        self.G = arch.build_generator(cfg)
+        self.D = arch.build_discriminator(cfg)
+        self.g_opt = self.make_optimizer(cfg.g_lr, self.G.trainable_variables)
+        self.d_opt = self.make_optimizer(cfg.d_lr, self.D.trainable_variables)
+        return dict(generator=self.G, discriminator=self.D, g_opt=self.g_opt, d_opt=self.d_opt)
+
+    def make_optimizer(self, learning_rate: float, variables):
+        import keras
+
+        cfg = self.cfg
+        opt = keras.optimizers.Adam(learning_rate, beta_1=cfg.beta_1, beta_2=cfg.beta_2)
+        if cfg.precision == "mixed_float16":
+            opt = keras.optimizers.LossScaleOptimizer(opt)
+        # Keras 3 optimizers create their slots lazily; inside a strategy that must happen in scope.
+        opt.build(variables)
+        return opt
 
     def load_data(self):
         cfg = self.cfg
@@ -174,6 +192,10 @@ class Trainer:
     def fixed_labels(self) -> np.ndarray | None:
         """The snapshot grid's classes: cycling 0..C-1 along each row (a 10-wide grid has one digit per column)."""
         return latent.labels_for(self.cfg.grid ** 2, self.cfg.num_classes) if self.cfg.num_classes else None
+
+    def fixed_inputs(self) -> None:
+        """What every snapshot grid is drawn from, the same each epoch: here the fixed latents."""
+        self._fixed_z = self.fixed_z()
 
     def fixed_z(self) -> np.ndarray:
         """The snapshot grid's latents: made once per run (seeds 0..n-1), then read back on every resume."""
@@ -256,15 +278,21 @@ class Trainer:
                     "d_real": tf.reduce_mean(tf.sigmoid(real_logits)) * share,
                     "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share}
 
+        return self.compile_steps(tf.function(replica_step, jit_compile=True) if jit else replica_step, METRICS)
+
+    def compile_steps(self, one_step: Callable, keys: tuple[str, ...]):
+        """`train_steps(iterator, n, first_step)`: n calls of `one_step(batch, step)` on each replica in one
+        compiled call, each metric summed over replicas (a step reports its replica's share of the mean)."""
+        import tensorflow as tf
+
         strategy = self.strategy
-        one_step = tf.function(replica_step, jit_compile=True) if jit else replica_step
 
         def total(value):
             return tf.cast(strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None), tf.float32)
 
         @tf.function
         def train_steps(iterator, n, first_step):
-            per_step = {k: tf.TensorArray(tf.float32, size=n) for k in METRICS}
+            per_step = {k: tf.TensorArray(tf.float32, size=n) for k in keys}
             for j in tf.range(n):
                 out = strategy.run(one_step, args=(next(iterator), first_step + tf.cast(j, tf.int64)))
                 per_step = {k: values.write(j, total(out[k])) for k, values in per_step.items()}
@@ -345,7 +373,7 @@ class Trainer:
         cfg, run = self.cfg, self.run
         self.build()
         self.dataset = self.load_data()
-        self._fixed_z = self.fixed_z()
+        self.fixed_inputs()
         self.tb = tf.summary.create_file_writer(str(run.tb_dir))
         self.train_step = self.make_train_step()
         self.total_steps = cfg.epochs * self.steps_per_epoch

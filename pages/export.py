@@ -61,7 +61,8 @@ with widgets.user_errors():
     frames = export.interpolation_frames(generator, a, b, steps, mode, scale=scale, label=gif_label)
     gif = export.gif_bytes(frames, fps=fps, loop=loop, bounce=bounce)
     st.image(gif, width=max(frames[0].shape[1], widgets.IMAGE_SIDE_PX),
-             caption=f"{mode} from seed {seed_a} to seed {seed_b}, {steps} steps at {fps:g} frames/s{truncated}")
+             caption=f"{mode} from seed {seed_a} to seed {seed_b}, {steps} steps at {fps:g} frames/s{truncated}"
+                     + (f" · {generator.class_name(gif_label)}" if label is None and gif_label is not None else ""))
     widgets.download_and_save(
         "Download GIF", gif,
         f"{choice.name}_{mode}_seed{seed_a}-seed{seed_b}_{steps}steps_{fps:g}fps{'_bounce' if bounce else ''}"

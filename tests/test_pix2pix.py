@@ -229,7 +229,8 @@ def test_train_steps_lower_the_l1_on_the_training_pairs():
     g_before = [w.numpy().copy() for w in G.trainable_weights]
     step = p2p.make_train_step(G, D, *p2p.make_optimizers())
     history = [{k: float(v) for k, v in step(inputs, targets).items()} for _ in range(30)]
-    assert set(history[0]) == {"g_total", "g_gan", "g_l1", "d_loss"}
+    assert set(history[0]) == {"g_loss", "g_gan", "g_l1", "d_loss", "d_real", "d_fake"}
+    assert all(abs(h["g_loss"] - h["g_gan"] - h["g_l1"]) < 1e-3 for h in history)
     assert all(np.isfinite(list(h.values())).all() for h in history)
     l1 = [h["g_l1"] for h in history]
     assert np.mean(l1[-3:]) < 0.9 * np.mean(l1[:3]), l1

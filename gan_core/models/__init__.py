@@ -28,6 +28,7 @@ class Architecture:
     source: str = ""  # which reference note it follows
     tags: tuple[str, ...] = field(default_factory=tuple)
     conditional: bool = False  # G takes [z, one-hot label] and D [image, one-hot label]
+    task: str = "noise"  # what G maps: "noise" (z -> image), "pix2pix" (paired image -> image), "cyclegan" (unpaired)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ def _load_all() -> None:
 def names() -> list[str]:
     _load_all()
     return sorted(_REGISTRY)
+
+
+TASKS = ("noise", "pix2pix", "cyclegan")
+
+
+def task_of(architecture: str) -> str:
+    """What an architecture's generator maps, so trainers, pickers and pages can tell latent GANs from translators."""
+    return get(architecture).task
 
 
 def conditional_names() -> list[str]:
