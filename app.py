@@ -22,6 +22,7 @@ def navigation():
         st.Page("pages/snapshots.py", title="Snapshots", icon=":material/photo_library:", url_path="snapshots"),
         st.Page("pages/latent.py", title="Latent space", icon=":material/tune:", url_path="latent"),
         st.Page("pages/export.py", title="Export", icon=":material/download:", url_path="export"),
+        st.Page("pages/translate.py", title="Translate", icon=":material/compare:", url_path="translate"),
     ])
 
 

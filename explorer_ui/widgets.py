@@ -14,8 +14,10 @@ from gan_core import export, uploads
 from gan_core.errors import GanError
 from gan_core.generator import Generator
 from gan_core.runs import RunDir, atomic_write_bytes, default_runs_dir, list_pretrained, list_runs, sanitize_name
+from gan_core.translator import Translator, load_translators
 
 DEFAULT_PRETRAINED = "mnist_dcgan"  # what a fresh checkout explores first, whatever else pretrained/ holds
+DEFAULT_TRANSLATOR = "pix2pix_edges_digits"  # and what the Translate page opens on
 IMAGE_SIDE_PX = 256  # generated images are shown about this big, pixels kept sharp (nearest neighbour)
 _STATE_COLOURS = {"starting": "blue", "running": "blue", "done": "green", "failed": "red", "stopped": "orange",
                   "interrupted": "orange"}
@@ -110,8 +112,8 @@ def page_generator(key: str, title: str) -> GeneratorChoice:
 
 
 def _pick_generator(key: str) -> GeneratorChoice | None:
-    runs = [r for r in list_runs(runs_dir()) if r.generator_epochs()]
-    pretrained = list_pretrained()
+    runs = [r for r in list_runs(runs_dir()) if r.generator_epochs() and r.task == "noise"]
+    pretrained = [m for m in list_pretrained() if m.task == "noise"]  # translators open on the Translate page
     sources = ["Training run", "Pretrained", "Upload .keras"]
     default = 0 if runs else 1 if pretrained else 2
     source = st.radio("Generator", sources, index=default, key=f"{key}_source", horizontal=True)
@@ -144,6 +146,48 @@ def _uploaded_generator(key: str) -> GeneratorChoice | None:
     path = uploads.store_generator_file(upload.getvalue(), upload.name, runs_dir())
     name = f"upload-{sanitize_name(Path(upload.name).stem)}"
     return GeneratorChoice(load_generator(path), name, exports_dir(None, name))
+
+
+# --- translators (image-to-image models) ------------------------------------------------------------
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the model…")
+def _cached_translators(run_path: str, epoch: int, mtime_ns: int) -> dict[str, Translator]:
+    """A run's translators at one epoch, loaded once per file version and shared by every session."""
+    return load_translators(RunDir(run_path), epoch)
+
+
+@dataclass(frozen=True)
+class TranslatorChoice:
+    run: RunDir
+    epoch: int
+    translators: dict[str, Translator]
+    name: str  # for file names, e.g. "pix2pix_edges_digits_epoch0005"
+    exports_dir: Path
+
+
+def translator_picker(key: str) -> TranslatorChoice | None:
+    """Pick an image-to-image model (a run at a saved epoch, or a pretrained one); None (with a hint) if none."""
+    runs = [r for r in list_runs(runs_dir()) if r.generator_epochs() and r.task != "noise"]
+    pretrained = [m for m in list_pretrained() if m.task != "noise"]
+    if not runs and not pretrained:
+        st.info("No image-to-image model yet: train a `pix2pix_...` or `cyclegan_...` preset on the **Train** page "
+                "(pretrained ones ship in pretrained/).", icon=":material/info:")
+        return None
+    candidates = pretrained + runs
+    run = pick_run("Model", candidates, key=f"{key}_run",
+                   default=next((m for m in pretrained if m.name == DEFAULT_TRANSLATOR), None))
+    epochs = run.generator_epochs()
+    epoch = epochs[-1]
+    if len(epochs) > 1:
+        epoch = st.select_slider("Epoch", epochs, value=epochs[-1], key=f"{key}_epoch_{run.name}")
+    try:
+        path = run.generator_path(epoch)
+        translators = _cached_translators(str(run.path), epoch, path.stat().st_mtime_ns)
+    except (GanError, OSError) as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    name = f"{run.name}_epoch{epoch:04d}"
+    return TranslatorChoice(run, epoch, translators, name, exports_dir(run, name))
 
 
 # --- images and downloads ----------------------------------------------------------------------------

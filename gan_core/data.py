@@ -497,9 +497,15 @@ def _decode_image(file: _ImageFile, image_size: int, channels: int, aspect: int 
     width, height = image.size
     side = min(width // aspect, height)  # the crop is side high and aspect * side wide
     left, top = (width - aspect * side) // 2, (height - side) // 2
-    box = (left, top, left + aspect * side, top + side)
-    resized = image.resize((image_size * aspect, image_size), Image.LANCZOS, box=box, reducing_gap=3.0)
-    return np.asarray(resized, dtype=np.uint8)
+    if aspect == 1:
+        box = (left, top, left + side, top + side)
+        return np.asarray(image.resize((image_size, image_size), Image.LANCZOS, box=box, reducing_gap=3.0),
+                          dtype=np.uint8)
+    # A|B pairs: each half cut out first and resized on its own (a resize box still reads pixels beyond its edge),
+    # so that resampling never blends the halves at the seam
+    halves = [image.crop((left + k * side, top, left + (k + 1) * side, top + side)).resize(
+        (image_size, image_size), Image.LANCZOS, reducing_gap=3.0) for k in range(aspect)]
+    return np.concatenate([np.asarray(h, dtype=np.uint8) for h in halves], axis=1)
 
 
 def _to_mode(image: Image.Image, mode: str) -> Image.Image:

@@ -120,7 +120,15 @@ def average_weights(paths: list[str | Path]) -> Any:
     """
     if not paths:
         raise ModelError("average_weights needs at least one generator file")
-    models = [Generator.load(p).model for p in paths]
+    from .translator import Translator
+
+    def load(path):  # a latent generator, or an image-to-image one (Pix2Pix, a CycleGAN direction)
+        try:
+            return Generator.load(path).model
+        except ModelError:
+            return Translator.load(path).model
+
+    models = [load(p) for p in paths]
     weights = [m.get_weights() for m in models]
     shapes = [[w.shape for w in ws] for ws in weights]
     if any(s != shapes[0] for s in shapes):

@@ -6,6 +6,7 @@ import streamlit as st
 from explorer_ui import use_app_navigation, widgets
 from gan_core.runs import RunDir, list_pretrained, list_runs
 from gan_core.train import describe_devices
+from gan_core.translator import domain_names
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -21,8 +22,13 @@ def run_card(run: RunDir, pretrained: bool) -> None:
             thumb.caption("no grid yet")
         info.markdown(f"**{run.name}**")
         data = config.get("data") or "standard location"
+        if run.task == "noise":
+            what = f"z{config.get('noise_dim', '?')}"
+        else:
+            a, b = domain_names(config)
+            what = f"{run.task}: {a} → {b}"
         info.caption(f"preset `{config.get('preset', '?')}` · dataset {config.get('dataset', '?')} ({data}) · "
-                     f"{config.get('image_size', '?')}px, z{config.get('noise_dim', '?')}")
+                     f"{config.get('image_size', '?')}px, {what}")
         if pretrained:
             info.caption(f"generators saved at epochs {', '.join(map(str, run.generator_epochs()))}")
             return
@@ -49,11 +55,12 @@ python -m gan_core train --preset mnist_dcgan --epochs 5
 Runs appear here as they train.""", icon=":material/info:")
     st.page_link("pages/train.py", label="Start training", icon=":material/model_training:")
 else:
-    links = st.columns(4)
+    links = st.columns(5)
     links[0].page_link("pages/train.py", label="Train", icon=":material/model_training:")
     links[1].page_link("pages/snapshots.py", label="Snapshots", icon=":material/photo_library:")
     links[2].page_link("pages/latent.py", label="Latent space", icon=":material/tune:")
     links[3].page_link("pages/export.py", label="Export", icon=":material/download:")
+    links[4].page_link("pages/translate.py", label="Translate", icon=":material/compare:")
 
 for title, items, is_pretrained in (("Training runs", runs[::-1], False), ("Pretrained models", pretrained, True)):
     if not items:

@@ -6,7 +6,7 @@ import streamlit as st
 from explorer_ui import use_app_navigation, widgets
 from gan_core import charts, export, launch, models, uploads
 from gan_core.cli import format_seconds
-from gan_core.config import PRECISIONS, from_preset
+from gan_core.config import PAIRINGS, PRECISIONS, from_preset
 from gan_core.errors import DataError
 from gan_core.runs import RunDir, list_runs
 from gan_core.speed import resolve_precision
@@ -14,6 +14,8 @@ from gan_core.speed import resolve_precision
 use_app_navigation()  # before anything renders: see its docstring
 
 SOURCES = {"MNIST": "mnist", "Fashion-MNIST": "fashion_mnist", "Image folder": "folder", "Zip of images": "zip"}
+PAIRING_LABELS = {"edges": "edges → image (Sobel edge map)", "grayscale": "grayscale → colour",
+                  "masked": "masked → full (fill a hole)", "side_by_side": "A|B files, side by side (left → right)"}
 RESUMABLE = ("stopped", "interrupted", "failed", "done")
 RUN_KEY = "train_run"
 LOG_TAIL_LINES = 40
@@ -25,11 +27,26 @@ def new_run_form() -> None:
     preset = st.selectbox("Preset", presets, index=presets.index("mnist_dcgan"))
     recipe = models.preset(preset)
     p = recipe.values
-    st.caption(f"{recipe.summary}. Architecture `{recipe.architecture}`: {p['image_size']}x{p['image_size']}x"
-               f"{p['channels']} images from {p['noise']} noise.")
+    task = models.get(recipe.architecture).task
+    shape = f"{p['image_size']}x{p['image_size']}x{p['channels']}"
+    made_of = {"noise": f"{shape} images from {p['noise']} noise",
+               "pix2pix": f"{shape} images from paired inputs (input | output | target grids)",
+               "cyclegan": f"{shape} images between two unpaired sets, A and B (round-trip grids)"}[task]
+    st.caption(f"{recipe.summary}. Architecture `{recipe.architecture}`: {made_of}.")
     labels = list(SOURCES)
     default_source = next(label for label, value in SOURCES.items() if value == p["dataset"])
-    source = SOURCES[st.radio("Training images", labels, index=labels.index(default_source), horizontal=True)]
+    source = SOURCES[st.radio("Domain A images" if task == "cyclegan" else "Training images", labels,
+                              index=labels.index(default_source), horizontal=True)]
+    pairing = source_b = None
+    if task == "pix2pix":
+        pairing = st.selectbox("Pairing (what each input is)", PAIRINGS, index=PAIRINGS.index(p["pairing"]),
+                               format_func=lambda k: PAIRING_LABELS[k],
+                               help="Pairs made from single images (edges, grayscale, masked), or a folder whose "
+                                    "files each hold an input and its target side by side (A|B)")
+    elif task == "cyclegan":
+        labels_b = [label for label, value in SOURCES.items() if value != "zip"]
+        default_b = next(label for label, value in SOURCES.items() if value == p["dataset_b"])
+        source_b = SOURCES[st.radio("Domain B images", labels_b, index=labels_b.index(default_b), horizontal=True)]
 
     with st.form("new_run"):
         upload, data_path = None, ""
@@ -44,12 +61,17 @@ def new_run_form() -> None:
         else:
             upload = st.file_uploader("Zip of images", type=["zip"],
                                       help="Extracted safely under the runs folder; non-image files are ignored.")
+        data_b = ""
+        if source_b == "folder":
+            data_b = st.text_input("Domain B image folder on this machine", placeholder="/data/other_images")
+        elif source_b is not None:
+            data_b = st.text_input("Domain B data file or folder (optional)", placeholder="standard location")
         left, right = st.columns(2)
         epochs = left.number_input("Epochs", 1, 100_000, p["epochs"])
         batch_size = right.number_input("Batch size", 1, 8192, p["batch_size"])
         g_lr = left.number_input("G learning rate", 1e-6, 0.5, float(p["g_lr"]), step=1e-5, format="%.5f")
         d_lr = right.number_input("D learning rate", 1e-6, 0.5, float(p["d_lr"]), step=1e-5, format="%.5f")
-        noise_dim = left.number_input("Noise dimensions", 1, 2048, p["noise_dim"])
+        noise_dim = left.number_input("Noise dimensions", 1, 2048, p["noise_dim"]) if task == "noise" else None
         precision = right.selectbox("Precision", PRECISIONS, help=(
             "auto: mixed_bfloat16 where this machine computes bfloat16 natively (GPUs of compute capability 8.0+, "
             f"CPUs with AVX512-BF16 or AMX) and float32 elsewhere; here it means **{resolve_precision('auto')[0]}**. "
@@ -78,6 +100,7 @@ def new_run_form() -> None:
                 "epochs": epochs, "batch_size": batch_size, "g_lr": g_lr, "d_lr": d_lr, "noise_dim": noise_dim,
                 "precision": precision, "snapshot_every": snapshot_every, "checkpoint_every": checkpoint_every,
                 "eval_every": eval_every, "name": name.strip() or None, "limit": limit,
+                "pairing": pairing, "dataset_b": source_b, "data_b": data_b.strip() or None,
             })
             run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gan_core.generator import average_weights  # noqa: E402
-from gan_core.runs import RunDir, epoch_file, resolve_run  # noqa: E402
+from gan_core.runs import RunDir, resolve_run  # noqa: E402
 
 
 def package(run: RunDir, name: str, epoch: int | None, dest_root: Path, average: int = 1) -> Path:
@@ -32,18 +32,22 @@ def package(run: RunDir, name: str, epoch: int | None, dest_root: Path, average:
     shutil.rmtree(dest, ignore_errors=True)
     (dest / "generators").mkdir(parents=True)
     shutil.copytree(run.samples_dir, dest / "samples")
-    for f in ("config.json", "status.json", "metrics.jsonl", "fixed_z.npy", "quality.jsonl"):
+    for f in ("config.json", "status.json", "metrics.jsonl", "fixed_z.npy", "examples.npz", "quality.jsonl"):
         if (run.path / f).exists():
             shutil.copy2(run.path / f, dest / f)
-    target = dest / "generators" / epoch_file(epoch, "keras")
-    if average > 1:
-        epochs = [e for e in run.generator_epochs() if e <= epoch][-average:]
-        average_weights([run.generator_path(e) for e in epochs]).save(target)
-        print(f"averaged the generators of epochs {epochs}")
-    else:
-        shutil.copy2(run.generator_path(epoch), target)
+    directions = ("AtoB", "BtoA") if run.task == "cyclegan" else ("AtoB",)  # a CycleGAN ships both generators
+    for direction in directions:
+        target = dest / "generators" / run.generator_path(epoch, direction).name
+        if average > 1:
+            epochs = [e for e in run.generator_epochs() if e <= epoch][-average:]
+            average_weights([run.generator_path(e, direction) for e in epochs]).save(target)
+            print(f"averaged the {direction} generators of epochs {epochs}")
+        else:
+            shutil.copy2(run.generator_path(epoch, direction), target)
     config = json.loads((dest / "config.json").read_text())
     config["data"] = None
+    if "data_b" in config:
+        config["data_b"] = None
     (dest / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     if card:
         (dest / "MODEL_CARD.md").write_text(card)

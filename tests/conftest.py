@@ -60,3 +60,44 @@ def runs_dir(tiny_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GAN_EXPLORER_RUNS", str(root))
     monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(pretrained))
     return root
+
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.fixture(scope="session")
+def tiny_translation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Real image-to-image runs, trained in-process once per session on 64 images with narrow networks (about a
+    minute together): {'pix2pix': edges -> MNIST digits, 'cyclegan': MNIST <-> Fashion-MNIST}. Read-only."""
+    from gan_core import config, runs, train
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
+    if not data.is_file() or not FASHION.is_dir():
+        pytest.skip(f"real MNIST {data} or Debian's Fashion-MNIST {FASHION} is absent")
+    root = tmp_path_factory.mktemp("translation-runs")
+    common = {"data": str(data), "epochs": 2, "limit": 64, "batch_size": 16, "grid": 2, "filters": 8,
+              "log_every": 2, "eval_every": 1, "eval_n": 64}
+    made = {}
+    for task, preset, extra in (("pix2pix", "pix2pix_edges_digits", {}),
+                                ("cyclegan", "cyclegan_mnist_fashion", {"res_blocks": 1, "pool_size": 8})):
+        cfg = config.from_preset(preset, {**common, **extra, "name": f"tiny-{task}"})
+        run = runs.create_run(root, cfg)
+        assert train.train(run) == "done"
+        made[task] = run
+    return made
+
+
+@pytest.fixture
+def translation_runs_dir(tiny_translation_runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A runs folder holding copies of both tiny image-to-image runs, the app pointed at it, and a pretrained folder
+    holding the Pix2Pix one as 'tiny-pix2pix-pretrained'."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    for run in tiny_translation_runs.values():
+        _copy_run(run, root)
+    pretrained = tmp_path / "pretrained"
+    pretrained.mkdir()
+    _copy_run(tiny_translation_runs["pix2pix"], pretrained).rename(pretrained / "tiny-pix2pix-pretrained")
+    monkeypatch.setenv("GAN_EXPLORER_RUNS", str(root))
+    monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(pretrained))
+    return root
