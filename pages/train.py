@@ -6,7 +6,7 @@ import streamlit as st
 from explorer_ui import use_app_navigation, widgets
 from gan_core import charts, export, launch, models, uploads
 from gan_core.cli import format_seconds
-from gan_core.config import PAIRINGS, PRECISIONS, from_preset
+from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
 from gan_core.runs import RunDir, list_runs
 from gan_core.speed import resolve_precision
@@ -26,7 +26,7 @@ def new_run_form() -> None:
     presets = models.preset_names()
     preset = st.selectbox("Preset", presets, index=presets.index("mnist_dcgan"))
     recipe = models.preset(preset)
-    p = recipe.values
+    p = {**TrainConfig().to_dict(), **recipe.values}  # a preset names only the fields it sets
     task = models.get(recipe.architecture).task
     shape = f"{p['image_size']}x{p['image_size']}x{p['channels']}"
     made_of = {"noise": f"{shape} images from {p['noise']} noise",

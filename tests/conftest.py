@@ -90,14 +90,14 @@ def tiny_translation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
 @pytest.fixture
 def translation_runs_dir(tiny_translation_runs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A runs folder holding copies of both tiny image-to-image runs, the app pointed at it, and a pretrained folder
-    holding the Pix2Pix one as 'tiny-pix2pix-pretrained'."""
+    holding the Pix2Pix one under the shipped default's name, pix2pix_edges_digits."""
     root = tmp_path / "runs"
     root.mkdir()
     for run in tiny_translation_runs.values():
         _copy_run(run, root)
     pretrained = tmp_path / "pretrained"
     pretrained.mkdir()
-    _copy_run(tiny_translation_runs["pix2pix"], pretrained).rename(pretrained / "tiny-pix2pix-pretrained")
+    _copy_run(tiny_translation_runs["pix2pix"], pretrained).rename(pretrained / "pix2pix_edges_digits")
     monkeypatch.setenv("GAN_EXPLORER_RUNS", str(root))
     monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(pretrained))
     return root
