@@ -403,6 +403,7 @@ def test_translate_opens_on_the_default_model_and_translates_a_held_out_example(
     assert captions == ["edge map", "image", "original"]
     assert "L1 to the original" in page
     first = image_urls(at)
+    assert len(set(first)) == 3, "edge map, output and original are three different pictures (none blank)"
     next(n for n in at.number_input if n.label.startswith("Example")).set_value(5).run()
     assert_clean(at)
     assert image_urls(at) != first  # another example, another picture
