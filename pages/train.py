@@ -14,6 +14,7 @@ from gan_core.speed import resolve_precision
 use_app_navigation()  # before anything renders: see its docstring
 
 SOURCES = {"MNIST": "mnist", "Fashion-MNIST": "fashion_mnist", "Image folder": "folder", "Zip of images": "zip"}
+GRID_NAMES = {"pix2pix": "held-out input | output | target", "cyclegan": "held-out A → B → A | B → A → B"}
 PAIRING_LABELS = {"edges": "edges → image (Sobel edge map)", "grayscale": "grayscale → colour",
                   "masked": "masked → full (fill a hole)", "side_by_side": "A|B files, side by side (left → right)"}
 RESUMABLE = ("stopped", "interrupted", "failed", "done")
@@ -158,7 +159,8 @@ def live_view(run_path: str) -> None:
     epochs_with_grid = run.sample_epochs()
     if epochs_with_grid:
         grid.image(widgets.upscaled_png(export.read_png(run.sample_path(epochs_with_grid[-1])), 3), width="stretch",
-                   output_format="PNG", caption=f"fixed-z grid after epoch {epochs_with_grid[-1]}")
+                   output_format="PNG", caption=f"{GRID_NAMES.get(run.task, 'fixed-z grid')} after epoch "
+                                               f"{epochs_with_grid[-1]}")
     else:
         grid.caption("The sample grid appears once the models are built.")
 

@@ -469,3 +469,7 @@ def test_train_form_follows_the_task_of_the_preset(translation_runs_dir):
     assert labels(at.radio)[:2] == ["Domain A images", "Domain B images"]
     assert next(r for r in at.radio if r.label == "Domain B images").value == "Fashion-MNIST"
     assert "Domain B data file or folder (optional)" in labels(at.text_input)
+    run = next(s for s in at.selectbox if s.label == "Run")  # the live view of an image-to-image run
+    run.set_value(next(o for o in run.options if "cyclegan" in str(o))).run()
+    assert_clean(at)
+    assert "held-out A → B → A | B → A → B after epoch 2" in texts(at)
