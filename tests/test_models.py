@@ -52,8 +52,54 @@ EXPECTED = {
 }
 
 
+def gn(c):
+    return 2 * c  # instance norm (GroupNormalization, a group per channel): gamma, beta
+
+
+def _unet(cin, cout, filters):
+    """Pix2Pix's U-Net at 64x64 (6 levels): encoder, decoder on [upsampled, skip], output transposed conv."""
+    f = [filters * min(2 ** i, 8) for i in range(6)]
+    down = conv(4, cin, f[0], False) + sum(conv(4, a, b, False) + bn(b) for a, b in zip(f[:4], f[1:5])) \
+        + conv(4, f[4], f[5], False)
+    ins, up = f[5], 0
+    for width, skip in zip(reversed(f[:-1]), reversed(f[:-1])):
+        up += conv(4, ins, width, False) + bn(width)
+        ins = width + skip
+    return down + up + conv(4, ins, cout)
+
+
+TRANSLATORS = {  # at each preset's own size: 64x64x3, 64 filters (the papers')
+    "pix2pix": (
+        _unet(3, 3, 64),
+        conv(4, 6, 64, False) + conv(4, 64, 128, False) + bn(128) + conv(4, 128, 256, False) + bn(256)
+        + conv(4, 256, 512, False) + bn(512) + conv(4, 512, 1),
+    ),
+    "cyclegan": (
+        conv(7, 3, 64, False) + gn(64) + conv(3, 64, 128, False) + gn(128) + conv(3, 128, 256, False) + gn(256)
+        + 6 * 2 * (conv(3, 256, 256, False) + gn(256))
+        + conv(3, 256, 128, False) + gn(128) + conv(3, 128, 64, False) + gn(64) + conv(7, 64, 3),
+        conv(4, 3, 64) + conv(4, 64, 128, False) + gn(128) + conv(4, 128, 256, False) + gn(256)
+        + conv(4, 256, 512, False) + gn(512) + conv(4, 512, 1),
+    ),
+}
+
+
 def test_every_registered_architecture_is_checked_here():
-    assert sorted(EXPECTED) == models.names()
+    assert sorted({**EXPECTED, **TRANSLATORS}) == models.names()
+
+
+@pytest.mark.parametrize("name", sorted(TRANSLATORS))
+def test_image_to_image_shapes_and_parameter_counts(name):
+    cfg = config.from_preset(name, {"data": "/unused", "data_b": "/unused"} if name == "cyclegan" else
+                             {"data": "/unused"})
+    arch = models.get(name)
+    G, D = arch.build_generator(cfg), arch.build_discriminator(cfg)
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 64, 64, 3)).astype("float32")
+    out = np.asarray(G(x, training=False))
+    assert out.shape == x.shape and out.min() >= -1 and out.max() <= 1
+    scores = np.asarray(D([x, out] if name == "pix2pix" else out, training=False))
+    assert scores.shape == (2, 6, 6, 1)  # 70x70 patches: a 6x6 grid at 64x64
+    assert (G.count_params(), D.count_params()) == TRANSLATORS[name]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -53,7 +53,7 @@ def test_auto_is_the_default_and_no_preset_sets_precision():
     assert config.TrainConfig().precision == "auto"
     for name in models.preset_names():
         assert "precision" not in models.preset(name).values, name
-        assert config.from_preset(name, {"data": "/x"}).precision == "auto"
+        assert config.from_preset(name, {"data": "/x", "data_b": "/x"}).precision == "auto"
 
 
 @pytest.mark.parametrize("flags,expected", [({"avx512_bf16"}, "mixed_bfloat16"), (set(), "float32")])
