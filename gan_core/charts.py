@@ -70,6 +70,7 @@ QUALITY_METRICS = {
     # image-to-image (gan_core.translation)
     "l1": ("L1 to the target", "#636efa"),
     "ssim": ("SSIM to the target", "#ef553b"),
+    "chroma_l1": ("colour error (chroma L1)", "#00cc96"),
     "cycle_l1": ("cycle L1", "#636efa"),
     "fid_ab": ("classifier-FID of A→B", "#ef553b"),
     "fid_ba": ("classifier-FID of B→A", "#00cc96"),

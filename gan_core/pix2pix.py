@@ -405,6 +405,16 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(tf.reduce_mean(tf.image.ssim(a, b, max_val=1.0)))
 
 
+def chroma_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean |colour of a - colour of b| of two RGB batches in [0, 1], where an image's colour is what is left after
+    taking out its luminance (x - luma(x), per channel): 0 when the colours match whatever the brightness. It judges
+    colourisation, which L1 and SSIM barely see (a gray image already has the right structure and brightness)."""
+    a, b = _check_pair(a, b)
+    if a.shape[-1] != 3:
+        raise DataError(f"chroma_error compares RGB images; these have {a.shape[-1]} channel(s)")
+    return float(np.mean(np.abs((a - a @ _LUMA[:, None]) - (b - b @ _LUMA[:, None]))))
+
+
 BASELINES = ("identity", "blurred")
 
 

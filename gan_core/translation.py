@@ -281,8 +281,9 @@ def _rec(metric: str, value: float, better: str, n: int, dataset: str, floor: fl
 
 
 def pix2pix_quality(generator, test_inputs: np.ndarray, test_targets: np.ndarray, n: int) -> dict[str, Any]:
-    """L1 and SSIM of G's translations of n held-out inputs against their targets, beside what no learning gives:
-    the input itself (identity) and the input blurred. The floor is a perfect translation's (L1 0, SSIM 1)."""
+    """L1 and SSIM of G's translations of n held-out inputs against their targets (and, for colour targets, the
+    chroma error), beside what no learning gives: the input itself (identity) and the input blurred. The floor is a
+    perfect translation's (L1 0, SSIM 1)."""
     n = min(int(n), len(test_inputs))
     if n < 1:
         raise DataError("no held-out pairs to evaluate on")
@@ -290,12 +291,14 @@ def pix2pix_quality(generator, test_inputs: np.ndarray, test_targets: np.ndarray
     out, truth = pix2pix.translate(generator, x), (y + 1.0) / 2.0
     base = {kind: pix2pix.baseline(x, y, kind) for kind in pix2pix.BASELINES}
     figures = {"l1": pix2pix.l1_error, "ssim": pix2pix.ssim}
+    if truth.shape[-1] == 3:  # colour targets: also how close the colours are, brightness aside
+        figures["chroma_l1"] = pix2pix.chroma_error
     metrics = {}
     for name, fn in figures.items():
         baselines = {kind: round(fn(b, truth), 5) for kind, b in base.items()}
-        better = "lower" if name == "l1" else "higher"
+        better = "higher" if name == "ssim" else "lower"
         best = min(baselines.values()) if better == "lower" else max(baselines.values())
-        metrics[name] = _rec(name, fn(out, truth), better, n, "held-out pairs", 0.0 if name == "l1" else 1.0,
+        metrics[name] = _rec(name, fn(out, truth), better, n, "held-out pairs", 1.0 if name == "ssim" else 0.0,
                              baseline=best, baselines=baselines)
     return {"kind": "pix2pix", "n": n, "metrics": metrics}
 

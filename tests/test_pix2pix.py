@@ -282,3 +282,14 @@ def test_baselines():
     np.testing.assert_allclose(p2p.baseline(holes, targets, "identity"), (holes + 1) / 2, atol=1e-6)
     with pytest.raises(ConfigError, match="unknown baseline 'mean'; choose one of: identity, blurred"):
         p2p.baseline(gray, targets, "mean")
+
+
+def test_chroma_error_sees_colour_not_brightness():
+    rng = np.random.default_rng(0)
+    colour = rng.uniform(0, 1, (2, 16, 16, 3)).astype(np.float32)
+    gray = np.repeat((colour @ np.float32([0.299, 0.587, 0.114]))[..., None], 3, axis=-1)
+    assert p2p.chroma_error(colour, colour) == 0.0
+    assert p2p.chroma_error(gray, gray * 0.5) == pytest.approx(0.0, abs=1e-6)  # grays differ only in brightness
+    assert p2p.chroma_error(gray, colour) > 0.1
+    with pytest.raises(DataError, match="RGB"):
+        p2p.chroma_error(gray[..., :1], gray[..., :1])
