@@ -82,18 +82,8 @@ class Generator:
         What the file does not record comes from `config` (a run's config.json), else from a sidecar
         `<name>.json` or `config.json` beside it, else from the model itself (tanh/sigmoid output).
         """
-        import keras
-
         path = Path(path)
-        if path.suffix != ".keras":
-            raise ModelError(f"{path} is not a .keras generator file; export one with model.save('g.keras')")
-        if not path.is_file():
-            raise ModelError(f"no generator file at {path}")
-        try:
-            model = keras.models.load_model(path, compile=False, safe_mode=True)
-        except Exception as exc:  # Keras raises many types for a bad or hostile file
-            raise ModelError(f"cannot load {path.name}: {str(exc).splitlines()[0][:300]}. "
-                             "Is it a complete .keras file saved by Keras 3?") from None
+        model = load_keras_file(path, "generator")
         shape = getattr(model, "input_shape", None)
         num_classes = 0
         if isinstance(shape, list) and len(shape) == 2 and all(isinstance(s, tuple) and len(s) == 2 for s in shape):
@@ -109,6 +99,21 @@ class Generator:
         return cls(model=model, noise_dim=int(shape[1]), noise=meta.get("noise", "normal"),
                    pixel_range=pixel_range, source=str(path), num_classes=num_classes,
                    class_names=_class_names(meta, num_classes))
+
+
+def load_keras_file(path: Path, what: str = "model") -> Any:
+    """A `.keras` file loaded with Keras's safe mode (no code from the file runs), or a ModelError that says why."""
+    import keras
+
+    if path.suffix != ".keras":
+        raise ModelError(f"{path} is not a .keras {what} file; export one with model.save('{what}.keras')")
+    if not path.is_file():
+        raise ModelError(f"no {what} file at {path}")
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises many types for a bad or hostile file
+        raise ModelError(f"cannot load {path.name}: {str(exc).splitlines()[0][:300]}. "
+                         "Is it a complete .keras file saved by Keras 3?") from None
 
 
 def average_weights(paths: list[str | Path]) -> Any:

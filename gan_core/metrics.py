@@ -826,6 +826,17 @@ def evaluate_model(model: str, epochs: str = "latest", n: int | None = None, dat
     return {"model": str(run.path), "quality_file": quality_file, "results": results}
 
 
+def summary_line(result: dict[str, Any]) -> str:
+    """One line of a result's metrics for a log: 'classifier_fid 37.8 (floor 0.42), ...' (with a no-learning
+    baseline where the record has one)."""
+    parts = []
+    for name, rec in result["metrics"].items():
+        notes = [f"{label} {rec[key]:.3g}" for key, label in (("baseline", "baseline"), ("floor", "floor"))
+                 if rec.get(key) is not None]
+        parts.append(f"{name} {rec['value']:.4g}" + (f" ({', '.join(notes)})" if notes else ""))
+    return ", ".join(parts)
+
+
 def format_table(report: dict[str, Any]) -> str:
     """A plain-text table of :func:`evaluate_model`'s report."""
     lines = [f"{'epoch':>5}  {'metric':18s} {'value':>10s} {'floor':>10s} {'n':>6s}  {'better':6s}  notes"]

@@ -316,29 +316,33 @@ class Trainer:
             tf.summary.image("samples", picture[None].astype(np.float32) / 255.0, step=self.step)
 
     def evaluate_quality(self, epoch: int) -> None:
-        """Score this epoch's generator (classifier-FID/coverage for digits, SWD for faces) into quality.jsonl,
-        where the Snapshots page draws the quality curve. A metric that cannot run here (no evaluator, no test
-        split) is a warning in the log: it never stops the training."""
+        """Score this epoch's generator into quality.jsonl, where the Snapshots page draws the quality curve. A
+        metric that cannot run here (no evaluator, no test split) is a warning in the log: it never stops the
+        training."""
         from . import metrics
-        from .generator import Generator
 
-        cfg = self.cfg
-        kind = metrics.data_kind(cfg.dataset)
-        n = cfg.eval_n or QUICK_EVAL_N[kind]
         start = time.perf_counter()
-        generator = Generator(self.G, cfg.noise_dim, cfg.noise, cfg.pixel_range, source=f"epoch {epoch}",
-                              num_classes=cfg.num_classes)
         try:
-            result = metrics.evaluate(generator, cfg.dataset, cfg.data, n=n, epoch=epoch, log=lambda m: None)
+            result = self.measure_quality(epoch)
         except (GanError, OSError, ValueError) as exc:
             self.run.log_metrics({"kind": "event", "level": "warning",
                                   "message": f"quality at epoch {epoch} not measured: {exc}"})
             return
         result["epoch"] = epoch
         metrics.append_quality(self.run, result)
-        summary = ", ".join(f"{name} {rec['value']:.4g} (floor {rec['floor']:.3g})"
-                            for name, rec in result["metrics"].items())
-        self.log(f"quality at epoch {epoch} (n={result['n']}, {time.perf_counter() - start:.0f} s): {summary}")
+        self.log(f"quality at epoch {epoch} (n={result['n']}, {time.perf_counter() - start:.0f} s): "
+                 + metrics.summary_line(result))
+
+    def measure_quality(self, epoch: int) -> dict[str, Any]:
+        """classifier-FID/score/coverage for digits, SWD for faces, at the quick n unless eval_n says."""
+        from . import metrics
+        from .generator import Generator
+
+        cfg = self.cfg
+        n = cfg.eval_n or QUICK_EVAL_N[metrics.data_kind(cfg.dataset)]
+        generator = Generator(self.G, cfg.noise_dim, cfg.noise, cfg.pixel_range, source=f"epoch {epoch}",
+                              num_classes=cfg.num_classes)
+        return metrics.evaluate(generator, cfg.dataset, cfg.data, n=n, epoch=epoch, log=lambda m: None)
 
     def save_generator(self, epoch: int) -> None:
         folder = self.run.generators_dir

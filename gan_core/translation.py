@@ -142,20 +142,8 @@ class _TranslationTrainer(Trainer):
         with self.tb.as_default():
             tf.summary.image("samples", picture[None].astype(np.float32) / 255.0, step=self.step)
 
-    def evaluate_quality(self, epoch: int) -> None:
-        from . import metrics
-
-        start = time.perf_counter()
-        try:
-            result = self.quality(self.cfg.eval_n or QUICK_EVAL_N)
-        except (GanError, OSError, ValueError) as exc:
-            self.run.log_metrics({"kind": "event", "level": "warning",
-                                  "message": f"quality at epoch {epoch} not measured: {exc}"})
-            return
-        result["epoch"] = epoch
-        metrics.append_quality(self.run, result)
-        self.log(f"quality at epoch {epoch} (n={result['n']}, {time.perf_counter() - start:.0f} s): "
-                 + summarise(result))
+    def measure_quality(self, epoch: int) -> dict[str, Any]:
+        return self.quality(self.cfg.eval_n or QUICK_EVAL_N)
 
 
 class Pix2PixTrainer(_TranslationTrainer):
@@ -345,19 +333,6 @@ def cyclegan_quality(G, F, domain_a: Split, domain_b: Split, cfg: TrainConfig, n
             extra["evaluator_accuracy"] = round(float(np.mean(p_before.argmax(1) == domain_a.test_labels[:n])), 5)
         out["cycle_agreement"] = _rec("cycle_agreement", same.mean(), "higher", n, cfg.dataset, 1.0, **extra)
     return {"kind": "cyclegan", "n": n, "metrics": out}
-
-
-def summarise(result: dict[str, Any]) -> str:
-    parts = []
-    for name, rec in result["metrics"].items():
-        text = f"{name} {rec['value']:.4g}"
-        if rec.get("baseline") is not None:
-            text += f" (baseline {rec['baseline']:.3g}"
-            text += f", floor {rec['floor']:.3g})" if rec.get("floor") is not None else ")"
-        elif rec.get("floor") is not None:
-            text += f" (floor {rec['floor']:.3g})"
-        parts.append(text)
-    return ", ".join(parts)
 
 
 def evaluate_run(run, epoch: int | None = None, n: int | None = None, log: Callable[[str], None] = lambda m: None

@@ -118,20 +118,10 @@ class Translator:
     @classmethod
     def load(cls, path: str | Path, config: dict[str, Any] | None = None, direction: str = "AtoB") -> "Translator":
         """Load a `.keras` translator with Keras's safe mode (no code from the file runs), computing in float32."""
-        import keras
-
-        from .generator import _in_float32
+        from .generator import _in_float32, load_keras_file
 
         path = Path(path)
-        if path.suffix != ".keras":
-            raise ModelError(f"{path} is not a .keras model file")
-        if not path.is_file():
-            raise ModelError(f"no model file at {path}")
-        try:
-            model = keras.models.load_model(path, compile=False, safe_mode=True)
-        except Exception as exc:  # Keras raises many types for a bad or hostile file
-            raise ModelError(f"cannot load {path.name}: {str(exc).splitlines()[0][:300]}. "
-                             "Is it a complete .keras file saved by Keras 3?") from None
+        model = load_keras_file(path, "translator")
         shape = getattr(model, "input_shape", None)
         if not (isinstance(shape, tuple) and len(shape) == 4 and len(model.output_shape) == 4):
             raise ModelError(f"{path.name} is not an image-to-image model: it takes {shape}, not an image")
