@@ -217,7 +217,29 @@ def test_cli_writes_the_panel_and_z(tmp_path, mnist_generator):
     assert done.returncode == 2 and "bad.png is not a readable image" in done.stderr
 
 
-# --- faces: no trained face generator yet, so shapes only on untrained 64x64 networks -----------------------------
+# --- faces ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["faces_gray64", "faces_rgb64"])
+def test_a_real_face_photo_projects_far_closer_than_any_random_face(name, shared_data):
+    """The shipped face generators: a CelebA photo's projection (pixels only, the defaults) against the best of 64
+    random seeds' faces. Measured on faces_gray64: MSE 0.0098 against 0.033 for the best random face (median 0.15) on
+    000123.jpg, 0.030 on 004567.jpg (a harder photo) at under half its best random face's."""
+    from gan_core import latent
+    from gan_core.runs import RunDir
+
+    model = ROOT / "pretrained" / name
+    if not (model / "generators").is_dir():
+        pytest.skip(f"{model} is not shipped")
+    generator = RunDir(model).load_generator()
+    for photo in ("000123.jpg", "004567.jpg"):
+        target = project.prepare_target(shared_data / "celeba_align_89x109" / photo, generator)
+        found = project.project(generator, target)
+        randoms = generator(latent.z_from_seeds(range(64), generator.noise_dim, generator.noise))
+        best_random = float(((randoms - target.astype(np.float32)[None] / 255.0) ** 2).mean(axis=(1, 2, 3)).min())
+        assert found.pixel_mse < 0.5 * best_random, (photo, found.pixel_mse, best_random)
+
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("preset, channels", [("faces_rgb64", 3), ("celeba_gray64", 1)])
