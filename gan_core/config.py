@@ -50,6 +50,7 @@ class TrainConfig:
     filters: int = 64  # base width of the translation networks
     res_blocks: int = 6  # cyclegan: residual blocks in G (the paper: 6 at 128px, 9 at 256px)
     l1_weight: float = 100.0  # pix2pix's lambda
+    keep_luminance: bool = True  # pix2pix grayscale -> colour: G predicts colour only, the input's brightness is kept
     cycle_weight: float = 10.0  # cyclegan's lambda
     identity_weight: float = 0.5  # cyclegan: the identity loss's weight as a share of cycle_weight (the paper's 0.5)
     pool_size: int = 50  # cyclegan: how many past fakes D draws from (the paper's image pool; 0 = none)

@@ -83,7 +83,7 @@ def unet_depth(image_size: int) -> int:
 
 
 def build_unet_generator(image_size: int = 64, in_channels: int = 3, out_channels: int = 3,
-                         base_filters: int = 64) -> "keras.Model":
+                         base_filters: int = 64, keep_luminance: bool = False) -> "keras.Model":
     """The tutorial's U-Net, with its depth following the image size.
 
     Encoder: log2(image_size) blocks of Conv 4x4/2 + BatchNorm + LeakyReLU down to 1x1, filters base, 2*base,
@@ -94,6 +94,11 @@ def build_unet_generator(image_size: int = 64, in_channels: int = 3, out_channel
     Two BatchNorms are left out: on the first encoder block (as in the paper and the tutorial), and on the 1x1
     bottleneck (as in the authors' own code, unlike the tutorial): normalising a 1x1 map over a batch of one sets it
     to its mean, which would cut everything the bottleneck carries.
+
+    ``keep_luminance`` (gray in, RGB out: colourisation) makes G predict only colour: the U-Net's RGB minus its own
+    luminance, plus the input's, clipped to [-1, 1]. The output's brightness is then the input's, as in
+    colourisation models that predict the ab of Lab; a plain U-Net must relearn every pixel's brightness and
+    leaves texture noise in it. Two fixed 1x1 convolutions, so the file still loads in Keras's safe mode.
     """
     import keras
     from keras import layers
@@ -112,6 +117,18 @@ def build_unet_generator(image_size: int = 64, in_channels: int = 3, out_channel
         x = layers.Concatenate()([x, skip])
     outputs = layers.Conv2DTranspose(out_channels, 4, strides=2, padding="same", kernel_initializer=_init(),
                                      activation="tanh")(x)
+    if keep_luminance:
+        if (in_channels, out_channels) != (1, 3):
+            raise ConfigError(f"keep_luminance colourises: it needs 1 input and 3 output channels; got "
+                              f"{in_channels} -> {out_channels}")
+        # chroma(x) = x - luma(x) per channel: kernel[k, c] = [k == c] - luma_k; gray -> RGB: kernel [1, 1, 1]
+        chroma = np.eye(3, dtype=np.float32) - _LUMA[:, None]
+        fixed = dict(kernel_size=1, use_bias=False, trainable=False)
+        colour = layers.Conv2D(3, kernel_initializer=keras.initializers.Constant(chroma[None, None]), name="chroma",
+                               **fixed)(outputs)
+        gray = layers.Conv2D(3, kernel_initializer=keras.initializers.Constant(np.ones((1, 1, 1, 3), np.float32)),
+                             name="gray_to_rgb", **fixed)(inputs)
+        outputs = layers.Activation("hard_tanh", name="clip")(layers.Add(name="keep_luminance")([gray, colour]))
     return keras.Model(inputs, outputs, name="generator")
 
 

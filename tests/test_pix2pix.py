@@ -293,3 +293,22 @@ def test_chroma_error_sees_colour_not_brightness():
     assert p2p.chroma_error(gray, colour) > 0.1
     with pytest.raises(DataError, match="RGB"):
         p2p.chroma_error(gray[..., :1], gray[..., :1])
+
+
+def test_keep_luminance_outputs_the_inputs_brightness_whatever_the_weights():
+    """Colourisation with keep_luminance: luma(output) is the input, so structure cannot be lost; only colour is
+    learned. Checked on an untrained U-Net (random colours) and after its weights are shaken."""
+    rng = np.random.default_rng(0)
+    gray = rng.uniform(-0.6, 0.6, (3, 32, 32, 1)).astype(np.float32)
+    G = p2p.build_unet_generator(32, 1, 3, base_filters=8, keep_luminance=True)
+    for _ in range(2):
+        out = np.asarray(G(gray, training=False))
+        assert out.shape == (3, 32, 32, 3) and out.min() >= -1 and out.max() <= 1
+        luma = out @ np.float32([0.299, 0.587, 0.114])
+        inside = np.all(np.abs(out) < 0.999, axis=-1)  # where nothing was clipped
+        np.testing.assert_allclose(luma[inside], gray[..., 0][inside], atol=1e-4)
+        G.set_weights([w + rng.normal(0, 0.05, w.shape).astype(np.float32) if w.ndim == 4 and w.shape[:2] != (1, 1)
+                       else w for w in G.get_weights()])
+    assert len(G.trainable_weights) < len(G.weights)  # the two fixed 1x1 convolutions do not train
+    with pytest.raises(ConfigError, match="1 input and 3 output channels"):
+        p2p.build_unet_generator(32, 3, 3, base_filters=8, keep_luminance=True)

@@ -18,7 +18,8 @@ def channels(cfg) -> tuple[int, int]:
 
 def build_generator(cfg):
     cin, cout = channels(cfg)
-    return p2p.build_unet_generator(cfg.image_size, cin, cout, base_filters=cfg.filters)
+    return p2p.build_unet_generator(cfg.image_size, cin, cout, base_filters=cfg.filters,
+                                    keep_luminance=cfg.pairing == "grayscale" and cfg.keep_luminance)
 
 
 def build_discriminator(cfg):
