@@ -461,3 +461,37 @@ def test_make_dataset_too_few_images() -> None:
     message = str(caught.value)
     assert "3" in message and "64" in message and "--batch-size" in message
 
+
+
+# --- image-to-image helpers -----------------------------------------------------------------------------------
+
+
+def test_side_by_side_pairs_keep_both_halves_apart(tmp_path: Path) -> None:
+    """aspect=2: a 2:1 centre crop, each half resized on its own (no blending at the seam), cached apart from the
+    square crop of the same files."""
+    folder = tmp_path / "ab"
+    folder.mkdir()
+    pair = np.zeros((30, 70, 3), np.uint8)  # 70 wide: the 2:1 crop is 60x30, from x = 5
+    pair[:, 35:] = 255  # left half black, right half white
+    for i in range(3):
+        Image.fromarray(pair).save(folder / f"{i}.png")
+    images, _ = load_images("folder", path=str(folder), image_size=16, channels=3, pixel_range="sigmoid", aspect=2)
+    assert images.shape == (3, 16, 32, 3)
+    assert images[:, :, :16].max() == 0.0 and images[:, :, 16:].min() == 1.0  # nothing bleeds across the seam
+    square, _ = load_images("folder", path=str(folder), image_size=16, channels=3, pixel_range="sigmoid")
+    assert square.shape == (3, 16, 16, 3)
+    assert len(list((tmp_path / "default-cache").glob("folder-*.npy"))) == 2
+    with pytest.raises(DataError, match="side-by-side A|B pairs come from a folder"):
+        load_images("mnist", aspect=2)
+    with pytest.raises(DataError, match="aspect must be 1"):
+        load_images("folder", path=str(folder), aspect=3)
+
+
+def test_test_split_is_shaped_and_scaled_like_training_images(mnist_npz: Path) -> None:
+    images, labels = data.load_test_images("mnist", path=str(mnist_npz), image_size=32, channels=3, limit=50)
+    assert images.shape == (50, 32, 32, 3) and images.dtype == np.float32 and labels.shape == (50,)
+    assert images.min() == -1.0 and images.max() == 1.0 and images[:, :2].max() == -1.0  # padded with black
+    train, _ = load_images("mnist", path=str(mnist_npz), image_size=32, channels=3, limit=50)
+    assert not np.array_equal(images, train)  # the other split
+    with pytest.raises(DataError, match="no test split"):
+        data.load_test_images("folder", path="/tmp")
