@@ -173,9 +173,6 @@ class ImagePool:
         self.images = tf.Variable(tf.zeros([max(1, self.size), *image_shape]), trainable=False, name=f"{name}_images")
         self.count = tf.Variable(0, dtype=tf.int32, trainable=False, name=f"{name}_count")
 
-    def variables(self) -> dict[str, Any]:
-        return {"images": self.images, "count": self.count}
-
     def query(self, fakes: "tf.Tensor", seed: "tf.Tensor") -> "tf.Tensor":
         """The images D should see as fakes this step; ``seed`` (a stateless key, shape [2]) draws the swaps."""
         import tensorflow as tf

@@ -124,11 +124,13 @@ class _TranslationTrainer(Trainer):
         every epoch's grid shows the same pictures even if the data changes on disk."""
         if self.run.examples_path.is_file():
             with np.load(self.run.examples_path, allow_pickle=False) as saved:
-                return {k: saved[k].astype(np.float32) / 127.5 - 1.0 for k in saved.files}
-        buf = io.BytesIO()
-        np.savez_compressed(buf, **{k: _uint8(v[:EXAMPLES]) for k, v in arrays.items()})
-        atomic_write_bytes(self.run.examples_path, buf.getvalue())
-        return {k: _uint8(v[:EXAMPLES]).astype(np.float32) / 127.5 - 1.0 for k, v in arrays.items()}
+                stored = {k: saved[k] for k in saved.files}
+        else:
+            stored = {k: _uint8(v[:EXAMPLES]) for k, v in arrays.items()}
+            buf = io.BytesIO()
+            np.savez_compressed(buf, **stored)
+            atomic_write_bytes(self.run.examples_path, buf.getvalue())
+        return {k: v.astype(np.float32) / 127.5 - 1.0 for k, v in stored.items()}
 
     def check_finite(self, images: np.ndarray, epoch: int) -> None:
         if not np.all(np.isfinite(images)):

@@ -484,5 +484,12 @@ def test_translate_page_in_a_real_browser(app_url, tiny_translation_runs, shared
             expect(captions).to_have_text(["Fashion-MNIST garments", "MNIST digits", "back to Fashion-MNIST garments"])
             expect(page.get_by_text("round-trip L1", exact=False)).to_be_visible()
             screenshot(page, "translate_cyclegan")
+
+            # Snapshots of the newest (Pix2Pix) run: its triplet grids and, in the Quality tab, L1/SSIM per epoch
+            # against the no-learning baseline
+            open_page(page, f"{url}/snapshots", "Make GIF")
+            page.get_by_role("tab", name="Quality").click()
+            expect(page.get_by_text("no-learning baseline").first).to_be_visible()
+            screenshot(page, "snapshots_translation")
         finally:
             browser.close()
