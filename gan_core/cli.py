@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dataset", choices=("mnist", "fashion_mnist", "folder"),
                    help="what a bare .keras imitates (default: its sidecar config)")
     s.add_argument("--data", help="real data file or folder (default: the run's config)")
+    s.add_argument("--data-b", help="a CycleGAN's domain B data (default: the run's config)")
     s.add_argument("--metrics", help="comma-separated metric names (default: all that fit the data)")
     s.add_argument("--seed", type=int, default=0, help="first latent seed (image i uses seed+i)")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -372,7 +373,7 @@ def cmd_evaluate(args) -> int:
     names = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     report = metrics.evaluate_model(args.model, epochs=args.epochs, n=args.n, dataset=args.dataset,
                                     data_path=args.data, metrics=names, seed=args.seed, record=not args.no_record,
-                                    log=lambda m: print(m, file=sys.stderr))
+                                    log=lambda m: print(m, file=sys.stderr), data_b=args.data_b)
     print(json.dumps(report, indent=2) if args.json else metrics.format_table(report))
     return 0
 

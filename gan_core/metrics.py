@@ -779,7 +779,7 @@ def parse_epochs(text: str, available: list[int]) -> list[int]:
 def evaluate_model(model: str, epochs: str = "latest", n: int | None = None, dataset: str | None = None,
                    data_path: str | None = None, metrics: Iterable[str] | None = None, seed: int = 0,
                    record: bool = True, cache_dir: str | Path | None = None,
-                   log: Callable[[str], None] | None = None) -> dict[str, Any]:
+                   log: Callable[[str], None] | None = None, data_b: str | None = None) -> dict[str, Any]:
     """Evaluate a run folder's saved generators (``epochs``: latest, all or N,M) or a ``.keras`` file.
 
     For a run, each epoch's records are appended to ``<run>/quality.jsonl`` as soon as that epoch is scored (unless
@@ -802,17 +802,18 @@ def evaluate_model(model: str, epochs: str = "latest", n: int | None = None, dat
         raise GanError(f"run {run.name} was trained on {run.config_dict().get('dataset')}; --dataset applies to "
                        "a bare .keras file")
     translator = run.task != "noise"
-    if translator and (data_path is not None or metrics):
+    if translator and metrics:
         raise GanError(f"{run.name} is an image-to-image model: it is scored on its own held-out data with its own "
-                       "figures; --data and --metrics apply to latent GANs (a pretrained model without its data "
-                       "cannot be re-scored here)")
+                       "figures (L1/SSIM, or cycle error and FID); --metrics applies to latent GANs")
+    if data_b is not None and not translator:
+        raise GanError("--data-b is domain B of a CycleGAN; this is a latent GAN")
     results, quality_file = [], None
     for e in chosen:
         log(f"evaluating {run.name} epoch {e}")
         if translator:
             from .translation import evaluate_run
 
-            result = evaluate_run(run, e, n, log)
+            result = evaluate_run(run, e, n, log, data_path=data_path, data_b=data_b)
         else:
             result = evaluate(run, dataset, data_path, n, metrics, epoch=e, seed=seed, cache_dir=cache_dir, log=log)
         results.append(result)

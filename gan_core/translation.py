@@ -337,12 +337,15 @@ def cyclegan_quality(G, F, domain_a: Split, domain_b: Split, cfg: TrainConfig, n
     return {"kind": "cyclegan", "n": n, "metrics": out}
 
 
-def evaluate_run(run, epoch: int | None = None, n: int | None = None, log: Callable[[str], None] = lambda m: None
-                 ) -> dict[str, Any]:
-    """Score a saved image-to-image model on its run's held-out data (`python -m gan_core evaluate`)."""
+def evaluate_run(run, epoch: int | None = None, n: int | None = None, log: Callable[[str], None] = lambda m: None,
+                 data_path: str | None = None, data_b: str | None = None) -> dict[str, Any]:
+    """Score a saved image-to-image model on its run's held-out data (`python -m gan_core evaluate`); ``data_path``
+    and ``data_b`` stand in for the config's (a pretrained model ships without its local paths)."""
     from .translator import load_translators
 
     cfg = run.config()
+    cfg.data = data_path if data_path is not None else cfg.data
+    cfg.data_b = data_b if data_b is not None else cfg.data_b
     if epoch is None:
         epoch = run.generator_epochs()[-1] if run.generator_epochs() else None
     if epoch is None:
