@@ -14,7 +14,8 @@ PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 MODELS = list_pretrained(PRETRAINED)
 GENERATORS = [m for m in MODELS if m.task == "noise"]
 TRANSLATORS = [m for m in MODELS if m.task != "noise"]
-EXPECTED = {"mnist_dcgan", "fashion_dcgan", "faces_gray64", "mnist_dense", "mnist_cdcgan", "digits32"}
+EXPECTED = {"mnist_dcgan", "fashion_dcgan", "faces_gray64", "faces_rgb64", "mnist_dense", "mnist_cdcgan", "digits32",
+            "pix2pix_edges_digits", "pix2pix_colour_faces", "cyclegan_mnist_fashion"}
 
 
 def test_the_promised_models_are_shipped():
@@ -60,4 +61,5 @@ def test_each_model_has_a_card_and_no_local_data_path(model):
 
 def test_pretrained_stays_small():
     total = sum(f.stat().st_size for f in PRETRAINED.rglob("*") if f.is_file())
-    assert total < 80 * 2**20, f"pretrained/ is {total / 2**20:.0f} MB; ship generators only"
+    # eleven models and two evaluators: tens of MB, not the hundreds that optimizer state or checkpoints would add
+    assert total < 100 * 2**20, f"pretrained/ is {total / 2**20:.0f} MB; ship generators only"
