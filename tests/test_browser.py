@@ -5,6 +5,7 @@ it stream in, times how long a latent slider move takes to reach the screen as a
 principal direction; projects an uploaded digit on the Latent page and edits from the z it finds; picks a digit of
 the class-conditional model and walks between two classes.
 """
+import contextlib
 import io
 import json
 import os
@@ -129,107 +130,117 @@ def pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"), np.int16)
 
 
-def test_every_page_in_a_real_browser(app_url, shared_data):
+@contextlib.contextmanager
+def chromium_page(timeout_ms: int):
+    """A headless chromium page (1440x1000) whose waits and expectations allow `timeout_ms`: a shared 2-core machine
+    can take seconds per script run, and a projection or training far longer."""
     from playwright.sync_api import expect, sync_playwright
 
-    url, runs_dir = app_url
-    expect.set_options(timeout=30_000)  # a shared 2-core machine can take seconds per script run
+    expect.set_options(timeout=timeout_ms)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(timeout_ms)
         try:
-            # A fresh server's first visit goes straight to a page: it must still get app.py's navigation
-            # (Streamlit's old pages/ mode would show a menu of file names such as "latent").
-            open_page(page, f"{url}/train", "Start training")
-            nav = page.locator('[data-testid="stSidebarNav"]')
-            expect(nav.get_by_text("Latent space", exact=True)).to_be_visible()
-            expect(nav.get_by_text("latent", exact=True)).to_have_count(0)
-
-            open_page(page, url, "TensorFlow sees")
-            expect(page.get_by_text("00000-tiny").first).to_be_visible()
-            screenshot(page, "home")
-
-            # Train: start a tiny run; the live view follows it until its chart and first grid are on screen
-            open_page(page, f"{url}/train", "Start training")
-            page.get_by_label("Data file or folder (optional)", exact=True).fill(str(shared_data / "mnist.npz"))
-            for label, value in (("Epochs", "2"), ("Batch size", "64"), ("Use only the first N images", "512"),
-                                 ("Run name", "browser")):
-                page.get_by_label(label, exact=True).fill(value)
-            page.get_by_role("button", name="Start training").click()
-            expect(page.get_by_text("Started 00001-browser")).to_be_visible()
-            header = page.locator('[data-testid="stMarkdownContainer"]', has_text="00001-browser")
-            expect(header.filter(has_text=re.compile("starting|running"))).to_be_visible()
-            # 2 epochs of 512 images in batches of 64; step 16/16 is this run's alone (the copied one has 8 steps)
-            expect(page.get_by_text("step 16/16")).to_be_visible(timeout=150_000)
-            expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
-            # the last epoch's grid, generator and checkpoint are written after its last step, then 'done'
-            expect(page.get_by_text("fixed-z grid after epoch 2")).to_be_visible(timeout=60_000)
-            expect(header.filter(has_text="done")).to_be_visible(timeout=60_000)
-            settle(page)
-            screenshot(page, "train")
-            assert runs.resolve_run("00001-browser", runs_dir).status()["state"] == "done"
-
-            open_page(page, f"{url}/snapshots", "Make GIF")
-            page.get_by_role("button", name="Make GIF").click()
-            expect(page.get_by_role("button", name="Download GIF")).to_be_visible()
-            settle(page)
-            screenshot(page, "snapshots")
-
-            # Latent space: arrow keys on a slider thumb must put a new image on screen, fast
-            open_page(page, f"{url}/latent", "Interpolation")
-            image = page.locator('img[alt="Generated image"]')
-            thumb = page.locator('[data-testid="stSlider"]', has_text="z[0]").get_by_role("slider")
-            before = image.screenshot()
-            latencies = []
-            for _ in range(SLIDER_MOVES):
-                src = image.get_attribute("src")
-                thumb.focus()
-                start = time.perf_counter()
-                thumb.press("ArrowRight")
-                page.wait_for_function(
-                    """old => { const img = document.querySelector('img[alt="Generated image"]');
-                                return img && img.src !== old && img.complete && img.naturalWidth > 0; }""",
-                    arg=src, polling="raf")
-                latencies.append(time.perf_counter() - start)
-            settle(page)
-            after = image.screenshot()
-            assert np.abs(pixels(before) - pixels(after)).max() > 0, "moving z[0] did not change the picture"
-            p50 = statistics.median(latencies)
-            ARTIFACTS.mkdir(exist_ok=True)
-            (ARTIFACTS / "slider_latency.json").write_text(json.dumps(
-                {"p50_ms": round(p50 * 1000), "moves_ms": [round(t * 1000) for t in latencies]}))
-            print(f"\nslider move -> new image on screen: p50 {p50 * 1000:.0f} ms over {SLIDER_MOVES} moves "
-                  f"(all: {', '.join(f'{t * 1000:.0f}' for t in latencies)} ms)")
-            screenshot(page, "latent")
-
-            # Principal directions: End puts PC1's thumb at +3 standard deviations; the digit must change
-            page.get_by_text("Principal directions", exact=True).click()
-            pc1 = page.locator('[data-testid="stSlider"]', has_text="PC1 · ")
-            expect(pc1).to_be_visible()
-            settle(page)
-            before, src = image.screenshot(), image.get_attribute("src")
-            pc1.get_by_role("slider").focus()
-            pc1.get_by_role("slider").press("End")
-            page.wait_for_function(
-                """old => { const img = document.querySelector('img[alt="Generated image"]');
-                            return img && img.src !== old && img.complete && img.naturalWidth > 0; }""", arg=src)
-            settle(page)
-            expect(page.get_by_text("(edited)").first).to_be_visible()
-            after = image.screenshot()
-            change = np.abs(pixels(before) - pixels(after)).mean()
-            # the tiny run's generator (2 epochs on 256 images) draws faint blobs, so the change is small but there;
-            # on pretrained/mnist_dcgan the same move turns a 0 into a 7 (test_directions checks it without a browser)
-            assert change > 0, "moving PC1 did not change the picture"
-            (ARTIFACTS / "latent_directions.json").write_text(json.dumps(
-                {"pc1_label": pc1.locator("label").first.inner_text(), "mean_abs_pixel_change": round(change, 2)}))
-            screenshot(page, "latent_directions")
-
-            open_page(page, f"{url}/export", "Download PNG")
-            expect(page.get_by_role("button", name="Download GIF")).to_be_visible()
-            screenshot(page, "export")
+            yield page
         finally:
             browser.close()
+
+
+def test_every_page_in_a_real_browser(app_url, shared_data):
+    from playwright.sync_api import expect
+
+    url, runs_dir = app_url
+    with chromium_page(60_000) as page:
+        # A fresh server's first visit goes straight to a page: it must still get app.py's navigation
+        # (Streamlit's old pages/ mode would show a menu of file names such as "latent").
+        open_page(page, f"{url}/train", "Start training")
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        expect(nav.get_by_text("Latent space", exact=True)).to_be_visible()
+        expect(nav.get_by_text("latent", exact=True)).to_have_count(0)
+
+        open_page(page, url, "TensorFlow sees")
+        expect(page.get_by_text("00000-tiny").first).to_be_visible()
+        screenshot(page, "home")
+
+        # Train: start a tiny run; the live view follows it until its chart and first grid are on screen
+        open_page(page, f"{url}/train", "Start training")
+        page.get_by_label("Data file or folder (optional)", exact=True).fill(str(shared_data / "mnist.npz"))
+        for label, value in (("Epochs", "2"), ("Batch size", "64"), ("Use only the first N images", "512"),
+                             ("Run name", "browser")):
+            page.get_by_label(label, exact=True).fill(value)
+        page.get_by_role("button", name="Start training").click()
+        expect(page.get_by_text("Started 00001-browser")).to_be_visible()
+        header = page.locator('[data-testid="stMarkdownContainer"]', has_text="00001-browser")
+        expect(header.filter(has_text=re.compile("starting|running"))).to_be_visible()
+        # 2 epochs of 512 images in batches of 64; step 16/16 is this run's alone (the copied one has 8 steps)
+        expect(page.get_by_text("step 16/16")).to_be_visible(timeout=150_000)
+        expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+        # the last epoch's grid, generator and checkpoint are written after its last step, then 'done'
+        expect(page.get_by_text("fixed-z grid after epoch 2")).to_be_visible(timeout=60_000)
+        expect(header.filter(has_text="done")).to_be_visible(timeout=60_000)
+        settle(page)
+        screenshot(page, "train")
+        assert runs.resolve_run("00001-browser", runs_dir).status()["state"] == "done"
+
+        open_page(page, f"{url}/snapshots", "Make GIF")
+        page.get_by_role("button", name="Make GIF").click()
+        expect(page.get_by_role("button", name="Download GIF")).to_be_visible()
+        settle(page)
+        screenshot(page, "snapshots")
+
+        # Latent space: arrow keys on a slider thumb must put a new image on screen, fast
+        open_page(page, f"{url}/latent", "Interpolation")
+        image = page.locator('img[alt="Generated image"]')
+        thumb = page.locator('[data-testid="stSlider"]', has_text="z[0]").get_by_role("slider")
+        before = image.screenshot()
+        latencies = []
+        for _ in range(SLIDER_MOVES):
+            src = image.get_attribute("src")
+            thumb.focus()
+            start = time.perf_counter()
+            thumb.press("ArrowRight")
+            page.wait_for_function(
+                """old => { const img = document.querySelector('img[alt="Generated image"]');
+                            return img && img.src !== old && img.complete && img.naturalWidth > 0; }""",
+                arg=src, polling="raf")
+            latencies.append(time.perf_counter() - start)
+        settle(page)
+        after = image.screenshot()
+        assert np.abs(pixels(before) - pixels(after)).max() > 0, "moving z[0] did not change the picture"
+        p50 = statistics.median(latencies)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "slider_latency.json").write_text(json.dumps(
+            {"p50_ms": round(p50 * 1000), "moves_ms": [round(t * 1000) for t in latencies]}))
+        print(f"\nslider move -> new image on screen: p50 {p50 * 1000:.0f} ms over {SLIDER_MOVES} moves "
+              f"(all: {', '.join(f'{t * 1000:.0f}' for t in latencies)} ms)")
+        screenshot(page, "latent")
+
+        # Principal directions: End puts PC1's thumb at +3 standard deviations; the digit must change
+        page.get_by_text("Principal directions", exact=True).click()
+        pc1 = page.locator('[data-testid="stSlider"]', has_text="PC1 · ")
+        expect(pc1).to_be_visible()
+        settle(page)
+        before, src = image.screenshot(), image.get_attribute("src")
+        pc1.get_by_role("slider").focus()
+        pc1.get_by_role("slider").press("End")
+        page.wait_for_function(
+            """old => { const img = document.querySelector('img[alt="Generated image"]');
+                        return img && img.src !== old && img.complete && img.naturalWidth > 0; }""", arg=src)
+        settle(page)
+        expect(page.get_by_text("(edited)").first).to_be_visible()
+        after = image.screenshot()
+        change = np.abs(pixels(before) - pixels(after)).mean()
+        # the tiny run's generator (2 epochs on 256 images) draws faint blobs, so the change is small but there;
+        # on pretrained/mnist_dcgan the same move turns a 0 into a 7 (test_directions checks it without a browser)
+        assert change > 0, "moving PC1 did not change the picture"
+        (ARTIFACTS / "latent_directions.json").write_text(json.dumps(
+            {"pc1_label": pc1.locator("label").first.inner_text(), "mean_abs_pixel_change": round(change, 2)}))
+        screenshot(page, "latent_directions")
+
+        open_page(page, f"{url}/export", "Download PNG")
+        expect(page.get_by_role("button", name="Download GIF")).to_be_visible()
+        screenshot(page, "export")
 
 
 def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, shared_data):
@@ -245,7 +256,7 @@ def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, share
     from types import SimpleNamespace
     from urllib.parse import urljoin
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from gan_core import project
 
@@ -259,12 +270,7 @@ def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, share
     buffer = io.BytesIO()
     Image.fromarray(digit).save(buffer, format="PNG")
     upload_name = f"mnist-test0-{label}.png"
-    expect.set_options(timeout=120_000)  # a shared, loaded 2-core machine: a script run or projection can take long
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.set_default_timeout(120_000)
-
+    with chromium_page(120_000) as page:
         def png_of(img) -> np.ndarray:
             """The image file the browser shows in `img`, decoded (what is on screen, before any CSS scaling)."""
             expect(img).to_have_js_property("complete", True)
@@ -278,103 +284,100 @@ def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, share
             return page.locator('[data-testid="stImage"]').filter(
                 has=page.locator('[data-testid="stImageCaption"]', has_text=caption)).locator("img")
 
-        try:
-            open_page(page, f"{url}/latent", "Project an image")
-            expect(page.get_by_text("00001-mnist_dcgan_epoch0009", exact=False).first).to_be_visible()
-            editor = page.locator('img[alt="Generated image"]')
-            editor_caption = page.locator('[data-testid="stImage"]').filter(has=editor).locator(
-                '[data-testid="stImageCaption"]')
-            expect(editor_caption).to_contain_text("seed 0")
-            editor_before = png_of(editor)
+        open_page(page, f"{url}/latent", "Project an image")
+        expect(page.get_by_text("00001-mnist_dcgan_epoch0009", exact=False).first).to_be_visible()
+        editor = page.locator('img[alt="Generated image"]')
+        editor_caption = page.locator('[data-testid="stImage"]').filter(has=editor).locator(
+            '[data-testid="stImageCaption"]')
+        expect(editor_caption).to_contain_text("seed 0")
+        editor_before = png_of(editor)
 
-            # the section sits below the editor, interpolation and arithmetic: scroll down to it
-            heading = page.get_by_role("heading", name="Project an image")
-            heading.scroll_into_view_if_needed()
-            source = page.locator(".st-key-project_source")
-            expect(source.get_by_text("Upload an image", exact=True)).to_be_visible()
-            expect(source.get_by_text("Test set", exact=True)).to_be_visible()  # the run's MNIST file is here
-            project_button = page.get_by_role("button", name=re.compile(r"\bProject$"))
-            expect(project_button).to_be_disabled()  # nothing to project yet
+        # the section sits below the editor, interpolation and arithmetic: scroll down to it
+        heading = page.get_by_role("heading", name="Project an image")
+        heading.scroll_into_view_if_needed()
+        source = page.locator(".st-key-project_source")
+        expect(source.get_by_text("Upload an image", exact=True)).to_be_visible()
+        expect(source.get_by_text("Test set", exact=True)).to_be_visible()  # the run's MNIST file is here
+        project_button = page.get_by_role("button", name=re.compile(r"\bProject$"))
+        expect(project_button).to_be_disabled()  # nothing to project yet
 
-            page.locator('.st-key-project_upload input[type="file"]').set_input_files(
-                files=[{"name": upload_name, "mimeType": "image/png", "buffer": buffer.getvalue()}])
-            expect(page.locator(".st-key-project_upload").get_by_text(upload_name)).to_be_visible()
-            expect(captioned("to project")).to_be_visible()
-            expect(project_button).to_be_enabled()
+        page.locator('.st-key-project_upload input[type="file"]').set_input_files(
+            files=[{"name": upload_name, "mimeType": "image/png", "buffer": buffer.getvalue()}])
+        expect(page.locator(".st-key-project_upload").get_by_text(upload_name)).to_be_visible()
+        expect(captioned("to project")).to_be_visible()
+        expect(project_button).to_be_enabled()
+        settle(page)
+        expect(page.get_by_text("light around its edges")).to_have_count(0)  # MNIST is light on dark already
+
+        # the smallest settings the page offers: 10 Adam steps from 1 starting point
+        for key, value in (("project_steps_", "10"), ("project_restarts", "1")):
+            box = page.locator(f'[class*="st-key-{key}"] input')
+            box.fill(value)
+            box.press("Enter")
+            expect(box).to_have_value(value)
             settle(page)
-            expect(page.get_by_text("light around its edges")).to_have_count(0)  # MNIST is light on dark already
 
-            # the smallest settings the page offers: 10 Adam steps from 1 starting point
-            for key, value in (("project_steps_", "10"), ("project_restarts", "1")):
-                box = page.locator(f'[class*="st-key-{key}"] input')
-                box.fill(value)
-                box.press("Enter")
-                expect(box).to_have_value(value)
-                settle(page)
+        project_button.click()
+        metric = page.locator('[data-testid="stMetric"]', has_text="Pixel error (MSE)")
+        expect(metric).to_be_visible()
+        edit_button = page.get_by_role("button", name="Edit from here")
+        expect(edit_button).to_be_visible()
+        settle(page)
+        expect(page.get_by_text(re.compile(r"best of 1 restart × 10 steps"))).to_be_visible()
 
-            project_button.click()
-            metric = page.locator('[data-testid="stMetric"]', has_text="Pixel error (MSE)")
-            expect(metric).to_be_visible()
-            edit_button = page.get_by_role("button", name="Edit from here")
-            expect(edit_button).to_be_visible()
-            settle(page)
-            expect(page.get_by_text(re.compile(r"best of 1 restart × 10 steps"))).to_be_visible()
+        target, reconstruction = png_of(captioned("target")), png_of(captioned("reconstruction"))
+        error_map = png_of(captioned("|error|"))
+        side = digit.shape[0]
+        scale = target.shape[0] // side
+        assert target.shape[:2] == reconstruction.shape[:2] == error_map.shape[:2] == (side * scale,) * 2
+        # the target on screen is the uploaded digit, as the page prepares it (28x28 gray: unchanged)
+        expected = project.prepare_target(buffer.getvalue(), SimpleNamespace(image_shape=(side, side, 1)))
+        shown_target = target.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
+        assert np.array_equal(shown_target, expected), "the target shown is not the uploaded digit"
+        shown_image = reconstruction.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
 
-            target, reconstruction = png_of(captioned("target")), png_of(captioned("reconstruction"))
-            error_map = png_of(captioned("|error|"))
-            side = digit.shape[0]
-            scale = target.shape[0] // side
-            assert target.shape[:2] == reconstruction.shape[:2] == error_map.shape[:2] == (side * scale,) * 2
-            # the target on screen is the uploaded digit, as the page prepares it (28x28 gray: unchanged)
-            expected = project.prepare_target(buffer.getvalue(), SimpleNamespace(image_shape=(side, side, 1)))
-            shown_target = target.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
-            assert np.array_equal(shown_target, expected), "the target shown is not the uploaded digit"
-            shown_image = reconstruction.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
+        mse_text = metric.locator('[data-testid="stMetricValue"]').inner_text()
+        mse = float(mse_text)
+        # the number agrees with the two images on screen
+        measured = float(np.mean((shown_image.astype(np.float64) - expected) ** 2) / 255.0 ** 2)
+        assert mse == pytest.approx(measured, abs=6e-5), (mse_text, measured)
+        # closer than the z the editor started from (seed 0) and than a black image; measured 0.028 here (the
+        # shipped model with the page's defaults, 200 steps x 4 restarts: median 0.005 over test digits)
+        seed0 = editor_before.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
+        seed0_mse = float(np.mean((seed0.astype(np.float64) - expected) ** 2) / 255.0 ** 2)
+        blank = float(np.mean(expected.astype(np.float64) ** 2) / 255.0 ** 2)
+        print(f"\nprojection of {upload_name}: pixel MSE {mse:.4f} (seed 0's image: {seed0_mse:.4f}, "
+              f"a black image: {blank:.4f})")
+        assert 0 <= mse < min(seed0_mse, blank, 0.06), (mse, seed0_mse, blank)
+        # the error map is black where the reconstruction is right: not all white, not empty
+        assert error_map.mean() < 128
+        caption = page.get_by_text(re.compile(r"RMSE [0-9.]+ · best of")).inner_text()
+        projected_norm = re.search(r"‖z‖ = ([0-9.]+)", caption).group(1)
+        assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1  # the loss per restart
+        expect(editor_caption).to_contain_text("seed 0")  # projecting alone leaves the editor alone
 
-            mse_text = metric.locator('[data-testid="stMetricValue"]').inner_text()
-            mse = float(mse_text)
-            # the number agrees with the two images on screen
-            measured = float(np.mean((shown_image.astype(np.float64) - expected) ** 2) / 255.0 ** 2)
-            assert mse == pytest.approx(measured, abs=6e-5), (mse_text, measured)
-            # closer than the z the editor started from (seed 0) and than a black image; measured 0.028 here (the
-            # shipped model with the page's defaults, 200 steps x 4 restarts: median 0.005 over test digits)
-            seed0 = editor_before.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
-            seed0_mse = float(np.mean((seed0.astype(np.float64) - expected) ** 2) / 255.0 ** 2)
-            blank = float(np.mean(expected.astype(np.float64) ** 2) / 255.0 ** 2)
-            print(f"\nprojection of {upload_name}: pixel MSE {mse:.4f} (seed 0's image: {seed0_mse:.4f}, "
-                  f"a black image: {blank:.4f})")
-            assert 0 <= mse < min(seed0_mse, blank, 0.06), (mse, seed0_mse, blank)
-            # the error map is black where the reconstruction is right: not all white, not empty
-            assert error_map.mean() < 128
-            caption = page.get_by_text(re.compile(r"RMSE [0-9.]+ · best of")).inner_text()
-            projected_norm = re.search(r"‖z‖ = ([0-9.]+)", caption).group(1)
-            assert page.locator('[data-testid="stPlotlyChart"]').count() >= 1  # the loss per restart
-            expect(editor_caption).to_contain_text("seed 0")  # projecting alone leaves the editor alone
+        section = page.locator('[data-testid="stVerticalBlock"]').filter(has=heading).filter(has=metric).last
+        ARTIFACTS.mkdir(exist_ok=True)
+        section.screenshot(path=str(ARTIFACTS / "latent_projection.png"))
 
-            section = page.locator('[data-testid="stVerticalBlock"]').filter(has=heading).filter(has=metric).last
-            ARTIFACTS.mkdir(exist_ok=True)
-            section.screenshot(path=str(ARTIFACTS / "latent_projection.png"))
-
-            # "Edit from here": the editor's z becomes the found one, so it draws the reconstruction
-            src = editor.get_attribute("src")
-            page.get_by_role("button", name="Edit from here").click()
-            page.wait_for_function(
-                """old => { const img = document.querySelector('img[alt="Generated image"]');
-                            return img && img.src !== old && img.complete && img.naturalWidth > 0; }""", arg=src)
-            settle(page)
-            expect(editor_caption).to_contain_text(f"projection of {upload_name}")
-            expect(editor_caption).not_to_contain_text("(edited)")
-            expect(editor_caption).to_contain_text(f"‖z‖ = {projected_norm}")
-            editor_after = png_of(editor)
-            assert editor_after.shape == reconstruction.shape
-            assert np.abs(editor_after.astype(np.int16) - reconstruction).max() <= 1, \
-                "the editor does not draw the reconstruction"
-            assert np.abs(editor_after.astype(np.int16) - editor_before).max() > 0, "the editor's image did not change"
-            editor.scroll_into_view_if_needed()
-            page.locator('[data-testid="stHorizontalBlock"]').filter(has=editor).first.screenshot(
-                path=str(ARTIFACTS / "latent_projection_edit.png"))
-        finally:
-            browser.close()
+        # "Edit from here": the editor's z becomes the found one, so it draws the reconstruction
+        src = editor.get_attribute("src")
+        page.get_by_role("button", name="Edit from here").click()
+        page.wait_for_function(
+            """old => { const img = document.querySelector('img[alt="Generated image"]');
+                        return img && img.src !== old && img.complete && img.naturalWidth > 0; }""", arg=src)
+        settle(page)
+        expect(editor_caption).to_contain_text(f"projection of {upload_name}")
+        expect(editor_caption).not_to_contain_text("(edited)")
+        expect(editor_caption).to_contain_text(f"‖z‖ = {projected_norm}")
+        editor_after = png_of(editor)
+        assert editor_after.shape == reconstruction.shape
+        assert np.abs(editor_after.astype(np.int16) - reconstruction).max() <= 1, \
+            "the editor does not draw the reconstruction"
+        assert np.abs(editor_after.astype(np.int16) - editor_before).max() > 0, "the editor's image did not change"
+        editor.scroll_into_view_if_needed()
+        page.locator('[data-testid="stHorizontalBlock"]').filter(has=editor).first.screenshot(
+            path=str(ARTIFACTS / "latent_projection_edit.png"))
 
 
 def test_latent_digit_picker_and_class_walk_of_the_conditional_model(app_url):
@@ -382,44 +385,37 @@ def test_latent_digit_picker_and_class_walk_of_the_conditional_model(app_url):
     classes shows one style morphing from digit to digit."""
     import shutil
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, runs_dir = app_url
     shipped = ROOT / "pretrained" / "mnist_cdcgan"
     if not (shipped / "generators").is_dir():
         pytest.skip(f"the shipped generator {shipped} is absent")
     shutil.copytree(shipped, runs_dir / "00001-mnist_cdcgan")  # the newest run: the page opens on it
-    expect.set_options(timeout=120_000)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.set_default_timeout(120_000)
-        try:
-            open_page(page, f"{url}/latent", "Digit")
-            editor = page.locator('img[alt="Generated image"]')
-            caption = page.locator('[data-testid="stImage"]').filter(has=editor).locator(
-                '[data-testid="stImageCaption"]')
-            expect(caption).to_contain_text("0 · seed 0")
-            before, src = editor.screenshot(), editor.get_attribute("src")
-            page.locator(".st-key-latent_class_picker label").filter(has_text=re.compile(r"^7$")).click()
-            page.wait_for_function(
-                """old => { const img = document.querySelector('img[alt="Generated image"]');
-                            return img && img.src !== old && img.complete && img.naturalWidth > 0; }""", arg=src)
-            settle(page)
-            expect(caption).to_contain_text("7 · seed 0")
-            assert np.abs(pixels(editor.screenshot()) - pixels(before)).mean() > 5, "the digit did not change"
-            editor.scroll_into_view_if_needed()
-            page.locator('[data-testid="stHorizontalBlock"]').filter(has=editor).first.screenshot(
-                path=str(ARTIFACTS / "latent_digit_7.png"))
+    with chromium_page(120_000) as page:
+        open_page(page, f"{url}/latent", "Digit")
+        editor = page.locator('img[alt="Generated image"]')
+        caption = page.locator('[data-testid="stImage"]').filter(has=editor).locator(
+            '[data-testid="stImageCaption"]')
+        expect(caption).to_contain_text("0 · seed 0")
+        before, src = editor.screenshot(), editor.get_attribute("src")
+        page.locator(".st-key-latent_class_picker label").filter(has_text=re.compile(r"^7$")).click()
+        page.wait_for_function(
+            """old => { const img = document.querySelector('img[alt="Generated image"]');
+                        return img && img.src !== old && img.complete && img.naturalWidth > 0; }""", arg=src)
+        settle(page)
+        expect(caption).to_contain_text("7 · seed 0")
+        assert np.abs(pixels(editor.screenshot()) - pixels(before)).mean() > 5, "the digit did not change"
+        editor.scroll_into_view_if_needed()
+        page.locator('[data-testid="stHorizontalBlock"]').filter(has=editor).first.screenshot(
+            path=str(ARTIFACTS / "latent_digit_7.png"))
 
-            page.locator(".st-key-latent_walk label").filter(has_text="Between classes").click()
-            settle(page)
-            walk = page.locator('[data-testid="stImageCaption"]', has_text="7 → 8 with the same z")
-            expect(walk).to_be_visible()
-            walk.scroll_into_view_if_needed()
-            screenshot(page, "latent_class_walk")
-        finally:
-            browser.close()
+        page.locator(".st-key-latent_walk label").filter(has_text="Between classes").click()
+        settle(page)
+        walk = page.locator('[data-testid="stImageCaption"]', has_text="7 → 8 with the same z")
+        expect(walk).to_be_visible()
+        walk.scroll_into_view_if_needed()
+        screenshot(page, "latent_class_walk")
 
 
 def test_translate_page_in_a_real_browser(app_url, tiny_translation_runs, shared_data, tmp_path):
@@ -429,7 +425,7 @@ def test_translate_page_in_a_real_browser(app_url, tiny_translation_runs, shared
     where they are installed (better screenshots), else the session's tiny runs."""
     import shutil
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     url, runs_dir = app_url
     for number, (task, shipped) in enumerate((("cyclegan", "cyclegan_mnist_fashion"),
@@ -441,55 +437,48 @@ def test_translate_page_in_a_real_browser(app_url, tiny_translation_runs, shared
                         ignore=shutil.ignore_patterns("checkpoints", "tb", ".lock"))  # pix2pix is the newest
     digit = tmp_path / "digit.png"
     Image.fromarray(255 - np.load(shared_data / "mnist.npz")["x_test"][0]).save(digit)  # a 7, dark on light
-    expect.set_options(timeout=90_000)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.set_default_timeout(90_000)
-        try:
-            open_page(page, f"{url}/translate", "L1 to the original")
-            captions = page.locator('[data-testid="stImageCaption"]')
-            expect(captions).to_have_text(["edge map", "image", "original"])
-            original = page.locator('[data-testid="stImage"]').filter(has_text="original").locator("img")
-            before, src = original.screenshot(), original.get_attribute("src")
-            example = page.locator('[data-testid="stNumberInput"]', has_text="Example").locator("input")
-            example.fill("5")
-            example.press("Enter")
-            page.wait_for_function(
-                """old => { const imgs = [...document.querySelectorAll('[data-testid=stImage] img')];
-                            return imgs.length === 3 && imgs[2].src !== old && imgs[2].complete; }""", arg=src)
-            settle(page)
-            assert np.abs(pixels(original.screenshot()) - pixels(before)).mean() > 1, "the example did not change"
-            screenshot(page, "translate")
+    with chromium_page(90_000) as page:
+        open_page(page, f"{url}/translate", "L1 to the original")
+        captions = page.locator('[data-testid="stImageCaption"]')
+        expect(captions).to_have_text(["edge map", "image", "original"])
+        original = page.locator('[data-testid="stImage"]').filter(has_text="original").locator("img")
+        before, src = original.screenshot(), original.get_attribute("src")
+        example = page.locator('[data-testid="stNumberInput"]', has_text="Example").locator("input")
+        example.fill("5")
+        example.press("Enter")
+        page.wait_for_function(
+            """old => { const imgs = [...document.querySelectorAll('[data-testid=stImage] img')];
+                        return imgs.length === 3 && imgs[2].src !== old && imgs[2].complete; }""", arg=src)
+        settle(page)
+        assert np.abs(pixels(original.screenshot()) - pixels(before)).mean() > 1, "the example did not change"
+        screenshot(page, "translate")
 
-            page.get_by_text("Upload an image", exact=True).click()
-            settle(page)
-            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(digit))
-            settle(page)
-            page.get_by_text("Invert (dark strokes on light paper)", exact=True).click()
-            settle(page)
-            expect(captions).to_have_text(["edge map", "image", "original"])
-            expect(page.get_by_role("button", name="Download PNG")).to_be_visible()
-            screenshot(page, "translate_upload")
+        page.get_by_text("Upload an image", exact=True).click()
+        settle(page)
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(digit))
+        settle(page)
+        page.get_by_text("Invert (dark strokes on light paper)", exact=True).click()
+        settle(page)
+        expect(captions).to_have_text(["edge map", "image", "original"])
+        expect(page.get_by_role("button", name="Download PNG")).to_be_visible()
+        screenshot(page, "translate_upload")
 
-            model = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
-            model.click()
-            page.get_by_role("option").filter(has_text="cyclegan").click()
-            settle(page)
-            page.get_by_text("Held-out example", exact=True).click()
-            settle(page)
-            expect(captions).to_have_text(["MNIST digits", "Fashion-MNIST garments", "back to MNIST digits"])
-            page.get_by_text("Fashion-MNIST garments → MNIST digits", exact=True).click()
-            settle(page)
-            expect(captions).to_have_text(["Fashion-MNIST garments", "MNIST digits", "back to Fashion-MNIST garments"])
-            expect(page.get_by_text("round-trip L1", exact=False)).to_be_visible()
-            screenshot(page, "translate_cyclegan")
+        model = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+        model.click()
+        page.get_by_role("option").filter(has_text="cyclegan").click()
+        settle(page)
+        page.get_by_text("Held-out example", exact=True).click()
+        settle(page)
+        expect(captions).to_have_text(["MNIST digits", "Fashion-MNIST garments", "back to MNIST digits"])
+        page.get_by_text("Fashion-MNIST garments → MNIST digits", exact=True).click()
+        settle(page)
+        expect(captions).to_have_text(["Fashion-MNIST garments", "MNIST digits", "back to Fashion-MNIST garments"])
+        expect(page.get_by_text("round-trip L1", exact=False)).to_be_visible()
+        screenshot(page, "translate_cyclegan")
 
-            # Snapshots of the newest (Pix2Pix) run: its triplet grids and, in the Quality tab, L1/SSIM per epoch
-            # against the no-learning baseline
-            open_page(page, f"{url}/snapshots", "Make GIF")
-            page.get_by_role("tab", name="Quality").click()
-            expect(page.get_by_text("no-learning baseline").first).to_be_visible()
-            screenshot(page, "snapshots_translation")
-        finally:
-            browser.close()
+        # Snapshots of the newest (Pix2Pix) run: its triplet grids and, in the Quality tab, L1/SSIM per epoch
+        # against the no-learning baseline
+        open_page(page, f"{url}/snapshots", "Make GIF")
+        page.get_by_role("tab", name="Quality").click()
+        expect(page.get_by_text("no-learning baseline").first).to_be_visible()
+        screenshot(page, "snapshots_translation")
