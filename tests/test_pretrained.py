@@ -61,5 +61,5 @@ def test_each_model_has_a_card_and_no_local_data_path(model):
 
 def test_pretrained_stays_small():
     total = sum(f.stat().st_size for f in PRETRAINED.rglob("*") if f.is_file())
-    # eleven models and two evaluators: tens of MB, not the hundreds that optimizer state or checkpoints would add
+    # ten models and two evaluators: tens of MB, not the hundreds that optimizer state or checkpoints would add
     assert total < 100 * 2**20, f"pretrained/ is {total / 2**20:.0f} MB; ship generators only"
