@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("train", help="train a preset into a new run folder, or resume one")
     s.add_argument("--preset", help="architecture preset (see `presets`)")
     s.add_argument("--resume", metavar="RUN_DIR", help="continue this run folder from its last checkpoint")
+    s.add_argument("--restart", action="store_true",
+                   help="with --resume: start that run over at epoch 0, moving what it trained into attempts/NN/")
     s.add_argument("--data", help="dataset file or folder (mnist.npz, IDX files, or a folder of images)")
     s.add_argument("--dataset", choices=("mnist", "fashion_mnist", "folder"), help="data source (default: preset's)")
     s.add_argument("--epochs", type=int)
@@ -163,6 +165,8 @@ def cmd_train(args) -> int:
 
     if bool(args.preset) == bool(args.resume):
         raise GanError("give either --preset NAME (a new run) or --resume RUN_DIR (continue one)")
+    if args.restart and not args.resume:
+        raise GanError("--restart starts an existing run over: give it with --resume RUN_DIR")
     if args.resume:
         changed = [flag for flag, value in (("--data", args.data), ("--dataset", args.dataset),
                                             ("--batch-size", args.batch_size), ("--limit", args.limit),
@@ -198,7 +202,7 @@ def cmd_train(args) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     bar = ProgressBar(quiet=args.quiet or not sys.stderr.isatty())
     state = train(run, progress=bar, should_stop=lambda: stop["requested"],
-                  log=lambda m: print(m, file=sys.stderr))
+                  log=lambda m: print(m, file=sys.stderr), restart=args.restart)
     bar.close()
     if state == "stopped":
         print(f"stopped; resume with: python -m gan_core train --resume {run.path}", file=sys.stderr)

@@ -4,16 +4,22 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
 
 from .config import TrainConfig
 from .errors import RunError
-from .runs import RunDir, create_run, default_runs_dir, list_runs
+from .runs import LOCK_FD_ENV, RunDir, create_run, default_runs_dir, list_runs, try_lock
+
+# How each trainer this process launched ended (run path -> return code), filled by its reaper thread: the app
+# can name a death by signal even where the dying trainer could write nothing.
+_EXITS: dict[Path, int] = {}
 
 
 @contextlib.contextmanager
@@ -48,38 +54,86 @@ def start(cfg: TrainConfig, runs_dir: str | Path | None = None) -> RunDir:
         return run
 
 
-def resume(run: RunDir, epochs: int | None = None) -> RunDir:
-    """Continue a stopped, interrupted or failed run (optionally to more epochs) in a background process."""
+def resume(run: RunDir, epochs: int | None = None, *, restart: bool = False) -> RunDir:
+    """Continue a stopped, interrupted or failed run (optionally to more epochs) in a background process.
+    `restart` starts over at epoch 0, moving what was trained aside (attempts/NN/) rather than over it."""
     with launch_lock(run.path.parent):
         if run.is_active() or run.is_locked():
             raise RunError(f"run {run.name} is already training; there is nothing to resume")
         busy = [r for r in active_runs(run.path.parent) if r != run]
         if busy:
             raise RunError(f"run {busy[0].name} is still training; stop it (or wait for it) before resuming another")
+        cfg = run.config()
+        if not restart:  # the cheap half of the trainer's check, so the refusal shows at once, not in a log
+            found, notes = run.checkpoints()
+            run.refuse_start_over(found, notes, cfg.checkpoint_every)
         if epochs is not None:
-            cfg = run.config()
             if epochs < cfg.epochs:
                 raise RunError(f"run {run.name} is configured for {cfg.epochs} epochs; resume can only add epochs")
             cfg.epochs = epochs
             run.write_config(cfg.validate())
+        with contextlib.suppress(FileNotFoundError):
+            run.stop_path.unlink()  # an old request; one made from now on reaches the new trainer
         run.write_status(state="starting", pid=None, error=None, host=socket.gethostname())
-        spawn(run)
+        spawn(run, restart=restart)
         return run
 
 
-def spawn(run: RunDir) -> subprocess.Popen:
+def spawn(run: RunDir, *, restart: bool = False) -> subprocess.Popen:
+    """Start the trainer holding the run's lock from its first instant: we take the lock here and hand the
+    locked descriptor down (pass_fds), so 'starting' is as alive as 'running' and any death frees the run."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     project_root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (project_root, env.get("PYTHONPATH")) if p)
-    with open(run.log_path, "ab") as log:
-        log.write(f"\n--- launched {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n".encode())
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gan_core", "train", "--resume", str(run.path.resolve()), "--quiet"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            start_new_session=True,  # not in the app's process group: a Ctrl-C on the app leaves it training
-        )
-    run.write_status(state="starting", pid=proc.pid, host=socket.gethostname())
+    fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if not try_lock(fd):
+            raise run.busy_error()
+        env[LOCK_FD_ENV] = str(fd)
+        with open(run.log_path, "ab") as log:
+            log.write(f"\n--- launched {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n".encode())
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gan_core", "train", "--resume", str(run.path.resolve()), "--quiet",
+                 *(["--restart"] if restart else [])],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, pass_fds=(fd,),
+                start_new_session=True,  # not in the app's process group: a Ctrl-C on the app leaves it training
+            )
+    finally:
+        os.close(fd)  # the child's copy keeps the lock
+    status = run.status()
+    if status.get("state") == "starting":  # unless the child already wrote 'running'
+        run.write_status(state="starting", pid=proc.pid, host=socket.gethostname())
+    _EXITS.pop(run.path.resolve(), None)
+    threading.Thread(target=_reap, args=(proc, run), name=f"reap-{proc.pid}", daemon=True).start()
     return proc
+
+
+def _reap(proc: subprocess.Popen, run: RunDir) -> None:
+    """Wait for the child so it never lingers as a zombie; note how it ended in its log."""
+    code = proc.wait()
+    _EXITS[run.path.resolve()] = code
+    if code != 0:
+        with contextlib.suppress(OSError), open(run.log_path, "ab") as log:
+            log.write(f"--- trainer {describe_exit(code)} ---\n".encode())
+
+
+def describe_exit(code: int) -> str:
+    """'exited with code 2' or 'killed by SIGKILL (kill -9 or the out-of-memory killer)'."""
+    if code >= 0:
+        return f"exited with code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    why = {"SIGKILL": " (kill -9 or the out-of-memory killer)", "SIGSEGV": " (a crash in native code)",
+           "SIGTERM": " (terminated)", "SIGABRT": " (aborted)"}.get(name, "")
+    return f"killed by {name}{why}"
+
+
+def last_exit(run: RunDir) -> str | None:
+    """How the trainer this process last launched for `run` ended, if it has (None otherwise)."""
+    code = _EXITS.get(run.path.resolve())
+    return None if code is None else describe_exit(code)
 
 
 def wait(run: RunDir, states=("done", "stopped", "failed", "interrupted"), timeout: float = 600.0,

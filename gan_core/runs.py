@@ -24,9 +24,11 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import socket
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -36,6 +38,12 @@ STATES = ("starting", "running", "stopped", "done", "failed")
 ACTIVE_STATES = ("starting", "running")
 _RUN_RE = re.compile(r"^(\d{5})-(.+)$")
 _EPOCH_RE = re.compile(r"^epoch_(\d{4,})\.(png|keras)$")
+_STEP_RE = re.compile(r"^step_(\d{8,})$")
+# A launcher takes the run lock itself and hands the locked descriptor to the trainer it spawns (pass_fds), so
+# the run is locked from the first instant of the child's life until its last: liveness is the lock, on any host.
+LOCK_FD_ENV = "GAN_EXPLORER_LOCK_FD"
+CREATION_GRACE_S = 30.0  # a new run's folder exists a moment before its trainer takes the lock
+LOCK_RETRY_S = 0.5  # readers probe the lock for microseconds; a trainer taking it retries past them
 
 
 def default_runs_dir() -> Path:
@@ -101,16 +109,31 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
+def overwrite_in_place(path: str | Path, data: bytes) -> None:
+    """Last resort on a full disk: rewrite an existing file's blocks instead of allocating a new file. Not atomic
+    (a reader may see a torn file for an instant and reads it as missing); used only for a dying trainer's error."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        os.pwrite(fd, data, 0)
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def try_lock(fd: int, *, wait_s: float = LOCK_RETRY_S) -> bool:
+    """Take an exclusive flock on `fd` without blocking for long; False if another process holds it."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
 
 
 def sanitize_name(name: str, max_length: int = 60) -> str:
@@ -191,16 +214,22 @@ class RunDir:
             return "noise"
 
     def status(self) -> dict[str, Any]:
-        """status.json, with state 'interrupted' when it claims to be running but its process is gone."""
-        status = read_json(self.status_path, None) or {"state": "starting" if self.exists() else "missing"}
-        if status.get("state") in ACTIVE_STATES and status.get("host") == socket.gethostname():
-            if not pid_alive(status.get("pid")) and not self._recently_created(status):
-                status = {**status, "state": "interrupted"}
+        """status.json, with state 'interrupted' when it claims to be training but nobody holds the run's lock.
+
+        The lock, not a pid: the kernel drops it on any death (kill -9, the OOM killer, a segfault, a container
+        restart), also for a zombie the app has not reaped and on any host that shares the folder."""
+        status = read_json(self.status_path, None)
+        if not isinstance(status, dict):
+            status = {"state": "starting" if self.exists() else "missing"}
+        if status.get("state") in ACTIVE_STATES and not self.is_locked() and not self._just_created(status):
+            status = {**status, "state": "interrupted"}
         return status
 
-    def _recently_created(self, status: dict[str, Any]) -> bool:
-        # a launched trainer has a few seconds between the folder's creation and writing its own pid
-        return status.get("pid") is None and time.time() - status.get("updated_at", 0) < 30
+    def _just_created(self, status: dict[str, Any]) -> bool:
+        # create_run writes 'starting' a moment before a trainer (launched or in this process) takes the lock
+        updated = status.get("updated_at")
+        return (status.get("pid") is None and isinstance(updated, (int, float))
+                and time.time() - updated < CREATION_GRACE_S)
 
     @property
     def state(self) -> str:
@@ -265,11 +294,91 @@ class RunDir:
 
         return np.load(self.fixed_z_path)
 
-    def latest_checkpoint(self) -> Path | None:
+    def checkpoints(self) -> tuple[list["Checkpoint"], list[str]]:
+        """Every complete checkpoint folder on disk, newest step first, and notes on what is wrong with the rest
+        (an unreadable or dangling latest.json, a folder without its index or data). Whether a checkpoint's bytes
+        really read back is the trainer's check (it needs TensorFlow); this is the cheap, Keras-free part."""
+        notes: list[str] = []
         latest = read_json(self.checkpoints_dir / "latest.json", None)
-        if latest and (self.checkpoints_dir / latest["dir"]).is_dir():
-            return self.checkpoints_dir / latest["dir"] / "ckpt"
-        return None
+        if (self.checkpoints_dir / "latest.json").exists():
+            if not isinstance(latest, dict) or not isinstance(latest.get("dir"), str):
+                notes.append("checkpoints/latest.json is unreadable or not a checkpoint record")
+                latest = None
+            elif not _STEP_RE.match(latest["dir"]) or not (self.checkpoints_dir / latest["dir"]).is_dir():
+                notes.append(f"checkpoints/latest.json points to {latest['dir']!r}, which is not on disk")
+        try:
+            folders = [p for p in self.checkpoints_dir.iterdir() if _STEP_RE.match(p.name) and p.is_dir()]
+        except OSError:
+            folders = []
+        epoch_records = [r for r in self.metrics("epoch") if isinstance(r.get("step"), int)
+                         and isinstance(r.get("epoch"), int)]
+        found = []
+        for folder in sorted(folders, key=lambda p: int(_STEP_RE.match(p.name).group(1)), reverse=True):
+            if not (folder / "ckpt.index").is_file() or not list(folder.glob("ckpt.data-*")):
+                notes.append(f"checkpoints/{folder.name} is incomplete (no ckpt.index or data file)")
+                continue
+            step = int(_STEP_RE.match(folder.name).group(1))
+            found.append(Checkpoint(folder / "ckpt", step, self._checkpoint_epoch(folder, step, latest,
+                                                                                    epoch_records)))
+        return found, notes
+
+    def _checkpoint_epoch(self, folder: Path, step: int, latest: dict | None, epoch_records: list[dict]) -> int | None:
+        """Completed epochs at a checkpoint: its own meta.json; else latest.json if it names it; else the last
+        epoch the metrics log finished at or before its step (a mid-epoch stop is still in that epoch)."""
+        meta = read_json(folder / "meta.json", None)
+        if isinstance(meta, dict) and isinstance(meta.get("epoch"), int) and meta.get("step") == step:
+            return meta["epoch"]
+        if latest and latest.get("dir") == folder.name and isinstance(latest.get("epoch"), int):
+            return latest["epoch"]
+        finished = [r["epoch"] for r in epoch_records if r["step"] <= step]
+        return max(finished) if finished else (0 if step == 0 else None)
+
+    def latest_checkpoint(self) -> Path | None:
+        """The newest complete checkpoint's path prefix (`.../step_N/ckpt`), or None."""
+        found, _ = self.checkpoints()
+        return found[0].path if found else None
+
+    def trained_epochs(self) -> int:
+        """The last epoch with anything on disk (a generator, a grid or an epoch record): what a restart from
+        epoch 0 would overwrite."""
+        records = [r["epoch"] for r in self.metrics("epoch") if isinstance(r.get("epoch"), int)]
+        return max([0, *self.generator_epochs(), *self.sample_epochs(), *records])
+
+    def refuse_start_over(self, found: list["Checkpoint"], notes: list[str], checkpoint_every: int) -> None:
+        """Raise rather than start at epoch 0 over trained epochs whose checkpoints are gone or unreadable.
+
+        Starting over is normal while no checkpoint was due yet (killed in the first interval); past that, the
+        checkpoints were lost, and training from scratch would overwrite the epochs already on disk."""
+        if found:
+            return
+        trained = self.trained_epochs()
+        every = max(1, int(checkpoint_every or 1))
+        due = ((trained - 1) // every) * every if trained else 0  # the last checkpoint that must have been written
+        if due < 1:
+            return
+        why = "; ".join(notes) or "the checkpoints folder holds no checkpoint"
+        raise RunError(f"run {self.name} has trained epochs up to {trained} on disk but no readable checkpoint to "
+                       f"resume from ({why}). Resuming would start over at epoch 0 and overwrite them, so it is "
+                       f"refused: put the checkpoints back, or start over explicitly with `python -m gan_core train "
+                       f"--resume {self.path} --restart` (or Start over in the app), which moves the old epochs "
+                       "aside into attempts/")
+
+    def move_attempt_aside(self) -> Path:
+        """For an explicit restart: move everything a trainer wrote (grids, generators, checkpoints, logs) into
+        attempts/NN/, keeping config.json, fixed_z.npy and examples.npz, so epoch 1 is never written over an old
+        epoch 1."""
+        attempts = self.path / "attempts"
+        attempts.mkdir(exist_ok=True)
+        taken = [int(p.name) for p in attempts.iterdir() if p.name.isdigit()]
+        target = attempts / f"{(max(taken) + 1 if taken else 1):02d}"
+        target.mkdir()
+        for name in ("samples", "generators", "checkpoints", "tb", "metrics.jsonl", "quality.jsonl"):
+            source = self.path / name
+            if source.exists():
+                shutil.move(str(source), str(target / name))
+        for sub in (self.samples_dir, self.generators_dir, self.checkpoints_dir):
+            sub.mkdir(exist_ok=True)
+        return target
 
     # control, from any process
     def request_stop(self) -> None:
@@ -294,22 +403,39 @@ class RunDir:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Exclusive trainer lock; the kernel drops it when the process dies, so a crash never leaves it stuck."""
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Exclusive trainer lock; the kernel drops it when the process dies, so a crash never leaves it stuck.
+        A trainer spawned by `launch` inherits the lock its launcher took (LOCK_FD_ENV) instead of taking it."""
+        fd = self._inherited_lock()
+        if fd is None:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            if not try_lock(fd):
+                os.close(fd)
+                raise self.busy_error()
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                pid = read_json(self.status_path, {}).get("pid")
-                raise RunError(f"run {self.name} is already being trained (pid {pid}); stop it first "
-                               f"(`python -m gan_core stop {self.path}`) or wait for it to finish") from None
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
             yield
         finally:
             os.close(fd)
+
+    def busy_error(self) -> RunError:
+        status = read_json(self.status_path, {})
+        pid = status.get("pid") if isinstance(status, dict) else None
+        return RunError(f"run {self.name} is already being trained (pid {pid}); stop it first "
+                        f"(`python -m gan_core stop {self.path}`) or wait for it to finish")
+
+    def _inherited_lock(self) -> int | None:
+        value = os.environ.get(LOCK_FD_ENV)
+        if not value:
+            return None
+        try:
+            held, mine = os.fstat(int(value)), os.stat(self.lock_path)
+        except (ValueError, OSError):
+            return None
+        if (held.st_dev, held.st_ino) != (mine.st_dev, mine.st_ino):
+            return None  # a descriptor for some other run: not ours to use
+        del os.environ[LOCK_FD_ENV]  # used once; a run trained later in this process takes its own lock
+        return int(value)
 
     def is_locked(self) -> bool:
         """True while a trainer holds the lock (a quick probe that never blocks)."""
@@ -325,6 +451,19 @@ class RunDir:
             return False
         finally:
             os.close(fd)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One checkpoint on disk: `path` is the tf.train.Checkpoint prefix; `epoch` completed epochs (None: unknown,
+    the trainer derives it from the step)."""
+    path: Path
+    step: int
+    epoch: int | None
+
+    @property
+    def name(self) -> str:
+        return self.path.parent.name
 
 
 def list_runs(runs_dir: str | Path | None = None) -> list[RunDir]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import json
 import math
 import os
 import shutil
@@ -23,7 +24,7 @@ from . import data as data_lib
 from . import export, latent, models, speed
 from .config import TrainConfig
 from .errors import GanError
-from .runs import RunDir, atomic_write_bytes, atomic_write_json, epoch_file, read_json
+from .runs import Checkpoint, RunDir, atomic_write_bytes, atomic_write_json, epoch_file, overwrite_in_place, read_json
 
 Progress = Callable[[dict[str, Any]], None]
 KEEP_CHECKPOINTS = 2
@@ -32,28 +33,47 @@ QUICK_EVAL_N = {"digits": 2000, "faces": 500}  # eval_n = 0: enough to follow th
 
 
 def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
-          log: Callable[[str], None] | None = None) -> str:
+          log: Callable[[str], None] | None = None, restart: bool = False) -> str:
     """Train (or resume) the run in `run` to its configured epochs. Returns the final state:
-    'done', 'stopped' (asked to stop; resumable) or raises after marking the run 'failed'."""
+    'done', 'stopped' (asked to stop; resumable) or raises after marking the run 'failed'.
+
+    A stop asked for before this process took the lock (Stop pressed while the run was 'starting') is kept and
+    honoured before the first step; the trainer removes the STOP file only when it acts on it. `restart` moves
+    everything trained so far aside (attempts/NN/) and starts at epoch 0."""
     cfg = run.config().validate()
     with run.lock():
-        if run.stop_path.exists():
-            run.stop_path.unlink()
+        if restart:
+            moved = run.move_attempt_aside()
+            run.write_status(state="starting", epoch=0, step=0, error=None, traceback=None)
+            run.log_metrics({"kind": "event", "level": "info",
+                             "message": f"restarted from epoch 0; the previous attempt is in {moved.relative_to(run.path)}"})
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname(), error=None, traceback=None,
                          started_at=time.time(), finished_at=None)
         try:
             state = trainer_for(cfg)(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
         except BaseException as exc:
             message = failure_message(exc, run)
-            with contextlib.suppress(OSError):  # a full disk may refuse even this; the checkpoint is intact
-                run.write_status(state="failed", error=message, finished_at=time.time(),
-                                 traceback=None if isinstance(exc, GanError) else traceback.format_exc(limit=8))
-                run.log_metrics({"kind": "event", "level": "error", "message": message})
+            record_failure(run, message, None if isinstance(exc, GanError) else traceback.format_exc(limit=8))
             if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
                 raise GanError(message) from exc
             raise
         run.write_status(state=state, finished_at=time.time())
         return state
+
+
+def record_failure(run: RunDir, message: str, trace: str | None) -> None:
+    """Mark the run failed with its error. On a full disk the atomic write (a new file) may be refused: then
+    rewrite status.json's existing blocks in place, so the app still shows why the trainer died."""
+    try:
+        run.write_status(state="failed", error=message, finished_at=time.time(), traceback=trace)
+    except OSError:
+        status = read_json(run.status_path, {})
+        status = status if isinstance(status, dict) else {}
+        status.update(state="failed", error=message, finished_at=time.time(), updated_at=time.time())
+        with contextlib.suppress(OSError):
+            overwrite_in_place(run.status_path, json.dumps(status, sort_keys=True).encode())
+    with contextlib.suppress(OSError):
+        run.log_metrics({"kind": "event", "level": "error", "message": message})
 
 
 _DISK_ERRORS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT)
@@ -135,10 +155,36 @@ class Trainer:
         finally:
             keras.mixed_precision.set_dtype_policy(previous_policy)
         self.epoch, self.step = 0, 0
-        latest = self.run.latest_checkpoint()
-        if latest is not None:
-            self.restore(latest)
-            self.log(f"resumed from {latest.parent.name}: epoch {self.epoch}, step {self.step}")
+        found = self.resume_point()
+        if found is not None:
+            self.restore(found)
+            self.log(f"resumed from {found.name}: epoch {self.epoch}, step {self.step}")
+
+    def resume_point(self) -> Checkpoint | None:
+        """The newest checkpoint on disk that reads back whole; None for a fresh run. Every skipped one is named in
+        the log; with none readable past the first checkpoint interval, refuse (never train over trained epochs)."""
+        import tensorflow as tf
+
+        found, notes = self.run.checkpoints()
+        readable = None
+        for candidate in found:
+            try:
+                reader = tf.train.load_checkpoint(str(candidate.path))
+                for name in reader.get_variable_to_shape_map():
+                    reader.get_tensor(name)  # reads every byte: a truncated data file fails here, not mid-restore
+            except (tf.errors.OpError, ValueError, IndexError, OSError, RuntimeError) as exc:
+                notes.append(f"checkpoints/{candidate.name} does not read back ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:120] if str(exc) else 'no message'})")
+                continue
+            readable = candidate
+            break
+        for note in notes:
+            self.log(f"checkpoint skipped: {note}")
+        if readable is None:
+            self.run.refuse_start_over([], notes, self.cfg.checkpoint_every)
+        elif readable is not found[0] or notes:
+            self.log(f"resuming from {readable.name}, the newest checkpoint that reads back")
+        return readable
 
     def build_models(self, arch) -> dict[str, Any]:
         """G, D and their optimizers (called in the strategy's scope); returns what the checkpoint holds."""
@@ -361,6 +407,8 @@ class Trainer:
         tmp = root / f".tmp-{name}-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         self.ckpt.write(str(tmp / "ckpt"))
+        # its own record of where it stands, inside the folder, so a lost latest.json loses nothing
+        atomic_write_json(tmp / "meta.json", {"epoch": self.epoch, "step": self.step, "time": time.time()})
         final = root / name
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
@@ -386,12 +434,15 @@ class Trainer:
                          batch_size=cfg.batch_size)
         if self.step == 0 and not run.sample_path(0).exists():
             self.snapshot(0)  # what the untrained generator makes: the GIF's first frame
+        if run.stop_requested():  # Stop pressed while the run was still starting
+            return self.stop_now(self.epoch + 1)
         rollbacks = 0
         while True:
             try:
                 return self.run_epochs()
             except Diverged as exc:
-                latest = run.latest_checkpoint()
+                found, _ = run.checkpoints()
+                latest = found[0] if found else None
                 if rollbacks >= cfg.nan_retries or latest is None:
                     where = "no checkpoint to roll back to" if latest is None else f"{rollbacks} roll-backs"
                     raise GanError(f"{exc} ({where}); lower the learning rates (--set g_lr=... d_lr=...) "
@@ -400,14 +451,26 @@ class Trainer:
                 self.restore(latest)
                 for opt in (self.g_opt, self.d_opt):
                     opt.learning_rate.assign(opt.learning_rate * cfg.nan_lr_scale)
-                self.log(f"{exc}; rolled back to {latest.parent.name} (epoch {self.epoch}, step {self.step}) with "
+                self.log(f"{exc}; rolled back to {latest.name} (epoch {self.epoch}, step {self.step}) with "
                          f"learning rates x{cfg.nan_lr_scale} (roll-back {rollbacks} of {cfg.nan_retries})")
 
-    def restore(self, latest) -> None:
+    def stop_now(self, epoch: int) -> str:
+        """Checkpoint where we are, then consume the stop request (a later resume must not stop at once)."""
+        self.checkpoint()
+        with contextlib.suppress(FileNotFoundError):
+            self.run.stop_path.unlink()
+        self.log(f"stopped at epoch {epoch}, step {self.step}; resume to continue")
+        return "stopped"
+
+    def restore(self, found: Checkpoint) -> None:
         with self.strategy.scope():
-            self.ckpt.read(str(latest)).assert_existing_objects_matched()
-        meta = read_json(self.run.checkpoints_dir / "latest.json", {})
-        self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
+            self.ckpt.read(str(found.path)).assert_existing_objects_matched()
+        self.step = found.step
+        if found.epoch is not None:
+            self.epoch = found.epoch
+        else:  # an old checkpoint with no record of its epoch: the run's fixed steps per epoch tell it
+            per_epoch = read_json(self.run.status_path, {}).get("steps_per_epoch")
+            self.epoch = found.step // per_epoch if isinstance(per_epoch, int) and per_epoch > 0 else 0
 
     def run_epochs(self) -> str:
         import tensorflow as tf
@@ -454,9 +517,7 @@ class Trainer:
                     epoch_values.append((window_steps, values))
                     window, window_steps, window_start = [], 0, time.perf_counter()
                 if stop:
-                    self.checkpoint()
-                    self.log(f"stopped at epoch {epoch}, step {self.step}; resume to continue")
-                    return "stopped"
+                    return self.stop_now(epoch)
 
             self.epoch = epoch
             seconds = time.perf_counter() - epoch_start

@@ -118,3 +118,189 @@ def test_unwritable_runs_folder_is_a_clear_error(tmp_path):
                           "--runs-dir", str(blocker / "runs")], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 2 and "cannot create the runs folder" in out.stderr
     assert blocker.read_text().startswith("a file")  # nothing lost
+
+
+# --- resume never trains over trained epochs (hostile-user sweep, item 1) ---------------------------------------
+
+def tiny_cfg(shared_data, **extra):
+    return config.from_preset("mnist_dcgan", {"data": str(shared_data / "mnist.npz"), "limit": 128, "batch_size": 32,
+                                             "grid": 2, **extra})  # 4 steps an epoch
+
+
+@pytest.fixture
+def three_epochs(tmp_path, shared_data, monkeypatch):
+    """A run trained for 3 epochs (checkpoints of epochs 2 and 3 kept), in this process."""
+    from gan_core.train import train
+
+    monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
+    run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=3))
+    assert train(run) == "done"
+    return run
+
+
+def trained_files(run):
+    return {p.relative_to(run.path): p.read_bytes() for folder in (run.generators_dir, run.samples_dir)
+            for p in folder.iterdir()}
+
+
+def epoch_numbers(run):
+    return [r["epoch"] for r in run.metrics("epoch")]
+
+
+def more_epochs(run, epochs):
+    from gan_core.train import train
+
+    cfg = run.config()
+    cfg.epochs = epochs
+    run.write_config(cfg)
+    return train(run)
+
+
+@pytest.mark.parametrize("latest", ["{garbage", "[]", '{"epoch": 3, "step": 12}', '{"dir": "step_99999999"}'])
+def test_an_unreadable_latest_json_resumes_from_the_newest_checkpoint_on_disk(three_epochs, latest):
+    run = three_epochs
+    before = trained_files(run)
+    (run.checkpoints_dir / "latest.json").write_text(latest)
+    assert more_epochs(run, 4) == "done"
+    assert epoch_numbers(run) == [1, 2, 3, 4]  # not a second 1..4 from scratch
+    after = trained_files(run)
+    assert all(after[name] == data for name, data in before.items())  # epochs 1-3 untouched
+    events = " ".join(r["message"] for r in run.metrics("event"))
+    assert "resumed from step_00000012: epoch 3, step 12" in events and "checkpoint skipped" in events
+
+
+def test_a_truncated_newest_checkpoint_falls_back_to_the_one_before(three_epochs):
+    run = three_epochs
+    newest = run.checkpoints_dir / "step_00000012"
+    data_file = next(newest.glob("ckpt.data-*"))
+    data_file.write_bytes(data_file.read_bytes()[:100])
+    assert more_epochs(run, 4) == "done"
+    events = " ".join(r["message"] for r in run.metrics("event"))
+    assert "step_00000012 does not read back" in events
+    assert "resumed from step_00000008: epoch 2, step 8" in events
+    assert run.status()["step"] == 16 and sorted(set(epoch_numbers(run))) == [1, 2, 3, 4]
+
+
+def test_no_checkpoint_left_refuses_to_resume_and_restart_moves_the_old_epochs_aside(three_epochs, shared_data):
+    import shutil
+
+    from gan_core import launch
+    from gan_core.errors import RunError
+    from gan_core.train import train
+
+    run = three_epochs
+    for folder in run.checkpoints_dir.glob("step_*"):
+        shutil.rmtree(folder)
+    before, metrics_before = trained_files(run), run.metrics_path.read_bytes()
+    with pytest.raises(RunError, match=r"trained epochs up to 3 .*no readable checkpoint.*--restart"):
+        more_epochs(run, 4)
+    with pytest.raises(RunError, match="no readable checkpoint"):
+        launch.resume(run, epochs=5)  # the app's Resume is refused at once, before a trainer starts
+    assert trained_files(run) == before  # nothing written over
+    assert run.metrics_path.read_bytes().startswith(metrics_before) and epoch_numbers(run) == [1, 2, 3]
+    assert run.state == "failed" and "no readable checkpoint" in run.status()["error"]
+
+    assert train(run, restart=True) == "done"
+    attempt = run.path / "attempts" / "01"
+    assert {p.name for p in (attempt / "generators").iterdir()} >= {"epoch_0001.keras", "epoch_0003.keras"}
+    assert (attempt / "metrics.jsonl").read_bytes().startswith(metrics_before)
+    assert epoch_numbers(run) == [1, 2, 3, 4]  # the new attempt's own log, epochs 1..4 once
+
+
+def test_old_checkpoints_without_meta_json_still_resume(three_epochs):
+    run = three_epochs
+    for meta in run.checkpoints_dir.glob("step_*/meta.json"):
+        meta.unlink()  # as written by the previous release
+    (run.checkpoints_dir / "latest.json").unlink()
+    assert more_epochs(run, 4) == "done"
+    assert epoch_numbers(run) == [1, 2, 3, 4]
+
+
+# --- the app never locks up when a trainer dies (item 2) and a Stop while starting is kept (item 3) ----------------
+
+def wait_state(run, states, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if run.state in states:
+            return run.status()
+        time.sleep(0.05)
+    raise AssertionError(f"{run.name} never reached {states} (now {run.state})")
+
+
+def test_a_launched_trainer_killed_by_a_signal_frees_the_run_within_two_seconds(tmp_path, shared_data, monkeypatch):
+    from gan_core import launch
+
+    monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "runs"
+    run = launch.start(tiny_cfg(shared_data, epochs=200, log_every=1), root)  # spawned as the app does
+    status = wait_state(run, ("running",))
+    wait_for_step(run, 1)
+    os.kill(status["pid"], signal.SIGKILL)
+    killed = time.time()
+    wait_state(run, ("interrupted",), timeout=2)
+    assert time.time() - killed < 2
+    deadline = time.time() + 5
+    while launch.last_exit(run) is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert launch.last_exit(run) == "killed by SIGKILL (kill -9 or the out-of-memory killer)"  # reaped: no zombie
+    with open(f"/proc/{status['pid']}/status") if os.path.exists(f"/proc/{status['pid']}") else open(os.devnull) as f:
+        assert "zombie" not in f.read()
+    assert "killed by SIGKILL" in run.log_path.read_text()
+
+    second = launch.start(tiny_cfg(shared_data, epochs=1, name="next"), root)  # Start is accepted again
+    assert wait_state(second, ("done",))["state"] == "done"
+
+
+def test_a_trainer_killed_while_starting_reads_interrupted_at_once(tmp_path, shared_data, monkeypatch):
+    from gan_core import launch
+
+    monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
+    run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=1))
+    proc = launch.spawn(run)
+    assert run.state == "starting" and run.is_locked()  # locked from the child's first instant
+    proc.kill()
+    proc.wait()
+    assert run.state == "interrupted"
+
+
+def test_stop_pressed_while_a_run_is_starting_stops_it_before_its_first_step(tmp_path, shared_data, monkeypatch):
+    from gan_core import launch
+
+    monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
+    run = launch.start(tiny_cfg(shared_data, epochs=50), tmp_path / "runs")
+    assert run.state == "starting"
+    run.request_stop()
+    status = wait_state(run, ("stopped", "done", "failed"))
+    assert status["state"] == "stopped" and status["step"] == 0
+    assert not run.stop_requested()  # consumed: Resume trains
+    launch.resume(run, epochs=50)
+    wait_for_step(run, 2)
+    run.request_stop()
+    assert wait_state(run, ("stopped", "done", "failed"))["state"] == "stopped"
+
+
+def test_a_disk_full_death_still_shows_its_error(tmp_path, shared_data, monkeypatch):
+    import errno
+
+    from gan_core.errors import GanError
+    from gan_core.train import Trainer, train
+
+    monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
+    run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=2))
+    real_atomic = runs.atomic_write_bytes
+    disk = {"full": False}
+
+    def atomic(path, data):
+        if disk["full"]:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_atomic(path, data)
+
+    def save_generator(self, epoch):
+        disk["full"] = True  # from here on no new file can be made
+        raise OSError(errno.ENOSPC, "No space left on device", str(run.generators_dir / "epoch_0001.keras"))
+
+    monkeypatch.setattr(runs, "atomic_write_bytes", atomic)
+    monkeypatch.setattr(Trainer, "save_generator", save_generator)
+    with pytest.raises(GanError, match="No space left"):
+        train(run)
+    assert run.state == "failed" and "No space left on device" in run.status()["error"]

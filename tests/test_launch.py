@@ -11,15 +11,21 @@ from gan_core.errors import RunError
 
 @pytest.fixture
 def fake_spawn(monkeypatch):
-    """Stand in for the trainer process: it only claims the run, as the real child does within a second."""
-    started = []
+    """Stand in for the trainer process: it only claims the run (its lock and status), as the real child does."""
+    started, held = [], []
 
-    def spawn(run):
+    def spawn(run, restart=False):
         started.append(run)
+        fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
+        assert runs.try_lock(fd)
+        held.append(fd)
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
 
     monkeypatch.setattr(launch, "spawn", spawn)
-    return started
+    yield started
+    for fd in held:
+        os.close(fd)
+
 
 
 def test_simultaneous_starts_give_exactly_one_trainer(tmp_path, fake_spawn):
@@ -47,9 +53,12 @@ def test_simultaneous_starts_give_exactly_one_trainer(tmp_path, fake_spawn):
 
 def test_resume_refuses_a_run_that_is_training_and_allows_a_stopped_one(tmp_path, fake_spawn):
     run = runs.create_run(tmp_path, config.from_preset("mnist_dcgan"))
+    fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
+    assert runs.try_lock(fd)
     run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
     with pytest.raises(RunError, match="already training"):
         launch.resume(run)
+    os.close(fd)
     run.write_status(state="stopped")
     with pytest.raises(RunError, match="can only add epochs"):
         launch.resume(run, epochs=1)

@@ -1,4 +1,5 @@
 """The run directory contract, without training: naming, atomic files, torn logs, states, the lock."""
+import contextlib
 import json
 import os
 import subprocess
@@ -61,14 +62,42 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
     assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o666 & ~runs._UMASK  # like a plain open()
 
 
-def test_a_running_run_whose_process_died_reads_as_interrupted(tmp_path):
+def test_a_running_run_is_alive_exactly_while_its_lock_is_held(tmp_path):
     run = make(tmp_path)
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    run.write_status(state="running", pid=dead.pid)
+    run.write_status(state="running", pid=os.getpid())  # a live pid is not enough: nobody holds the lock
     assert run.state == "interrupted"
-    run.write_status(state="running", pid=os.getpid())
-    assert run.state == "running" and run.is_active()
+    with run.lock():
+        assert run.state == "running" and run.is_active()
+    assert run.state == "interrupted" and not run.is_active()
+
+
+def test_liveness_ignores_the_host_a_run_was_started_on(tmp_path):
+    # After a container restart the hostname differs; a pid+hostname check never looked, so Start stayed refused.
+    run = make(tmp_path)
+    run.write_status(state="running", pid=1, host="another-container")
+    assert run.state == "interrupted"
+    runs.atomic_write_json(run.status_path, {"state": "starting", "pid": None, "updated_at": time.time() - 3600})
+    assert run.state == "interrupted"  # a 'starting' run nobody took up
+
+
+def test_a_new_run_is_starting_for_a_moment_before_its_trainer_locks_it(tmp_path):
+    run = make(tmp_path)
+    assert run.state == "starting"  # create_run's status: the trainer takes the lock within seconds
+
+
+def test_a_trainer_inherits_its_launchers_lock_through_the_environment(tmp_path, monkeypatch):
+    run = make(tmp_path)
+    fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
+    try:
+        assert runs.try_lock(fd)
+        monkeypatch.setenv(runs.LOCK_FD_ENV, str(fd))
+        with run.lock():  # no "already being trained": the descriptor handed down is used, not a second lock
+            assert run.is_locked()
+        assert runs.LOCK_FD_ENV not in os.environ
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    assert not run.is_locked()
 
 
 def test_epochs_are_read_from_file_names(tmp_path):
