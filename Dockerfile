@@ -1,11 +1,12 @@
 # GAN Explorer: the Streamlit app and the gan_core trainer in one image.
 #
 #   docker build -t gan-explorer .
-#   docker run -p 8501:8501 -v gan-runs:/app/runs gan-explorer        # then open http://localhost:8501
+#   docker run -p 127.0.0.1:8501:8501 -v gan-runs:/app/runs gan-explorer   # then open http://localhost:8501
+# (127.0.0.1: this machine only. The app has no login; see the README's Docker section before publishing it wider.)
 #
 # NVIDIA GPUs: build on TensorFlow's GPU image and run with the NVIDIA container toolkit:
 #   docker build --build-arg BASE_IMAGE=tensorflow/tensorflow:2.21.0-gpu -t gan-explorer:gpu .
-#   docker run --gpus all -p 8501:8501 -v gan-runs:/app/runs gan-explorer:gpu
+#   docker run --gpus all -p 127.0.0.1:8501:8501 -v gan-runs:/app/runs gan-explorer:gpu
 # Offline training data: mount it and point GAN_EXPLORER_DATA at it (-v ~/data:/data -e GAN_EXPLORER_DATA=/data).
 ARG BASE_IMAGE=python:3.11-slim
 FROM ${BASE_IMAGE}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -21,6 +22,22 @@ DEFAULT_TRANSLATOR = "pix2pix_edges_digits"  # and what the Translate page opens
 IMAGE_SIDE_PX = 256  # generated images are shown about this big, pixels kept sharp (nearest neighbour)
 _STATE_COLOURS = {"starting": "blue", "running": "blue", "done": "green", "failed": "red", "stopped": "orange",
                   "interrupted": "orange"}
+# What could make text read from disk or an upload into markup: links and images `[..](..)` / `![..]`, autolinks
+# (`<..>`, `http://`, `www.`), code, emphasis, tables, Streamlit's own directives (`:red[..]`, `:material/x:`) and
+# LaTeX (`$..$`). CommonMark lets a backslash escape each of them; '-', '.', '_' stay readable.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\](){}<>!:$~|#&])")
+# GFM turns bare `http://..`, `www...` and `a@b.c` into links after escapes are resolved; an invisible word joiner
+# (U+2060) inside each keeps the text as it reads while no longer matching.
+_AUTOLINKS = re.compile(r"(://|@|www(?=\\\.))", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+
+def md_text(value: object) -> str:
+    """`value` as literal text inside markdown: names and messages read from disk or an upload (a run folder, a
+    zip member, status.json) can never become a link, an image, markup or a Streamlit directive."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    escaped = re.sub(r"(www)\.", r"\1\\.", escaped, flags=re.IGNORECASE)
+    return _AUTOLINKS.sub(lambda m: m.group(1)[:1] + WORD_JOINER + m.group(1)[1:], escaped)
 
 
 @contextlib.contextmanager
@@ -29,7 +46,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except (GanError, ValueError, OSError) as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md_text(exc), icon=":material/error:")
 
 
 def runs_dir() -> Path:
@@ -95,7 +112,7 @@ def generator_picker(key: str) -> GeneratorChoice | None:
     try:
         return _pick_generator(key)
     except (GanError, OSError) as exc:  # e.g. a .keras file that is not a generator
-        st.error(str(exc), icon=":material/error:")
+        st.error(md_text(exc), icon=":material/error:")
         return None
 
 
@@ -184,7 +201,7 @@ def translator_picker(key: str) -> TranslatorChoice | None:
         path = run.generator_path(epoch)
         translators = _cached_translators(str(run.path), epoch, path.stat().st_mtime_ns)
     except (GanError, OSError) as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(md_text(exc), icon=":material/error:")
         return None
     name = f"{run.name}_epoch{epoch:04d}"
     return TranslatorChoice(run, epoch, translators, name, exports_dir(run, name))
@@ -219,8 +236,8 @@ def download_and_save(label: str, data: bytes, file_name: str, mime: str, folder
     st.download_button(label, data, file_name=file_name, mime=mime, on_click=save, key=key)
     outcome, message = st.session_state.get(state_key, (None, ""))
     if outcome == "ok" and message == str(target):
-        st.caption(f":material/check: Saved a copy to `{message}`")
+        st.caption(f":material/check: Saved a copy to {md_text(message)}")
     elif outcome == "error":
-        st.error(message)
+        st.error(md_text(message))
     else:
-        st.caption(f"Downloads are also saved under `{folder}`")
+        st.caption(f"Downloads are also saved under {md_text(folder)}")

@@ -20,21 +20,22 @@ def run_card(run: RunDir, pretrained: bool) -> None:
             thumb.image(str(latest), caption=latest.stem.replace("_", " "), output_format="PNG")
         else:
             thumb.caption("no grid yet")
-        info.markdown(f"**{run.name}**")
+        info.markdown(f"**{widgets.md_text(run.name)}**")
         data = config.get("data") or "standard location"
         if run.task == "noise":
-            what = f"z{config.get('noise_dim', '?')}"
+            what = f"z{widgets.md_text(config.get('noise_dim', '?'))}"
         else:
             a, b = domain_names(config)
-            what = f"{run.task}: {a} → {b}"
-        info.caption(f"preset `{config.get('preset', '?')}` · dataset {config.get('dataset', '?')} ({data}) · "
-                     f"{config.get('image_size', '?')}px, {what}")
+            what = f"{run.task}: {widgets.md_text(a)} → {widgets.md_text(b)}"
+        md = widgets.md_text  # every value here comes from the folder's config.json
+        info.caption(f"preset {md(config.get('preset', '?'))} · dataset {md(config.get('dataset', '?'))} ({md(data)})"
+                     f" · {md(config.get('image_size', '?'))}px, {what}")
         if pretrained:
             info.caption(f"generators saved at epochs {', '.join(map(str, run.generator_epochs()))}")
             return
         state = status.get("state", "?")
         epochs_done, epochs = status.get("epoch", 0), status.get("epochs") or config.get("epochs") or 1
-        info.badge(state, color=widgets.state_colour(state))
+        info.badge(widgets.md_text(state), color=widgets.state_colour(state))
         info.progress(min(1.0, epochs_done / epochs), text=f"epoch {epochs_done}/{epochs}")
         if status.get("updated_at"):
             info.caption(f"updated {time.strftime('%Y-%m-%d %H:%M', time.localtime(status['updated_at']))}")

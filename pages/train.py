@@ -94,7 +94,7 @@ def new_run_form() -> None:
                 if upload is None:
                     raise DataError("choose a zip of images to upload first")
                 extracted = uploads.store_images_zip(upload.getvalue(), widgets.runs_dir())
-                st.caption(f"{extracted.n_images} images extracted to `{extracted.folder}`")
+                st.caption(f"{extracted.n_images} images extracted to {widgets.md_text(extracted.folder)}")
                 data_path = str(extracted.folder)
             cfg = from_preset(preset, {
                 "dataset": "folder" if source == "zip" else source, "data": data_path.strip() or None,
@@ -105,7 +105,7 @@ def new_run_form() -> None:
             })
             run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run
-            st.success(f"Started **{run.name}** in its own process; it keeps training if you close this tab.")
+            st.success(f"Started **{widgets.md_text(run.name)}** in its own process; it keeps training if you close this tab.")
 
 
 def log_tail(run: RunDir) -> str:
@@ -125,8 +125,10 @@ def live_view(run_path: str) -> None:
     epoch, epochs = status.get("epoch", 0), status.get("epochs") or run.config_dict().get("epochs", "?")
     step, total = status.get("step", 0), status.get("total_steps")
 
-    st.markdown(f"**{run.name}** :{widgets.state_colour(state)}-badge[{state}] "
-                f"<small>{status.get('device', '')}</small>", unsafe_allow_html=True)
+    # every value here comes from disk (a folder name, status.json): shown as text, never as markup
+    st.markdown(f"**{widgets.md_text(run.name)}** :{widgets.state_colour(state)}-badge[{widgets.md_text(state)}]")
+    if status.get("device"):
+        st.caption(widgets.md_text(status["device"]))
     st.progress(min(1.0, step / total) if total else 0.0,
                 text=f"epoch {epoch}/{epochs} · step {step}/{total or '?'}")
     numbers = st.columns(4)
@@ -142,10 +144,11 @@ def live_view(run_path: str) -> None:
         st.info("Starting: loading TensorFlow, building the models and reading the data…",
                 icon=":material/hourglass:")
     elif state == "failed":
-        st.error(f"Training failed: {status.get('error') or 'no message'}", icon=":material/error:")
+        st.error(f"Training failed: {widgets.md_text(status.get('error') or 'no message')}", icon=":material/error:")
     elif state == "interrupted":
-        st.warning("The trainer process is gone without finishing (killed or crashed); resume to continue from "
-                   "the last checkpoint.", icon=":material/warning:")
+        ended = launch.last_exit(run)  # known when this server launched it: e.g. killed by SIGKILL
+        st.warning(f"The trainer process is gone without finishing ({ended or 'killed or crashed'}); resume to "
+                   "continue from the last checkpoint.", icon=":material/warning:")
     if state in ("failed", "interrupted"):
         with st.expander("Trainer log (last lines)", expanded=True):
             st.code(log_tail(run) or status.get("traceback") or "(no log)", language="text")
@@ -180,7 +183,14 @@ def controls(run: RunDir, state: str) -> None:
         if right.button("Train more" if done else "Resume", icon=":material/play_arrow:", key=f"resume_{run.name}"):
             with widgets.user_errors():
                 launch.resume(run, epochs=int(to_epoch) if to_epoch != target else None)
-                st.toast(f"Resumed {run.name}")
+                st.toast(f"Resumed {widgets.md_text(run.name)}")
+        with st.popover("Start over", icon=":material/restart_alt:"):
+            st.caption("Train this run again from epoch 0 with its config. Nothing is deleted: its grids, generators, "
+                       "checkpoints and logs so far move to its attempts/ folder.")
+            if st.button("Start over from epoch 0", key=f"restart_{run.name}"):
+                with widgets.user_errors():
+                    launch.resume(run, epochs=int(to_epoch) if to_epoch != target else None, restart=True)
+                    st.toast(f"Started {widgets.md_text(run.name)} over")
 
 
 st.title("Train")

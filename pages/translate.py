@@ -29,7 +29,7 @@ else:
     direction = "AtoB"
 forward = translators[direction]
 size = forward.image_size
-st.caption(f"**{choice.name}** · {task} · {forward.input_name}{ARROW}{forward.output_name} · {size}x{size}"
+st.caption(f"**{widgets.md_text(choice.name)}** · {task} · {forward.input_name}{ARROW}{forward.output_name} · {size}x{size}"
            + (" · the picture's input is made from it, so the output can be compared with it"
               if forward.makes_its_input else "")
            + (" · each output is translated back (the round trip)" if task == "cyclegan" else ""))

@@ -56,6 +56,23 @@ def labels(widgets) -> list[str]:
     return [w.label for w in widgets]
 
 
+@pytest.fixture
+def pretend_training():
+    """`pretend_training(run)`: the run reads as training, as a live trainer makes it: its lock held, its status
+    'running'. Released when the test ends (as the kernel releases a trainer's lock when it exits)."""
+    held = []
+
+    def claim(run: runs.RunDir) -> None:
+        fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
+        assert runs.try_lock(fd)
+        held.append(fd)
+        run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+
+    yield claim
+    for fd in held:
+        os.close(fd)
+
+
 # --- Home -----------------------------------------------------------------------------------------
 
 def test_home_lists_runs_pretrained_models_and_devices(runs_dir):
@@ -98,9 +115,9 @@ def test_train_page_has_the_form_and_streams_the_selected_run(runs_dir):
     assert {"Images/s", "ETA", "G loss", "D loss"} <= set(labels(at.metric))
 
 
-def test_train_refuses_a_second_start_while_a_run_is_training(runs_dir):
+def test_train_refuses_a_second_start_while_a_run_is_training(runs_dir, pretend_training):
     busy = only_run(runs_dir)
-    busy.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+    pretend_training(busy)
     at = open_page("train")
     assert "running" in texts(at) and "Stop" in labels(at.button)
     next(b for b in at.button if b.label == "Start training").click().run()
@@ -111,11 +128,12 @@ def test_train_refuses_a_second_start_while_a_run_is_training(runs_dir):
     assert busy.stop_requested() and "Stop requested" in texts(at)
 
 
-def test_train_refuses_to_resume_a_run_while_another_trains(runs_dir, tiny_run, copy_run, tmp_path):
+def test_train_refuses_to_resume_a_run_while_another_trains(runs_dir, tiny_run, copy_run, tmp_path,
+                                                            pretend_training):
     stopped = runs.RunDir(copy_run(tiny_run, tmp_path).rename(runs_dir / "00001-stopped"))
     stopped.write_status(state="stopped")
     only_run_before = runs.list_runs(runs_dir)[0]
-    only_run_before.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+    pretend_training(only_run_before)
     at = open_page("train")
     at.selectbox(key="train_run").set_value(stopped).run()
     assert "stopped" in texts(at)
@@ -473,3 +491,56 @@ def test_train_form_follows_the_task_of_the_preset(translation_runs_dir):
     run.set_value(next(o for o in run.options if "cyclegan" in str(o))).run()
     assert_clean(at)
     assert "held-out A → B → A | B → A → B after epoch 2" in texts(at)
+
+
+# --- hostile names and files (hostile-user sweep, item 4) -----------------------------------------------------------
+
+XSS_NAME = "00001-<iframe srcdoc=\"&lt;script&gt;top.document.title=1&lt;&#47;script&gt;\">[x](http:example.com)"
+
+
+def hostile_run(runs_dir) -> runs.RunDir:
+    """A copy of the tiny run whose folder name and status.json carry markup, as anyone with the runs folder can."""
+    run = runs.RunDir(only_run(runs_dir).path.rename(runs_dir / XSS_NAME))
+    run.write_status(device="<img src=x onerror=alert(1)> ![tracker](http://example.com/pixel.png)")
+    return run
+
+
+def test_markup_in_a_run_folder_name_or_status_renders_as_text(runs_dir):
+    hostile_run(runs_dir)
+    for page in ("home", "train"):
+        at = open_page(page)
+        shown = [e for kind in ("markdown", "caption") for e in at.get(kind)]
+        assert not any(e.proto.allow_html for e in shown)  # no value from disk is ever rendered as HTML
+        text = texts(at)
+        assert "\\<iframe srcdoc=" in text and "\\[x\\]\\(http\\:example.com\\)" in text  # literal, escaped
+        assert "<iframe" not in text.replace("\\<iframe", "")
+    assert "\\<img src=x onerror=alert\\(1\\)\\>" in text and "\\!\\[tracker\\]" in text
+
+
+def test_a_zip_member_name_in_an_error_is_shown_as_text(runs_dir):
+    at = open_page("train")
+    at.radio[0].set_value("Zip of images").run()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../[click](http://example.com)![i](http://example.com/p.png).png", b"x")
+    at.get("file_uploader")[0].upload("![u](http://example.com/u.png).zip", archive.getvalue(), "application/zip")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    (error,) = at.error
+    assert "points outside the folder" in error.value
+    assert "](" not in error.value.replace("\\](", "") and "![" not in error.value.replace("\\!\\[", "")
+    assert len(runs.list_runs(runs_dir)) == 1
+
+
+def test_resume_without_a_readable_checkpoint_is_refused_and_start_over_keeps_the_old_epochs(runs_dir, monkeypatch):
+    from gan_core import launch
+
+    run = only_run(runs_dir)  # a copy without checkpoints, as if they were deleted
+    run.write_status(state="stopped")
+    spawned = []
+    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(restart))
+    at = open_page("train")
+    next(b for b in at.button if b.label == "Resume").click().run()
+    assert any("no readable checkpoint" in e.value and "Start over" in e.value for e in at.error)
+    assert spawned == [] and run.generator_epochs() == [1, 2]
+    next(b for b in at.button if b.label == "Start over from epoch 0").click().run()
+    assert spawned == [True]  # the trainer is told to restart; it moves the old epochs aside itself

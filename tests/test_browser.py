@@ -482,3 +482,30 @@ def test_translate_page_in_a_real_browser(app_url, tiny_translation_runs, shared
         page.get_by_role("tab", name="Quality").click()
         expect(page.get_by_text("no-learning baseline").first).to_be_visible()
         screenshot(page, "snapshots_translation")
+
+
+XSS_FOLDER = ('00001-<iframe srcdoc="&lt;script&gt;top.document.title=&quot;pwned&quot;&lt;&#47;script&gt;">'
+              '[x](http:example.com)')
+
+
+def test_markup_in_a_run_folder_name_is_text_in_a_real_browser(app_url):
+    """A run folder named like an iframe with a script (anyone who can write the runs folder can make one) is
+    shown as its name, on Home and on the Train page's live view; no frame, link, image or script appears."""
+    from playwright.sync_api import expect
+
+    url, runs_dir = app_url
+    (tiny,) = runs.list_runs(runs_dir)
+    hostile = runs.RunDir(tiny.path.rename(runs_dir / XSS_FOLDER))
+    hostile.write_status(device='<img src=x onerror="document.title=\'pwned\'"> ![t](http://example.com/p.png)')
+    with chromium_page(60_000) as page:
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        for path, ready in (("", "TensorFlow sees"), ("/train", "Start training")):
+            open_page(page, f"{url}{path}", ready)
+            expect(page.get_by_text("<iframe srcdoc=", exact=False).first).to_be_visible()
+            page.wait_for_timeout(1500)  # the live view redraws every second: let it draw twice
+            assert page.locator("iframe[srcdoc]").count() == 0
+            assert page.locator('a[href*="example.com"], img[src="x"]').count() == 0  # no link, no image
+            assert page.title() != "pwned"
+        screenshot(page, "train_markup_name_as_text")
+    assert not [r for r in requests if "example.com" in r]

@@ -102,3 +102,92 @@ def test_generator_rejects_wrong_latent_size(tmp_path):
     assert g(np.zeros(8, np.float32)).shape == (1, 4, 4, 1)
     with pytest.raises(ValueError, match="8-dimensional"):
         g(np.zeros((2, 5), np.float32))
+
+
+# --- uploads that would exhaust the server's memory are refused before Keras builds them ---------------------------
+
+SHIPPED_SMALL = runs.default_pretrained_dir() / "mnist_dense" / "generators"
+
+
+def rewritten_keras(tmp_path, name, change_config=None, pad_config=0):
+    """A copy of a shipped generator with its config.json edited (the weights untouched), as an attacker would."""
+    import json
+
+    source = sorted(SHIPPED_SMALL.glob("epoch_*.keras"))[-1]
+    target = tmp_path / name
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "config.json":
+                cfg = json.loads(data)
+                if change_config:
+                    change_config(cfg)
+                data = json.dumps(cfg).encode() + b" " * pad_config
+            dst.writestr(info.filename, data)
+    return target
+
+
+def dense_layers(cfg):
+    return [layer for layer in cfg["config"]["layers"] if layer["class_name"] == "Dense"]
+
+
+def test_a_dense_layer_of_ten_million_units_is_refused_before_it_is_built(tmp_path):
+    import resource
+
+    def huge(cfg):
+        dense_layers(cfg)[0]["config"]["units"] = 10_000_000
+
+    path = rewritten_keras(tmp_path, "huge.keras", huge)
+    assert path.stat().st_size < 10_000_000  # a few MB on disk asking for gigabytes
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ModelError, match=r"declares [\d,]+ parameters.*refused before loading"):
+        Generator.load(path)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # KiB: nothing was allocated
+
+
+def test_a_padded_config_json_is_refused_by_its_size(tmp_path):
+    path = rewritten_keras(tmp_path, "padded.keras", pad_config=5 * 1024 * 1024)
+    weights = sorted(SHIPPED_SMALL.glob("epoch_*.keras"))[-1].stat().st_size
+    assert path.stat().st_size < weights + 100_000  # the padding compresses away: small on disk, huge once read
+    with pytest.raises(ModelError, match=r"config\.json is [\d,]+ bytes, over"):
+        Generator.load(path)
+
+
+def test_a_layer_whose_output_would_fill_memory_is_refused(tmp_path):
+    def reshape_huge(cfg):
+        for layer in cfg["config"]["layers"]:
+            if layer["class_name"] == "Reshape":
+                layer["config"]["target_shape"] = [100_000, 100_000, 1]
+
+    path = rewritten_keras(tmp_path, "wide.keras", reshape_huge)
+    with pytest.raises(ModelError, match=r"values per image, over"):
+        Generator.load(path)
+
+
+@pytest.mark.parametrize("content, says", [(b"", "empty"), (b"not a zip at all", "not a zip")])
+def test_an_empty_or_non_zip_keras_file_says_what_it_is(tmp_path, content, says):
+    path = tmp_path / "broken.keras"
+    path.write_bytes(content)
+    with pytest.raises(ModelError, match=f"cannot load broken.keras: .*{says}.*not a .keras file"):
+        Generator.load(path)
+
+
+def test_every_shipped_model_passes_the_size_check():
+    from gan_core.generator import check_keras_file
+
+    files = sorted(runs.default_pretrained_dir().glob("*/generators/*.keras"))
+    assert len(files) >= 10
+    for path in files:
+        check_keras_file(path)
+
+
+def test_keras_is_pinned_at_a_release_with_the_safe_mode_fixes():
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from packaging.specifiers import SpecifierSet
+
+    lines = (Path(__file__).resolve().parents[1] / "requirements.txt").read_text().splitlines()
+    (spec,) = [line.split("#")[0].strip()[len("keras"):] for line in lines if line.startswith("keras")]
+    assert "3.13.9" not in SpecifierSet(spec) and "3.14.0" in SpecifierSet(spec)  # safe-mode bypasses before 3.14
+    assert version("keras") in SpecifierSet(spec)
