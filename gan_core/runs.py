@@ -81,8 +81,15 @@ def read_json(path: str | Path, default: Any = None) -> Any:
 
 
 def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record, sort_keys=True) + "\n")
+    """Append one record as one line. A line torn by a killed writer is closed first (its last byte is checked,
+    nothing more is read), so the torn line stays one unreadable line and this record is not glued onto it."""
+    line = (json.dumps(record, sort_keys=True) + "\n").encode()
+    with open(path, "a+b") as f:  # appends always go to the end; the read is of one byte
+        if f.seek(0, os.SEEK_END) > 0:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                line = b"\n" + line
+        f.write(line)
         f.flush()
 
 
@@ -99,6 +106,54 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
             if isinstance(rec, dict):
                 records.append(rec)
     return records
+
+
+# the key that orders each kind of training record; a record re-logged after a resume replaces the earlier ones
+_RECORD_KEYS = {"window": "step", "epoch": "epoch"}
+
+
+def _record_key(record: dict[str, Any]) -> tuple[str, float] | None:
+    field = _RECORD_KEYS.get(record.get("kind"))
+    value = record.get(field) if field else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return field, value
+    return None
+
+
+def superseded_dropped(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records a reader should show, in file order: after a kill (or a roll-back) and resume, the trainer logs
+    again from its checkpoint, so a window whose step is not past the last one kept replaces every earlier window
+    from that step on (the same for epoch records by epoch). Keeping the later attempt keeps charts going forwards.
+    Events and records without a numeric step/epoch are kept as they are."""
+    kept: list[dict[str, Any] | None] = []
+    stacks: dict[str, list[tuple[float, int]]] = {}  # kind -> (key, index into kept), keys increasing
+    for record in records:
+        key = _record_key(record)
+        if key is not None:
+            stack = stacks.setdefault(record["kind"], [])
+            while stack and stack[-1][0] >= key[1]:
+                kept[stack.pop()[1]] = None
+            stack.append((key[1], len(kept)))
+        kept.append(record)
+    return [r for r in kept if r is not None]
+
+
+def epoch_label(status: dict[str, Any]) -> str:
+    """'epoch E/N' for a progress bar, E the epoch being trained: 'epoch 1/3' while the first epoch runs (status.json
+    counts finished epochs), 'epoch 3/3' when done; a run stopped mid-epoch shows the epoch it stopped in."""
+    done, total = status.get("epoch"), status.get("epochs")
+    done = done if isinstance(done, int) and not isinstance(done, bool) and done >= 0 else 0
+    total = total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
+    current = done
+    if status.get("state") in ACTIVE_STATES:
+        current = done + 1
+    else:
+        step, per_epoch = status.get("step"), status.get("steps_per_epoch")
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (step, per_epoch)) and per_epoch > 0:
+            current = done + (step > done * per_epoch)
+    if total is not None:
+        current = min(current, total)
+    return f"epoch {current}/{total or '?'}"
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -210,7 +265,8 @@ class RunDir:
         return self.state in ACTIVE_STATES
 
     def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
-        records = read_jsonl(self.metrics_path)
+        """metrics.jsonl's records (of one kind), the steps a resumed trainer logged again replaced by its records."""
+        records = superseded_dropped(read_jsonl(self.metrics_path))
         return [r for r in records if kind is None or r.get("kind") == kind]
 
     def _epochs_in(self, folder: Path, ext: str) -> list[int]:

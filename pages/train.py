@@ -8,7 +8,7 @@ from gan_core import charts, export, launch, models, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
-from gan_core.runs import RunDir, list_runs
+from gan_core.runs import RunDir, epoch_label, list_runs
 from gan_core.speed import resolve_precision
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -128,7 +128,7 @@ def live_view(run_path: str) -> None:
     st.markdown(f"**{run.name}** :{widgets.state_colour(state)}-badge[{state}] "
                 f"<small>{status.get('device', '')}</small>", unsafe_allow_html=True)
     st.progress(min(1.0, step / total) if total else 0.0,
-                text=f"epoch {epoch}/{epochs} · step {step}/{total or '?'}")
+                text=f"{epoch_label({**status, 'epochs': epochs})} · step {step}/{total or '?'}")
     numbers = st.columns(4)
     running = state == "running"
     numbers[0].metric("Images/s", f"{status['images_per_sec']:.0f}" if running and "images_per_sec" in status
