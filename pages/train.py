@@ -8,6 +8,7 @@ from gan_core import charts, export, launch, models, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
+from gan_core.metrics_tail import MetricsTail
 from gan_core.runs import RunDir, epoch_label, list_runs
 from gan_core.speed import resolve_precision
 
@@ -116,6 +117,13 @@ def log_tail(run: RunDir) -> str:
         return ""
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def metrics_tail(run_path: str) -> MetricsTail:
+    """One incremental reader of a run's metrics.jsonl, shared by every session: a refresh parses only the records
+    appended since the last one and draws at most a few thousand points, however long the run."""
+    return MetricsTail(RunDir(run_path).metrics_path)
+
+
 @st.fragment(run_every=1.0)
 def live_view(run_path: str) -> None:
     """Redrawn every second from the run directory alone, so any tab shows the same run the same way."""
@@ -151,9 +159,9 @@ def live_view(run_path: str) -> None:
             st.code(log_tail(run) or status.get("traceback") or "(no log)", language="text")
 
     chart, grid = st.columns([3, 2])
-    windows = run.metrics("window")
-    if windows:
-        chart.plotly_chart(charts.training_figure(windows), config={"displayModeBar": False})
+    series = metrics_tail(run_path).series_now()
+    if series:
+        chart.plotly_chart(charts.series_figure(series), config={"displayModeBar": False})
     else:
         chart.caption("Loss curves appear after the first training steps.")
     epochs_with_grid = run.sample_epochs()
