@@ -107,6 +107,37 @@ def test_the_progress_label_names_the_epoch_in_progress(status, label):
     assert runs.epoch_label(status) == label
 
 
+def test_temporary_files_of_dead_or_long_gone_writers_are_removed_and_live_ones_kept(tmp_path):
+    run = make(tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    long_ago = time.time() - 3600
+    try:
+        checkpoint = run.checkpoints_dir / f".tmp-step_00000010-{dead.pid}"
+        (checkpoint / "ckpt").mkdir(parents=True)
+        (checkpoint / "ckpt" / "data").write_bytes(b"x" * 1000)
+        stale = [run.generators_dir / f".tmp-{dead.pid}-epoch_0001.keras",  # a save killed (or disk full)
+                 run.generators_dir / f".tmp-{live.pid}-epoch_0003.ba.keras",  # that pid now names another process
+                 run.path / ".status.json.abcd_123.tmp", run.samples_dir / ".epoch_0001.png.k2j3h4g5.tmp",
+                 run.checkpoints_dir / ".latest.json.0a1b2c3d.tmp"]
+        kept = [run.generators_dir / f".tmp-{live.pid}-epoch_0002.keras",  # being written by a live process
+                run.path / ".status.json.zz9y8x7w.tmp",  # the app writing status.json as the trainer starts
+                run.generators_dir / "epoch_0001.keras", run.path / "notes.tmp", run.exports_dir / ".hidden"]
+        for path in stale + kept:
+            path.write_bytes(b"partial")
+        for path in stale[1:]:
+            os.utime(path, (long_ago, long_ago))
+        assert runs.stale_temp_files(run, time.time()) == sorted(stale[:1] + [checkpoint] + stale[1:])
+        removed = runs.clean_temp_files(run)
+        assert sorted(removed) == sorted(stale + [checkpoint])
+        assert not any(p.exists() for p in stale + [checkpoint]) and all(p.exists() for p in kept)
+        assert run.config_path.is_file() and run.status_path.is_file()
+    finally:
+        live.kill()
+        live.wait()
+
+
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
     runs.atomic_write_json(tmp_path / "s.json", {"a": 1})
     runs.atomic_write_json(tmp_path / "s.json", {"a": 2})
