@@ -4,7 +4,7 @@ from collections import deque
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export, launch, models, uploads
+from gan_core import charts, export, launch, models, storage, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
@@ -91,20 +91,23 @@ def new_run_form() -> None:
 
     if submitted:
         with widgets.user_errors():
+            new_upload = None
             if source == "zip":
                 if upload is None:
                     raise DataError("choose a zip of images to upload first")
                 extracted = uploads.store_images_zip(upload.getvalue(), widgets.runs_dir())
                 st.caption(f"{extracted.n_images} images extracted to `{extracted.folder}`")
                 data_path = str(extracted.folder)
-            cfg = from_preset(preset, {
-                "dataset": "folder" if source == "zip" else source, "data": data_path.strip() or None,
-                "epochs": epochs, "batch_size": batch_size, "g_lr": g_lr, "d_lr": d_lr, "noise_dim": noise_dim,
-                "precision": precision, "snapshot_every": snapshot_every, "checkpoint_every": checkpoint_every,
-                "eval_every": eval_every, "name": name.strip() or None, "limit": limit,
-                "pairing": pairing, "dataset_b": source_b, "data_b": data_b.strip() or None,
-            })
-            run = launch.start(cfg, widgets.runs_dir())
+                new_upload = extracted.folder if extracted.created else None
+            with storage.discarded_on_error(new_upload, widgets.runs_dir()):  # a refused start keeps no upload
+                cfg = from_preset(preset, {
+                    "dataset": "folder" if source == "zip" else source, "data": data_path.strip() or None,
+                    "epochs": epochs, "batch_size": batch_size, "g_lr": g_lr, "d_lr": d_lr, "noise_dim": noise_dim,
+                    "precision": precision, "snapshot_every": snapshot_every, "checkpoint_every": checkpoint_every,
+                    "eval_every": eval_every, "name": name.strip() or None, "limit": limit,
+                    "pairing": pairing, "dataset_b": source_b, "data_b": data_b.strip() or None,
+                })
+                run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run
             st.success(f"Started **{run.name}** in its own process; it keeps training if you close this tab.")
 
