@@ -65,10 +65,17 @@ def list_storage(runs_dir: str | Path | None = None, cache_dir: str | Path | Non
     data_paths = _data_paths(runs)
     items = _uploads(root, data_paths) + _caches(cache_dir, data_paths)
     for run in runs:
-        if not run.is_locked():  # a trainer holding its run cleans its own folder when it starts
+        if not _locked(run):  # a trainer holding its run cleans its own folder when it starts
             items += [Stored("temp", p, _size(p), (), f"left in run {run.name}")
                       for p in stale_temp_files(run, time.time())]
     return items
+
+
+def _locked(run: RunDir) -> bool:
+    try:
+        return run.is_locked()
+    except OSError:  # a lock file this user cannot open: leave that run alone
+        return True
 
 
 def remove(path: str | Path, runs_dir: str | Path | None = None, cache_dir: str | Path | None = None) -> Stored:
@@ -149,22 +156,32 @@ def _uploads(root: Path, data_paths: list[tuple[Path, str]]) -> list[Stored]:
         return []
     items = []
     for entry in entries:
-        if entry.name == "models" and entry.is_dir():
-            for model in sorted(entry.iterdir()):
-                if model.name.endswith(".keras") and not model.name.startswith("."):
-                    items.append(Stored("model", model, _size(model)))
-                elif model.name.startswith(".") and model.name.endswith(".tmp") and _stale(model):
-                    items.append(Stored("temp", model, _size(model), (), "half-written upload"))
-        elif entry.name.startswith("."):
-            if entry.name.endswith(".tmp") and _stale(entry):  # extraction staging (mkdtemp .<id>.XXXX.tmp)
-                items.append(Stored("temp", entry, _size(entry), (), "half-extracted upload"))
-        elif entry.is_dir() and not entry.is_symlink():
-            size, n_files = _size_and_count(entry)
-            info = entry.lstat()  # a finished extraction is renamed into place, which sets the folder's ctime
-            fresh = time.time() - max(info.st_mtime, info.st_ctime) < _FRESH_UPLOAD_SECONDS
-            items.append(Stored("upload", entry, size, _used_by(entry, data_paths), f"{n_files:,} files",
-                                "just uploaded" if fresh else ""))
+        with contextlib.suppress(OSError):  # removed meanwhile, or unreadable: not listed
+            items += _upload_items(entry, data_paths)
     return items
+
+
+def _upload_items(entry: Path, data_paths: list[tuple[Path, str]]) -> list[Stored]:
+    """One entry of the uploads folder: the models folder's files, a half-extracted upload, or an upload."""
+    if entry.name == "models" and entry.is_dir():
+        items = []
+        for model in sorted(entry.iterdir()):
+            if model.name.endswith(".keras") and not model.name.startswith("."):
+                items.append(Stored("model", model, _size(model)))
+            elif model.name.startswith(".") and model.name.endswith(".tmp") and _stale(model):
+                items.append(Stored("temp", model, _size(model), (), "half-written upload"))
+        return items
+    if entry.name.startswith("."):
+        if entry.name.endswith(".tmp") and _stale(entry):  # extraction staging (mkdtemp .<id>.XXXX.tmp)
+            return [Stored("temp", entry, _size(entry), (), "half-extracted upload")]
+        return []
+    if not entry.is_dir() or entry.is_symlink():
+        return []
+    size, n_files = _size_and_count(entry)
+    info = entry.lstat()  # a finished extraction is renamed into place, which sets the folder's ctime
+    fresh = time.time() - max(info.st_mtime, info.st_ctime) < _FRESH_UPLOAD_SECONDS
+    return [Stored("upload", entry, size, _used_by(entry, data_paths), f"{n_files:,} files",
+                   "just uploaded" if fresh else "")]
 
 
 def _caches(cache_dir: str | Path | None, data_paths: list[tuple[Path, str]]) -> list[Stored]:
