@@ -11,7 +11,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import streamlit as st
 
-from gan_core import export, uploads
+from gan_core import export, storage, uploads
 from gan_core.errors import GanError
 from gan_core.generator import Generator
 from gan_core.runs import RunDir, atomic_write_bytes, default_runs_dir, list_pretrained, list_runs, sanitize_name
@@ -161,8 +161,10 @@ def _uploaded_generator(key: str) -> GeneratorChoice | None:
         st.info("Upload a .keras generator to explore it.")
         return None
     path = uploads.store_generator_file(upload.getvalue(), upload.name, runs_dir())
+    with storage.discarded_on_error(path, runs_dir()):  # a file that is not a generator is not kept
+        generator = load_generator(path)
     name = f"upload-{sanitize_name(Path(upload.name).stem)}"
-    return GeneratorChoice(load_generator(path), name, exports_dir(None, name))
+    return GeneratorChoice(generator, name, exports_dir(None, name))
 
 
 # --- translators (image-to-image models) ------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Plotly figures of a run's metrics records (no UI here: the app shows them, tests inspect them)."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -28,6 +28,16 @@ def window_epoch(record: dict[str, Any]) -> float:
     return record["epoch"] - 1 + record.get("step_in_epoch", steps) / steps
 
 
+def window_series(windows: Sequence[dict[str, Any]]) -> dict[str, tuple[list[float], list[float]]]:
+    """series key -> (x in epochs, values) of the windows that have it: what :func:`series_figure` draws."""
+    series = {}
+    for key, *_ in SERIES:
+        points = [r for r in windows if key in r]
+        if points:
+            series[key] = ([window_epoch(r) for r in points], [r[key] for r in points])
+    return series
+
+
 def training_figure(windows: Sequence[dict[str, Any]], epochs: Sequence[dict[str, Any]] = (),
                     mark_epoch: float | None = None, height: int = 440) -> go.Figure:
     """Losses (top) and D's mean outputs on real and generated images (bottom) against epochs.
@@ -35,17 +45,27 @@ def training_figure(windows: Sequence[dict[str, Any]], epochs: Sequence[dict[str
     `windows` are the trainer's per-window records (a line each); `epochs` its per-epoch means (markers);
     `mark_epoch` draws a vertical line, e.g. at the snapshot being looked at.
     """
+    return series_figure(window_series(windows), epochs, mark_epoch, height)
+
+
+def series_figure(series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+                  epochs: Sequence[dict[str, Any]] = (), mark_epoch: float | None = None,
+                  height: int = 440) -> go.Figure:
+    """:func:`training_figure` from ready-made lines, key -> (x in epochs, values): e.g. the downsampled ones of
+    gan_core.metrics_tail, so a long run's chart holds a few thousand points, not every window."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     for key, name, colour, row in SERIES:
-        points = [r for r in windows if key in r]
-        if points:
-            fig.add_trace(go.Scatter(x=[window_epoch(r) for r in points], y=[r[key] for r in points], name=name,
-                                     mode="lines", line=dict(color=colour, width=1.5), legendgroup=key), row=row, col=1)
+        points = series.get(key)
+        if points is not None and len(points[1]):
+            fig.add_trace(go.Scatter(x=points[0], y=points[1], name=name, mode="lines",
+                                     line=dict(color=colour, width=1.5), legendgroup=key), row=row, col=1)
+        else:
+            points = None
         means = [r for r in epochs if key in r]
         if means:
             fig.add_trace(go.Scatter(x=[r["epoch"] for r in means], y=[r[key] for r in means],
                                      name=f"{name} (epoch mean)", mode="markers", legendgroup=key,
-                                     showlegend=not points, marker=dict(color=colour, size=7, symbol="diamond")),
+                                     showlegend=points is None, marker=dict(color=colour, size=7, symbol="diamond")),
                           row=row, col=1)
     if mark_epoch is not None:
         for row in (1, 2):

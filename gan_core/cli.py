@@ -1,5 +1,5 @@
-"""`python -m gan_core presets | train | sample | translate | directions | gif | runs | stop | evaluate | project`:
-what the app does, from a terminal."""
+"""`python -m gan_core presets | train | sample | translate | directions | gif | runs | storage | stop | evaluate |
+project`: what the app does, from a terminal."""
 from __future__ import annotations
 
 import argparse
@@ -98,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("runs", help="list runs with state and progress")
     s.add_argument("--runs-dir")
     s.set_defaults(func=cmd_runs)
+
+    s = sub.add_parser("storage", help="uploads, data caches and temporary files with their sizes and the runs "
+                                       "that use them; --clean removes those no run uses")
+    s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
+    s.add_argument("--cache-dir", help="decoded-image cache (default: $GAN_EXPLORER_CACHE or ~/.cache/gan_explorer)")
+    s.add_argument("--clean", action="store_true", help="remove every upload, cache entry and temporary file no "
+                                                        "run uses (never a run folder, never what a run uses)")
+    s.set_defaults(func=cmd_storage)
 
     s = sub.add_parser("stop", help="ask a training run to checkpoint and stop")
     s.add_argument("run", help="run folder")
@@ -354,6 +362,33 @@ def cmd_runs(args) -> int:
         step = f"{s.get('step', 0)}/{s.get('total_steps', '?')}"
         print(f"{run.name:32s} {c.get('preset', '?'):18s} {s.get('state', '?'):12s} "
               f"{s.get('epoch', 0):>4}/{c.get('epochs', '?'):<4} {step:>12s}  {updated}")
+    return 0
+
+
+def cmd_storage(args) -> int:
+    from . import storage
+
+    items = storage.list_storage(args.runs_dir, args.cache_dir)
+    if not items:
+        print("no uploads, caches or temporary files")
+        return 0
+    if args.clean:
+        removed = storage.clean(args.runs_dir, args.cache_dir)
+        for item in removed:
+            print(f"removed {item.kind:6s} {storage.format_bytes(item.size):>10s}  {item.path}")
+        kept = [i for i in items if not i.removable]
+        print(f"freed {storage.format_bytes(sum(i.size for i in removed))} in {len(removed)} item(s); kept "
+              f"{len(kept)} that a run uses or that was just uploaded")
+        return 0
+    print(f"{'kind':6s} {'size':>10s}  {'used by':24s} path")
+    for item in items:
+        used = ", ".join(item.used_by) or item.busy or "-"
+        print(f"{item.kind:6s} {storage.format_bytes(item.size):>10s}  {used:24s} {item.path}"
+              + (f"  ({item.detail})" if item.detail else ""))
+    unused = [i for i in items if i.removable]
+    print(f"total {storage.format_bytes(sum(i.size for i in items))}; "
+          f"{storage.format_bytes(sum(i.size for i in unused))} in {len(unused)} item(s) no run uses"
+          + (" (remove them with --clean)" if unused else ""))
     return 0
 
 

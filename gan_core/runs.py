@@ -89,8 +89,15 @@ def read_json(path: str | Path, default: Any = None) -> Any:
 
 
 def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(record, sort_keys=True) + "\n")
+    """Append one record as one line. A line torn by a killed writer is closed first (its last byte is checked,
+    nothing more is read), so the torn line stays one unreadable line and this record is not glued onto it."""
+    line = (json.dumps(record, sort_keys=True) + "\n").encode()
+    with open(path, "a+b") as f:  # appends always go to the end; the read is of one byte
+        if f.seek(0, os.SEEK_END) > 0:
+            f.seek(-1, os.SEEK_END)
+            if f.read(1) != b"\n":
+                line = b"\n" + line
+        f.write(line)
         f.flush()
 
 
@@ -107,6 +114,68 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
             if isinstance(rec, dict):
                 records.append(rec)
     return records
+
+
+# the key that orders each kind of training record; a record re-logged after a resume replaces the earlier ones
+_RECORD_KEYS = {"window": "step", "epoch": "epoch"}
+
+
+def _record_key(record: dict[str, Any]) -> tuple[str, float] | None:
+    field = _RECORD_KEYS.get(record.get("kind"))
+    value = record.get(field) if field else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return field, value
+    return None
+
+
+def superseded_dropped(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records a reader should show, in file order: after a kill (or a roll-back) and resume, the trainer logs
+    again from its checkpoint, so a window whose step is not past the last one kept replaces every earlier window
+    from that step on (the same for epoch records by epoch). Keeping the later attempt keeps charts going forwards.
+    Events and records without a numeric step/epoch are kept as they are."""
+    kept: list[dict[str, Any] | None] = []
+    stacks: dict[str, list[tuple[float, int]]] = {}  # kind -> (key, index into kept), keys increasing
+    for record in records:
+        key = _record_key(record)
+        if key is not None:
+            stack = stacks.setdefault(record["kind"], [])
+            while stack and stack[-1][0] >= key[1]:
+                kept[stack.pop()[1]] = None
+            stack.append((key[1], len(kept)))
+        kept.append(record)
+    return [r for r in kept if r is not None]
+
+
+def epoch_label(status: dict[str, Any]) -> str:
+    """'epoch E/N' for a progress bar, E the epoch being trained: 'epoch 1/3' while the first epoch runs (status.json
+    counts finished epochs), 'epoch 3/3' when done; a run stopped mid-epoch shows the epoch it stopped in."""
+    done, total = status.get("epoch"), status.get("epochs")
+    done = done if isinstance(done, int) and not isinstance(done, bool) and done >= 0 else 0
+    total = total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else None
+    current = done
+    if status.get("state") in ACTIVE_STATES:
+        current = done + 1
+    else:
+        step, per_epoch = status.get("step"), status.get("steps_per_epoch")
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (step, per_epoch)) and per_epoch > 0:
+            current = done + (step > done * per_epoch)
+    if total is not None:
+        current = min(current, total)
+    return f"epoch {current}/{total or '?'}"
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process of this pid exists on this host (for temporary files named by their writer's pid; run
+    liveness is the run lock, never this)."""
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def overwrite_in_place(path: str | Path, data: bytes) -> None:
@@ -239,7 +308,8 @@ class RunDir:
         return self.state in ACTIVE_STATES
 
     def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
-        records = read_jsonl(self.metrics_path)
+        """metrics.jsonl's records (of one kind), the steps a resumed trainer logged again replaced by its records."""
+        records = superseded_dropped(read_jsonl(self.metrics_path))
         return [r for r in records if kind is None or r.get("kind") == kind]
 
     def _epochs_in(self, folder: Path, ext: str) -> list[int]:
@@ -464,6 +534,60 @@ class Checkpoint:
     @property
     def name(self) -> str:
         return self.path.parent.name
+
+
+# --- temporary files left by killed writes ---------------------------------------------------------------
+
+STALE_TEMP_SECONDS = 600.0  # a temporary file untouched this long is abandoned: a live writer keeps it fresh
+_PID_TEMP_RE = re.compile(r"^\.tmp-(?:(\d+)-.+|.+-(\d+))$")  # the trainer's .tmp-PID-epoch_N.keras, .tmp-step_N-PID/
+_MKSTEMP_TEMP_RE = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")  # atomic_write_bytes' .NAME.XXXXXXXX.tmp
+_TEMP_FOLDERS = (".", "samples", "generators", "checkpoints", "exports")
+
+
+def stale_temp_files(run: RunDir, since: float) -> list[Path]:
+    """Temporary files (and checkpoint folders) that killed or out-of-disk writes left in a run folder: one whose
+    name carries a pid is stale once that process is gone; any is stale when untouched since STALE_TEMP_SECONDS
+    before `since`. A file another live writer is filling (the app writing status.json while a trainer starts, an
+    export) is neither: its pid lives, or its mtime is fresh."""
+    found = []
+    for folder in _TEMP_FOLDERS:
+        directory = run.path / folder
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            pid_match, mkstemp = _PID_TEMP_RE.match(name), _MKSTEMP_TEMP_RE.match(name)
+            if not (pid_match or mkstemp):
+                continue
+            path = directory / name
+            try:
+                mtime = path.lstat().st_mtime
+            except OSError:
+                continue
+            if mtime < since - STALE_TEMP_SECONDS:
+                found.append(path)
+            elif pid_match:
+                pid = int(pid_match.group(1) or pid_match.group(2))
+                if pid != os.getpid() and not pid_alive(pid):
+                    found.append(path)
+    return sorted(found)
+
+
+def clean_temp_files(run: RunDir, since: float | None = None) -> list[Path]:
+    """Remove :func:`stale_temp_files` (`since`: when the caller took the run's lock, default now); returns what
+    was removed. For the trainer as it starts, holding the lock, so no other trainer writes this run."""
+    removed = []
+    for path in stale_temp_files(run, time.time() if since is None else since):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except FileNotFoundError:
+            continue
+        removed.append(path)
+    return removed
 
 
 def list_runs(runs_dir: str | Path | None = None) -> list[RunDir]:

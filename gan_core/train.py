@@ -24,7 +24,8 @@ from . import data as data_lib
 from . import export, latent, models, speed
 from .config import TrainConfig
 from .errors import GanError
-from .runs import Checkpoint, RunDir, atomic_write_bytes, atomic_write_json, epoch_file, overwrite_in_place, read_json
+from .runs import (Checkpoint, RunDir, atomic_write_bytes, atomic_write_json, clean_temp_files, epoch_file,
+                   overwrite_in_place, read_json)
 
 Progress = Callable[[dict[str, Any]], None]
 KEEP_CHECKPOINTS = 2
@@ -418,11 +419,20 @@ class Trainer:
         for old in kept[:-KEEP_CHECKPOINTS]:
             shutil.rmtree(old, ignore_errors=True)
 
+    def clean_temp_files(self) -> None:
+        """Before writing anything: remove what killed or out-of-disk saves of an earlier trainer left behind."""
+        removed = clean_temp_files(self.run)
+        if removed:
+            names = ", ".join(str(p.relative_to(self.run.path)) for p in removed[:5])
+            self.log(f"removed {len(removed)} temporary file(s) left by an earlier trainer: {names}"
+                     + (", ..." if len(removed) > 5 else ""))
+
     # --- the loop ------------------------------------------------------------------------------------
     def fit(self) -> str:
         import tensorflow as tf
 
         cfg, run = self.cfg, self.run
+        self.clean_temp_files()
         self.build()
         self.dataset = self.load_data()
         self.fixed_inputs()

@@ -7,6 +7,7 @@ same file uploaded twice is extracted (and later decoded and cached by the data 
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import shutil
 import stat
@@ -32,6 +33,7 @@ class ExtractedImages:
     folder: Path
     n_images: int
     n_ignored: int  # members that are not image files (or are OS metadata such as __MACOSX/)
+    created: bool = True  # False: an earlier identical upload's folder, reused
 
 
 def uploads_dir(runs_dir: str | Path) -> Path:
@@ -70,6 +72,12 @@ def extract_images_zip(data: bytes, dest: str | Path, *, max_files: int = MAX_FI
             for info, relative in members:
                 budget = _extract_member(archive, info, staging / relative, budget, max_total_bytes)
             staging.rename(dest)  # all or nothing: a half-extracted folder never appears at dest
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if dest.is_dir() and exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                # the same upload, extracted at the same time by another tab: keep theirs
+                return ExtractedImages(dest, len(members), n_ignored, created=False)
+            raise
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -81,7 +89,7 @@ def store_images_zip(data: bytes, runs_dir: str | Path, **limits: int) -> Extrac
     dest = uploads_dir(runs_dir) / content_id(data)
     if dest.is_dir():
         files = [p for p in dest.rglob("*") if p.is_file()]
-        return ExtractedImages(dest, len(files), 0)
+        return ExtractedImages(dest, len(files), 0, created=False)
     return extract_images_zip(data, dest, **limits)
 
 

@@ -4,6 +4,8 @@ import time
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
+from gan_core import storage
+from gan_core.errors import GanError
 from gan_core.runs import RunDir, list_pretrained, list_runs
 from gan_core.train import describe_devices
 from gan_core.translator import domain_names
@@ -41,6 +43,55 @@ def run_card(run: RunDir, pretrained: bool) -> None:
             info.caption(f"updated {time.strftime('%Y-%m-%d %H:%M', time.localtime(status['updated_at']))}")
 
 
+STORAGE_KINDS = {"upload": "Uploaded images", "model": "Uploaded generator", "cache": "Decoded data cache",
+                 "temp": "Temporary file"}
+STORAGE_NOTE = "home_storage_note"
+
+
+def _remove_stored(path: str | None) -> None:
+    """A Remove button's callback (it runs before the page, so the list below is drawn without what went): one
+    item, or with None everything no run uses."""
+    try:
+        if path is None:
+            removed = storage.clean(widgets.runs_dir())
+            note = f"Removed {len(removed)} item(s), {storage.format_bytes(sum(i.size for i in removed))}."
+        else:
+            item = storage.remove(path, widgets.runs_dir())
+            note = f"Removed {STORAGE_KINDS[item.kind].lower()} ({storage.format_bytes(item.size)})."
+        st.session_state[STORAGE_NOTE] = ("success", note)
+    except (GanError, OSError) as exc:
+        st.session_state[STORAGE_NOTE] = ("error", str(exc))
+
+
+def storage_section() -> None:
+    """Uploads, data caches and leftovers beside the runs, with sizes and the runs using them; what no run uses
+    can be removed here (never a run folder, never what a run uses)."""
+    items = storage.list_storage(widgets.runs_dir())
+    note = st.session_state.pop(STORAGE_NOTE, None)
+    if not items and note is None:
+        return
+    unused = [i for i in items if i.removable]
+    total, freeable = (storage.format_bytes(sum(i.size for i in group)) for group in (items, unused))
+    with st.expander(f"Storage: uploads and caches ({total}; {freeable} no run uses)", icon=":material/storage:",
+                     expanded=note is not None):
+        if note is not None:
+            kind, message = note
+            (st.success if kind == "success" else st.error)(message)
+        for item in items:
+            what, size, action = st.columns([6, 2, 3], vertical_alignment="center")
+            # plain text: paths and names come from disk
+            what.text(f"{STORAGE_KINDS[item.kind]}: {item.path}" + (f"\n{item.detail}" if item.detail else ""))
+            size.text(storage.format_bytes(item.size))
+            if item.removable:
+                action.button("Remove", key=f"storage_remove_{item.path}", icon=":material/delete:",
+                              on_click=_remove_stored, args=(str(item.path),))
+            else:
+                action.text(f"used by {', '.join(item.used_by)}" if item.used_by else item.busy)
+        if len(unused) > 1:
+            st.button(f"Remove all {len(unused)} that no run uses ({freeable})", key="storage_clean",
+                      icon=":material/delete_sweep:", on_click=_remove_stored, args=(None,))
+
+
 st.title("GAN Explorer")
 st.caption("Train GANs on images, watch them learn, and explore what their generators make.")
 st.caption(f":material/memory: TensorFlow sees: **{describe_devices()}**")
@@ -74,3 +125,5 @@ for title, items, is_pretrained in (("Training runs", runs[::-1], False), ("Pret
     for i, run in enumerate(items):
         with columns[i % 2]:
             run_card(run, is_pretrained)
+
+storage_section()

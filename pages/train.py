@@ -4,11 +4,12 @@ from collections import deque
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export, launch, models, uploads
+from gan_core import charts, export, launch, models, storage, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
-from gan_core.runs import RunDir, list_runs
+from gan_core.metrics_tail import MetricsTail
+from gan_core.runs import RunDir, epoch_label, list_runs
 from gan_core.speed import resolve_precision
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -90,20 +91,23 @@ def new_run_form() -> None:
 
     if submitted:
         with widgets.user_errors():
+            new_upload = None
             if source == "zip":
                 if upload is None:
                     raise DataError("choose a zip of images to upload first")
                 extracted = uploads.store_images_zip(upload.getvalue(), widgets.runs_dir())
                 st.caption(f"{extracted.n_images} images extracted to {widgets.md_text(extracted.folder)}")
                 data_path = str(extracted.folder)
-            cfg = from_preset(preset, {
-                "dataset": "folder" if source == "zip" else source, "data": data_path.strip() or None,
-                "epochs": epochs, "batch_size": batch_size, "g_lr": g_lr, "d_lr": d_lr, "noise_dim": noise_dim,
-                "precision": precision, "snapshot_every": snapshot_every, "checkpoint_every": checkpoint_every,
-                "eval_every": eval_every, "name": name.strip() or None, "limit": limit,
-                "pairing": pairing, "dataset_b": source_b, "data_b": data_b.strip() or None,
-            })
-            run = launch.start(cfg, widgets.runs_dir())
+                new_upload = extracted.folder if extracted.created else None
+            with storage.discarded_on_error(new_upload, widgets.runs_dir()):  # a refused start keeps no upload
+                cfg = from_preset(preset, {
+                    "dataset": "folder" if source == "zip" else source, "data": data_path.strip() or None,
+                    "epochs": epochs, "batch_size": batch_size, "g_lr": g_lr, "d_lr": d_lr, "noise_dim": noise_dim,
+                    "precision": precision, "snapshot_every": snapshot_every, "checkpoint_every": checkpoint_every,
+                    "eval_every": eval_every, "name": name.strip() or None, "limit": limit,
+                    "pairing": pairing, "dataset_b": source_b, "data_b": data_b.strip() or None,
+                })
+                run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run
             st.success(f"Started **{widgets.md_text(run.name)}** in its own process; it keeps training if you close this tab.")
 
@@ -114,6 +118,13 @@ def log_tail(run: RunDir) -> str:
             return "".join(deque(f, maxlen=LOG_TAIL_LINES))
     except OSError:
         return ""
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def metrics_tail(run_path: str) -> MetricsTail:
+    """One incremental reader of a run's metrics.jsonl, shared by every session: a refresh parses only the records
+    appended since the last one and draws at most a few thousand points, however long the run."""
+    return MetricsTail(RunDir(run_path).metrics_path)
 
 
 @st.fragment(run_every=1.0)
@@ -130,7 +141,7 @@ def live_view(run_path: str) -> None:
     if status.get("device"):
         st.caption(widgets.md_text(status["device"]))
     st.progress(min(1.0, step / total) if total else 0.0,
-                text=f"epoch {epoch}/{epochs} · step {step}/{total or '?'}")
+                text=f"{epoch_label({**status, 'epochs': epochs})} · step {step}/{total or '?'}")
     numbers = st.columns(4)
     running = state == "running"
     numbers[0].metric("Images/s", f"{status['images_per_sec']:.0f}" if running and "images_per_sec" in status
@@ -154,9 +165,9 @@ def live_view(run_path: str) -> None:
             st.code(log_tail(run) or status.get("traceback") or "(no log)", language="text")
 
     chart, grid = st.columns([3, 2])
-    windows = run.metrics("window")
-    if windows:
-        chart.plotly_chart(charts.training_figure(windows), config={"displayModeBar": False})
+    series = metrics_tail(run_path).series_now()
+    if series:
+        chart.plotly_chart(charts.series_figure(series), config={"displayModeBar": False})
     else:
         chart.caption("Loss curves appear after the first training steps.")
     epochs_with_grid = run.sample_epochs()

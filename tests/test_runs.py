@@ -54,6 +54,91 @@ def test_jsonl_reader_skips_a_torn_last_line(tmp_path):
     assert runs.read_jsonl(tmp_path / "missing.jsonl") == []
 
 
+def test_an_append_after_a_torn_line_starts_on_a_fresh_line(tmp_path):
+    path = tmp_path / "m.jsonl"
+    runs.append_jsonl(path, {"kind": "window", "step": 1})
+    with open(path, "a") as f:
+        f.write('{"kind": "window", "st')  # the trainer killed mid-line
+    runs.append_jsonl(path, {"kind": "window", "step": 2})  # the resumed trainer's first record
+    runs.append_jsonl(path, {"kind": "window", "step": 3})
+    assert [r["step"] for r in runs.read_jsonl(path)] == [1, 2, 3]
+    assert path.read_text().count("\n") == 4  # one extra newline closes the torn line, none added elsewhere
+
+
+def window_record(step, epoch=1, **values):
+    return {"kind": "window", "epoch": epoch, "step": step, "step_in_epoch": step, "steps_per_epoch": 10,
+            "g_loss": 1.0, **values}
+
+
+def test_a_resumed_run_replaces_the_steps_it_logs_again(tmp_path):
+    """Killed at step 5 with a checkpoint at step 3: the resumed trainer logs steps 4 and 5 again; readers keep
+    the later records, so the chart never runs backwards, and a re-logged epoch keeps its latest mean."""
+    run = make(tmp_path)
+    for step in (1, 2, 3, 4, 5):
+        run.log_metrics(window_record(step, g_loss=float(step)))
+    run.log_metrics({"kind": "epoch", "epoch": 1, "step": 5, "g_loss": 9.0})
+    run.log_metrics({"kind": "event", "level": "info", "message": "resumed from step_00000003"})
+    for step in (4, 5, 6):
+        run.log_metrics(window_record(step, g_loss=step / 10))
+    run.log_metrics({"kind": "epoch", "epoch": 1, "step": 5, "g_loss": 0.5})
+    windows = run.metrics("window")
+    assert [(r["step"], r["g_loss"]) for r in windows] == [(1, 1.0), (2, 2.0), (3, 3.0), (4, 0.4), (5, 0.5),
+                                                           (6, 0.6)]
+    assert [r["g_loss"] for r in run.metrics("epoch")] == [0.5]
+    assert [r["kind"] for r in run.metrics()].count("event") == 2  # events are kept (the precision note too)
+    assert [r.get("step") for r in run.metrics() if r["kind"] == "window"] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_rollback_past_unaligned_steps_drops_everything_after_it(tmp_path):
+    records = [window_record(s) for s in (10, 20, 30, 40)] + [window_record(s) for s in (25, 35)]
+    assert [r["step"] for r in runs.superseded_dropped(records)] == [10, 20, 25, 35]
+
+
+@pytest.mark.parametrize("status,label", [
+    ({"state": "starting", "epoch": 0, "epochs": 3}, "epoch 1/3"),
+    ({"state": "running", "epoch": 0, "epochs": 3, "step": 4, "steps_per_epoch": 10}, "epoch 1/3"),
+    ({"state": "running", "epoch": 2, "epochs": 3, "step": 20, "steps_per_epoch": 10}, "epoch 3/3"),
+    ({"state": "done", "epoch": 3, "epochs": 3}, "epoch 3/3"),
+    ({"state": "stopped", "epoch": 1, "epochs": 3, "step": 14, "steps_per_epoch": 10}, "epoch 2/3"),
+    ({"state": "stopped", "epoch": 1, "epochs": 3, "step": 10, "steps_per_epoch": 10}, "epoch 1/3"),
+    ({"state": "interrupted", "epoch": 0, "epochs": 3, "step": 0}, "epoch 0/3"),
+    ({"state": "failed", "epoch": "x", "epochs": None}, "epoch 0/?"),
+])
+def test_the_progress_label_names_the_epoch_in_progress(status, label):
+    assert runs.epoch_label(status) == label
+
+
+def test_temporary_files_of_dead_or_long_gone_writers_are_removed_and_live_ones_kept(tmp_path):
+    run = make(tmp_path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    long_ago = time.time() - 3600
+    try:
+        checkpoint = run.checkpoints_dir / f".tmp-step_00000010-{dead.pid}"
+        (checkpoint / "ckpt").mkdir(parents=True)
+        (checkpoint / "ckpt" / "data").write_bytes(b"x" * 1000)
+        stale = [run.generators_dir / f".tmp-{dead.pid}-epoch_0001.keras",  # a save killed (or disk full)
+                 run.generators_dir / f".tmp-{live.pid}-epoch_0003.ba.keras",  # that pid now names another process
+                 run.path / ".status.json.abcd_123.tmp", run.samples_dir / ".epoch_0001.png.k2j3h4g5.tmp",
+                 run.checkpoints_dir / ".latest.json.0a1b2c3d.tmp"]
+        kept = [run.generators_dir / f".tmp-{live.pid}-epoch_0002.keras",  # being written by a live process
+                run.path / ".status.json.zz9y8x7w.tmp",  # the app writing status.json as the trainer starts
+                run.generators_dir / "epoch_0001.keras", run.path / "notes.tmp", run.exports_dir / ".hidden"]
+        for path in stale + kept:
+            path.write_bytes(b"partial")
+        for path in stale[1:]:
+            os.utime(path, (long_ago, long_ago))
+        assert runs.stale_temp_files(run, time.time()) == sorted(stale[:1] + [checkpoint] + stale[1:])
+        removed = runs.clean_temp_files(run)
+        assert sorted(removed) == sorted(stale + [checkpoint])
+        assert not any(p.exists() for p in stale + [checkpoint]) and all(p.exists() for p in kept)
+        assert run.config_path.is_file() and run.status_path.is_file()
+    finally:
+        live.kill()
+        live.wait()
+
+
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
     runs.atomic_write_json(tmp_path / "s.json", {"a": 1})
     runs.atomic_write_json(tmp_path / "s.json", {"a": 2})
