@@ -79,6 +79,8 @@ def test_an_upload_extracted_by_another_tab_meanwhile_is_reused(tmp_path, monkey
 def test_a_start_refused_after_extraction_removes_the_upload(tmp_path):
     root = tmp_path / "runs"
     busy = runs.create_run(root, config.from_preset("mnist_dcgan", {"name": "busy"}))
+    lock = os.open(busy.lock_path, os.O_RDWR | os.O_CREAT)
+    assert runs.try_lock(lock)  # what a live trainer holds
     busy.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
     at = AppTest.from_file(str(APP), default_timeout=90).run()
     at.switch_page("pages/train.py").run()
@@ -88,6 +90,7 @@ def test_a_start_refused_after_extraction_removes_the_upload(tmp_path):
     assert not at.exception and any("still training" in e.value for e in at.error)
     assert runs.list_runs(root) == [busy]
     assert list(uploads.uploads_dir(root).iterdir()) == []  # before: a 3-image folder kept forever
+    os.close(lock)
 
 
 def test_a_rejected_keras_upload_is_not_kept(tmp_path):
