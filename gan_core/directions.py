@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, first_line
 from .latent import noise_std, sample_z
 
 DEFAULT_K = 10
@@ -88,7 +88,7 @@ def _features(generator, z: np.ndarray) -> tuple[np.ndarray, str]:
         inputs = generator.model.inputs
         sub = keras.Model(inputs[0] if len(inputs) > 1 else generator.model.input, block[-1].output)
     except Exception as exc:  # e.g. an uploaded subclassed model with no graph to cut
-        raise ModelError(f"cannot read the first hidden layer of this generator ({str(exc).splitlines()[0][:200]}); "
+        raise ModelError(f"cannot read the first hidden layer of this generator ({first_line(exc, 200)}); "
                          "principal directions need a functional or Sequential Keras model") from None
     parts = [np.asarray(sub(z[i:i + _BATCH], training=False), np.float32).reshape(len(z[i:i + _BATCH]), -1)
              for i in range(0, len(z), _BATCH)]

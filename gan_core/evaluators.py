@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import data as data_lib
-from .errors import DataError, ModelError
+from .errors import DataError, ModelError, first_line
 
 DIGIT_DATASETS = ("mnist", "fashion_mnist")
 SPLITS = ("train", "test")
@@ -255,7 +255,7 @@ def _load_evaluator(dataset: str, path: str, _size: int, _mtime_ns: int) -> Eval
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file
-        raise ModelError(f"cannot load evaluator {path}: {str(exc).splitlines()[0][:300]}") from None
+        raise ModelError(f"cannot load evaluator {path}: {first_line(exc)}") from None
     if tuple(model.input_shape[1:]) != (INPUT_SIZE, INPUT_SIZE, 1):
         raise ModelError(f"evaluator {path} takes {model.input_shape}, not 28x28x1 images")
     try:
