@@ -326,9 +326,24 @@ class RunDir:
         return Generator.load(self.generator_path(epoch), config=self.config_dict())
 
     def fixed_z(self):
+        """The snapshot grid's latents, (grid^2, noise_dim) float; RunError for a file that is not such an array
+        (never numpy's advice to allow pickles, which would run code from the file)."""
         import numpy as np
 
-        return np.load(self.fixed_z_path)
+        damaged = RunError(f"run {self.name}: fixed_z.npy is not a saved array of latents (damaged or replaced); "
+                           "delete it and resume: the trainer makes it again from the same seeds")
+        try:
+            z = np.load(self.fixed_z_path, allow_pickle=False)
+        except FileNotFoundError:
+            raise RunError(f"run {self.name} has no fixed_z.npy yet; it is written before the first epoch") from None
+        except (OSError, ValueError, EOFError):
+            raise damaged from None
+        if not isinstance(z, np.ndarray):  # an .npz archive under the .npy name
+            z.close()
+            raise damaged
+        if z.ndim != 2 or not np.issubdtype(z.dtype, np.floating) or not np.all(np.isfinite(z)):
+            raise damaged
+        return z
 
     def latest_checkpoint(self) -> Path | None:
         latest = read_json(self.checkpoints_dir / "latest.json", None)

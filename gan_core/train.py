@@ -198,10 +198,20 @@ class Trainer:
         self._fixed_z = self.fixed_z()
 
     def fixed_z(self) -> np.ndarray:
-        """The snapshot grid's latents: made once per run (seeds 0..n-1), then read back on every resume."""
+        """The snapshot grid's latents: made once per run (seeds 0..n-1), then read back on every resume. A file
+        that is damaged or of another shape is made again from the same seeds, so the grids stay comparable."""
+        n, dim = self.cfg.grid ** 2, self.cfg.noise_dim
         if self.run.fixed_z_path.is_file():
-            return np.load(self.run.fixed_z_path)
-        z = latent.z_from_seeds(latent.grid_seeds(0, self.cfg.grid ** 2), self.cfg.noise_dim, self.cfg.noise)
+            try:
+                z = self.run.fixed_z()
+            except GanError:
+                problem = "is not a saved array of latents"
+            else:
+                if z.shape == (n, dim):
+                    return z
+                problem = f"holds shape {z.shape}, not ({n}, {dim})"
+            self.log(f"fixed_z.npy {problem}; made it again from seeds 0..{n - 1}, as the run first did")
+        z = latent.z_from_seeds(latent.grid_seeds(0, n), dim, self.cfg.noise)
         buf = io.BytesIO()
         np.save(buf, z)
         atomic_write_bytes(self.run.fixed_z_path, buf.getvalue())

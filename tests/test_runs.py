@@ -182,3 +182,34 @@ def test_status_of_a_run_whose_status_json_is_a_list_does_not_raise(tmp_path):
     run = make(tmp_path)
     run.status_path.write_text('["running"]')  # ([] happens to read as empty: it is falsy)
     assert run.status()["state"] in ("starting", "interrupted")
+
+
+@pytest.mark.parametrize("content", [b"garbage", b"", b"\x93NUMPY\x01\x00v\x00{'descr': '|O', 'fortran_order': False, "
+                                     b"'shape': (2,), }" + b" " * 60 + b"\n" + b"\x80\x04N."])
+def test_a_garbage_fixed_z_is_a_clear_error_that_never_advises_allow_pickle(tmp_path, content):
+    run = make(tmp_path)
+    run.fixed_z_path.write_bytes(content)
+    with pytest.raises(RunError, match="fixed_z.npy is not a saved array of latents") as caught:
+        run.fixed_z()
+    assert "pickle" not in str(caught.value)
+
+
+def test_the_trainer_remakes_a_garbage_or_wrong_shaped_fixed_z_from_the_same_seeds(tmp_path):
+    import numpy as np
+
+    from gan_core import latent
+    from gan_core.train import Trainer
+
+    run = make(tmp_path)
+    cfg = run.config()
+    made = latent.z_from_seeds(range(cfg.grid ** 2), cfg.noise_dim, cfg.noise)
+    for content in (b"garbage", None):
+        if content is None:
+            np.save(run.fixed_z_path, np.zeros((3, 7), np.float32))
+        else:
+            run.fixed_z_path.write_bytes(content)
+        messages = []
+        z = Trainer(cfg, run, log=messages.append).fixed_z()
+        np.testing.assert_array_equal(z, made)
+        np.testing.assert_array_equal(run.fixed_z(), made)
+        assert any("fixed_z.npy" in m and "made it again from seeds 0..15" in m for m in messages)
