@@ -102,6 +102,9 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a positive whole number; got {getattr(self, name)}")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"limit must be at least 1 (or left out for all images); got {self.limit}")
+        if self.limit is not None and self.batch_size > self.limit:
+            raise ConfigError(f"batch_size {self.batch_size} is more than the {self.limit} images limit keeps: lower "
+                              f"batch_size to {self.limit} or less, or raise limit")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB); got {self.channels}")
         for name in ("g_lr", "d_lr"):

@@ -126,6 +126,70 @@ def load_images(
     return scaled, report
 
 
+def check_source(source: str, path: str | None = None) -> int | None:
+    """What :func:`load_images` would fail on first, found without decoding an image: a missing path, a file that
+    is not the dataset, a folder without images. Returns the number of training images where that is cheap to know
+    (an IDX or .npz header, a folder's image files), None where it is not (Keras would download the data).
+
+    Run before a run folder is made, so that such mistakes never leave a failed run behind."""
+    if source not in SOURCES:
+        raise DataError(f"Unknown data source {source!r}. Use one of: {', '.join(SOURCES)}.")
+    if source == "folder":
+        folder = _check_folder(path)
+        count = sum(Path(name).suffix.lower() in IMAGE_EXTENSIONS for _, _, names in os.walk(folder) for name in names)
+        if not count:
+            raise DataError(f"No image files in {folder} (searched recursively for {', '.join(sorted(IMAGE_EXTENSIONS))})."
+                            " Put images there or pass --data with another folder.")
+        return count
+    spec = _MNIST_LIKE[source]
+    found = _resolve_mnist_path(spec, Path(path).expanduser()) if path is not None else _find_installed(spec)
+    if found is None:
+        return None
+    return _npz_count(found) if found.suffix == ".npz" else _idx_count(found)
+
+
+def _npz_count(path: Path) -> int:
+    """x_train's length from the .npz's array header, with :func:`_read_npz`'s checks short of reading the data."""
+    fix = "Pass a Keras-style .npz with x_train of shape (N, 28, 28), or the IDX file train-images-idx3-ubyte.gz."
+    if not zipfile.is_zipfile(path):
+        _read_npz(path)  # raises the single-array or not-a-zip message
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "x_train.npy" not in archive.namelist():
+                found = ", ".join(n.removesuffix(".npy") for n in archive.namelist()[:10]) or "nothing"
+                raise DataError(f"{path} has no 'x_train' array (it has: {found}). {fix}")
+            with archive.open("x_train.npy") as member:
+                version = np.lib.format.read_magic(member)
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read_header(member)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise DataError(f"Cannot read {path} as a NumPy .npz ({type(exc).__name__}: the archive is damaged). "
+                        "Download the file again.") from None
+    if len(shape) != 3 or dtype != np.uint8:
+        raise DataError(f"{path}: x_train is {dtype} of shape {shape}, expected uint8 (N, height, width). {fix}")
+    return int(shape[0])
+
+
+def _idx_count(path: Path) -> int:
+    """The image count of an IDX file's header, with :func:`_read_idx_images`'s header checks."""
+    fix = "Pass the training images file train-images-idx3-ubyte[.gz] or Keras's .npz."
+    try:
+        with open_maybe_gzip(path) as handle:
+            header = handle.read(16)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"Cannot read {path} ({getattr(exc, 'strerror', None) or type(exc).__name__}). "
+                        "Download the IDX file again.") from None
+    if len(header) < 16:
+        raise DataError(f"{path} is too short ({len(header)} bytes) to be an IDX image file. {fix}")
+    magic, count = struct.unpack(">II", header[:8])
+    if magic == 0x00000801:
+        raise DataError(f"{path} is an IDX label file, not images. {fix}")
+    if magic != 0x00000803:
+        raise DataError(f"{path} is not an IDX image file (nor Keras's .npz). {fix}")
+    return int(count)
+
+
 def load_test_images(
     source: str,
     *,

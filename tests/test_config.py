@@ -7,8 +7,8 @@ from gan_core.errors import ConfigError
 
 
 def test_preset_then_overrides_then_sets():
-    cfg = config.from_preset("mnist_dcgan", {"epochs": 3, "batch_size": None}, ["g_lr=2e-4", "limit=100", "name=x"])
-    assert (cfg.epochs, cfg.batch_size, cfg.g_lr, cfg.limit, cfg.name) == (3, 256, 2e-4, 100, "x")
+    cfg = config.from_preset("mnist_dcgan", {"epochs": 3, "batch_size": None}, ["g_lr=2e-4", "limit=1000", "name=x"])
+    assert (cfg.epochs, cfg.batch_size, cfg.g_lr, cfg.limit, cfg.name) == (3, 256, 2e-4, 1000, "x")
 
 
 def test_json_round_trip(tmp_path):
@@ -127,3 +127,11 @@ def test_a_config_json_that_is_not_an_object_is_one_clear_error(tmp_path, text):
     path.write_text(text)
     with pytest.raises(ConfigError, match=r"config\.json is not a JSON object"):
         config.TrainConfig.load(path)
+
+
+def test_a_batch_larger_than_the_images_kept_is_refused():
+    # before: found only after the run folder existed (a failed run: "Only 16 training images, fewer than...")
+    with pytest.raises(ConfigError, match=r"batch_size 64 is more than the 16 images limit keeps: lower batch_size to "
+                                          r"16 or less, or raise limit"):
+        config.from_preset("mnist_dcgan", {"limit": 16, "batch_size": 64})
+    assert config.from_preset("mnist_dcgan", {"limit": 16, "batch_size": 16}).batch_size == 16

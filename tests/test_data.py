@@ -553,3 +553,30 @@ def test_an_npz_holding_pickled_objects_does_not_advise_allow_pickle(tmp_path: P
     with pytest.raises(DataError, match="holds Python objects") as caught:
         load_images("mnist", path=str(path))
     assert "allow_pickle" not in str(caught.value)
+
+
+def test_check_source_finds_what_loading_would_fail_on_without_decoding(tmp_path: Path, mnist_npz: Path) -> None:
+    from gan_core.data import check_source
+
+    assert check_source("mnist", str(mnist_npz)) == 60000
+    idx = tmp_path / "train-images-idx3-ubyte.gz"
+    idx.write_bytes(gzip.compress(_idx_bytes(np.zeros((3, 28, 28), np.uint8))))
+    assert check_source("mnist", str(idx)) == 3
+    (tmp_path / "faces").mkdir()
+    Image.new("RGB", (16, 16)).save(tmp_path / "faces" / "a.png")
+    assert check_source("folder", str(tmp_path / "faces")) == 1
+    secret = tmp_path / "shadow"
+    secret.write_bytes(SECRET)
+    for source, path, needle in (("mnist", secret, "is not an IDX image file"),
+                                 ("mnist", tmp_path / "missing.npz", "does not exist"),
+                                 ("folder", tmp_path / "missing", "does not exist"),
+                                 ("folder", secret, "is a file, not a folder")):
+        with pytest.raises(DataError, match=needle):
+            check_source(source, str(path))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="No image files"):
+        check_source("folder", str(tmp_path / "empty"))
+    no_key = tmp_path / "other.npz"
+    np.savez(no_key, images=np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(DataError, match="has no 'x_train' array \\(it has: images\\)"):
+        check_source("mnist", str(no_key))
