@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError, ModelError, first_line
-from .latent import noise_std, sample_z
+from .latent import MAX_SEED, noise_std, sample_z
 
 DEFAULT_K = 10
 DEFAULT_N = 4096
+MAX_N = 20_000  # z samples: their first-layer features are n x 12,544 floats for mnist_dcgan (1 GB at 20k)
 FORMAT = 1  # bump when the computation changes, so old cache files are recomputed
 _BATCH = 512
 _OVERSAMPLE, _POWER_ITERATIONS = 10, 4  # randomized PCA: extra columns and power iterations (top-k accuracy)
@@ -120,6 +121,10 @@ def principal_directions(generator, k: int = DEFAULT_K, n: int = DEFAULT_N, seed
     if n < 2 * k or n < 16:
         raise ConfigError(f"{n} samples are too few for {k} directions; use at least {max(16, 2 * k)} (default "
                           f"{DEFAULT_N})")
+    if n > MAX_N:
+        raise ConfigError(f"principal directions take at most {MAX_N} samples (default {DEFAULT_N}); got {n}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"seed must be 0..{MAX_SEED}; got {seed}")
     started = time.perf_counter()
     z = sample_z(seed, (n, dim), generator.noise)
     x, layer = _features(generator, z)

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import data as data_lib
-from . import export, latent, models, speed
+from . import export, latent, models, preflight, speed
 from .config import TrainConfig
 from .errors import GanError
 from .runs import RunDir, atomic_write_bytes, atomic_write_json, epoch_file, read_json
@@ -117,6 +117,7 @@ class Trainer:
         import tensorflow as tf
 
         cfg = self.cfg
+        preflight.check_memory(cfg)  # before a weight is allocated: a run too big for memory fails with the reason
         threads = speed.apply_threads(cfg.threads, cfg.inter_op_threads)  # before TensorFlow's first op
         if threads:
             self.log(threads)

@@ -4,7 +4,7 @@ from collections import deque
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export, launch, models, uploads
+from gan_core import charts, export, launch, models, preflight, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
@@ -103,6 +103,7 @@ def new_run_form() -> None:
                 "eval_every": eval_every, "name": name.strip() or None, "limit": limit,
                 "pairing": pairing, "dataset_b": source_b, "data_b": data_b.strip() or None,
             })
+            preflight.check(cfg)  # missing data or models too big: refused before a run folder exists
             run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run
             st.success(f"Started **{run.name}** in its own process; it keeps training if you close this tab.")
