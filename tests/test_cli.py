@@ -171,7 +171,7 @@ def test_sample_seed_4294967294_names_the_grid_s_last_seed(capsys, tmp_path):
 @pytest.mark.parametrize("n", ["0", "-5"])
 def test_evaluate_n_0_and_negative(capsys, n):
     code, err = run_cli(capsys, "evaluate", DENSE, "--n", n, "--no-record")
-    assert code == 2 and f"--n must be 2 to 100000 images per set" in error_line(err) and f"got {n}" in err
+    assert code == 2 and "--n must be 2 to 100000 images per set" in error_line(err) and f"got {n}" in err
 
 
 @pytest.mark.parametrize("preset,field", [("pix2pix_edges_digits", "l1_weight"), ("cyclegan_mnist_fashion",
