@@ -8,7 +8,7 @@ from gan_core import charts, export, launch, models, preflight, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
-from gan_core.runs import RunDir, list_runs
+from gan_core.runs import RunDir
 from gan_core.speed import resolve_precision
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -191,7 +191,7 @@ with form_column:
     new_run_form()
 with live_column:
     st.subheader("Live view")
-    runs = list_runs(widgets.runs_dir())
+    runs = widgets.listed_runs()
     if not runs:
         st.info("No runs yet: fill in the form and press **Start training**.", icon=":material/info:")
     else:
