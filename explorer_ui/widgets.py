@@ -14,7 +14,8 @@ import streamlit as st
 from gan_core import export, storage, uploads
 from gan_core.errors import GanError
 from gan_core.generator import Generator
-from gan_core.runs import RunDir, atomic_write_bytes, default_runs_dir, list_pretrained, list_runs, sanitize_name
+from gan_core.runs import (RunDir, Skipped, atomic_write_bytes, default_runs_dir, sanitize_name, scan_pretrained,
+                           scan_runs)
 from gan_core.translator import Translator, load_translators
 
 DEFAULT_PRETRAINED = "mnist_dcgan"  # what a fresh checkout explores first, whatever else pretrained/ holds
@@ -51,6 +52,32 @@ def user_errors() -> Iterator[None]:
 
 def runs_dir() -> Path:
     return default_runs_dir()
+
+
+def code_span(text: str) -> str:
+    """`text` as inline code in markdown: shown as typed, never as a link, an image, emphasis or a directive."""
+    return "`" + " ".join(str(text).replace("`", "'").split()) + "`"
+
+
+def skipped_notes(skipped: Skipped) -> None:
+    """One caption per folder left out of a listing, naming it (as code) and why: one bad folder never breaks
+    a page, and its owner learns which one to fix."""
+    for run, problem in skipped:
+        st.caption(f":material/warning: Skipped {code_span(run.name)}: {problem}")
+
+
+def listed_runs() -> list[RunDir]:
+    """The runs folder's usable runs, oldest first, with a note for each skipped folder."""
+    found, skipped = scan_runs(runs_dir())
+    skipped_notes(skipped)
+    return found
+
+
+def listed_pretrained() -> list[RunDir]:
+    """The usable pretrained models, with a note for each skipped folder."""
+    found, skipped = scan_pretrained()
+    skipped_notes(skipped)
+    return found
 
 
 def is_pretrained(run: RunDir) -> bool:
@@ -129,8 +156,8 @@ def page_generator(key: str, title: str) -> GeneratorChoice:
 
 
 def _pick_generator(key: str) -> GeneratorChoice | None:
-    runs = [r for r in list_runs(runs_dir()) if r.generator_epochs() and r.task == "noise"]
-    pretrained = [m for m in list_pretrained() if m.task == "noise"]  # translators open on the Translate page
+    runs = [r for r in listed_runs() if r.generator_epochs() and r.task == "noise"]
+    pretrained = [m for m in listed_pretrained() if m.task == "noise"]  # translators open on the Translate page
     sources = ["Training run", "Pretrained", "Upload .keras"]
     default = 0 if runs else 1 if pretrained else 2
     source = st.radio("Generator", sources, index=default, key=f"{key}_source", horizontal=True)
@@ -186,8 +213,8 @@ class TranslatorChoice:
 
 def translator_picker(key: str) -> TranslatorChoice | None:
     """Pick an image-to-image model (a run at a saved epoch, or a pretrained one); None (with a hint) if none."""
-    runs = [r for r in list_runs(runs_dir()) if r.generator_epochs() and r.task != "noise"]
-    pretrained = [m for m in list_pretrained() if m.task != "noise"]
+    runs = [r for r in listed_runs() if r.generator_epochs() and r.task != "noise"]
+    pretrained = [m for m in listed_pretrained() if m.task != "noise"]
     if not runs and not pretrained:
         st.info("No image-to-image model yet: train a `pix2pix_...` or `cyclegan_...` preset on the **Train** page "
                 "(pretrained ones ship in pretrained/).", icon=":material/info:")

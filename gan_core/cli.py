@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import export, preflight
 from .errors import GanError
 
 
@@ -21,6 +22,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path that cannot be written or read: the system's reason, with the path
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:
+        print(f"error: out of memory ({exc or 'no detail'}); ask for less: a smaller grid, --scale or --n",
+              file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if type(exc).__name__ != "ResourceExhaustedError":  # TensorFlow's out-of-memory, without importing it here
+            raise
+        print(f"error: TensorFlow ran out of memory: {str(exc).splitlines()[0][:200]}; lower the batch size or "
+              "the model's size", file=sys.stderr)
         return 2
 
 
@@ -195,6 +210,7 @@ def cmd_train(args) -> int:
                      "batch_size": args.batch_size, "limit": args.limit, "precision": args.precision,
                      "strategy": args.strategy, "name": args.name}
         cfg = config_lib.from_preset(args.preset, overrides, args.set)
+        preflight.check(cfg)  # missing data, models too big for memory: found before the run folder exists
         run = create_run(args.runs_dir, cfg)
         print(f"run folder: {run.path}", file=sys.stderr)
 
@@ -278,14 +294,21 @@ def load_model_ref(ref: str, epoch: int | None):
 
 
 def cmd_sample(args) -> int:
-    from . import export
-
     rows, cols = parse_grid(args.grid)
+    export.check_output_file(args.out, "grid.png")
+    check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
-    picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=max(1, args.scale), psi=args.psi,
+    picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=args.scale, psi=args.psi,
                                  label=_check_class(generator, args.label))
     print(export.save_png(args.out, picture))
     return 0
+
+
+def check_scale(scale: int) -> int:
+    """--scale: whole pixels per generated pixel (a scale below 1 used to be quietly taken as 1)."""
+    if scale < 1:
+        raise GanError(f"--scale must be 1 or more (each generated pixel becomes scale x scale); got {scale}")
+    return scale
 
 
 def _check_class(generator, label: int | None) -> int | None:
@@ -299,14 +322,14 @@ def _check_class(generator, label: int | None) -> int | None:
 
 
 def cmd_translate(args) -> int:
-    from . import export
     from .runs import resolve_run
     from .translator import load_translators, translate_image
 
+    out = export.check_output_file(args.out or f"{Path(args.image).stem}-translated.png", "translated.png")
+    check_scale(args.scale)
     translators = load_translators(resolve_run(args.model), args.epoch)
     done = translate_image(translators, args.image, args.direction, as_input=args.as_input, invert=args.invert)
-    out = Path(args.out or f"{Path(args.image).stem}-translated.png")
-    export.save_png(out, done.panel(scale=max(1, args.scale)))
+    export.save_png(out, done.panel(scale=args.scale))
     print(f"{out}: " + " | ".join(caption for caption, _ in done.columns()))
     if done.target_l1 is not None:
         print(f"L1 to the original: {done.target_l1:.4f} (pixels in [0, 1])")
@@ -336,11 +359,10 @@ def cmd_directions(args) -> int:
 
 
 def cmd_gif(args) -> int:
-    from . import export
     from .runs import atomic_write_bytes, resolve_run
 
     run = resolve_run(args.run)
-    out = Path(args.out)
+    out = export.check_output_file(args.out, "snapshots.gif")
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, export.snapshots_gif(run, fps=args.fps, loop=args.loop))
     print(f"{out} ({len(run.sample_epochs())} frames)")
@@ -348,10 +370,12 @@ def cmd_gif(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from .runs import default_runs_dir, list_runs
+    from .runs import default_runs_dir, scan_runs
 
     root = args.runs_dir or default_runs_dir()
-    runs = list_runs(root)
+    runs, skipped = scan_runs(root)
+    for run, problem in skipped:
+        print(f"skipped {run.name}: {problem}", file=sys.stderr)
     if not runs:
         print(f"no runs under {root}; start one with: python -m gan_core train --preset mnist_dcgan")
         return 0
@@ -422,16 +446,19 @@ def cmd_project(args) -> int:
 
     import numpy as np
 
-    from . import export, project
+    from . import project
     from .runs import atomic_write_bytes
 
+    out = export.check_output_file(args.out or f"{Path(args.image).stem}-projection.png", "projection.png")
+    if args.save_z:
+        export.check_output_file(args.save_z, "z.npy")
+    check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
     target = project.prepare_target(args.image, generator, invert=args.invert)
     options = {k: v for k, v in (("steps", args.steps), ("restarts", args.restarts), ("lr", args.lr),
                                  ("feature_weight", args.feature_weight)) if v is not None}
     found = project.project(generator, target, seed=args.seed, label=_check_class(generator, args.label), **options)
-    out = Path(args.out or f"{Path(args.image).stem}-projection.png")
-    export.save_png(out, found.panel(scale=max(1, args.scale)))
+    export.save_png(out, found.panel(scale=args.scale))
     if args.save_z:
         buffer = io.BytesIO()
         np.save(buffer, found.z)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
+import numbers
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -20,6 +22,12 @@ PIXEL_RANGES = ("tanh", "sigmoid")  # [-1, 1] and [0, 1]
 DATASETS = ("mnist", "fashion_mnist", "folder")
 PAIRINGS = ("edges", "grayscale", "masked", "side_by_side")  # pix2pix: made from single images, or A|B files
 DIRECTIONS = ("AtoB", "BtoA")
+# Upper limits: past them a run exhausts memory, crashes TensorFlow (threads=1000000 segfaulted) or never ends.
+# Generous for what the architectures here are (z of 100, 28-64 px, batches of 16-256), so no recipe meets them.
+LIMITS = {"epochs": 100_000, "batch_size": 65_536, "noise_dim": 4096, "image_size": 1024, "grid": 32,
+          "threads": 1024, "inter_op_threads": 1024, "steps_per_call": 10_000, "filters": 1024, "res_blocks": 64,
+          "pool_size": 10_000, "num_classes": 1000, "eval_n": 100_000, "nan_retries": 100}
+MAX_SEED = 2**32 - 1  # numpy's and Keras's seeds
 
 
 @dataclass
@@ -82,6 +90,7 @@ class TrainConfig:
     nan_lr_scale: float = 0.5  # learning rates are multiplied by this at each roll-back
 
     def validate(self) -> "TrainConfig":
+        self._validate_types()
         arch = models.get(self.architecture)
         for name, allowed in (("precision", PRECISIONS), ("strategy", STRATEGIES), ("noise", NOISES),
                               ("pixel_range", PIXEL_RANGES), ("dataset", DATASETS), ("jit_compile", JIT_COMPILES)):
@@ -93,6 +102,9 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be a positive whole number; got {getattr(self, name)}")
         if self.limit is not None and self.limit < 1:
             raise ConfigError(f"limit must be at least 1 (or left out for all images); got {self.limit}")
+        if self.limit is not None and self.batch_size > self.limit:
+            raise ConfigError(f"batch_size {self.batch_size} is more than the {self.limit} images limit keeps: lower "
+                              f"batch_size to {self.limit} or less, or raise limit")
         if self.channels not in (1, 3):
             raise ConfigError(f"channels must be 1 (grayscale) or 3 (RGB); got {self.channels}")
         for name in ("g_lr", "d_lr"):
@@ -111,6 +123,12 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be 0 (off / default) or a positive whole number; got {value!r}")
         if self.nan_retries < 0:
             raise ConfigError(f"nan_retries must be 0 or more; got {self.nan_retries}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be 0 .. {MAX_SEED}; got {self.seed}")
+        for name, most in LIMITS.items():
+            if getattr(self, name) > most:
+                raise ConfigError(f"{name} must be at most {most} ({_LIMIT_WHY.get(name, 'beyond what a run here can use')}); "
+                                  f"got {getattr(self, name)}")
         if not 0 < self.nan_lr_scale <= 1:
             raise ConfigError(f"nan_lr_scale must be in (0, 1]; got {self.nan_lr_scale}")
         if not 0.5 < self.real_label <= 1:
@@ -134,6 +152,17 @@ class TrainConfig:
             raise ConfigError(f"preset {self.preset!r} trains on a folder of images: pass --data /path/to/images "
                               "(for example CelebA's img_align_celeba folder)")
         return self
+
+    def _validate_types(self) -> None:
+        """Every field holds its declared type and every float is finite: a hand-edited config.json ("epochs": "3",
+        "batch_size": null) or a NaN weight is refused here, by name, instead of failing somewhere in training."""
+        for f in fields(self):
+            value, kind = getattr(self, f.name), _TYPES[f.name]
+            problem = _type_problem(kind, value)
+            if problem:
+                raise ConfigError(f"{f.name} must be {problem}; got {_show(value)}")
+            if kind.startswith("float") and value is not None and not math.isfinite(value):
+                raise ConfigError(f"{f.name} must be a finite number; got {value}")
 
     @property
     def task(self) -> str:
@@ -191,18 +220,33 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "TrainConfig":
+        """A config from saved values, each checked against its field's type (ranges are :meth:`validate`'s)."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"a config is a JSON object of fields; got {_show(values)}")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
+        unknown = sorted(str(k) for k in set(values) - known)
         if unknown:
             raise ConfigError(f"unknown config field(s) {', '.join(unknown)}; known fields: {', '.join(sorted(known))}")
+        for name, value in values.items():
+            problem = _type_problem(_TYPES[name], value)
+            if problem:
+                raise ConfigError(f"{name} must be {problem}; got {_show(value)}")
         return cls(**values)
 
     @classmethod
     def load(cls, path: str | Path) -> "TrainConfig":
+        """A run's config.json; ConfigError naming the file and the field for anything that is not a config."""
         try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
+            values = json.loads(Path(path).read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path} is not a JSON object of config fields (it holds {_show(values)}); restore "
+                              "the run's config.json or start a new run")
+        try:
+            return cls.from_dict(values)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}; fix that field or start a new run") from None
 
 
 def presets() -> dict[str, dict[str, Any]]:
@@ -225,6 +269,37 @@ def from_preset(preset: str, overrides: dict[str, Any] | None = None, sets: Iter
 
 
 _TYPES = {f.name: f.type for f in fields(TrainConfig)}
+_LIMIT_WHY = {"epochs": "a run that would never end", "batch_size": "more than any accelerator holds",
+              "noise_dim": "z of 100-512 is usual", "image_size": "the networks here are for 28-256 px",
+              "threads": "TensorFlow crashes creating that many", "inter_op_threads": "TensorFlow crashes creating "
+              "that many", "grid": "the snapshot grid is grid x grid images"}
+
+
+def _type_problem(kind: str, value: Any) -> str | None:
+    """What `value` should have been for a field annotated `kind` ("int", "str | None", ...), or None if it fits."""
+    optional = "None" in kind
+    if value is None:
+        return None if optional else _WANTED[kind.split(" ")[0]]
+    base = kind.split(" ")[0]
+    fits = {"int": isinstance(value, numbers.Integral) and not isinstance(value, bool),
+            "float": isinstance(value, numbers.Real) and not isinstance(value, bool),
+            "bool": isinstance(value, bool), "str": isinstance(value, str)}[base]
+    return None if fits else _WANTED[base] + (" or null" if optional else "")
+
+
+_WANTED = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it in JSON, with what it is when that is the problem."""
+    if isinstance(value, str):
+        return f"{value[:60]!r} (text)"
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (list, dict)):
+        text = json.dumps(value)
+        return f"{text[:60]}{'...' if len(text) > 60 else ''} ({'a list' if isinstance(value, list) else 'an object'})"
+    return str(value)
 
 
 def set_field(cfg: TrainConfig, key: str, value: Any) -> None:

@@ -130,6 +130,70 @@ def load_images(
     return scaled, report
 
 
+def check_source(source: str, path: str | None = None) -> int | None:
+    """What :func:`load_images` would fail on first, found without decoding an image: a missing path, a file that
+    is not the dataset, a folder without images. Returns the number of training images where that is cheap to know
+    (an IDX or .npz header, a folder's image files), None where it is not (Keras would download the data).
+
+    Run before a run folder is made, so that such mistakes never leave a failed run behind."""
+    if source not in SOURCES:
+        raise DataError(f"Unknown data source {source!r}. Use one of: {', '.join(SOURCES)}.")
+    if source == "folder":
+        folder = _check_folder(path)
+        count = sum(Path(name).suffix.lower() in IMAGE_EXTENSIONS for _, _, names in os.walk(folder) for name in names)
+        if not count:
+            raise DataError(f"No image files in {folder} (searched recursively for {', '.join(sorted(IMAGE_EXTENSIONS))})."
+                            " Put images there or pass --data with another folder.")
+        return count
+    spec = _MNIST_LIKE[source]
+    found = _resolve_mnist_path(spec, Path(path).expanduser()) if path is not None else _find_installed(spec)
+    if found is None:
+        return None
+    return _npz_count(found) if found.suffix == ".npz" else _idx_count(found)
+
+
+def _npz_count(path: Path) -> int:
+    """x_train's length from the .npz's array header, with :func:`_read_npz`'s checks short of reading the data."""
+    fix = "Pass a Keras-style .npz with x_train of shape (N, 28, 28), or the IDX file train-images-idx3-ubyte.gz."
+    if not zipfile.is_zipfile(path):
+        _read_npz(path)  # raises the single-array or not-a-zip message
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "x_train.npy" not in archive.namelist():
+                found = ", ".join(n.removesuffix(".npy") for n in archive.namelist()[:10]) or "nothing"
+                raise DataError(f"{path} has no 'x_train' array (it has: {found}). {fix}")
+            with archive.open("x_train.npy") as member:
+                version = np.lib.format.read_magic(member)
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read_header(member)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise DataError(f"Cannot read {path} as a NumPy .npz ({type(exc).__name__}: the archive is damaged). "
+                        "Download the file again.") from None
+    if len(shape) != 3 or dtype != np.uint8:
+        raise DataError(f"{path}: x_train is {dtype} of shape {shape}, expected uint8 (N, height, width). {fix}")
+    return int(shape[0])
+
+
+def _idx_count(path: Path) -> int:
+    """The image count of an IDX file's header, with :func:`_read_idx_images`'s header checks."""
+    fix = "Pass the training images file train-images-idx3-ubyte[.gz] or Keras's .npz."
+    try:
+        with open_maybe_gzip(path) as handle:
+            header = handle.read(16)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"Cannot read {path} ({getattr(exc, 'strerror', None) or type(exc).__name__}). "
+                        "Download the IDX file again.") from None
+    if len(header) < 16:
+        raise DataError(f"{path} is too short ({len(header)} bytes) to be an IDX image file. {fix}")
+    magic, count = struct.unpack(">II", header[:8])
+    if magic == 0x00000801:
+        raise DataError(f"{path} is an IDX label file, not images. {fix}")
+    if magic != 0x00000803:
+        raise DataError(f"{path} is not an IDX image file (nor Keras's .npz). {fix}")
+    return int(count)
+
+
 def load_test_images(
     source: str,
     *,
@@ -281,16 +345,28 @@ def _read_mnist_file(path: Path) -> np.ndarray:
 def _read_npz(path: Path) -> np.ndarray:
     fix = "Pass a Keras-style .npz with x_train of shape (N, 28, 28), or the IDX file train-images-idx3-ubyte.gz."
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise DataError(f"{path} holds a single array, not a .npz archive with x_train. {fix}")
-        with loaded as archive:
+        with open(path, "rb") as handle:
+            head = handle.read(6)
+    except OSError as exc:
+        raise DataError(f"Cannot read {path} ({exc.strerror}). {fix}") from None
+    if head == b"\x93NUMPY":
+        raise DataError(f"{path} holds a single array, not a .npz archive with x_train. {fix}")
+    if not zipfile.is_zipfile(path):  # whatever it is, its bytes are not repeated in the message
+        raise DataError(f"{path} is not a NumPy .npz archive (a .npz is a zip of arrays). {fix}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
             if "x_train" not in archive.files:
-                found = ", ".join(archive.files) or "nothing"
+                found = ", ".join(archive.files[:10]) or "nothing"
                 raise DataError(f"{path} has no 'x_train' array (it has: {found}). {fix}")
             images = archive["x_train"]
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
-        raise DataError(f"Cannot read {path} as a NumPy .npz ({exc}). Download the file again.") from exc
+    except ValueError as exc:
+        if "pickle" in str(exc):  # numpy's advice to allow pickles would run code from the file: never
+            raise DataError(f"{path}: x_train holds Python objects, which are never loaded (they could run code). "
+                            f"{fix}") from None
+        raise DataError(f"Cannot read {path} as a NumPy .npz ({type(exc).__name__}). Download the file again.") from None
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise DataError(f"Cannot read {path} as a NumPy .npz ({type(exc).__name__}: the archive is damaged). "
+                        "Download the file again.") from None
     if images.ndim != 3 or images.dtype != np.uint8:
         raise DataError(
             f"{path}: x_train is {images.dtype} of shape {images.shape}, expected uint8 (N, height, width). {fix}"
@@ -299,32 +375,40 @@ def _read_npz(path: Path) -> np.ndarray:
 
 
 def _read_idx_images(path: Path) -> np.ndarray:
-    """Parse an IDX image file (magic 0x00000803: uint8, 3 dims, big-endian sizes), gzipped or not."""
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"Cannot read {path} ({exc}). Download the IDX file again.") from exc
+    """Parse an IDX image file (magic 0x00000803: uint8, 3 dims, big-endian sizes), gzipped or not.
+
+    The 16-byte header is checked before the rest is read, so pointing --data at some big file that is not a
+    dataset costs nothing; and the message never repeats the file's bytes (it may be /etc/shadow)."""
     fix = "Pass the training images file train-images-idx3-ubyte[.gz] or Keras's .npz."
-    if len(raw) < 16:
-        raise DataError(f"{path} is too short ({len(raw)} bytes) to be an IDX image file. {fix}")
-    (magic,) = struct.unpack(">I", raw[:4])
-    if magic == 0x00000801:
-        raise DataError(f"{path} is an IDX label file, not images. {fix}")
-    if magic != 0x00000803:
-        raise DataError(
-            f"{path} is not an IDX image file (magic number {magic:#010x}, expected 0x00000803). {fix}"
-        )
-    count, rows, cols = struct.unpack(">III", raw[4:16])
+    try:
+        with open_maybe_gzip(path) as handle:
+            header = handle.read(16)
+            if len(header) < 16:
+                raise DataError(f"{path} is too short ({len(header)} bytes) to be an IDX image file. {fix}")
+            (magic,) = struct.unpack(">I", header[:4])
+            if magic == 0x00000801:
+                raise DataError(f"{path} is an IDX label file, not images. {fix}")
+            if magic != 0x00000803:
+                raise DataError(f"{path} is not an IDX image file (nor Keras's .npz). {fix}")
+            count, rows, cols = struct.unpack(">III", header[4:16])
+            raw = header + handle.read(16 + count * rows * cols + 1 - 16)  # one byte more: a longer file is wrong
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"Cannot read {path} ({getattr(exc, 'strerror', None) or type(exc).__name__}). "
+                        "Download the IDX file again.") from None
     expected = 16 + count * rows * cols
     if count == 0 or rows == 0 or cols == 0 or len(raw) != expected:
         raise DataError(
-            f"{path} says {count} images of {rows}x{cols} ({expected:,} bytes) but holds {len(raw):,} bytes; "
-            f"it is truncated or damaged. Download it again."
+            f"{path} says {count} images of {rows}x{cols} ({expected:,} bytes) but holds "
+            f"{'more' if len(raw) > expected else f'{len(raw):,} bytes'}; it is truncated or damaged. Download it again."
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(count, rows, cols)
+
+
+def open_maybe_gzip(path: Path) -> IO[bytes]:
+    """A binary stream of `path`, decompressed on the fly if it is gzipped (read lazily, header first)."""
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
 def _download_with_keras(source: str, spec: _MnistLike) -> np.ndarray:

@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, ModelError
-from .latent import noise_std, sample_z
+from .errors import ConfigError, ModelError, first_line
+from .latent import MAX_SEED, noise_std, sample_z
 
 DEFAULT_K = 10
 DEFAULT_N = 4096
+MAX_N = 20_000  # z samples: their first-layer features are n x 12,544 floats for mnist_dcgan (1 GB at 20k)
 FORMAT = 1  # bump when the computation changes, so old cache files are recomputed
 _BATCH = 512
 _OVERSAMPLE, _POWER_ITERATIONS = 10, 4  # randomized PCA: extra columns and power iterations (top-k accuracy)
@@ -88,7 +89,7 @@ def _features(generator, z: np.ndarray) -> tuple[np.ndarray, str]:
         inputs = generator.model.inputs
         sub = keras.Model(inputs[0] if len(inputs) > 1 else generator.model.input, block[-1].output)
     except Exception as exc:  # e.g. an uploaded subclassed model with no graph to cut
-        raise ModelError(f"cannot read the first hidden layer of this generator ({str(exc).splitlines()[0][:200]}); "
+        raise ModelError(f"cannot read the first hidden layer of this generator ({first_line(exc, 200)}); "
                          "principal directions need a functional or Sequential Keras model") from None
     parts = [np.asarray(sub(z[i:i + _BATCH], training=False), np.float32).reshape(len(z[i:i + _BATCH]), -1)
              for i in range(0, len(z), _BATCH)]
@@ -120,6 +121,10 @@ def principal_directions(generator, k: int = DEFAULT_K, n: int = DEFAULT_N, seed
     if n < 2 * k or n < 16:
         raise ConfigError(f"{n} samples are too few for {k} directions; use at least {max(16, 2 * k)} (default "
                           f"{DEFAULT_N})")
+    if n > MAX_N:
+        raise ConfigError(f"principal directions take at most {MAX_N} samples (default {DEFAULT_N}); got {n}")
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"seed must be 0..{MAX_SEED}; got {seed}")
     started = time.perf_counter()
     z = sample_z(seed, (n, dim), generator.noise)
     x, layer = _features(generator, z)

@@ -19,3 +19,9 @@ class RunError(GanError):
 
 class ModelError(GanError):
     """A generator file that cannot be loaded safely."""
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first non-empty line of an exception's message, or its type's name when it has none (a bare assert)."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:limit] if lines else type(exc).__name__

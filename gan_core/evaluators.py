@@ -11,7 +11,6 @@ cropped to its centre 28x28; any other size is resized; RGB is averaged to gray.
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import json
 import os
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import data as data_lib
-from .errors import DataError, ModelError
+from .errors import DataError, ModelError, first_line
 
 DIGIT_DATASETS = ("mnist", "fashion_mnist")
 SPLITS = ("train", "test")
@@ -45,23 +44,26 @@ _IDX_PREFIX = {"train": "train", "test": "t10k"}
 # --- labelled splits ------------------------------------------------------------------------------------------
 
 def read_idx_labels(path: str | Path) -> np.ndarray:
-    """Parse an IDX label file (magic 0x00000801: uint8, 1 dim, big-endian count), gzipped or not."""
+    """Parse an IDX label file (magic 0x00000801: uint8, 1 dim, big-endian count), gzipped or not; the header is
+    checked before the rest is read, and a message never repeats the file's bytes."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        with data_lib.open_maybe_gzip(path) as handle:
+            header = handle.read(8)
+            if len(header) < 8:
+                raise DataError(f"{path} is too short ({len(header)} bytes) to be an IDX label file.")
+            magic, count = struct.unpack(">II", header)
+            if magic == 0x00000803:
+                raise DataError(f"{path} is an IDX image file, not labels. Pass the *-labels-idx1-ubyte[.gz] file.")
+            if magic != 0x00000801:
+                raise DataError(f"{path} is not an IDX label file. Pass the *-labels-idx1-ubyte[.gz] file.")
+            raw = header + handle.read(count + 1)
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"Cannot read {path} ({exc}). Download the IDX label file again.") from exc
-    if len(raw) < 8:
-        raise DataError(f"{path} is too short ({len(raw)} bytes) to be an IDX label file.")
-    magic, count = struct.unpack(">II", raw[:8])
-    if magic == 0x00000803:
-        raise DataError(f"{path} is an IDX image file, not labels. Pass the *-labels-idx1-ubyte[.gz] file.")
-    if magic != 0x00000801:
-        raise DataError(f"{path} is not an IDX label file (magic number {magic:#010x}, expected 0x00000801).")
+        raise DataError(f"Cannot read {path} ({getattr(exc, 'strerror', None) or type(exc).__name__}). "
+                        "Download the IDX label file again.") from None
     if len(raw) != 8 + count:
-        raise DataError(f"{path} says {count} labels but holds {len(raw) - 8}; it is truncated or damaged.")
+        raise DataError(f"{path} says {count} labels but holds {'more' if len(raw) > 8 + count else len(raw) - 8}; "
+                        "it is truncated or damaged.")
     return np.frombuffer(raw, dtype=np.uint8, offset=8).copy()
 
 
@@ -255,7 +257,7 @@ def _load_evaluator(dataset: str, path: str, _size: int, _mtime_ns: int) -> Eval
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file
-        raise ModelError(f"cannot load evaluator {path}: {str(exc).splitlines()[0][:300]}") from None
+        raise ModelError(f"cannot load evaluator {path}: {first_line(exc)}") from None
     if tuple(model.input_shape[1:]) != (INPUT_SIZE, INPUT_SIZE, 1):
         raise ModelError(f"evaluator {path} takes {model.input_shape}, not 28x28x1 images")
     try:

@@ -2,13 +2,21 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 from PIL import Image
 
+from . import latent
+from .errors import ConfigError
 from .runs import atomic_write_bytes
+
+MAX_SIDE_PX = 8192  # a picture's longest side: 8192^2 RGB is 200 MB in memory, far past what anyone views
+MAX_GRID_CELLS = 4096  # 64 x 64 samples in one grid
+MAX_FPS = 50.0  # a GIF stores delays in hundredths of a second, and viewers slow anything under 2 to 10 fps
+MAX_LOOP = 65535  # a GIF's loop count is 16 bits
 
 
 def to_uint8(images: np.ndarray, pixel_range: str = "unit") -> np.ndarray:
@@ -19,9 +27,20 @@ def to_uint8(images: np.ndarray, pixel_range: str = "unit") -> np.ndarray:
     return np.round(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def check_picture_size(height: int, width: int, scale: int = 1) -> None:
+    """ConfigError, before any memory is used, for a scale below 1 or a picture over MAX_SIDE_PX a side."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ConfigError(f"the pixel scale must be a whole number of at least 1; got {scale}")
+    h, w = int(height) * int(scale), int(width) * int(scale)
+    if max(h, w) > MAX_SIDE_PX:
+        raise ConfigError(f"that picture would be {w}x{h} pixels; the most is {MAX_SIDE_PX} a side: use a smaller "
+                          "--scale or fewer rows and columns")
+
+
 def upscale(image: np.ndarray, scale: int) -> np.ndarray:
     """Whole-pixel (nearest neighbour) enlargement of one (H, W[, C]) image: small GAN outputs stay crisp."""
     image = np.asarray(image, np.uint8)
+    check_picture_size(image.shape[0], image.shape[1], scale)
     return image.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else image
 
 
@@ -33,6 +52,7 @@ def grid(images: np.ndarray, rows: int, cols: int, *, pad: int = 2, scale: int =
     n, h, w, c = images.shape
     if rows < 1 or cols < 1:
         raise ValueError(f"a grid needs at least 1 row and 1 column; got {rows}x{cols}")
+    check_picture_size(rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, scale)
     out = np.full((rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, c), background, np.uint8)
     for i in range(min(n, rows * cols)):
         r, k = divmod(i, cols)
@@ -52,8 +72,17 @@ def png_bytes(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def save_png(path: str | Path, image: np.ndarray) -> Path:
+def check_output_file(path: str | Path, example: str) -> Path:
+    """`path` as a file to write; ConfigError for an existing folder (else the rename at the end fails with
+    IsADirectoryError and a temporary name)."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder: give a file name, e.g. {path / example}")
+    return path
+
+
+def save_png(path: str | Path, image: np.ndarray) -> Path:
+    path = check_output_file(path, "grid.png")
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, png_bytes(image))
     return path
@@ -65,8 +94,11 @@ def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bou
 
     if not len(frames):
         raise ValueError("a GIF needs at least one frame")
-    if fps <= 0:
-        raise ValueError(f"frames per second must be positive; got {fps}")
+    if not (isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and 0 < fps <= MAX_FPS):
+        raise ValueError(f"frames per second must be a number above 0 and at most {MAX_FPS:g} (a GIF cannot show "
+                         f"frames faster); got {fps}")
+    if isinstance(loop, bool) or not isinstance(loop, (int, np.integer)) or not 0 <= loop <= MAX_LOOP:
+        raise ValueError(f"loop must be 0 (forever) to {MAX_LOOP} times; got {loop}")
     frames = [np.asarray(f, np.uint8) for f in frames]
     frames = [f[..., 0] if f.ndim == 3 and f.shape[-1] == 1 else f for f in frames]
     if bounce and len(frames) > 2:
@@ -75,7 +107,7 @@ def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bou
 
 
 def save_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bounce: bool = False) -> Path:
-    path = Path(path)
+    path = check_output_file(path, "animation.gif")
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, gif_bytes(frames, fps=fps, loop=loop, bounce=bounce))
     return path
@@ -104,11 +136,16 @@ def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 
     psi < 1 truncates every z towards the noise's centre (latent.truncate): cleaner, more alike samples.
     A class-conditional generator draws class `label` in every cell, or with None the classes in turn (a grid
     as wide as the number of classes has one class per column)."""
-    from .latent import grid_seeds, truncate, z_from_seeds
-
-    z = z_from_seeds(grid_seeds(seed, rows * cols), generator.noise_dim, generator.noise)
+    if rows < 1 or cols < 1:
+        raise ConfigError(f"a grid needs at least 1 row and 1 column; got {rows}x{cols}")
+    if rows * cols > MAX_GRID_CELLS:
+        raise ConfigError(f"a {rows}x{cols} grid has {rows * cols} cells; the most is {MAX_GRID_CELLS} (64x64): use "
+                          "fewer rows or columns")
+    h, w = generator.image_shape[:2]
+    check_picture_size(rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, scale)
+    z = latent.z_from_seeds(latent.grid_seeds(seed, rows * cols), generator.noise_dim, generator.noise)
     if psi != 1.0:
-        z = truncate(z, psi, generator.noise)
+        z = latent.truncate(z, psi, generator.noise)
     return grid(_images(generator, z, label), rows, cols, pad=pad, scale=scale)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ModelError, first_line
 
 
 @dataclass
@@ -95,6 +95,10 @@ class Generator:
                              "(or a latent vector and a one-hot class)")
         if len(model.output_shape) != 4:
             raise ModelError(f"{path.name} is not an image generator: its output is {model.output_shape}")
+        if model.output_shape[-1] not in (1, 3):
+            raise ModelError(f"{path.name} makes {model.output_shape[-1]}-channel images; the explorer draws gray "
+                             "(1 channel) or RGB (3 channels) images: export a generator whose last layer has 1 or 3 "
+                             "filters")
         model = _in_float32(model)
         meta = config or _sidecar_config(path)
         pixel_range = meta.get("pixel_range") or _guess_pixel_range(model)
@@ -218,11 +222,18 @@ def load_keras_file(path: Path, what: str = "model") -> Any:
         raise ModelError(f"{path} is not a .keras {what} file; export one with model.save('{what}.keras')")
     if not path.is_file():
         raise ModelError(f"no {what} file at {path}")
+    # Keras says "File not found" for both; say what the file is instead
+    if path.stat().st_size == 0:
+        raise ModelError(f"cannot load {path.name}: it is empty (0 bytes), not a .keras file; was the download or "
+                         "copy cut short? Save the model again with model.save('generator.keras')")
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"cannot load {path.name}: it is not a .keras file (a .keras file is a zip archive, and "
+                         "this one is not); save the model again with model.save('generator.keras')")
     check_keras_file(path, what)
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad or hostile file
-        raise ModelError(f"cannot load {path.name}: {str(exc).splitlines()[0][:300]}. "
+        raise ModelError(f"cannot load {path.name}: {first_line(exc)}. "
                          "Is it a complete .keras file saved by Keras 3?") from None
 
 

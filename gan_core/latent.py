@@ -86,7 +86,15 @@ def interpolate(a: np.ndarray, b: np.ndarray, steps: int, mode: str = "slerp", n
 
 
 def grid_seeds(first: int, count: int) -> Sequence[int]:
-    """Seeds of a grid: consecutive, so cell i of a run's snapshot grid is seed i."""
+    """Seeds of a grid: consecutive, so cell i of a run's snapshot grid is seed i. A grid that would run past the
+    last seed is refused with the grid's own last seed (not the first seed past MAX_SEED) and where to start."""
+    first, count = int(first), int(count)
+    if not 0 <= first <= MAX_SEED:
+        raise ConfigError(f"seeds go from 0 to {MAX_SEED}; got {first}")
+    last = first + count - 1
+    if last > MAX_SEED:
+        raise ConfigError(f"a grid of {count} from seed {first} needs seeds up to {last}, past the last seed "
+                          f"{MAX_SEED}: start at {MAX_SEED - count + 1} or lower")
     return range(first, first + count)
 
 

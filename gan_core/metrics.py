@@ -57,6 +57,27 @@ from .errors import DataError, GanError
 
 COVERAGE_SHARE = 0.1  # a class is covered when it gets >= 10% of its expected share of the samples
 DEFAULT_N = {"digits": 10000, "faces": 1000}
+MIN_N, MAX_N = 2, 100_000  # a set of one has no covariance; 100k images are minutes of generating and features
+
+
+def check_n(n: int | None) -> int | None:
+    """`n` images per set, or None for the default; GanError for what cannot be measured (0 used to silently mean
+    the default, a negative n failed deep inside with "need at least one array to concatenate")."""
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not MIN_N <= n <= MAX_N:
+        raise GanError(f"--n must be {MIN_N} to {MAX_N} images per set (or left out for the default: "
+                       f"{DEFAULT_N['digits']} for digits, {DEFAULT_N['faces']} for faces); got {n}")
+    return int(n)
+
+
+def check_seeds(seed: int, n: int) -> None:
+    """Image i is drawn from seed + i: every one of them must be a seed (0 .. latent.MAX_SEED)."""
+    if not 0 <= seed <= latent.MAX_SEED:
+        raise GanError(f"seeds go from 0 to {latent.MAX_SEED}; got {seed}")
+    if seed + n - 1 > latent.MAX_SEED:
+        raise GanError(f"{n} images of seeds {seed} .. {seed + n - 1} run past the last seed {latent.MAX_SEED}: "
+                       f"use --seed {latent.MAX_SEED - n + 1} or lower")
 DIGIT_DATASETS = ("mnist", "fashion_mnist")
 QUALITY_FILE = "quality.jsonl"
 _CACHE_VERSION = 2
@@ -661,8 +682,9 @@ def compute(name: str, generator, n: int | None = None, dataset: str = "mnist", 
 def _evaluate_images(generator, chosen: list[Metric], n: int | None, dataset: str, data_path: str | None,
                      seed: int, cache_dir, log, images: np.ndarray | None = None) -> dict[str, dict[str, Any]]:
     kind = data_kind(dataset)
-    n = int(n or (len(images) if images is not None else DEFAULT_N[kind]))
+    n = check_n(n) or (len(images) if images is not None else DEFAULT_N[kind])
     if images is None:
+        check_seeds(seed, n)
         images = generate(generator, n, seed)
     ref = reference_for(dataset, data_path, n, images.shape[1:], cache_dir, log)
     labels = requested_labels(generator, len(images)) if generator is not None else None
@@ -791,6 +813,7 @@ def evaluate_model(model: str, epochs: str = "latest", n: int | None = None, dat
 
     log = log or (lambda message: None)
     metrics = list(metrics) if metrics else None
+    n = check_n(n)  # before loading anything
     if str(model).endswith(".keras"):
         if (epochs or "latest") != "latest":
             raise GanError("--epochs applies to a run folder, not to a .keras file")

@@ -269,8 +269,11 @@ def project(generator, target: np.ndarray, *, steps: int | None = None, restarts
         raise GanError(f"restarts must be 1..{MAX_RESTARTS}; got {restarts}")
     if not (lr > 0 and np.isfinite(lr)):
         raise GanError(f"the learning rate must be a positive number; got {lr}")
-    if feature_weight < 0 or prior_weight < 0:
-        raise GanError("feature and prior weights cannot be negative")
+    for weight in (feature_weight, prior_weight):
+        if not (np.isfinite(weight) and weight >= 0):
+            raise GanError(f"the feature and prior weights must be finite numbers of 0 or more; got {weight}")
+    if not 0 <= seed <= latent.MAX_SEED:
+        raise GanError(f"seed must be 0..{latent.MAX_SEED}; got {seed}")
     target_u8 = _as_target(target, generator.image_shape)
     ev = resolve_evaluator(generator, evaluator) if feature_weight > 0 else None
     uniform = generator.noise == "uniform"

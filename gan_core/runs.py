@@ -29,6 +29,7 @@ import socket
 import tempfile
 import time
 from dataclasses import dataclass
+import unicodedata
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -86,6 +87,41 @@ def read_json(path: str | Path, default: Any = None) -> Any:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return default
+
+
+def read_json_object(path: str | Path) -> dict[str, Any]:
+    """A file that should hold a JSON object (config.json, status.json): {} when it is missing, unreadable or holds
+    anything else, so a hand-edited `[]` reads as empty instead of breaking every `.get` after it."""
+    value = read_json(path, None)
+    return value if isinstance(value, dict) else {}
+
+
+def json_object_problem(path: str | Path, required: bool = True) -> str | None:
+    """Why `path` is not a readable JSON object (None if it is, or if it is missing and not `required`)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return f"{path.name} is missing" if required else None
+    except OSError as exc:
+        return f"{path.name} cannot be read ({exc.strerror})"
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return f"{path.name} is not valid JSON"
+    if not isinstance(value, dict):
+        return f"{path.name} is not a JSON object (it holds {_json_kind(value)})"
+    return None
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    return "a number"
 
 
 def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
@@ -203,13 +239,35 @@ def try_lock(fd: int, *, wait_s: float = LOCK_RETRY_S) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.02)
+# Latin letters that Unicode does not decompose into a base letter and an accent
+_LATIN = str.maketrans({"ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "đ": "d",
+                        "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "ı": "i"})
+
+
+def transliterate(name: str) -> str:
+    """ASCII spelling of accented Latin text ("Café" -> "Cafe", "Straße" -> "Strasse"); other scripts are dropped."""
+    decomposed = unicodedata.normalize("NFKD", name.translate(_LATIN))
+    return decomposed.encode("ascii", "ignore").decode("ascii")
 
 
 def sanitize_name(name: str, max_length: int = 60) -> str:
     """A name safe as one path component: letters, digits, '.', '_', '-' only; never '..' or empty."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name.strip()).strip(".-_")[:max_length]
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", transliterate(name).strip()).strip(".-_")[:max_length]
     cleaned = re.sub(r"\.{2,}", ".", cleaned)
     return cleaned or "run"
+
+
+def run_folder_name(name: str) -> str:
+    """The folder name for a run called `name`; RunError when that would lose its letters or digits (a Cyrillic or
+    Chinese name, or one of punctuation only, used to become a folder named 'run' without a word)."""
+    shown = name.strip()[:60]
+    if not any(c.isalnum() for c in name):
+        raise RunError(f"the run name {shown!r} has no letters or digits; choose a name such as 'digits-test'")
+    lost = "".join(dict.fromkeys(c for c in name if c.isalnum() and not any(t.isalnum() for t in transliterate(c))))
+    if lost:
+        raise RunError(f"the run name {shown!r} has letters a folder name cannot keep ({lost[:20]}); use A-Z, a-z, "
+                       "0-9 and . _ - (accents are dropped: 'Café' becomes 'Cafe'), e.g. 'digits-test'")
+    return sanitize_name(name)
 
 
 def epoch_file(epoch: int, ext: str) -> str:
@@ -262,7 +320,12 @@ class RunDir:
 
     # reading
     def config_dict(self) -> dict[str, Any]:
-        return read_json(self.config_path, {}) or {}
+        return read_json_object(self.config_path)
+
+    def problem(self) -> str | None:
+        """Why readers cannot use this folder: a config.json that is not a JSON object, or a status.json that is
+        valid JSON but not an object (hand-edited, or written by something else); None for a usable run."""
+        return json_object_problem(self.config_path) or _non_object(self.status_path)
 
     def config(self):
         from .config import TrainConfig
@@ -360,9 +423,24 @@ class RunDir:
         return Generator.load(self.generator_path(epoch), config=self.config_dict())
 
     def fixed_z(self):
+        """The snapshot grid's latents, (grid^2, noise_dim) float; RunError for a file that is not such an array
+        (never numpy's advice to allow pickles, which would run code from the file)."""
         import numpy as np
 
-        return np.load(self.fixed_z_path)
+        damaged = RunError(f"run {self.name}: fixed_z.npy is not a saved array of latents (damaged or replaced); "
+                           "delete it and resume: the trainer makes it again from the same seeds")
+        try:
+            z = np.load(self.fixed_z_path, allow_pickle=False)
+        except FileNotFoundError:
+            raise RunError(f"run {self.name} has no fixed_z.npy yet; it is written before the first epoch") from None
+        except (OSError, ValueError, EOFError):
+            raise damaged from None
+        if not isinstance(z, np.ndarray):  # an .npz archive under the .npy name
+            z.close()
+            raise damaged
+        if z.ndim != 2 or not np.issubdtype(z.dtype, np.floating) or not np.all(np.isfinite(z)):
+            raise damaged
+        return z
 
     def checkpoints(self) -> tuple[list["Checkpoint"], list[str]]:
         """Every complete checkpoint folder on disk, newest step first, and notes on what is wrong with the rest
@@ -463,7 +541,7 @@ class RunDir:
         atomic_write_bytes(self.config_path, (cfg.to_json() + "\n").encode())
 
     def write_status(self, **fields: Any) -> dict[str, Any]:
-        status = read_json(self.status_path, {}) or {}
+        status = read_json_object(self.status_path)
         status.update(fields, updated_at=time.time())
         atomic_write_json(self.status_path, status)
         return status
@@ -590,32 +668,64 @@ def clean_temp_files(run: RunDir, since: float | None = None) -> list[Path]:
     return removed
 
 
-def list_runs(runs_dir: str | Path | None = None) -> list[RunDir]:
-    """Numbered run folders, oldest first."""
+Skipped = list[tuple[RunDir, str]]  # folders left out of a listing, each with the reason
+
+
+def scan_runs(runs_dir: str | Path | None = None) -> tuple[list[RunDir], Skipped]:
+    """Numbered run folders, oldest first, and those skipped because their JSON cannot be read as an object (one
+    bad folder must never break a page or `runs`: they say which folder was skipped and why)."""
     root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     if not root.is_dir():
-        return []
-    runs = [RunDir(p) for p in root.iterdir() if p.is_dir() and _RUN_RE.match(p.name)]
-    return sorted((r for r in runs if r.exists()), key=lambda r: (r.number, r.name))
+        return [], []
+    found = sorted((RunDir(p) for p in root.iterdir() if p.is_dir() and _RUN_RE.match(p.name)),
+                   key=lambda r: (r.number, r.name))
+    return _split_usable(r for r in found if r.exists())
+
+
+def list_runs(runs_dir: str | Path | None = None) -> list[RunDir]:
+    """Numbered, usable run folders, oldest first (see :func:`scan_runs` for the skipped ones)."""
+    return scan_runs(runs_dir)[0]
+
+
+def scan_pretrained(root: str | Path | None = None) -> tuple[list[RunDir], Skipped]:
+    """Shipped models, by name (every folder under `root` with a config.json and at least one generator), and the
+    skipped ones with the reason."""
+    root = Path(root) if root is not None else default_pretrained_dir()
+    if not root.is_dir():
+        return [], []
+    models = [RunDir(p) for p in sorted(root.iterdir()) if p.is_dir() and (p / "config.json").is_file()]
+    return _split_usable(m for m in models if m.generator_epochs())
 
 
 def list_pretrained(root: str | Path | None = None) -> list[RunDir]:
-    """Shipped models, by name: every folder under `root` with a config.json and at least one generator."""
-    root = Path(root) if root is not None else default_pretrained_dir()
-    if not root.is_dir():
-        return []
-    models = [RunDir(p) for p in sorted(root.iterdir()) if p.is_dir() and (p / "config.json").is_file()]
-    return [m for m in models if m.generator_epochs()]
+    return scan_pretrained(root)[0]
+
+
+def _split_usable(folders) -> tuple[list[RunDir], Skipped]:
+    usable, skipped = [], []
+    for run in folders:
+        problem = run.problem()
+        if problem:
+            skipped.append((run, problem))
+        else:
+            usable.append(run)
+    return usable, skipped
+
+
+def _non_object(path: Path) -> str | None:
+    """A status.json that parses but is not an object; a missing or torn one is the status reader's business."""
+    problem = json_object_problem(path, required=False)
+    return problem if problem and "not a JSON object" in problem else None
 
 
 def create_run(runs_dir: str | Path | None, cfg) -> RunDir:
     """A new numbered folder holding the resolved config and a 'starting' status, before any training."""
+    name = run_folder_name(cfg.name) if cfg.name else sanitize_name(cfg.preset)  # before anything is created
     root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"cannot create the runs folder {root}: {exc.strerror}; pick another with --runs-dir") from None
-    name = sanitize_name(cfg.name or cfg.preset)
     cfg.name = name
     from .speed import resolve_config
 
@@ -651,5 +761,11 @@ def resolve_run(ref: str | Path, runs_dir: str | Path | None = None) -> RunDir:
         candidates += [r.path for r in list_runs(root) if r.number == int(ref)]
     for c in candidates:
         if (c / "config.json").is_file():
-            return RunDir(c)
+            run = RunDir(c)
+            problem = run.problem()
+            if problem:
+                fix = ("delete status.json (the next trainer writes a new one)" if problem.startswith("status")
+                       else "restore config.json from a copy of the run")
+                raise RunError(f"run {run.name} cannot be used: {problem}; {fix}")
+            return run
     raise RunError(f"no run found at {ref!r}; list runs with `python -m gan_core runs --runs-dir {root}`")

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import data as data_lib
-from . import export, latent, models, speed
+from . import export, latent, models, preflight, speed
 from .config import TrainConfig
 from .errors import GanError
 from .runs import (Checkpoint, RunDir, atomic_write_bytes, atomic_write_json, clean_temp_files, epoch_file,
@@ -138,6 +138,7 @@ class Trainer:
         import tensorflow as tf
 
         cfg = self.cfg
+        preflight.check_memory(cfg)  # before a weight is allocated: a run too big for memory fails with the reason
         threads = speed.apply_threads(cfg.threads, cfg.inter_op_threads)  # before TensorFlow's first op
         if threads:
             self.log(threads)
@@ -245,10 +246,20 @@ class Trainer:
         self._fixed_z = self.fixed_z()
 
     def fixed_z(self) -> np.ndarray:
-        """The snapshot grid's latents: made once per run (seeds 0..n-1), then read back on every resume."""
+        """The snapshot grid's latents: made once per run (seeds 0..n-1), then read back on every resume. A file
+        that is damaged or of another shape is made again from the same seeds, so the grids stay comparable."""
+        n, dim = self.cfg.grid ** 2, self.cfg.noise_dim
         if self.run.fixed_z_path.is_file():
-            return np.load(self.run.fixed_z_path)
-        z = latent.z_from_seeds(latent.grid_seeds(0, self.cfg.grid ** 2), self.cfg.noise_dim, self.cfg.noise)
+            try:
+                z = self.run.fixed_z()
+            except GanError:
+                problem = "is not a saved array of latents"
+            else:
+                if z.shape == (n, dim):
+                    return z
+                problem = f"holds shape {z.shape}, not ({n}, {dim})"
+            self.log(f"fixed_z.npy {problem}; made it again from seeds 0..{n - 1}, as the run first did")
+        z = latent.z_from_seeds(latent.grid_seeds(0, n), dim, self.cfg.noise)
         buf = io.BytesIO()
         np.save(buf, z)
         atomic_write_bytes(self.run.fixed_z_path, buf.getvalue())

@@ -19,6 +19,7 @@ from . import cyclegan, export, pix2pix
 from .config import TrainConfig
 from .data import load_images, load_test_images, make_dataset
 from .errors import ConfigError, DataError, GanError
+from .metrics import check_n
 from .runs import atomic_write_bytes
 from .train import Trainer
 
@@ -352,7 +353,7 @@ def evaluate_run(run, epoch: int | None = None, n: int | None = None, log: Calla
         raise GanError(f"run {run.name} has no saved model yet; wait for its first epoch to finish")
     start = time.perf_counter()
     models = {d: t.model for d, t in load_translators(run, epoch).items()}
-    n = int(n or DEFAULT_EVAL_N)
+    n = check_n(n) or DEFAULT_EVAL_N
     if cfg.task == "pix2pix":
         pairs = load_pairs(cfg, log)
         result = pix2pix_quality(models["AtoB"], pairs.test_inputs, pairs.test_targets, n)

@@ -25,6 +25,7 @@ from .runs import atomic_write_bytes, sanitize_name
 UPLOADS_DIRNAME = "_uploads"  # not a run: list_runs only picks NNNNN-name folders
 MAX_FILES = 100_000
 MAX_TOTAL_BYTES = 2 * 1024**3
+MAX_NAME_BYTES, MAX_PATH_BYTES = 255, 1024  # a file name's limit on Linux and macOS; a path well under PATH_MAX
 _CHUNK = 1 << 20
 
 
@@ -138,6 +139,9 @@ def _safe_relative_path(info: zipfile.ZipInfo) -> PurePosixPath:
         raise DataError(f"zip member {info.filename!r} points outside the folder ('..'); refusing to extract this zip")
     if stat.S_ISLNK(info.external_attr >> 16):
         raise DataError(f"zip member {info.filename!r} is a symbolic link; refusing to extract this zip")
+    if len(name.encode()) > MAX_PATH_BYTES or any(len(part.encode()) > MAX_NAME_BYTES for part in path.parts):
+        raise DataError(f"zip member {name[:60] + '…'!r} has a name too long for a file (at most {MAX_NAME_BYTES} bytes a "
+                        f"part and {MAX_PATH_BYTES} in all); rename it and zip again")
     return PurePosixPath(*[p for p in path.parts if p != "."])
 
 

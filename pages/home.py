@@ -6,7 +6,7 @@ import streamlit as st
 from explorer_ui import use_app_navigation, widgets
 from gan_core import storage
 from gan_core.errors import GanError
-from gan_core.runs import RunDir, list_pretrained, list_runs
+from gan_core.runs import RunDir
 from gan_core.train import describe_devices
 from gan_core.translator import domain_names
 
@@ -96,7 +96,7 @@ st.title("GAN Explorer")
 st.caption("Train GANs on images, watch them learn, and explore what their generators make.")
 st.caption(f":material/memory: TensorFlow sees: **{describe_devices()}**")
 
-runs, pretrained = list_runs(widgets.runs_dir()), list_pretrained()
+runs, pretrained = widgets.listed_runs(), widgets.listed_pretrained()
 if not runs and not pretrained:
     st.info(f"""**Nothing to explore yet.** There are no training runs in `{widgets.runs_dir()}` and no pretrained
 models. Start a run on the **Train** page, or from a terminal in the project folder:

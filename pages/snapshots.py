@@ -5,7 +5,7 @@ import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core import charts, export, metrics
-from gan_core.runs import RunDir, list_pretrained, list_runs
+from gan_core.runs import RunDir
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -67,7 +67,7 @@ def evaluate_command(run: RunDir) -> str:
 
 
 st.title("Snapshots")
-candidates = [r for r in list_pretrained() + list_runs(widgets.runs_dir()) if r.sample_epochs()]
+candidates = [r for r in widgets.listed_pretrained() + widgets.listed_runs() if r.sample_epochs()]
 if not candidates:
     st.info("No snapshot grids yet: a run draws one before training and after every epoch. Start a run on the "
             "**Train** page.", icon=":material/info:")

@@ -4,12 +4,12 @@ from collections import deque
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export, launch, models, storage, uploads
+from gan_core import charts, export, launch, models, preflight, storage, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
 from gan_core.metrics_tail import MetricsTail
-from gan_core.runs import RunDir, epoch_label, list_runs
+from gan_core.runs import RunDir, epoch_label
 from gan_core.speed import resolve_precision
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -107,6 +107,7 @@ def new_run_form() -> None:
                     "eval_every": eval_every, "name": name.strip() or None, "limit": limit,
                     "pairing": pairing, "dataset_b": source_b, "data_b": data_b.strip() or None,
                 })
+                preflight.check(cfg)  # missing data or models too big: refused before a run folder exists
                 run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run
             st.success(f"Started **{widgets.md_text(run.name)}** in its own process; it keeps training if you close this tab.")
@@ -133,7 +134,7 @@ def live_view(run_path: str) -> None:
     run = RunDir(run_path)
     status = run.status()
     state = status.get("state", "missing")
-    epoch, epochs = status.get("epoch", 0), status.get("epochs") or run.config_dict().get("epochs", "?")
+    epochs = status.get("epochs") or run.config_dict().get("epochs", "?")
     step, total = status.get("step", 0), status.get("total_steps")
 
     # every value here comes from disk (a folder name, status.json): shown as text, never as markup
@@ -211,7 +212,7 @@ with form_column:
     new_run_form()
 with live_column:
     st.subheader("Live view")
-    runs = list_runs(widgets.runs_dir())
+    runs = widgets.listed_runs()
     if not runs:
         st.info("No runs yet: fill in the form and press **Start training**.", icon=":material/info:")
     else:

@@ -544,3 +544,62 @@ def test_resume_without_a_readable_checkpoint_is_refused_and_start_over_keeps_th
     assert spawned == [] and run.generator_epochs() == [1, 2]
     next(b for b in at.button if b.label == "Start over from epoch 0").click().run()
     assert spawned == [True]  # the trainer is told to restart; it moves the old epochs aside itself
+
+
+# --- issue 15: one bad folder never breaks a page; a generator the explorer cannot draw is a message ----------------
+
+BAD_NAME = "00009-![i](x.png)*e*"  # markup in a folder name: the note shows it as code, never as an image
+
+
+def add_bad_folders(runs_dir: Path, source: runs.RunDir) -> None:
+    """Copies of a good run whose config.json, or status.json, is a JSON list (hand-edited, or another tool's)."""
+    import shutil
+
+    for name, file in ((BAD_NAME, "config.json"), ("00008-bad-status", "status.json")):
+        target = runs_dir / name
+        shutil.copytree(source.path, target, ignore=shutil.ignore_patterns("checkpoints", "tb", ".lock"))
+        (target / file).write_text('["not", "an", "object"]')
+
+
+def assert_notes_name_the_bad_folders(at: AppTest) -> None:
+    captions = [c.value for c in at.caption]
+    assert any("Skipped `00008-bad-status`: status.json is not a JSON object (it holds a list)" in c
+               for c in captions), captions
+    assert any(f"Skipped `{BAD_NAME}`: config.json is not a JSON object (it holds a list)" in c for c in captions)
+
+
+@pytest.mark.parametrize("page", ["home", "train", "latent", "export", "snapshots"])
+def test_a_run_folder_whose_json_is_a_list_is_skipped_with_a_note(runs_dir, page):
+    good = only_run(runs_dir)
+    add_bad_folders(runs_dir, good)
+    at = open_page(page)  # before: AttributeError: 'list' object has no attribute 'get' on every one of these
+    assert_clean(at)
+    assert_notes_name_the_bad_folders(at)
+    if page in ("home", "train"):
+        assert "00000-tiny" in texts(at)
+    if page in ("latent", "export"):
+        assert image_urls(at)  # the good run still draws
+
+
+def test_translate_skips_a_bad_folder_with_a_note(translation_runs_dir):
+    good = next(r for r in runs.list_runs(translation_runs_dir) if r.task == "pix2pix")
+    add_bad_folders(translation_runs_dir, good)
+    at = open_page("translate")
+    assert_clean(at)
+    assert_notes_name_the_bad_folders(at)
+    assert image_urls(at)
+
+
+def test_latent_a_five_channel_generator_upload_is_a_message_not_a_pillow_error(runs_dir, tmp_path):
+    import keras
+
+    z = keras.Input((8,))
+    x = keras.layers.Reshape((4, 4, 5))(keras.layers.Dense(80, activation="tanh")(z))
+    path = tmp_path / "five.keras"
+    keras.Model(z, x).save(path)
+    at = open_page("latent")
+    at.sidebar.radio[0].set_value("Upload .keras").run()
+    at.get("file_uploader")[0].upload("five.keras", path.read_bytes()).run()
+    assert not at.exception, [e.value for e in at.exception]  # before: TypeError from Pillow's fromarray
+    assert any("makes 5-channel images; the explorer draws gray (1 channel) or RGB (3 channels)" in e.value
+               for e in at.error)

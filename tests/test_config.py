@@ -7,8 +7,8 @@ from gan_core.errors import ConfigError
 
 
 def test_preset_then_overrides_then_sets():
-    cfg = config.from_preset("mnist_dcgan", {"epochs": 3, "batch_size": None}, ["g_lr=2e-4", "limit=100", "name=x"])
-    assert (cfg.epochs, cfg.batch_size, cfg.g_lr, cfg.limit, cfg.name) == (3, 256, 2e-4, 100, "x")
+    cfg = config.from_preset("mnist_dcgan", {"epochs": 3, "batch_size": None}, ["g_lr=2e-4", "limit=1000", "name=x"])
+    assert (cfg.epochs, cfg.batch_size, cfg.g_lr, cfg.limit, cfg.name) == (3, 256, 2e-4, 1000, "x")
 
 
 def test_json_round_trip(tmp_path):
@@ -59,3 +59,79 @@ def test_folder_presets_need_a_data_path():
 def test_unknown_fields_in_a_saved_config_are_refused():
     with pytest.raises(ConfigError, match="unknown config field"):
         config.TrainConfig.from_dict({"preset": "mnist_dcgan", "bogus": 1})
+
+
+# --- issue 15: limits that keep a config trainable, and hand-edited config.json files --------------------------
+
+@pytest.mark.parametrize("sets,needle", [
+    # each would exhaust memory, crash TensorFlow or never finish; the message names the limit and the field
+    (["noise_dim=200000"], r"noise_dim must be at most 4096 .*got 200000"),
+    (["noise_dim=10000000"], r"noise_dim must be at most 4096"),
+    (["image_size=4096"], r"image_size must be at most 1024 .*got 4096"),
+    (["threads=1000000"], r"threads must be at most 1024 .*got 1000000"),
+    (["inter_op_threads=1000000"], r"inter_op_threads must be at most 1024"),
+    (["epochs=100000000000000000000"], r"epochs must be at most 100000"),
+    (["batch_size=10000000"], r"batch_size must be at most 65536"),
+    (["grid=1000"], r"grid must be at most 32"),
+    (["seed=-1"], r"seed must be 0 \.\. 4294967295; got -1"),
+    (["seed=4294967296"], r"seed must be 0 \.\. 4294967295"),
+    (["nan_lr_scale=nan"], r"nan_lr_scale must be a finite number; got nan"),
+    (["real_label=inf"], r"real_label must be a finite number; got inf"),
+])
+def test_values_beyond_what_can_train_are_refused_with_the_limit(sets, needle):
+    with pytest.raises(ConfigError, match=needle):
+        config.from_preset("mnist_dcgan", sets=sets)
+
+
+@pytest.mark.parametrize("preset,field", [("pix2pix_edges_digits", "l1_weight"), ("cyclegan_mnist_fashion", "cycle_weight"),
+                                          ("cyclegan_mnist_fashion", "identity_weight"), ("mnist_dcgan", "l1_weight")])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_nan_and_infinite_loss_weights_are_refused_before_training(preset, field, value):
+    # before: nan passed validation (nan < 0 is False) and the run "diverged" at its first step
+    with pytest.raises(ConfigError, match=f"{field} must be a finite number; got {value}"):
+        config.from_preset(preset, sets=[f"{field}={value}"])
+
+
+@pytest.mark.parametrize("field,value,needle", [
+    ("epochs", "3", r"epochs must be a whole number; got '3' \(text\)"),
+    ("batch_size", None, r"batch_size must be a whole number; got null"),
+    ("epochs", [1], r"epochs must be a whole number; got \[1\] \(a list\)"),
+    ("epochs", 2.5, r"epochs must be a whole number; got 2.5"),
+    ("g_lr", "fast", r"g_lr must be a number; got 'fast' \(text\)"),
+    ("d_joint_batch", "yes", r"d_joint_batch must be true or false; got 'yes'"),
+    ("dataset", 3, r"dataset must be text; got 3"),
+    ("limit", True, r"limit must be a whole number or null; got true"),
+])
+def test_a_hand_edited_config_with_wrong_types_is_one_clear_error(tmp_path, field, value, needle):
+    values = config.from_preset("mnist_dcgan").to_dict()
+    values[field] = value
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(values))
+    with pytest.raises(ConfigError, match=needle):
+        config.TrainConfig.load(path)
+    with pytest.raises(ConfigError, match=needle):
+        config.TrainConfig.from_dict(values).validate()  # also when built in Python and validated
+
+
+def test_integers_in_float_fields_are_fine(tmp_path):
+    values = config.from_preset("mnist_dcgan").to_dict()
+    values["real_label"] = 1
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(values))
+    assert config.TrainConfig.load(path).validate().real_label == 1
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"mnist"', "3", "null"])
+def test_a_config_json_that_is_not_an_object_is_one_clear_error(tmp_path, text):
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"config\.json is not a JSON object"):
+        config.TrainConfig.load(path)
+
+
+def test_a_batch_larger_than_the_images_kept_is_refused():
+    # before: found only after the run folder existed (a failed run: "Only 16 training images, fewer than...")
+    with pytest.raises(ConfigError, match=r"batch_size 64 is more than the 16 images limit keeps: lower batch_size to "
+                                          r"16 or less, or raise limit"):
+        config.from_preset("mnist_dcgan", {"limit": 16, "batch_size": 64})
+    assert config.from_preset("mnist_dcgan", {"limit": 16, "batch_size": 16}).batch_size == 16

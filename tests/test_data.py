@@ -495,3 +495,88 @@ def test_test_split_is_shaped_and_scaled_like_training_images(mnist_npz: Path) -
     assert not np.array_equal(images, train)  # the other split
     with pytest.raises(DataError, match="no test split"):
         data.load_test_images("folder", path="/tmp")
+
+
+# --- issue 15: a file that is not a dataset is named, never quoted -----------------------------------------------
+
+SECRET = b"root:$6$s3cr3tHashValue:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n"
+
+
+@pytest.mark.parametrize("name", ["shadow", "shadow.gz", "passwords.npz", "train-images-idx3-ubyte"])
+def test_a_file_that_is_not_a_dataset_is_refused_without_showing_its_bytes(tmp_path: Path, name: str) -> None:
+    # before: "/etc/shadow is not an IDX image file (magic number 0x726f6f74, ...)": 'root', the first 4 bytes
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(SECRET) if name.endswith(".gz") else SECRET)
+    with pytest.raises(DataError) as caught:
+        load_images("mnist", path=str(path))
+    message = str(caught.value)
+    assert str(path) in message and "not" in message
+    for leak in ("root", "726f6f74", "s3cr3t", "daemon", "0x", "allow_pickle", "pickle"):
+        assert leak not in message.lower().replace(str(path).lower(), "")
+
+
+def test_a_label_file_that_is_not_one_is_refused_without_showing_its_bytes(tmp_path: Path) -> None:
+    from gan_core.evaluators import read_idx_labels
+
+    path = tmp_path / "train-labels-idx1-ubyte"
+    path.write_bytes(SECRET)
+    with pytest.raises(DataError, match="is not an IDX label file") as caught:
+        read_idx_labels(path)
+    assert "0x" not in str(caught.value) and "root" not in str(caught.value).replace(str(path), "")
+
+
+def test_a_huge_file_that_is_not_a_dataset_is_refused_after_reading_its_header_only(tmp_path: Path,
+                                                                                      monkeypatch) -> None:
+    path = tmp_path / "big.bin"
+    with open(path, "wb") as f:
+        f.write(SECRET)
+        f.truncate(3 * 1024**3)  # sparse: 3 GiB that used to be read whole before the header was looked at
+    reads = []
+    real_open = open
+
+    def counting_open(file, mode="r", *args, **kwargs):
+        handle = real_open(file, mode, *args, **kwargs)
+        if str(file) == str(path):
+            original = handle.read
+            handle.read = lambda size=-1: reads.append(size) or original(size)
+        return handle
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    with pytest.raises(DataError, match="is not an IDX image file"):
+        load_images("mnist", path=str(path))
+    assert reads and all(0 <= size <= 16 for size in reads)
+
+
+def test_an_npz_holding_pickled_objects_does_not_advise_allow_pickle(tmp_path: Path) -> None:
+    path = tmp_path / "objects.npz"
+    np.savez(path, x_train=np.array([{"a": 1}, None], dtype=object))
+    with pytest.raises(DataError, match="holds Python objects") as caught:
+        load_images("mnist", path=str(path))
+    assert "allow_pickle" not in str(caught.value)
+
+
+def test_check_source_finds_what_loading_would_fail_on_without_decoding(tmp_path: Path, mnist_npz: Path) -> None:
+    from gan_core.data import check_source
+
+    assert check_source("mnist", str(mnist_npz)) == 60000
+    idx = tmp_path / "train-images-idx3-ubyte.gz"
+    idx.write_bytes(gzip.compress(_idx_bytes(np.zeros((3, 28, 28), np.uint8))))
+    assert check_source("mnist", str(idx)) == 3
+    (tmp_path / "faces").mkdir()
+    Image.new("RGB", (16, 16)).save(tmp_path / "faces" / "a.png")
+    assert check_source("folder", str(tmp_path / "faces")) == 1
+    secret = tmp_path / "shadow"
+    secret.write_bytes(SECRET)
+    for source, path, needle in (("mnist", secret, "is not an IDX image file"),
+                                 ("mnist", tmp_path / "missing.npz", "does not exist"),
+                                 ("folder", tmp_path / "missing", "does not exist"),
+                                 ("folder", secret, "is a file, not a folder")):
+        with pytest.raises(DataError, match=needle):
+            check_source(source, str(path))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="No image files"):
+        check_source("folder", str(tmp_path / "empty"))
+    no_key = tmp_path / "other.npz"
+    np.savez(no_key, images=np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(DataError, match="has no 'x_train' array \\(it has: images\\)"):
+        check_source("mnist", str(no_key))

@@ -166,7 +166,11 @@ def test_every_architecture_has_a_first_block_to_take_pca_of(name):
 
 
 @pytest.mark.parametrize("kwargs,needle", [(dict(k=0), "must be 1..100"), (dict(k=101), "must be 1..100"),
-                                           (dict(k=10, n=12), "too few")])
+                                           (dict(k=10, n=12), "too few"),
+                                           # issue 15: numpy's "expected non-negative integer", and a MemoryError
+                                           (dict(seed=-1), r"seed must be 0\.\.4294967295; got -1"),
+                                           (dict(seed=2**32), r"seed must be 0\.\.4294967295; got 4294967296"),
+                                           (dict(n=10**9), r"at most 20000 samples \(default 4096\); got 1000000000")])
 def test_bad_k_or_n_say_what_works(generator, kwargs, needle):
     with pytest.raises(GanError, match=needle):
         directions.principal_directions(generator, **kwargs)

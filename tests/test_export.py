@@ -103,3 +103,61 @@ def test_cli_sample_psi(mnist_generator, tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["sample", model, "--psi", "2", "--out", str(tmp_path / "x.png")]) == 2
     assert "psi must be between 0" in capsys.readouterr().err
+
+
+# --- issue 15: sizes, frame rates and paths that cannot work are one clear error, before any memory is used ----
+
+def test_a_picture_too_big_to_make_is_refused_before_allocating():
+    from gan_core.errors import ConfigError
+
+    image = np.zeros((122, 122, 1), np.uint8)
+    with pytest.raises(ConfigError, match=r"366000x366000 pixels; the most is 8192 a side: use a smaller --scale"):
+        export.upscale(image, 3000)  # before: numpy tried to allocate 125 GiB
+    with pytest.raises(ConfigError, match="the most is 8192 a side"):
+        export.grid(np.zeros((1, 28, 28, 1), np.uint8), 1, 1000, scale=1)
+    with pytest.raises(ConfigError, match="scale must be a whole number of at least 1; got 0"):
+        export.upscale(image, 0)
+
+
+def test_sample_grid_refuses_a_huge_grid_before_drawing_a_single_z(mnist_generator, monkeypatch):
+    from gan_core import latent
+    from gan_core.errors import ConfigError
+
+    monkeypatch.setattr(latent, "z_from_seeds", lambda *a, **k: pytest.fail("drew latents for a refused grid"))
+    with pytest.raises(ConfigError, match=r"a 100000x100000 grid has 10000000000 cells; the most is 4096"):
+        export.sample_grid(mnist_generator, 100_000, 100_000)
+    with pytest.raises(ConfigError, match="the most is 8192 a side"):
+        export.sample_grid(mnist_generator, 64, 64, scale=16)
+    with pytest.raises(ConfigError, match="at least 1 row and 1 column"):
+        export.sample_grid(mnist_generator, 0, 4)
+
+
+@pytest.mark.parametrize("fps,needle", [(float("nan"), "got nan"), (float("inf"), "got inf"), (-1, "got -1"),
+                                        (0, "got 0"), (1000, "got 1000")])
+def test_gif_frame_rates_that_a_gif_cannot_store_are_refused(fps, needle):
+    with pytest.raises(ValueError, match=f"frames per second must be a number above 0 and at most 50.*{needle}"):
+        export.gif_bytes([np.zeros((2, 2), np.uint8)], fps=fps)
+
+
+@pytest.mark.parametrize("loop", [-1, 65536, 70000])
+def test_gif_loop_counts_a_gif_cannot_store_are_refused(loop):
+    # before: Pillow's OverflowError from deep inside its GIF writer
+    with pytest.raises(ValueError, match=f"loop must be 0 \\(forever\\) to 65535 times; got {loop}"):
+        export.gif_bytes([np.zeros((2, 2), np.uint8)], loop=loop)
+
+
+def test_gif_loop_and_fps_at_their_limits_still_work():
+    frames = [np.full((4, 4), v, np.uint8) for v in (0, 255)]
+    data = export.gif_bytes(frames, fps=50, loop=65535)
+    assert Image.open(io.BytesIO(data)).info.get("loop") == 65535
+
+
+def test_saving_onto_an_existing_folder_says_it_is_a_folder(tmp_path):
+    from gan_core.errors import ConfigError
+
+    (tmp_path / "out").mkdir()
+    with pytest.raises(ConfigError, match=r"out is a folder: give a file name, e.g. .*out/grid\.png"):
+        export.save_png(tmp_path / "out", np.zeros((2, 2), np.uint8))
+    with pytest.raises(ConfigError, match=r"out is a folder: give a file name, e.g. .*out/animation\.gif"):
+        export.save_gif(tmp_path / "out", [np.zeros((2, 2), np.uint8)])
+    assert list((tmp_path / "out").iterdir()) == []

@@ -107,3 +107,15 @@ def test_parse_seeds_reads_lists_and_ranges_and_explains_mistakes():
                          ("-3", "not a seed"), ("0-100", "at most 64"), (str(2**32), "seeds go from 0")):
         with pytest.raises(GanError, match=needle):
             latent.parse_seeds(text)
+
+
+def test_a_grid_past_the_last_seed_names_the_grid_s_last_seed():
+    from gan_core.errors import ConfigError
+
+    # before: "seed must be between 0 and 4294967295; got 4294967296", a seed nobody typed
+    with pytest.raises(ConfigError, match=r"a grid of 16 from seed 4294967294 needs seeds up to 4294967309, past the "
+                                          r"last seed 4294967295: start at 4294967280 or lower"):
+        latent.grid_seeds(4294967294, 16)
+    assert list(latent.grid_seeds(latent.MAX_SEED - 15, 16))[-1] == latent.MAX_SEED
+    with pytest.raises(ConfigError, match="seeds go from 0 to 4294967295; got -1"):
+        latent.grid_seeds(-1, 4)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gan_core import cli, config, evaluators, metrics, runs
+from gan_core.errors import GanError
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
@@ -298,3 +299,30 @@ def test_cli_evaluate_a_tiny_run_prints_json_and_records_quality(mnist, tmp_path
     assert "classifier_fid" in capsys.readouterr().out
     assert cli.main(["evaluate", str(run.path), "--epochs", "7", "--n", "500"]) == 2
     assert "saved epochs: 1" in capsys.readouterr().err
+
+
+# --- issue 15: sample sizes and seeds that cannot work are refused before any image is made ---------------------
+
+PRETRAINED_DENSE = Path(__file__).resolve().parents[1] / "pretrained" / "mnist_dense"
+
+
+@pytest.mark.parametrize("n,needle", [
+    (0, r"--n must be 2 to 100000 images per set \(or left out for the default: 10000 for digits, 1000 for faces\); "
+        r"got 0"),
+    (-5, r"--n must be 2 to 100000 .*got -5"),
+    (1, r"--n must be 2 to 100000 .*got 1"),
+    (10**12, r"--n must be 2 to 100000 .*got 1000000000000"),
+])
+def test_evaluate_refuses_an_n_that_cannot_be_measured(n, needle):
+    # before: 0 silently became 10000, -5 said "need at least one array to concatenate", 10**12 ran out of memory
+    with pytest.raises(GanError, match=needle):
+        metrics.evaluate_model(str(PRETRAINED_DENSE), n=n, record=False)
+
+
+def test_evaluate_refuses_seeds_past_the_last_one_before_generating(monkeypatch):
+    monkeypatch.setattr(metrics, "generate", lambda *a, **k: pytest.fail("generated images for refused seeds"))
+    with pytest.raises(GanError, match=r"images of seeds 4294967290 \.\. 4294967389 run past the last seed "
+                                       r"4294967295: use --seed 4294967196 or lower"):
+        metrics.evaluate_model(str(PRETRAINED_DENSE), n=100, seed=4294967290, record=False)
+    with pytest.raises(GanError, match="seeds go from 0 to 4294967295; got -1"):
+        metrics.evaluate_model(str(PRETRAINED_DENSE), n=100, seed=-1, record=False)

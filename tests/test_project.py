@@ -150,6 +150,12 @@ def test_projection_checks_its_arguments():
             project.project(generator, np.zeros((8, 8, 1), np.uint8), **bad)
     with pytest.raises(GanError, match="no evaluator"):
         project.project(generator, np.zeros((8, 8, 1), np.uint8), evaluator="celeba")
+    # issue 15: a NaN weight "diverged" after all its steps, and a negative seed was numpy's own error
+    for bad, needle in ((dict(feature_weight=float("nan")), "weights must be finite numbers of 0 or more; got nan"),
+                        (dict(seed=-1), r"seed must be 0\.\.4294967295; got -1"),
+                        (dict(seed=2**40), r"seed must be 0\.\.4294967295")):
+        with pytest.raises(GanError, match=needle):
+            project.project(generator, np.zeros((8, 8, 1), np.uint8), **bad)
 
 
 # --- the shipped MNIST generator (slow: a real generator, seconds per projection) --------------------------------

@@ -164,7 +164,7 @@ def test_a_layer_whose_output_would_fill_memory_is_refused(tmp_path):
         Generator.load(path)
 
 
-@pytest.mark.parametrize("content, says", [(b"", "empty"), (b"not a zip at all", "not a zip")])
+@pytest.mark.parametrize("content, says", [(b"", "empty"), (b"not a zip at all", "zip archive")])
 def test_an_empty_or_non_zip_keras_file_says_what_it_is(tmp_path, content, says):
     path = tmp_path / "broken.keras"
     path.write_bytes(content)
@@ -191,3 +191,41 @@ def test_keras_is_pinned_at_a_release_with_the_safe_mode_fixes():
     (spec,) = [line.split("#")[0].strip()[len("keras"):] for line in lines if line.startswith("keras")]
     assert "3.13.9" not in SpecifierSet(spec) and "3.14.0" in SpecifierSet(spec)  # safe-mode bypasses before 3.14
     assert version("keras") in SpecifierSet(spec)
+
+
+# --- issue 15: what a bad .keras file says ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("content,needle", [
+    (b"", r"cannot load empty\.keras: it is empty \(0 bytes\), not a \.keras file"),
+    (b"hello, I am text", r"cannot load empty\.keras: it is not a \.keras file \(a \.keras file is a zip archive"),
+])
+def test_an_empty_or_non_zip_keras_file_says_what_it_is_not_file_not_found(tmp_path, content, needle):
+    path = tmp_path / "empty.keras"
+    path.write_bytes(content)
+    with pytest.raises(ModelError, match=needle) as info:
+        Generator.load(path)
+    assert "not found" not in str(info.value).lower()
+
+
+def test_a_keras_error_with_an_empty_message_is_still_one_clear_error(tmp_path, monkeypatch):
+    path = tmp_path / "g.keras"
+    make_generator_file(path)
+
+    def fails_without_a_message(*args, **kwargs):
+        raise AssertionError()  # what a bare `assert` inside a loader raises
+
+    monkeypatch.setattr(keras.models, "load_model", fails_without_a_message)
+    with pytest.raises(ModelError, match=r"cannot load g\.keras: AssertionError\. Is it a complete"):
+        Generator.load(path)
+
+
+@pytest.mark.parametrize("channels", [2, 4, 5])
+def test_a_generator_of_other_than_1_or_3_channels_is_refused_on_load(tmp_path, channels):
+    # before: it loaded, and the Latent page showed Pillow's raw TypeError when drawing its first image
+    z = keras.Input((8,))
+    x = keras.layers.Reshape((4, 4, channels))(keras.layers.Dense(16 * channels, activation="tanh")(z))
+    path = tmp_path / "odd.keras"
+    keras.Model(z, x).save(path)
+    with pytest.raises(ModelError, match=f"odd.keras makes {channels}-channel images; the explorer draws gray "
+                                         r"\(1 channel\) or RGB \(3 channels\)"):
+        Generator.load(path)

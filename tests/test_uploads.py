@@ -95,3 +95,14 @@ def test_generator_uploads_keep_a_safe_name(tmp_path):
     assert path.read_bytes() == b"bytes"
     with pytest.raises(ModelError, match="not a .keras file"):
         uploads.store_generator_file(b"bytes", "weights.h5", tmp_path)
+
+
+@pytest.mark.parametrize("name", ["a" * 300 + ".png", "/".join(["b" * 200] * 30) + ".png", "é" * 200 + ".png"],
+                         ids=["long-file-name", "deep-path", "long-in-utf8"])
+def test_over_long_member_names_are_refused_by_name_before_anything_is_written(tmp_path, name):
+    # before: "[Errno 36] File name too long: '/…/.d.xyz.tmp/aaaa…'", a temporary path, after extracting began
+    with pytest.raises(DataError, match=r"zip member '.{1,60}…' has a name too long for a file \(at most 255 bytes a "
+                                        r"part and 1024 in all\); rename it and zip again") as caught:
+        uploads.extract_images_zip(make_zip({"ok.png": PNG, name: PNG}), tmp_path / "d")
+    assert ".tmp" not in str(caught.value) and "Errno" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
