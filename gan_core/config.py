@@ -55,6 +55,10 @@ class TrainConfig:
     identity_weight: float = 0.5  # cyclegan: the identity loss's weight as a share of cycle_weight (the paper's 0.5)
     pool_size: int = 50  # cyclegan: how many past fakes D draws from (the paper's image pool; 0 = none)
     d_joint_batch: bool = False  # D sees real and fake as one batch (matters when D has BatchNorm)
+    # latent GANs' training options (gan_core/ema.py): an average of G's weights is what the app loads
+    ema_decay: float = 0.0  # 0 = off; e.g. 0.999: generators/ and the grids use the moving average of G's weights
+    ema_start_step: int = 0  # the average copies G until this step, then averages (skips the untrained start)
+    ema_rampup: float = 0.0  # > 0: the average's half-life is at most this share of the steps so far (StyleGAN2: 0.05)
     # optimisation
     epochs: int = 50
     batch_size: int = 256
@@ -115,6 +119,13 @@ class TrainConfig:
             raise ConfigError(f"nan_lr_scale must be in (0, 1]; got {self.nan_lr_scale}")
         if not 0.5 < self.real_label <= 1:
             raise ConfigError(f"real_label must be in (0.5, 1] (0.9 is usual smoothing); got {self.real_label}")
+        if not 0 <= self.ema_decay < 1:
+            raise ConfigError(f"ema_decay must be in [0, 1) (0 = off, 0.999 is usual); got {self.ema_decay}")
+        start = self.ema_start_step
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise ConfigError(f"ema_start_step must be 0 or a positive whole number; got {self.ema_start_step!r}")
+        if not 0 <= self.ema_rampup <= 1:
+            raise ConfigError(f"ema_rampup must be in [0, 1] (0 = off, StyleGAN2 uses 0.05); got {self.ema_rampup}")
         if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
             raise ConfigError(f"num_classes must be 0 (unconditional) or the number of classes; got {self.num_classes!r}")
         if arch.conditional and self.num_classes < 2:
@@ -149,6 +160,9 @@ class TrainConfig:
             return
         if self.pixel_range != "tanh":
             raise ConfigError(f"{self.architecture} works on pixels in [-1, 1]: pixel_range must be tanh")
+        if self.ema_decay:
+            raise ConfigError(f"ema_decay is for latent GANs (noise -> image) for now; {self.architecture} is an "
+                              "image-to-image network: leave ema_decay at 0")
         for name in ("holdout", "res_blocks", "pool_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import data as data_lib
 from . import export, latent, models, speed
+from .ema import WeightAverage, half_life_steps
 from .config import TrainConfig
 from .errors import GanError
 from .runs import RunDir, atomic_write_bytes, atomic_write_json, epoch_file, read_json
@@ -131,7 +132,8 @@ class Trainer:
         keras.mixed_precision.set_dtype_policy(cfg.precision)
         try:
             with self.strategy.scope():
-                self.ckpt = tf.train.Checkpoint(**self.build_models(arch))
+                self.held = self.build_models(arch)
+                self.ckpt = tf.train.Checkpoint(**self.held)
         finally:
             keras.mixed_precision.set_dtype_policy(previous_policy)
         self.epoch, self.step = 0, 0
@@ -147,7 +149,23 @@ class Trainer:
         self.D = arch.build_discriminator(cfg)
         self.g_opt = self.make_optimizer(cfg.g_lr, self.G.trainable_variables)
         self.d_opt = self.make_optimizer(cfg.d_lr, self.D.trainable_variables)
-        return dict(generator=self.G, discriminator=self.D, g_opt=self.g_opt, d_opt=self.d_opt)
+        held = dict(generator=self.G, discriminator=self.D, g_opt=self.g_opt, d_opt=self.d_opt)
+        self.ema = None
+        if cfg.ema_decay:
+            import keras
+
+            self.G_ema = keras.models.clone_model(self.G)  # same layers and names, its own variables
+            self.ema = WeightAverage(self.G, self.G_ema, cfg.ema_decay, cfg.ema_start_step, cfg.ema_rampup)
+            held["generator_ema"] = self.G_ema
+            self.log(f"EMA of G's weights: decay {cfg.ema_decay} (half-life {half_life_steps(cfg.ema_decay):.0f} "
+                     f"steps), copying G until step {cfg.ema_start_step}"
+                     + (f", half-life at most {cfg.ema_rampup:g} x the steps so far" if cfg.ema_rampup else ""))
+        return held
+
+    @property
+    def sampler(self):
+        """The generator that draws the grids, is scored and is saved for the app: the average when EMA is on."""
+        return self.G_ema if getattr(self, "ema", None) is not None else self.G
 
     def make_optimizer(self, learning_rate: float, variables):
         import keras
@@ -214,7 +232,7 @@ class Trainer:
         the same order (steps_per_call), with fewer Python round trips."""
         import tensorflow as tf
 
-        cfg, G, D, g_opt, d_opt = self.cfg, self.G, self.D, self.g_opt, self.d_opt
+        cfg, G, D, g_opt, d_opt, ema = self.cfg, self.G, self.D, self.g_opt, self.d_opt, self.ema
         global_batch = cfg.batch_size
         scaled = cfg.precision == "mixed_float16"
         jit, jit_reason = speed.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
@@ -273,6 +291,8 @@ class Trainer:
             d_grads = disc_tape.gradient(d_obj, D.trainable_variables)
             g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
             d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
+            if ema is not None:
+                ema.update(step)
             share = tf.cast(n, tf.float32) / global_batch  # so that a SUM over replicas is a mean
             return {"g_loss": gen_loss, "d_loss": disc_loss,
                     "d_real": tf.reduce_mean(tf.sigmoid(real_logits)) * share,
@@ -306,7 +326,7 @@ class Trainer:
 
         labels = self.fixed_labels()
         inputs = self._fixed_z if labels is None else [self._fixed_z, labels]
-        images = np.asarray(self.G(inputs, training=False), np.float32)
+        images = np.asarray(self.sampler(inputs, training=False), np.float32)
         if not np.all(np.isfinite(images)):
             raise GanError(f"the generator produced NaN/Inf images at epoch {epoch}; lower the learning rates "
                            "(--set g_lr=...) and resume from the last checkpoint")
@@ -340,7 +360,7 @@ class Trainer:
 
         cfg = self.cfg
         n = cfg.eval_n or QUICK_EVAL_N[metrics.data_kind(cfg.dataset)]
-        generator = Generator(self.G, cfg.noise_dim, cfg.noise, cfg.pixel_range, source=f"epoch {epoch}",
+        generator = Generator(self.sampler, cfg.noise_dim, cfg.noise, cfg.pixel_range, source=f"epoch {epoch}",
                               num_classes=cfg.num_classes)
         return metrics.evaluate(generator, cfg.dataset, cfg.data, n=n, epoch=epoch, log=lambda m: None)
 
@@ -349,7 +369,7 @@ class Trainer:
         folder.mkdir(exist_ok=True)
         name = epoch_file(epoch, "keras")
         tmp = folder / f".tmp-{os.getpid()}-{name}"  # Keras insists on the .keras ending; readers skip '.tmp-'
-        self.G.save(tmp)
+        self.sampler.save(tmp)
         os.replace(tmp, folder / name)
 
     def checkpoint(self) -> None:
@@ -404,8 +424,17 @@ class Trainer:
                          f"learning rates x{cfg.nan_lr_scale} (roll-back {rollbacks} of {cfg.nan_retries})")
 
     def restore(self, latest) -> None:
+        import tensorflow as tf
+
+        held = self.held
+        saved = {name.split("/", 1)[0] for name, _ in tf.train.list_variables(str(latest))}
+        late = [name for name in ("generator_ema",) if name in held and name not in saved]
         with self.strategy.scope():
-            self.ckpt.read(str(latest)).assert_existing_objects_matched()
+            reader = tf.train.Checkpoint(**{k: v for k, v in held.items() if k not in late}) if late else self.ckpt
+            reader.read(str(latest)).assert_existing_objects_matched()
+        if late:  # EMA switched on for a run whose checkpoints predate it: start the average from the restored G
+            self.ema.copy_from_source()
+            self.log("the checkpoint has no EMA of G yet: the average starts from the restored generator")
         meta = read_json(self.run.checkpoints_dir / "latest.json", {})
         self.epoch, self.step = int(meta["epoch"]), int(meta["step"])
 
