@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import data as data_lib
-from . import export, latent, models, speed
+from . import export, latent, models, objectives, speed
 from .ema import WeightAverage, half_life_steps
 from .config import TrainConfig
 from .errors import GanError
@@ -226,29 +226,83 @@ class Trainer:
         return z
 
     # --- the step ------------------------------------------------------------------------------------
+    def make_gan_step(self, mean: Callable):
+        """The GAN algorithm on one replica's batch, the seed's two-tape step with a swappable objective:
+        noise -> G -> D on real and fake -> objective (+ D's penalty) -> two updates. `mean` reduces per-example
+        losses (the replica's share of the global batch's mean); noise, keys and labels come from the caller."""
+        import tensorflow as tf
+
+        cfg, G, D, g_opt, d_opt = self.cfg, self.G, self.D, self.g_opt, self.d_opt
+        objective = objectives.get(cfg.loss)
+        penalty = objectives.make_penalty(objective, gp_weight=cfg.gp_weight, r1_gamma=cfg.r1_gamma,
+                                          r1_every=cfg.r1_every)
+
+        def with_label(x, y):  # a conditional G or D also takes the one-hot class
+            return [x, y] if cfg.num_classes else x
+
+        def scaled(opt, loss):  # float16's loss scaling (bfloat16 and float32 need none)
+            return opt.scale_loss(loss) if cfg.precision == "mixed_float16" else loss
+
+        def logits(images, labels):
+            return tf.cast(D(with_label(images, labels), training=True), tf.float32)
+
+        def discriminate(real, real_y, fake, fake_y):
+            if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
+                both_y = tf.concat([real_y, fake_y], axis=0) if cfg.num_classes else None
+                both = logits(tf.concat([real, fake], axis=0), both_y)
+                n = tf.shape(real)[0]
+                return both[:n], both[n:]
+            return logits(real, real_y), logits(fake, fake_y)  # seed 000's two calls
+
+        def gan_step(real, real_y, z, fake_y, key, step):
+            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+                fake = tf.cast(G(with_label(z, fake_y), training=True), real.dtype)
+                real_logits, fake_logits = discriminate(real, real_y, fake, fake_y)
+                g_loss, d_loss, logs = objective(real_logits, fake_logits, mean=mean, real_label=cfg.real_label)
+                if penalty is not None:
+                    with g_tape.stop_recording():
+                        logs["d_penalty"] = penalty(lambda x: logits(x, real_y), real, fake,
+                                                    tf.random.experimental.stateless_fold_in(key, 4), step, mean)
+                    d_loss += logs["d_penalty"]
+            g_grads = g_tape.gradient(scaled(g_opt, g_loss), G.trainable_variables)
+            d_grads = d_tape.gradient(scaled(d_opt, d_loss), D.trainable_variables)
+            g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
+            d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
+            return g_loss, d_loss, real_logits, fake_logits, logs
+
+        return gan_step
+
+    def step_metrics(self) -> tuple[str, ...]:
+        """The metrics of each step: the run contract's four, then the objective's and the penalty's."""
+        objective = objectives.get(self.cfg.loss)
+        has_penalty = objective.gradient_penalty or bool(self.cfg.r1_gamma)
+        return METRICS + objective.logs + (("d_penalty",) if has_penalty else ())
+
     def make_train_step(self):
         """`train_steps(iterator, n, first_step)`: n optimizer steps on the next n batches in one compiled call,
         returning each step's metrics as length-n vectors. n = 1 is the seed's step; n > 1 is the same steps in
-        the same order (steps_per_call), with fewer Python round trips."""
+        the same order (steps_per_call), with fewer Python round trips. The plumbing around :meth:`make_gan_step`:
+        keyed noise and labels, the global batch's mean, the EMA update and each metric's replica share."""
         import tensorflow as tf
 
-        cfg, G, D, g_opt, d_opt, ema = self.cfg, self.G, self.D, self.g_opt, self.d_opt, self.ema
+        cfg, ema = self.cfg, self.ema
         global_batch = cfg.batch_size
-        scaled = cfg.precision == "mixed_float16"
         jit, jit_reason = speed.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
         self.log(f"speed: precision {cfg.precision}, {jit_reason}, steps_per_call {cfg.steps_per_call}"
                  + (f" (a call never spans a metrics window: at most log_every={cfg.log_every} steps)"
                     if cfg.steps_per_call > cfg.log_every else ""))
 
-        def noise(n, step):
+        def step_key(step):
             # Stateless, keyed by (seed, global step, replica): the same z for a step however the steps are
-            # grouped into calls, XLA or not, and after a resume.
+            # grouped into calls, XLA or not, and after a resume. Other draws fold further numbers into it.
             key = tf.stack([tf.constant(cfg.seed, tf.int64), step])
-            key = tf.random.experimental.stateless_fold_in(
+            return tf.random.experimental.stateless_fold_in(
                 key, tf.distribute.get_replica_context().replica_id_in_sync_group)
+
+        def noise(n, key):
             if cfg.noise == "uniform":
-                return tf.random.stateless_uniform([n, cfg.noise_dim], seed=key), key
-            return tf.random.stateless_normal([n, cfg.noise_dim], seed=key), key
+                return tf.random.stateless_uniform([n, cfg.noise_dim], seed=key)
+            return tf.random.stateless_normal([n, cfg.noise_dim], seed=key)
 
         def fake_labels(n, key):
             # the classes G is asked for: uniform, from the step's own key (so also reproducible)
@@ -256,49 +310,30 @@ class Trainer:
                                                   minval=0, maxval=cfg.num_classes, dtype=tf.int32)
             return tf.one_hot(classes, cfg.num_classes)
 
-        def bce(label: float, logits):
-            per_example = tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits)
+        def mean(per_example):
             return tf.nn.compute_average_loss(tf.reshape(per_example, [-1]), global_batch_size=global_batch)
 
         conditional = cfg.num_classes > 0
+        gan_step = self.make_gan_step(mean)
+        extra = self.step_metrics()[len(METRICS):]
 
         def replica_step(batch, step):
             # a conditional run's batches are (images, one-hot labels); G and D then also take the label
             real, real_y = batch if conditional else (batch, None)
             n = tf.shape(real)[0]
-            z, key = noise(n, step)
+            key = step_key(step)
             fake_y = fake_labels(n, key) if conditional else None
-
-            def with_label(x, y):
-                return [x, y] if conditional else x
-
-            with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
-                fake = G(with_label(z, fake_y), training=True)
-                fake = tf.cast(fake, real.dtype)
-                if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
-                    both_y = tf.concat([real_y, fake_y], axis=0) if conditional else None
-                    logits = tf.cast(D(with_label(tf.concat([real, fake], axis=0), both_y), training=True),
-                                     tf.float32)
-                    real_logits, fake_logits = logits[:n], logits[n:]
-                else:  # seed 000's two calls
-                    real_logits = tf.cast(D(with_label(real, real_y), training=True), tf.float32)
-                    fake_logits = tf.cast(D(with_label(fake, fake_y), training=True), tf.float32)
-                gen_loss = bce(1.0, fake_logits)
-                disc_loss = bce(cfg.real_label, real_logits) + bce(0.0, fake_logits)
-                g_obj = g_opt.scale_loss(gen_loss) if scaled else gen_loss
-                d_obj = d_opt.scale_loss(disc_loss) if scaled else disc_loss
-            g_grads = gen_tape.gradient(g_obj, G.trainable_variables)
-            d_grads = disc_tape.gradient(d_obj, D.trainable_variables)
-            g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
-            d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
+            g_loss, d_loss, real_logits, fake_logits, logs = gan_step(real, real_y, noise(n, key), fake_y, key, step)
             if ema is not None:
                 ema.update(step)
             share = tf.cast(n, tf.float32) / global_batch  # so that a SUM over replicas is a mean
-            return {"g_loss": gen_loss, "d_loss": disc_loss,
+            return {"g_loss": g_loss, "d_loss": d_loss,
                     "d_real": tf.reduce_mean(tf.sigmoid(real_logits)) * share,
-                    "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share}
+                    "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share,
+                    **{k: logs[k] for k in extra}}
 
-        return self.compile_steps(tf.function(replica_step, jit_compile=True) if jit else replica_step, METRICS)
+        return self.compile_steps(tf.function(replica_step, jit_compile=True) if jit else replica_step,
+                                  self.step_metrics())
 
     def compile_steps(self, one_step: Callable, keys: tuple[str, ...]):
         """`train_steps(iterator, n, first_step)`: n calls of `one_step(batch, step)` on each replica in one

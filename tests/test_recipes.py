@@ -101,3 +101,23 @@ print("RESULT", json.dumps({{"state": state, "replicas_agree": all(replicas[0]),
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.split("RESULT", 1)[1])
     assert result == {"state": "done", "replicas_agree": True, "saved_is_ema": True}
+
+
+# --- objectives -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("preset,sets,extra", [
+    ("mnist_dense", {"loss": "lsgan"}, ()),
+    ("mnist_dense", {"loss": "hinge", "r1_gamma": 1.0}, ("d_penalty",)),
+    ("mnist_dense", {"loss": "wgan-gp", "precision": "mixed_bfloat16"}, ("w_distance", "d_penalty")),
+    ("mnist_dcgan", {"r1_gamma": 0.5, "r1_every": 2, "d_joint_batch": True}, ("d_penalty",)),
+])
+def test_each_objective_trains_and_reports_its_logs(preset, sets, extra, tmp_path, shared_data):
+    run = runs.create_run(tmp_path, tiny(preset, shared_data, limit=128, **sets))
+    assert train(run) == "done"
+    windows = run.metrics("window")
+    for record in windows:
+        assert set(extra) <= set(record)
+        assert all(np.isfinite(record[k]) for k in ("g_loss", "d_loss", "d_real", "d_fake", *extra))
+    if "d_penalty" in extra:
+        assert any(record["d_penalty"] > 0 for record in windows)
+    assert run.config().loss == sets.get("loss", "bce")
