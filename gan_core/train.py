@@ -146,7 +146,7 @@ class Trainer:
         """G, D and their optimizers (called in the strategy's scope); returns what the checkpoint holds."""
         cfg = self.cfg
         self.G = arch.build_generator(cfg)
-        self.D = arch.build_discriminator(cfg)
+        self.D = models.build_discriminator(cfg)  # the architecture's, with the config's options (spectral_norm)
         self.g_opt = self.make_optimizer(cfg.g_lr, self.G.trainable_variables)
         self.d_opt = self.make_optimizer(cfg.d_lr, self.D.trainable_variables)
         held = dict(generator=self.G, discriminator=self.D, g_opt=self.g_opt, d_opt=self.d_opt)

@@ -77,7 +77,7 @@ def test_ema_switched_on_for_an_old_run_starts_from_the_restored_generator(tmp_p
     assert any(k.startswith("generator_ema/") for k in checkpoint_tensors(run))
 
 
-def test_ema_under_the_mirrored_strategy_on_two_logical_cpus(tmp_path, shared_data):
+def test_ema_sn_hinge_r1_under_the_mirrored_strategy_on_two_logical_cpus(tmp_path, shared_data):
     script = f"""
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
@@ -86,16 +86,17 @@ import json
 import numpy as np
 from gan_core import config, runs, train
 cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
-                         batch_size=32, strategy="mirrored", grid=2, ema_decay=0.5))
+                         batch_size=32, strategy="mirrored", grid=2, ema_decay=0.5, spectral_norm=True,
+                         loss="hinge", r1_gamma=1.0))
 run = runs.create_run({str(tmp_path)!r}, cfg)
 state = train.train(run)
 t = train.Trainer(run.config(), run)
 t.build()
-replicas = [[np.array_equal(v.value.values[0].numpy(), v.value.values[1].numpy()) for v in m.weights]
-            for m in (t.G_ema,)]
+replicas = [np.array_equal(v.value.values[0].numpy(), v.value.values[1].numpy())
+            for m in (t.G_ema, t.D) for v in m.weights]  # D's weights include SN's u vectors
 saved = run.load_generator(1).model.get_weights()
 same = all(np.array_equal(a, b) for a, b in zip(t.G_ema.get_weights(), saved))
-print("RESULT", json.dumps({{"state": state, "replicas_agree": all(replicas[0]), "saved_is_ema": same}}))
+print("RESULT", json.dumps({{"state": state, "replicas_agree": all(replicas), "saved_is_ema": same}}))
 """
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
@@ -121,3 +122,27 @@ def test_each_objective_trains_and_reports_its_logs(preset, sets, extra, tmp_pat
     if "d_penalty" in extra:
         assert any(record["d_penalty"] > 0 for record in windows)
     assert run.config().loss == sets.get("loss", "bce")
+
+
+# --- spectral normalisation -------------------------------------------------------------------------------------
+
+def test_spectral_norm_trains_in_bfloat16_stops_and_resumes_with_u_in_the_checkpoint(tmp_path, shared_data):
+    run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=2, limit=128, spectral_norm=True,
+                                         precision="mixed_bfloat16"))
+    calls = {"n": 0}
+
+    def stop_after_five_steps():
+        calls["n"] += 1
+        return calls["n"] >= 5
+
+    assert train(run, should_stop=stop_after_five_steps) == "stopped"
+    saved = checkpoint_tensors(run)
+    assert sum("sn_u" in k for k in saved) == 3  # two convolutions and the Dense
+    trainer = Trainer(run.config(), run)
+    trainer.build()
+    restored = [layer.sn_u.numpy() for layer in trainer.D.layers if hasattr(layer, "sn_u")]
+    stored = [v for k, v in saved.items() if "sn_u" in k and k.startswith("discriminator/")]
+    assert len(restored) == 3 and all(any(np.array_equal(r, s) for s in stored) for r in restored)
+    assert not any(np.allclose(r, 0) for r in restored)
+    assert train(run) == "done"
+    assert run.status()["step"] == 8
