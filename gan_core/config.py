@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import augment as augment_lib
 from . import models, objectives
 from .errors import ConfigError
 
@@ -64,6 +65,7 @@ class TrainConfig:
     r1_gamma: float = 0.0  # > 0: R1 penalty gamma / 2 x ||grad D(real)||^2 on D, with any loss
     r1_every: int = 1  # R1 every k-th step, k times as strong (StyleGAN2's lazy regularisation: 16)
     spectral_norm: bool = False  # every Conv2D and Dense of D spectrally normalised (gan_core/models/spectral_norm.py)
+    augment: str = ""  # DiffAugment before D, e.g. "translation,cutout,color" (gan_core/augment.py); "" = off
     # optimisation
     epochs: int = 50
     batch_size: int = 256
@@ -162,6 +164,7 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be 0 or more; got {getattr(self, name)}")
         if isinstance(self.r1_every, bool) or not isinstance(self.r1_every, int) or self.r1_every < 1:
             raise ConfigError(f"r1_every must be a positive whole number (1 = every step); got {self.r1_every!r}")
+        augment_lib.parse_policy(self.augment)
         if not isinstance(self.spectral_norm, bool):
             raise ConfigError(f"spectral_norm must be true or false; got {self.spectral_norm!r}")
 
@@ -179,7 +182,7 @@ class TrainConfig:
             return
         if self.pixel_range != "tanh":
             raise ConfigError(f"{self.architecture} works on pixels in [-1, 1]: pixel_range must be tanh")
-        for name, off in (("loss", "bce"), ("r1_gamma", 0.0), ("spectral_norm", False)):
+        for name, off in (("loss", "bce"), ("r1_gamma", 0.0), ("spectral_norm", False), ("augment", "")):
             if getattr(self, name) != off:
                 raise ConfigError(f"{name} is for latent GANs (noise -> image) for now; {self.architecture} has its "
                                   f"own losses: leave {name} at {off}")

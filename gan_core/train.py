@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import data as data_lib
+from . import augment as augment_lib
 from . import export, latent, models, objectives, speed
 from .ema import WeightAverage, half_life_steps
 from .config import TrainConfig
@@ -228,8 +229,9 @@ class Trainer:
     # --- the step ------------------------------------------------------------------------------------
     def make_gan_step(self, mean: Callable):
         """The GAN algorithm on one replica's batch, the seed's two-tape step with a swappable objective:
-        noise -> G -> D on real and fake -> objective (+ D's penalty) -> two updates. `mean` reduces per-example
-        losses (the replica's share of the global batch's mean); noise, keys and labels come from the caller."""
+        noise -> G -> D on real and fake (through DiffAugment, if on) -> objective (+ D's penalty) -> two updates.
+        `mean` reduces per-example losses (the replica's share of the global batch's mean); noise, keys and labels
+        come from the caller."""
         import tensorflow as tf
 
         cfg, G, D, g_opt, d_opt = self.cfg, self.G, self.D, self.g_opt, self.d_opt
@@ -243,10 +245,14 @@ class Trainer:
         def scaled(opt, loss):  # float16's loss scaling (bfloat16 and float32 need none)
             return opt.scale_loss(loss) if cfg.precision == "mixed_float16" else loss
 
+        augment = augment_lib.make_augment(cfg.augment, cfg.pixel_range)  # the identity when cfg.augment is ""
+        fold = tf.random.experimental.stateless_fold_in  # the step's key -> independent draws: fold(key, i)
+
         def logits(images, labels):
             return tf.cast(D(with_label(images, labels), training=True), tf.float32)
 
-        def discriminate(real, real_y, fake, fake_y):
+        def discriminate(real, real_y, fake, fake_y, key):
+            real, fake = augment(real, fold(key, 2)), augment(fake, fold(key, 3))  # independent draws
             if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
                 both_y = tf.concat([real_y, fake_y], axis=0) if cfg.num_classes else None
                 both = logits(tf.concat([real, fake], axis=0), both_y)
@@ -254,15 +260,17 @@ class Trainer:
                 return both[:n], both[n:]
             return logits(real, real_y), logits(fake, fake_y)  # seed 000's two calls
 
+        def critic(key, labels):  # D as the penalties see it: on real images' augmentation and labels
+            return lambda images: logits(augment(images, fold(key, 2)), labels)
+
         def gan_step(real, real_y, z, fake_y, key, step):
             with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
                 fake = tf.cast(G(with_label(z, fake_y), training=True), real.dtype)
-                real_logits, fake_logits = discriminate(real, real_y, fake, fake_y)
+                real_logits, fake_logits = discriminate(real, real_y, fake, fake_y, key)
                 g_loss, d_loss, logs = objective(real_logits, fake_logits, mean=mean, real_label=cfg.real_label)
                 if penalty is not None:
                     with g_tape.stop_recording():
-                        logs["d_penalty"] = penalty(lambda x: logits(x, real_y), real, fake,
-                                                    tf.random.experimental.stateless_fold_in(key, 4), step, mean)
+                        logs["d_penalty"] = penalty(critic(key, real_y), real, fake, fold(key, 4), step, mean)
                     d_loss += logs["d_penalty"]
             g_grads = g_tape.gradient(scaled(g_opt, g_loss), G.trainable_variables)
             d_grads = d_tape.gradient(scaled(d_opt, d_loss), D.trainable_variables)

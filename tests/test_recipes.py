@@ -77,7 +77,7 @@ def test_ema_switched_on_for_an_old_run_starts_from_the_restored_generator(tmp_p
     assert any(k.startswith("generator_ema/") for k in checkpoint_tensors(run))
 
 
-def test_ema_sn_hinge_r1_under_the_mirrored_strategy_on_two_logical_cpus(tmp_path, shared_data):
+def test_ema_sn_hinge_r1_diffaugment_under_the_mirrored_strategy_on_two_logical_cpus(tmp_path, shared_data):
     script = f"""
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
@@ -87,7 +87,7 @@ import numpy as np
 from gan_core import config, runs, train
 cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
                          batch_size=32, strategy="mirrored", grid=2, ema_decay=0.5, spectral_norm=True,
-                         loss="hinge", r1_gamma=1.0))
+                         loss="hinge", r1_gamma=1.0, augment="translation,cutout,color"))
 run = runs.create_run({str(tmp_path)!r}, cfg)
 state = train.train(run)
 t = train.Trainer(run.config(), run)
@@ -146,3 +146,18 @@ def test_spectral_norm_trains_in_bfloat16_stops_and_resumes_with_u_in_the_checkp
     assert not any(np.allclose(r, 0) for r in restored)
     assert train(run) == "done"
     assert run.status()["step"] == 8
+
+
+# --- DiffAugment ------------------------------------------------------------------------------------------------
+
+def test_diffaugment_trains_and_is_the_same_training_for_any_steps_per_call(tmp_path, shared_data):
+    made = {}
+    for k in (1, 2):
+        cfg = tiny("mnist_dcgan", shared_data, limit=128, precision="float32", steps_per_call=k,
+                   augment="translation,cutout,color", r1_gamma=0.5)
+        run = runs.create_run(tmp_path / f"k{k}", cfg)
+        assert train(run) == "done"
+        made[k] = checkpoint_tensors(run)
+    assert made[1].keys() == made[2].keys()
+    for key in made[1]:  # the augmentations are keyed by the step, not by the call
+        np.testing.assert_allclose(made[2][key], made[1][key], rtol=1e-6, atol=1e-7, err_msg=key)
