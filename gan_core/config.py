@@ -11,7 +11,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import models
+from . import augment as augment_lib
+from . import models, objectives
 from .errors import ConfigError
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # "auto" is resolved when a run is created
@@ -63,6 +64,16 @@ class TrainConfig:
     identity_weight: float = 0.5  # cyclegan: the identity loss's weight as a share of cycle_weight (the paper's 0.5)
     pool_size: int = 50  # cyclegan: how many past fakes D draws from (the paper's image pool; 0 = none)
     d_joint_batch: bool = False  # D sees real and fake as one batch (matters when D has BatchNorm)
+    # latent GANs' training options (gan_core/ema.py): an average of G's weights is what the app loads
+    ema_decay: float = 0.0  # 0 = off; e.g. 0.999: generators/ and the grids use the moving average of G's weights
+    ema_start_step: int = 0  # the average copies G until this step, then averages (skips the untrained start)
+    ema_rampup: float = 0.0  # > 0: the average's half-life is at most this share of the steps so far (StyleGAN2: 0.05)
+    loss: str = "bce"  # the GAN objective (gan_core/objectives.py): bce | lsgan | hinge | wgan-gp
+    gp_weight: float = 10.0  # wgan-gp: the gradient penalty's weight (the paper's lambda)
+    r1_gamma: float = 0.0  # > 0: R1 penalty gamma / 2 x ||grad D(real)||^2 on D, with any loss
+    r1_every: int = 1  # R1 every k-th step, k times as strong (StyleGAN2's lazy regularisation: 16)
+    spectral_norm: bool = False  # every Conv2D and Dense of D spectrally normalised (gan_core/models/spectral_norm.py)
+    augment: str = ""  # DiffAugment before D, e.g. "translation,cutout,color" (gan_core/augment.py); "" = off
     # optimisation
     epochs: int = 50
     batch_size: int = 256
@@ -133,6 +144,14 @@ class TrainConfig:
             raise ConfigError(f"nan_lr_scale must be in (0, 1]; got {self.nan_lr_scale}")
         if not 0.5 < self.real_label <= 1:
             raise ConfigError(f"real_label must be in (0.5, 1] (0.9 is usual smoothing); got {self.real_label}")
+        if not 0 <= self.ema_decay < 1:
+            raise ConfigError(f"ema_decay must be in [0, 1) (0 = off, 0.999 is usual); got {self.ema_decay}")
+        start = self.ema_start_step
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise ConfigError(f"ema_start_step must be 0 or a positive whole number; got {self.ema_start_step!r}")
+        if not 0 <= self.ema_rampup <= 1:
+            raise ConfigError(f"ema_rampup must be in [0, 1] (0 = off, StyleGAN2 uses 0.05); got {self.ema_rampup}")
+        self._validate_objective()
         if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
             raise ConfigError(f"num_classes must be 0 (unconditional) or the number of classes; got {self.num_classes!r}")
         if arch.conditional and self.num_classes < 2:
@@ -164,6 +183,20 @@ class TrainConfig:
             if kind.startswith("float") and value is not None and not math.isfinite(value):
                 raise ConfigError(f"{f.name} must be a finite number; got {value}")
 
+    def _validate_objective(self) -> None:
+        objective = objectives.get(self.loss)  # unknown names: the message lists the known ones
+        if self.real_label != 1 and not objective.smoothing:
+            raise ConfigError(f"real_label (label smoothing) means nothing to the {self.loss} loss: set real_label=1, "
+                              "or use loss bce or lsgan")
+        for name in ("gp_weight", "r1_gamma"):
+            if not 0 <= getattr(self, name) < 1e6:
+                raise ConfigError(f"{name} must be 0 or more; got {getattr(self, name)}")
+        if isinstance(self.r1_every, bool) or not isinstance(self.r1_every, int) or self.r1_every < 1:
+            raise ConfigError(f"r1_every must be a positive whole number (1 = every step); got {self.r1_every!r}")
+        augment_lib.parse_policy(self.augment)
+        if not isinstance(self.spectral_norm, bool):
+            raise ConfigError(f"spectral_norm must be true or false; got {self.spectral_norm!r}")
+
     @property
     def task(self) -> str:
         return models.task_of(self.architecture)
@@ -178,6 +211,13 @@ class TrainConfig:
             return
         if self.pixel_range != "tanh":
             raise ConfigError(f"{self.architecture} works on pixels in [-1, 1]: pixel_range must be tanh")
+        for name, off in (("loss", "bce"), ("r1_gamma", 0.0), ("spectral_norm", False), ("augment", "")):
+            if getattr(self, name) != off:
+                raise ConfigError(f"{name} is for latent GANs (noise -> image) for now; {self.architecture} has its "
+                                  f"own losses: leave {name} at {off}")
+        if self.ema_decay:
+            raise ConfigError(f"ema_decay is for latent GANs (noise -> image) for now; {self.architecture} is an "
+                              "image-to-image network: leave ema_decay at 0")
         for name in ("holdout", "res_blocks", "pool_size"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

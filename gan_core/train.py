@@ -21,7 +21,9 @@ from typing import Any, Callable
 import numpy as np
 
 from . import data as data_lib
-from . import export, latent, models, preflight, speed
+from . import augment as augment_lib
+from . import export, latent, models, objectives, preflight, speed
+from .ema import WeightAverage, half_life_steps
 from .config import TrainConfig
 from .errors import GanError
 from .runs import (Checkpoint, RunDir, atomic_write_bytes, atomic_write_json, clean_temp_files, epoch_file,
@@ -153,7 +155,8 @@ class Trainer:
         keras.mixed_precision.set_dtype_policy(cfg.precision)
         try:
             with self.strategy.scope():
-                self.ckpt = tf.train.Checkpoint(**self.build_models(arch))
+                self.held = self.build_models(arch)
+                self.ckpt = tf.train.Checkpoint(**self.held)
         finally:
             keras.mixed_precision.set_dtype_policy(previous_policy)
         self.epoch, self.step = 0, 0
@@ -192,10 +195,26 @@ class Trainer:
         """G, D and their optimizers (called in the strategy's scope); returns what the checkpoint holds."""
         cfg = self.cfg
         self.G = arch.build_generator(cfg)
-        self.D = arch.build_discriminator(cfg)
+        self.D = models.build_discriminator(cfg)  # the architecture's, with the config's options (spectral_norm)
         self.g_opt = self.make_optimizer(cfg.g_lr, self.G.trainable_variables)
         self.d_opt = self.make_optimizer(cfg.d_lr, self.D.trainable_variables)
-        return dict(generator=self.G, discriminator=self.D, g_opt=self.g_opt, d_opt=self.d_opt)
+        held = dict(generator=self.G, discriminator=self.D, g_opt=self.g_opt, d_opt=self.d_opt)
+        self.ema = None
+        if cfg.ema_decay:
+            import keras
+
+            self.G_ema = keras.models.clone_model(self.G)  # same layers and names, its own variables
+            self.ema = WeightAverage(self.G, self.G_ema, cfg.ema_decay, cfg.ema_start_step, cfg.ema_rampup)
+            held["generator_ema"] = self.G_ema
+            self.log(f"EMA of G's weights: decay {cfg.ema_decay} (half-life {half_life_steps(cfg.ema_decay):.0f} "
+                     f"steps), copying G until step {cfg.ema_start_step}"
+                     + (f", half-life at most {cfg.ema_rampup:g} x the steps so far" if cfg.ema_rampup else ""))
+        return held
+
+    @property
+    def sampler(self):
+        """The generator that draws the grids, is scored and is saved for the app: the average when EMA is on."""
+        return self.G_ema if getattr(self, "ema", None) is not None else self.G
 
     def make_optimizer(self, learning_rate: float, variables):
         import keras
@@ -266,29 +285,90 @@ class Trainer:
         return z
 
     # --- the step ------------------------------------------------------------------------------------
-    def make_train_step(self):
-        """`train_steps(iterator, n, first_step)`: n optimizer steps on the next n batches in one compiled call,
-        returning each step's metrics as length-n vectors. n = 1 is the seed's step; n > 1 is the same steps in
-        the same order (steps_per_call), with fewer Python round trips."""
+    def make_gan_step(self, mean: Callable):
+        """The GAN algorithm on one replica's batch, the seed's two-tape step with a swappable objective:
+        noise -> G -> D on real and fake (through DiffAugment, if on) -> objective (+ D's penalty) -> two updates.
+        `mean` reduces per-example losses (the replica's share of the global batch's mean); noise, keys and labels
+        come from the caller."""
         import tensorflow as tf
 
         cfg, G, D, g_opt, d_opt = self.cfg, self.G, self.D, self.g_opt, self.d_opt
+        objective = objectives.get(cfg.loss)
+        penalty = objectives.make_penalty(objective, gp_weight=cfg.gp_weight, r1_gamma=cfg.r1_gamma,
+                                          r1_every=cfg.r1_every)
+
+        def with_label(x, y):  # a conditional G or D also takes the one-hot class
+            return [x, y] if cfg.num_classes else x
+
+        def scaled(opt, loss):  # float16's loss scaling (bfloat16 and float32 need none)
+            return opt.scale_loss(loss) if cfg.precision == "mixed_float16" else loss
+
+        augment = augment_lib.make_augment(cfg.augment, cfg.pixel_range)  # the identity when cfg.augment is ""
+        fold = tf.random.experimental.stateless_fold_in  # the step's key -> independent draws: fold(key, i)
+
+        def logits(images, labels):
+            return tf.cast(D(with_label(images, labels), training=True), tf.float32)
+
+        def discriminate(real, real_y, fake, fake_y, key):
+            real, fake = augment(real, fold(key, 2)), augment(fake, fold(key, 3))  # independent draws
+            if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
+                both_y = tf.concat([real_y, fake_y], axis=0) if cfg.num_classes else None
+                both = logits(tf.concat([real, fake], axis=0), both_y)
+                n = tf.shape(real)[0]
+                return both[:n], both[n:]
+            return logits(real, real_y), logits(fake, fake_y)  # seed 000's two calls
+
+        def critic(key, labels):  # D as the penalties see it: on real images' augmentation and labels
+            return lambda images: logits(augment(images, fold(key, 2)), labels)
+
+        def gan_step(real, real_y, z, fake_y, key, step):
+            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+                fake = tf.cast(G(with_label(z, fake_y), training=True), real.dtype)
+                real_logits, fake_logits = discriminate(real, real_y, fake, fake_y, key)
+                g_loss, d_loss, logs = objective(real_logits, fake_logits, mean=mean, real_label=cfg.real_label)
+                if penalty is not None:
+                    with g_tape.stop_recording():
+                        logs["d_penalty"] = penalty(critic(key, real_y), real, fake, fold(key, 4), step, mean)
+                    d_loss += logs["d_penalty"]
+            g_grads = g_tape.gradient(scaled(g_opt, g_loss), G.trainable_variables)
+            d_grads = d_tape.gradient(scaled(d_opt, d_loss), D.trainable_variables)
+            g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
+            d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
+            return g_loss, d_loss, real_logits, fake_logits, logs
+
+        return gan_step
+
+    def step_metrics(self) -> tuple[str, ...]:
+        """The metrics of each step: the run contract's four, then the objective's and the penalty's."""
+        objective = objectives.get(self.cfg.loss)
+        has_penalty = objective.gradient_penalty or bool(self.cfg.r1_gamma)
+        return METRICS + objective.logs + (("d_penalty",) if has_penalty else ())
+
+    def make_train_step(self):
+        """`train_steps(iterator, n, first_step)`: n optimizer steps on the next n batches in one compiled call,
+        returning each step's metrics as length-n vectors. n = 1 is the seed's step; n > 1 is the same steps in
+        the same order (steps_per_call), with fewer Python round trips. The plumbing around :meth:`make_gan_step`:
+        keyed noise and labels, the global batch's mean, the EMA update and each metric's replica share."""
+        import tensorflow as tf
+
+        cfg, ema = self.cfg, self.ema
         global_batch = cfg.batch_size
-        scaled = cfg.precision == "mixed_float16"
         jit, jit_reason = speed.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
         self.log(f"speed: precision {cfg.precision}, {jit_reason}, steps_per_call {cfg.steps_per_call}"
                  + (f" (a call never spans a metrics window: at most log_every={cfg.log_every} steps)"
                     if cfg.steps_per_call > cfg.log_every else ""))
 
-        def noise(n, step):
+        def step_key(step):
             # Stateless, keyed by (seed, global step, replica): the same z for a step however the steps are
-            # grouped into calls, XLA or not, and after a resume.
+            # grouped into calls, XLA or not, and after a resume. Other draws fold further numbers into it.
             key = tf.stack([tf.constant(cfg.seed, tf.int64), step])
-            key = tf.random.experimental.stateless_fold_in(
+            return tf.random.experimental.stateless_fold_in(
                 key, tf.distribute.get_replica_context().replica_id_in_sync_group)
+
+        def noise(n, key):
             if cfg.noise == "uniform":
-                return tf.random.stateless_uniform([n, cfg.noise_dim], seed=key), key
-            return tf.random.stateless_normal([n, cfg.noise_dim], seed=key), key
+                return tf.random.stateless_uniform([n, cfg.noise_dim], seed=key)
+            return tf.random.stateless_normal([n, cfg.noise_dim], seed=key)
 
         def fake_labels(n, key):
             # the classes G is asked for: uniform, from the step's own key (so also reproducible)
@@ -296,47 +376,30 @@ class Trainer:
                                                   minval=0, maxval=cfg.num_classes, dtype=tf.int32)
             return tf.one_hot(classes, cfg.num_classes)
 
-        def bce(label: float, logits):
-            per_example = tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits)
+        def mean(per_example):
             return tf.nn.compute_average_loss(tf.reshape(per_example, [-1]), global_batch_size=global_batch)
 
         conditional = cfg.num_classes > 0
+        gan_step = self.make_gan_step(mean)
+        extra = self.step_metrics()[len(METRICS):]
 
         def replica_step(batch, step):
             # a conditional run's batches are (images, one-hot labels); G and D then also take the label
             real, real_y = batch if conditional else (batch, None)
             n = tf.shape(real)[0]
-            z, key = noise(n, step)
+            key = step_key(step)
             fake_y = fake_labels(n, key) if conditional else None
-
-            def with_label(x, y):
-                return [x, y] if conditional else x
-
-            with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
-                fake = G(with_label(z, fake_y), training=True)
-                fake = tf.cast(fake, real.dtype)
-                if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
-                    both_y = tf.concat([real_y, fake_y], axis=0) if conditional else None
-                    logits = tf.cast(D(with_label(tf.concat([real, fake], axis=0), both_y), training=True),
-                                     tf.float32)
-                    real_logits, fake_logits = logits[:n], logits[n:]
-                else:  # seed 000's two calls
-                    real_logits = tf.cast(D(with_label(real, real_y), training=True), tf.float32)
-                    fake_logits = tf.cast(D(with_label(fake, fake_y), training=True), tf.float32)
-                gen_loss = bce(1.0, fake_logits)
-                disc_loss = bce(cfg.real_label, real_logits) + bce(0.0, fake_logits)
-                g_obj = g_opt.scale_loss(gen_loss) if scaled else gen_loss
-                d_obj = d_opt.scale_loss(disc_loss) if scaled else disc_loss
-            g_grads = gen_tape.gradient(g_obj, G.trainable_variables)
-            d_grads = disc_tape.gradient(d_obj, D.trainable_variables)
-            g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
-            d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
+            g_loss, d_loss, real_logits, fake_logits, logs = gan_step(real, real_y, noise(n, key), fake_y, key, step)
+            if ema is not None:
+                ema.update(step)
             share = tf.cast(n, tf.float32) / global_batch  # so that a SUM over replicas is a mean
-            return {"g_loss": gen_loss, "d_loss": disc_loss,
+            return {"g_loss": g_loss, "d_loss": d_loss,
                     "d_real": tf.reduce_mean(tf.sigmoid(real_logits)) * share,
-                    "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share}
+                    "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share,
+                    **{k: logs[k] for k in extra}}
 
-        return self.compile_steps(tf.function(replica_step, jit_compile=True) if jit else replica_step, METRICS)
+        return self.compile_steps(tf.function(replica_step, jit_compile=True) if jit else replica_step,
+                                  self.step_metrics())
 
     def compile_steps(self, one_step: Callable, keys: tuple[str, ...]):
         """`train_steps(iterator, n, first_step)`: n calls of `one_step(batch, step)` on each replica in one
@@ -364,7 +427,7 @@ class Trainer:
 
         labels = self.fixed_labels()
         inputs = self._fixed_z if labels is None else [self._fixed_z, labels]
-        images = np.asarray(self.G(inputs, training=False), np.float32)
+        images = np.asarray(self.sampler(inputs, training=False), np.float32)
         if not np.all(np.isfinite(images)):
             raise GanError(f"the generator produced NaN/Inf images at epoch {epoch}; lower the learning rates "
                            "(--set g_lr=...) and resume from the last checkpoint")
@@ -398,7 +461,7 @@ class Trainer:
 
         cfg = self.cfg
         n = cfg.eval_n or QUICK_EVAL_N[metrics.data_kind(cfg.dataset)]
-        generator = Generator(self.G, cfg.noise_dim, cfg.noise, cfg.pixel_range, source=f"epoch {epoch}",
+        generator = Generator(self.sampler, cfg.noise_dim, cfg.noise, cfg.pixel_range, source=f"epoch {epoch}",
                               num_classes=cfg.num_classes)
         return metrics.evaluate(generator, cfg.dataset, cfg.data, n=n, epoch=epoch, log=lambda m: None)
 
@@ -407,7 +470,7 @@ class Trainer:
         folder.mkdir(exist_ok=True)
         name = epoch_file(epoch, "keras")
         tmp = folder / f".tmp-{os.getpid()}-{name}"  # Keras insists on the .keras ending; readers skip '.tmp-'
-        self.G.save(tmp)
+        self.sampler.save(tmp)
         os.replace(tmp, folder / name)
 
     def checkpoint(self) -> None:
@@ -484,8 +547,17 @@ class Trainer:
         return "stopped"
 
     def restore(self, found: Checkpoint) -> None:
+        import tensorflow as tf
+
+        held = self.held
+        saved = {name.split("/", 1)[0] for name, _ in tf.train.list_variables(str(found.path))}
+        late = [name for name in ("generator_ema",) if name in held and name not in saved]
         with self.strategy.scope():
-            self.ckpt.read(str(found.path)).assert_existing_objects_matched()
+            reader = tf.train.Checkpoint(**{k: v for k, v in held.items() if k not in late}) if late else self.ckpt
+            reader.read(str(found.path)).assert_existing_objects_matched()
+        if late:  # EMA switched on for a run whose checkpoints predate it: start the average from the restored G
+            self.ema.copy_from_source()
+            self.log("the checkpoint has no EMA of G yet: the average starts from the restored generator")
         self.step = found.step
         if found.epoch is not None:
             self.epoch = found.epoch

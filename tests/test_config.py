@@ -40,6 +40,11 @@ def test_json_round_trip(tmp_path):
     (["eval_every=-1"], "eval_every must be 0 .* or a positive whole number; got -1"),
     (["num_classes=10"], "mnist_dcgan takes no class label"),
     (["precision=bf16"], "precision must be one of auto, float32, mixed_bfloat16, mixed_float16; got 'bf16'"),
+    # the recipes' training options (issue #17)
+    (["ema_decay=1"], r"ema_decay must be in \[0, 1\)"),
+    (["ema_decay=-0.5"], r"ema_decay must be in \[0, 1\)"),
+    (["ema_start_step=-1"], "ema_start_step must be 0 or a positive whole number"),
+    (["ema_rampup=2"], r"ema_rampup must be in \[0, 1\]"),
 ])
 def test_bad_values_have_one_clear_message(sets, needle):
     with pytest.raises(ConfigError, match=needle):
@@ -135,3 +140,16 @@ def test_a_batch_larger_than_the_images_kept_is_refused():
                                           r"16 or less, or raise limit"):
         config.from_preset("mnist_dcgan", {"limit": 16, "batch_size": 64})
     assert config.from_preset("mnist_dcgan", {"limit": 16, "batch_size": 16}).batch_size == 16
+
+
+def test_ema_is_refused_for_image_to_image_presets():
+    with pytest.raises(ConfigError, match="ema_decay is for latent GANs"):
+        config.from_preset("pix2pix_edges_digits", sets=["ema_decay=0.999"])
+
+
+def test_recipe_options_round_trip_through_config_json(tmp_path):
+    cfg = config.from_preset("mnist_dcgan", sets=["ema_decay=0.999", "ema_start_step=500", "ema_rampup=0.05"])
+    path = tmp_path / "config.json"
+    path.write_text(cfg.to_json())
+    assert config.TrainConfig.load(path) == cfg
+    assert config.TrainConfig.load(path).validate().ema_start_step == 500

@@ -3,6 +3,8 @@
 Adding an architecture is adding one module in this package that calls :func:`register`;
 every module here is imported on first use, so nothing else needs editing. An architecture's own preset has its
 name; a module may add more presets for it (other recipes on the same networks) with :func:`register_preset`.
+A module may also add a discriminator option (a config flag that transforms any architecture's D, such as
+``spectral_norm``) with :func:`register_discriminator_option`; the trainer builds D with :func:`build_discriminator`.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ class Preset:
 
 _REGISTRY: dict[str, Architecture] = {}
 _PRESETS: dict[str, Preset] = {}
+_D_OPTIONS: dict[str, Callable[[Any], Any]] = {}  # config field -> transform of a built D (keras.Model -> Model)
 _loaded = False
 _load_lock = threading.RLock()  # re-entrant: an architecture module may look up the registry as it loads
 
@@ -61,6 +64,22 @@ def register_preset(name: str, architecture: str, summary: str, **overrides: Any
     preset = Preset(name, architecture, summary, {**arch.preset, **overrides})
     _PRESETS[name] = preset
     return preset
+
+
+def register_discriminator_option(field_name: str, transform: Callable[[Any], Any]) -> None:
+    """When the config's boolean `field_name` is true, D is `transform(D)` (e.g. spectral_norm)."""
+    if field_name in _D_OPTIONS:
+        raise ValueError(f"discriminator option {field_name!r} is registered twice")
+    _D_OPTIONS[field_name] = transform
+
+
+def build_discriminator(cfg: Any) -> Any:
+    """The config's D: its architecture's builder, then every discriminator option the config switches on."""
+    model = get(cfg.architecture).build_discriminator(cfg)
+    for field_name, transform in _D_OPTIONS.items():
+        if getattr(cfg, field_name):
+            model = transform(model)
+    return model
 
 
 def _load_all() -> None:
