@@ -15,6 +15,7 @@ from .errors import GanError
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _check_numbers(parser, args)
     try:
         return args.func(args) or 0
     except GanError as exc:
@@ -37,6 +38,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: TensorFlow ran out of memory: {str(exc).splitlines()[0][:200]}; lower the batch size or "
               "the model's size", file=sys.stderr)
         return 2
+
+
+def _check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Every numeric option holds a number: argparse gives `--lr=--` an empty list (Python 3.11), which would fail
+    far from the command line; refuse it as argparse refuses `--lr=abc` (usage, exit code 2)."""
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    sub = subparsers.choices[args.command]
+    for action in sub._actions:
+        value = getattr(args, action.dest, None)
+        if action.type in (int, float) and value is not None and not isinstance(value, (int, float)):
+            sub.error(f"argument {'/'.join(action.option_strings)}: expected a number; got {value!r}")
 
 
 def build_parser() -> argparse.ArgumentParser:

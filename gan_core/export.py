@@ -15,7 +15,8 @@ from .runs import atomic_write_bytes
 
 MAX_SIDE_PX = 8192  # a picture's longest side: 8192^2 RGB is 200 MB in memory, far past what anyone views
 MAX_GRID_CELLS = 4096  # 64 x 64 samples in one grid
-MAX_FPS = 50.0  # a GIF stores delays in hundredths of a second, and viewers slow anything under 2 to 10 fps
+MIN_FPS, MAX_FPS = 0.01, 50.0  # a GIF stores a frame's delay in hundredths of a second, at most 65535 (655 s); viewers
+# slow a delay under 2 to 10 fps
 MAX_LOOP = 65535  # a GIF's loop count is 16 bits
 
 
@@ -94,9 +95,9 @@ def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bou
 
     if not len(frames):
         raise ValueError("a GIF needs at least one frame")
-    if not (isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and 0 < fps <= MAX_FPS):
-        raise ValueError(f"frames per second must be a number above 0 and at most {MAX_FPS:g} (a GIF cannot show "
-                         f"frames faster); got {fps}")
+    if not (isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
+        raise ValueError(f"frames per second must be a number from {MIN_FPS:g} to {MAX_FPS:g} (what a GIF's frame "
+                         f"delay can store); got {fps}")
     if isinstance(loop, bool) or not isinstance(loop, (int, np.integer)) or not 0 <= loop <= MAX_LOOP:
         raise ValueError(f"loop must be 0 (forever) to {MAX_LOOP} times; got {loop}")
     frames = [np.asarray(f, np.uint8) for f in frames]

@@ -133,9 +133,10 @@ def test_sample_grid_refuses_a_huge_grid_before_drawing_a_single_z(mnist_generat
 
 
 @pytest.mark.parametrize("fps,needle", [(float("nan"), "got nan"), (float("inf"), "got inf"), (-1, "got -1"),
-                                        (0, "got 0"), (1000, "got 1000")])
+                                        (0, "got 0"), (1000, "got 1000"),
+                                        (6.265099082527081e-76, "got 6.26")])  # found by test_cli_fuzz
 def test_gif_frame_rates_that_a_gif_cannot_store_are_refused(fps, needle):
-    with pytest.raises(ValueError, match=f"frames per second must be a number above 0 and at most 50.*{needle}"):
+    with pytest.raises(ValueError, match=f"frames per second must be a number from 0.01 to 50 .*{needle}"):
         export.gif_bytes([np.zeros((2, 2), np.uint8)], fps=fps)
 
 
@@ -150,6 +151,7 @@ def test_gif_loop_and_fps_at_their_limits_still_work():
     frames = [np.full((4, 4), v, np.uint8) for v in (0, 255)]
     data = export.gif_bytes(frames, fps=50, loop=65535)
     assert Image.open(io.BytesIO(data)).info.get("loop") == 65535
+    assert Image.open(io.BytesIO(export.gif_bytes(frames, fps=0.01))).info.get("duration") == 100_000
 
 
 def test_saving_onto_an_existing_folder_says_it_is_a_folder(tmp_path):
