@@ -1,4 +1,5 @@
 """Faults: kill -9 at random moments, two trainers on one run, a read-only runs folder."""
+import contextlib
 import json
 import os
 import random
@@ -218,7 +219,20 @@ def test_old_checkpoints_without_meta_json_still_resume(three_epochs):
 
 # --- the app never locks up when a trainer dies (item 2) and a Stop while starting is kept (item 3) ----------------
 
-def wait_state(run, states, timeout=120):
+@pytest.fixture
+def launched_root(tmp_path):
+    """A runs folder for trainers launched as the app launches them; any still alive when the test ends is killed
+    (a failed assertion must never leave a trainer running)."""
+    root = tmp_path / "runs"
+    yield root
+    for run in runs.list_runs(root):
+        pid = runs.read_json(run.status_path, {}).get("pid")
+        if run.is_locked() and pid:
+            with contextlib.suppress(OSError):
+                os.kill(int(pid), signal.SIGKILL)
+
+
+def wait_state(run, states, timeout=600):
     deadline = time.time() + timeout
     while time.time() < deadline:
         if run.state in states:
@@ -227,11 +241,12 @@ def wait_state(run, states, timeout=120):
     raise AssertionError(f"{run.name} never reached {states} (now {run.state})")
 
 
-def test_a_launched_trainer_killed_by_a_signal_frees_the_run_within_two_seconds(tmp_path, shared_data, monkeypatch):
+def test_a_launched_trainer_killed_by_a_signal_frees_the_run_within_two_seconds(tmp_path, shared_data, monkeypatch,
+                                                                                 launched_root):
     from gan_core import launch
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
-    root = tmp_path / "runs"
+    root = launched_root
     run = launch.start(tiny_cfg(shared_data, epochs=200, log_every=1), root)  # spawned as the app does
     status = wait_state(run, ("running",))
     wait_for_step(run, 1)
@@ -251,11 +266,11 @@ def test_a_launched_trainer_killed_by_a_signal_frees_the_run_within_two_seconds(
     assert wait_state(second, ("done",))["state"] == "done"
 
 
-def test_a_trainer_killed_while_starting_reads_interrupted_at_once(tmp_path, shared_data, monkeypatch):
+def test_a_trainer_killed_while_starting_reads_interrupted_at_once(tmp_path, shared_data, monkeypatch, launched_root):
     from gan_core import launch
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
-    run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=1))
+    run = runs.create_run(launched_root, tiny_cfg(shared_data, epochs=1))
     proc = launch.spawn(run)
     assert run.state == "starting" and run.is_locked()  # locked from the child's first instant
     proc.kill()
@@ -263,11 +278,12 @@ def test_a_trainer_killed_while_starting_reads_interrupted_at_once(tmp_path, sha
     assert run.state == "interrupted"
 
 
-def test_stop_pressed_while_a_run_is_starting_stops_it_before_its_first_step(tmp_path, shared_data, monkeypatch):
+def test_stop_pressed_while_a_run_is_starting_stops_it_before_its_first_step(tmp_path, shared_data, monkeypatch,
+                                                                             launched_root):
     from gan_core import launch
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
-    run = launch.start(tiny_cfg(shared_data, epochs=50), tmp_path / "runs")
+    run = launch.start(tiny_cfg(shared_data, epochs=50), launched_root)
     assert run.state == "starting"
     run.request_stop()
     status = wait_state(run, ("stopped", "done", "failed"))
