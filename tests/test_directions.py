@@ -14,7 +14,7 @@ from gan_core.generator import Generator
 ROOT = Path(__file__).resolve().parents[1]
 PRETRAINED = ROOT / "pretrained"
 MNIST = PRETRAINED / "mnist_dcgan"
-MNIST_FILE = MNIST / "generators" / "epoch_0009.keras"
+MNIST_FILE = sorted((MNIST / "generators").glob("epoch_*[0-9].keras"))[-1]  # the shipped epoch
 FASHION_FILE = PRETRAINED / "fashion_dcgan" / "generators" / "epoch_0010.keras"
 N = 1024  # enough samples for stable top directions in a test, a quarter of the default
 
@@ -32,7 +32,7 @@ def found(generator) -> directions.Directions:
 @pytest.fixture
 def private_copy(tmp_path) -> Path:
     """The pretrained generator copied where a test may write (and break) its cache; pretrained/ stays untouched."""
-    target = tmp_path / "model" / "generators" / "epoch_0009.keras"
+    target = tmp_path / "model" / "generators" / MNIST_FILE.name
     target.parent.mkdir(parents=True)
     shutil.copy2(MNIST_FILE, target)
     shutil.copy(MNIST / "config.json", tmp_path / "model" / "config.json")
@@ -96,7 +96,7 @@ def test_coordinates_and_moves_agree(found):
 def test_cache_beside_the_generator_is_reused_and_answers_fewer(private_copy):
     g = Generator.load(private_copy)
     first = directions.load_or_compute(g, k=6, n=N)
-    path = private_copy.parent / "epoch_0009.directions.npz"
+    path = private_copy.parent / MNIST_FILE.name.replace(".keras", ".directions.npz")
     assert first.source == "computed" and directions.cache_path(private_copy) == path
     assert path.is_file() and path.stat().st_size < 100_000
     assert directions.load_or_compute(g, k=6, n=N).source == "memory"

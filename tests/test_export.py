@@ -61,8 +61,8 @@ def mnist_generator():
 
     from gan_core.generator import Generator
 
-    return Generator.load(Path(__file__).resolve().parents[1] / "pretrained" / "mnist_dcgan" / "generators"
-                          / "epoch_0009.keras")
+    folder = Path(__file__).resolve().parents[1] / "pretrained" / "mnist_dcgan" / "generators"
+    return Generator.load(sorted(folder.glob("epoch_*[0-9].keras"))[-1])
 
 
 def test_sample_grid_psi_0_is_the_mean_image_everywhere(mnist_generator):
