@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import project
+from gan_core import project, runs
 from gan_core.errors import DataError, GanError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -276,7 +276,8 @@ def test_latent_page_projects_a_test_digit_and_edits_from_it(tmp_path, monkeypat
     monkeypatch.delenv("GAN_EXPLORER_PRETRAINED", raising=False)
     monkeypatch.setenv("GAN_EXPLORER_DATA", str(shared_data))  # where the MNIST test split is
     at = open_page("latent")
-    assert "mnist_dcgan_epoch0009" in texts(at)
+    shipped = runs.RunDir(runs.default_pretrained_dir() / "mnist_dcgan").generator_epochs()[-1]
+    assert f"mnist_dcgan_epoch{shipped:04d}" in texts(at)
     source = at.radio(key="project_source")
     assert source.options == ["Upload an image", "Test set"]
 
