@@ -130,9 +130,6 @@ def test_resume_of_a_config_that_is_a_list(capsys, dense_copy):
     assert code == 2 and "config.json is not a JSON object (it holds a list)" in error_line(err)
 
 
-@pytest.mark.xfail(strict=True, reason="checkpoints/latest.json handling is the lead's (issue 15 item 1): a "
-                                       "latest.json without 'dir' must fall back to the newest readable checkpoint "
-                                       "or refuse with a message; today train --resume ends in KeyError: 'dir'")
 def test_resume_with_a_latest_json_without_dir(capsys, dense_copy, monkeypatch):
     from gan_core.train import Trainer
 

@@ -290,8 +290,6 @@ def test_read_json_object_is_empty_for_anything_but_an_object(tmp_path):
     assert runs.read_json_object(tmp_path / "missing.json") == {}
 
 
-@pytest.mark.xfail(strict=True, reason="RunDir.status() is the lead's (issue 15 items 1-3); it should read "
-                                       "status.json with read_json_object so a list reads as an empty status")
 def test_status_of_a_run_whose_status_json_is_a_list_does_not_raise(tmp_path):
     run = make(tmp_path)
     run.status_path.write_text('["running"]')  # ([] happens to read as empty: it is falsy)

@@ -168,7 +168,7 @@ def test_a_layer_whose_output_would_fill_memory_is_refused(tmp_path):
 def test_an_empty_or_non_zip_keras_file_says_what_it_is(tmp_path, content, says):
     path = tmp_path / "broken.keras"
     path.write_bytes(content)
-    with pytest.raises(ModelError, match=f"cannot load broken.keras: .*{says}.*not a .keras file"):
+    with pytest.raises(ModelError, match=f"cannot load broken.keras: .*{says}"):
         Generator.load(path)
 
 
