@@ -119,6 +119,13 @@ def check_keras_file(path: Path, what: str = "model") -> None:
     config.json, more parameters than MAX_PARAMETERS (or than its weights file stores), or a layer whose output
     per image exceeds MAX_ACTIVATION. Counts only what the config states exactly (Dense, convolutions,
     embeddings, reshapes, upsampling); other layers are left to Keras."""
+    # Keras says "File not found" for both; say what the file is instead
+    if path.stat().st_size == 0:
+        raise ModelError(f"cannot load {path.name}: it is empty (0 bytes), not a .keras file; was the download or "
+                         "copy cut short? Save the model again with model.save('generator.keras')")
+    if not zipfile.is_zipfile(path):
+        raise ModelError(f"cannot load {path.name}: it is not a .keras file (a .keras file is a zip archive, and "
+                         "this one is not); save the model again with model.save('generator.keras')")
     try:
         with zipfile.ZipFile(path) as archive:
             names = {info.filename: info for info in archive.infolist()}
@@ -132,10 +139,8 @@ def check_keras_file(path: Path, what: str = "model") -> None:
             with archive.open(config_info) as f:
                 raw = f.read(MAX_CONFIG_BYTES + 1)
             weights = sum(i.file_size for n, i in names.items() if n.endswith((".h5", ".npz")))
-    except zipfile.BadZipFile:
-        size = path.stat().st_size
-        what_it_is = "the file is empty" if size == 0 else f"its {size:,} bytes are not a zip archive"
-        raise ModelError(f"cannot load {path.name}: {what_it_is}, so it is not a .keras file; save a {what} with "
+    except zipfile.BadZipFile as exc:
+        raise ModelError(f"cannot load {path.name}: its zip archive is damaged ({exc}); save the model again with "
                          f"model.save('{what}.keras')") from None
     try:
         config = json.loads(raw)
@@ -222,13 +227,6 @@ def load_keras_file(path: Path, what: str = "model") -> Any:
         raise ModelError(f"{path} is not a .keras {what} file; export one with model.save('{what}.keras')")
     if not path.is_file():
         raise ModelError(f"no {what} file at {path}")
-    # Keras says "File not found" for both; say what the file is instead
-    if path.stat().st_size == 0:
-        raise ModelError(f"cannot load {path.name}: it is empty (0 bytes), not a .keras file; was the download or "
-                         "copy cut short? Save the model again with model.save('generator.keras')")
-    if not zipfile.is_zipfile(path):
-        raise ModelError(f"cannot load {path.name}: it is not a .keras file (a .keras file is a zip archive, and "
-                         "this one is not); save the model again with model.save('generator.keras')")
     check_keras_file(path, what)
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
