@@ -1,8 +1,12 @@
 """Shared fixtures for the test suite."""
 
+import os
+import socket
 from pathlib import Path
 
 import pytest
+
+from gan_core import runs
 
 
 @pytest.fixture
@@ -101,3 +105,20 @@ def translation_runs_dir(tiny_translation_runs, tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("GAN_EXPLORER_RUNS", str(root))
     monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(pretrained))
     return root
+
+
+@pytest.fixture
+def pretend_training():
+    """`pretend_training(run)`: the run reads as training, as a live trainer makes it: its lock held, its status
+    'running'. Released when the test ends (as the kernel releases a trainer's lock when it exits)."""
+    held = []
+
+    def claim(run: runs.RunDir) -> None:
+        fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
+        assert runs.try_lock(fd)
+        held.append(fd)
+        run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+
+    yield claim
+    for fd in held:
+        os.close(fd)

@@ -1,7 +1,6 @@
 """Every page of the explorer app through streamlit's AppTest, against a copy of a real (tiny) training run."""
 import io
 import json
-import os
 import socket
 import zipfile
 from pathlib import Path
@@ -61,23 +60,6 @@ def only_run(runs_dir: Path) -> runs.RunDir:
 
 def labels(widgets) -> list[str]:
     return [w.label for w in widgets]
-
-
-@pytest.fixture
-def pretend_training():
-    """`pretend_training(run)`: the run reads as training, as a live trainer makes it: its lock held, its status
-    'running'. Released when the test ends (as the kernel releases a trainer's lock when it exits)."""
-    held = []
-
-    def claim(run: runs.RunDir) -> None:
-        fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
-        assert runs.try_lock(fd)
-        held.append(fd)
-        run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
-
-    yield claim
-    for fd in held:
-        os.close(fd)
 
 
 # --- Home -----------------------------------------------------------------------------------------

@@ -232,14 +232,6 @@ def launched_root(tmp_path):
                 os.kill(int(pid), signal.SIGKILL)
 
 
-def wait_state(run, states, timeout=600):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if run.state in states:
-            return run.status()
-        time.sleep(0.05)
-    raise AssertionError(f"{run.name} never reached {states} (now {run.state})")
-
 
 def test_a_launched_trainer_killed_by_a_signal_frees_the_run_within_two_seconds(tmp_path, shared_data, monkeypatch,
                                                                                  launched_root):
@@ -248,11 +240,11 @@ def test_a_launched_trainer_killed_by_a_signal_frees_the_run_within_two_seconds(
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     root = launched_root
     run = launch.start(tiny_cfg(shared_data, epochs=200, log_every=1), root)  # spawned as the app does
-    status = wait_state(run, ("running",))
+    status = launch.wait(run, ("running",), poll=0.05)
     wait_for_step(run, 1)
     os.kill(status["pid"], signal.SIGKILL)
     killed = time.time()
-    wait_state(run, ("interrupted",), timeout=2)
+    launch.wait(run, ("interrupted",), timeout=2, poll=0.05)
     assert time.time() - killed < 2
     deadline = time.time() + 5
     while launch.last_exit(run) is None and time.time() < deadline:
@@ -263,7 +255,7 @@ def test_a_launched_trainer_killed_by_a_signal_frees_the_run_within_two_seconds(
     assert "killed by SIGKILL" in run.log_path.read_text()
 
     second = launch.start(tiny_cfg(shared_data, epochs=1, name="next"), root)  # Start is accepted again
-    assert wait_state(second, ("done",))["state"] == "done"
+    assert launch.wait(second, ("done",), poll=0.05)["state"] == "done"
 
 
 def test_a_trainer_killed_while_starting_reads_interrupted_at_once(tmp_path, shared_data, monkeypatch, launched_root):
@@ -286,13 +278,13 @@ def test_stop_pressed_while_a_run_is_starting_stops_it_before_its_first_step(tmp
     run = launch.start(tiny_cfg(shared_data, epochs=50), launched_root)
     assert run.state == "starting"
     run.request_stop()
-    status = wait_state(run, ("stopped", "done", "failed"))
+    status = launch.wait(run, ("stopped", "done", "failed"), poll=0.05)
     assert status["state"] == "stopped" and status["step"] == 0
     assert not run.stop_requested()  # consumed: Resume trains
     launch.resume(run, epochs=50)
     wait_for_step(run, 2)
     run.request_stop()
-    assert wait_state(run, ("stopped", "done", "failed"))["state"] == "stopped"
+    assert launch.wait(run, ("stopped", "done", "failed"), poll=0.05)["state"] == "stopped"
 
 
 def test_a_disk_full_death_still_shows_its_error(tmp_path, shared_data, monkeypatch):

@@ -10,21 +10,16 @@ from gan_core.errors import RunError
 
 
 @pytest.fixture
-def fake_spawn(monkeypatch):
+def fake_spawn(monkeypatch, pretend_training):
     """Stand in for the trainer process: it only claims the run (its lock and status), as the real child does."""
-    started, held = [], []
+    started = []
 
     def spawn(run, restart=False):
         started.append(run)
-        fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
-        assert runs.try_lock(fd)
-        held.append(fd)
-        run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+        pretend_training(run)
 
     monkeypatch.setattr(launch, "spawn", spawn)
-    yield started
-    for fd in held:
-        os.close(fd)
+    return started
 
 
 
@@ -53,7 +48,7 @@ def test_simultaneous_starts_give_exactly_one_trainer(tmp_path, fake_spawn):
 
 def test_resume_refuses_a_run_that_is_training_and_allows_a_stopped_one(tmp_path, fake_spawn):
     run = runs.create_run(tmp_path, config.from_preset("mnist_dcgan"))
-    fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
+    fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)  # held here, released below: the trainer's exit
     assert runs.try_lock(fd)
     run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
     with pytest.raises(RunError, match="already training"):

@@ -4,7 +4,6 @@ uses (never a run folder, never what a run uses)."""
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -76,12 +75,10 @@ def test_an_upload_extracted_by_another_tab_meanwhile_is_reused(tmp_path, monkey
     assert uploads.store_images_zip(blob, tmp_path).created is False
 
 
-def test_a_start_refused_after_extraction_removes_the_upload(tmp_path):
+def test_a_start_refused_after_extraction_removes_the_upload(tmp_path, pretend_training):
     root = tmp_path / "runs"
     busy = runs.create_run(root, config.from_preset("mnist_dcgan", {"name": "busy"}))
-    lock = os.open(busy.lock_path, os.O_RDWR | os.O_CREAT)
-    assert runs.try_lock(lock)  # what a live trainer holds
-    busy.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
+    pretend_training(busy)
     at = AppTest.from_file(str(APP), default_timeout=90).run()
     at.switch_page("pages/train.py").run()
     at.radio[0].set_value("Zip of images").run()
@@ -90,7 +87,6 @@ def test_a_start_refused_after_extraction_removes_the_upload(tmp_path):
     assert not at.exception and any("still training" in e.value for e in at.error)
     assert runs.list_runs(root) == [busy]
     assert list(uploads.uploads_dir(root).iterdir()) == []  # before: a 3-image folder kept forever
-    os.close(lock)
 
 
 def test_a_rejected_keras_upload_is_not_kept(tmp_path):
