@@ -11,11 +11,18 @@ from typing import Iterator, Sequence
 import numpy as np
 import streamlit as st
 
-from gan_core import export, storage, uploads
+from gan_core import pictures, storage, uploads
 from gan_core.errors import GanError
+from gan_core.fsutil import atomic_write_bytes
 from gan_core.generator import Generator
-from gan_core.runs import (RunDir, Skipped, atomic_write_bytes, default_runs_dir, sanitize_name, scan_pretrained,
-                           scan_runs)
+from gan_core.runs import (
+    RunDir,
+    Skipped,
+    default_runs_dir,
+    sanitize_name,
+    scan_pretrained,
+    scan_runs,
+)
 from gan_core.translator import Translator, load_translators
 
 DEFAULT_PRETRAINED = "mnist_dcgan"  # what a fresh checkout explores first, whatever else pretrained/ holds
@@ -244,7 +251,7 @@ def display_scale(side: int) -> int:
 
 
 def upscaled_png(image: np.ndarray, scale: int) -> bytes:
-    return export.png_bytes(export.upscale(image, scale))
+    return pictures.png_bytes(pictures.upscale(image, scale))
 
 
 def download_and_save(label: str, data: bytes, file_name: str, mime: str, folder: Path, key: str) -> None:

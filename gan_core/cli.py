@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import export, preflight
+from . import export, pictures, preflight
 from .errors import GanError
 
 
@@ -307,12 +307,12 @@ def load_model_ref(ref: str, epoch: int | None):
 
 def cmd_sample(args) -> int:
     rows, cols = parse_grid(args.grid)
-    export.check_output_file(args.out, "grid.png")
+    pictures.check_output_file(args.out, "grid.png")
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
     picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=args.scale, psi=args.psi,
                                  label=_check_class(generator, args.label))
-    print(export.save_png(args.out, picture))
+    print(pictures.save_png(args.out, picture))
     return 0
 
 
@@ -337,11 +337,11 @@ def cmd_translate(args) -> int:
     from .runs import resolve_run
     from .translator import load_translators, translate_image
 
-    out = export.check_output_file(args.out or f"{Path(args.image).stem}-translated.png", "translated.png")
+    out = pictures.check_output_file(args.out or f"{Path(args.image).stem}-translated.png", "translated.png")
     check_scale(args.scale)
     translators = load_translators(resolve_run(args.model), args.epoch)
     done = translate_image(translators, args.image, args.direction, as_input=args.as_input, invert=args.invert)
-    export.save_png(out, done.panel(scale=args.scale))
+    pictures.save_png(out, done.panel(scale=args.scale))
     print(f"{out}: " + " | ".join(caption for caption, _ in done.columns()))
     if done.target_l1 is not None:
         print(f"L1 to the original: {done.target_l1:.4f} (pixels in [0, 1])")
@@ -371,10 +371,11 @@ def cmd_directions(args) -> int:
 
 
 def cmd_gif(args) -> int:
-    from .runs import atomic_write_bytes, resolve_run
+    from .fsutil import atomic_write_bytes
+    from .runs import resolve_run
 
     run = resolve_run(args.run)
-    out = export.check_output_file(args.out, "snapshots.gif")
+    out = pictures.check_output_file(args.out, "snapshots.gif")
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, export.snapshots_gif(run, fps=args.fps, loop=args.loop))
     print(f"{out} ({len(run.sample_epochs())} frames)")
@@ -459,18 +460,18 @@ def cmd_project(args) -> int:
     import numpy as np
 
     from . import project
-    from .runs import atomic_write_bytes
+    from .fsutil import atomic_write_bytes
 
-    out = export.check_output_file(args.out or f"{Path(args.image).stem}-projection.png", "projection.png")
+    out = pictures.check_output_file(args.out or f"{Path(args.image).stem}-projection.png", "projection.png")
     if args.save_z:
-        export.check_output_file(args.save_z, "z.npy")
+        pictures.check_output_file(args.save_z, "z.npy")
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
     target = project.prepare_target(args.image, generator, invert=args.invert)
     options = {k: v for k, v in (("steps", args.steps), ("restarts", args.restarts), ("lr", args.lr),
                                  ("feature_weight", args.feature_weight)) if v is not None}
     found = project.project(generator, target, seed=args.seed, label=_check_class(generator, args.label), **options)
-    export.save_png(out, found.panel(scale=args.scale))
+    pictures.save_png(out, found.panel(scale=args.scale))
     if args.save_z:
         buffer = io.BytesIO()
         np.save(buffer, found.z)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 import time
 import warnings
 import zipfile
@@ -27,7 +26,8 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gan_core.errors import DataError
+from .errors import DataError
+from .fsutil import atomic_write
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -791,7 +791,7 @@ def _read_cache(
         os.utime(array_path)
         if describe is not None and notes.get("describe") != describe:
             payload = json.dumps({**notes, "describe": describe}).encode()
-            _atomic_write(notes_path, lambda handle: handle.write(payload))
+            atomic_write(notes_path, lambda handle: handle.write(payload))
     except OSError:
         pass
     return images, skipped_examples
@@ -810,8 +810,8 @@ def _write_cache(
     try:
         array_path.parent.mkdir(parents=True, exist_ok=True)
         notes = json.dumps({"skipped_examples": skipped_examples, "describe": describe}).encode()
-        _atomic_write(notes_path, lambda handle: handle.write(notes))
-        _atomic_write(array_path, lambda handle: np.save(handle, images))
+        atomic_write(notes_path, lambda handle: handle.write(notes))
+        atomic_write(array_path, lambda handle: np.save(handle, images))
     except OSError as exc:
         log(f"folder: could not write cache {array_path} ({exc}); the next load will decode again")
         return
@@ -820,14 +820,3 @@ def _write_cache(
         trim_cache(array_path.parent, keep=array_path, log=log)
     except OSError as exc:
         log(f"folder: could not trim the cache in {array_path.parent} ({exc})")
-
-
-def _atomic_write(target: Path, write: Callable[[IO[bytes]], object]) -> None:
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            write(handle)
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise

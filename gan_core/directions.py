@@ -193,7 +193,7 @@ def _read_cache(path: Path, want: dict[str, Any], k: int) -> Directions | None:
 
 
 def _write_cache(path: Path, directions: Directions, meta: dict[str, Any]) -> bool:
-    from .runs import atomic_write_bytes
+    from .fsutil import atomic_write_bytes
 
     buf = io.BytesIO()
     info = {**meta, "k": directions.k, "layer": directions.layer, "seconds": directions.seconds}

@@ -11,7 +11,6 @@ cropped to its centre 28x28; any other size is resized; RGB is averaged to gray.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import struct
@@ -25,6 +24,7 @@ import numpy as np
 
 from . import data as data_lib
 from .errors import DataError, ModelError, first_line
+from .fsutil import file_sha256
 
 DIGIT_DATASETS = ("mnist", "fashion_mnist")
 SPLITS = ("train", "test")
@@ -160,14 +160,6 @@ def default_evaluators_dir() -> Path:
 
 def evaluator_path(dataset: str) -> Path:
     return default_evaluators_dir() / f"{dataset}.keras"
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def to_evaluator_input(images: np.ndarray) -> np.ndarray:

@@ -15,7 +15,8 @@ from typing import Iterator
 
 from .config import TrainConfig
 from .errors import RunError
-from .runs import LOCK_FD_ENV, RunDir, create_run, default_runs_dir, list_runs, try_lock
+from .fsutil import try_lock
+from .runs import LOCK_FD_ENV, RunDir, create_run, default_runs_dir, list_runs
 
 # How each trainer this process launched ended (run path -> return code), filled by its reaper thread: the app
 # can name a death by signal even where the dying trainer could write nothing.

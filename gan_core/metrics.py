@@ -380,7 +380,7 @@ class Reference:
             return
         path = self.cache_dir / f"{self.key}.json"
         try:
-            from .runs import atomic_write_json, read_json
+            from .fsutil import atomic_write_json, read_json
 
             current = read_json(path, {}) or {}
             current.update(self.describe)
@@ -519,7 +519,7 @@ def _digits_reference(dataset: str, data_path: str | None, n: int, cache: str, l
     ref.mu, ref.sigma = gaussian_stats(features)
     ref.p_real = np.bincount(probs.argmax(axis=1), minlength=evaluator.num_classes).astype(np.float64) / n
     try:
-        from .runs import atomic_write_bytes, atomic_write_json
+        from .fsutil import atomic_write_bytes, atomic_write_json
 
         cache_dir.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
@@ -564,7 +564,7 @@ def _faces_reference(data_path: str | None, n: int, image_shape: tuple[int, int,
         ref.floors = dict(meta.get("floors", {}))
     else:
         try:
-            from .runs import atomic_write_json
+            from .fsutil import atomic_write_json
 
             cache_dir.mkdir(parents=True, exist_ok=True)
             atomic_write_json(cache_dir / f"{key}.json", {**describe, "floors": {}})
@@ -758,7 +758,7 @@ def quality_path(run) -> Path:
 
 def append_quality(run, result: dict[str, Any]) -> list[dict[str, Any]]:
     """Append one ``{"kind": "quality", "epoch", "metric", "value", "floor", ...}`` line per metric of ``result``."""
-    from .runs import append_jsonl
+    from .fsutil import append_jsonl
 
     records = []
     for rec in result["metrics"].values():
@@ -770,7 +770,7 @@ def append_quality(run, result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def read_quality(run, metric: str | None = None) -> list[dict[str, Any]]:
-    from .runs import read_jsonl
+    from .fsutil import read_jsonl
 
     return [r for r in read_jsonl(quality_path(run)) if r.get("kind") == "quality"
             and (metric is None or r.get("metric") == metric)]

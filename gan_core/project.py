@@ -33,7 +33,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import data as data_lib
-from . import latent
+from . import latent, pictures
 from .errors import DataError, GanError
 
 DEFAULT_STEPS = 200
@@ -88,10 +88,9 @@ class Projection:
 
     def panel(self, scale: int = 1, pad: int = 2) -> np.ndarray:
         """target | reconstruction | error map, side by side as one RGB uint8 image."""
-        from . import export
 
         tiles = np.stack([_rgb(self.target), _rgb(self.image), self.error_map()])
-        return export.grid(tiles, 1, 3, pad=pad, scale=scale)
+        return pictures.grid(tiles, 1, 3, pad=pad, scale=scale)
 
 
 def heat(values: np.ndarray) -> np.ndarray:

@@ -20,14 +20,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import data as data_lib
 from . import augment as augment_lib
-from . import export, latent, models, objectives, preflight, speed
-from .ema import WeightAverage, half_life_steps
+from . import data as data_lib
+from . import latent, models, objectives, pictures, preflight, speed
 from .config import TrainConfig
+from .ema import WeightAverage, half_life_steps
 from .errors import GanError
-from .runs import (Checkpoint, RunDir, atomic_write_bytes, atomic_write_json, clean_temp_files, epoch_file,
-                   overwrite_in_place, read_json)
+from .fsutil import atomic_write_bytes, atomic_write_json, overwrite_in_place, read_json
+from .runs import Checkpoint, RunDir, clean_temp_files, epoch_file
 
 Progress = Callable[[dict[str, Any]], None]
 KEEP_CHECKPOINTS = 2
@@ -431,8 +431,8 @@ class Trainer:
         if not np.all(np.isfinite(images)):
             raise GanError(f"the generator produced NaN/Inf images at epoch {epoch}; lower the learning rates "
                            "(--set g_lr=...) and resume from the last checkpoint")
-        picture = export.grid(export.to_uint8(images, self.cfg.pixel_range), self.cfg.grid, self.cfg.grid)
-        export.save_png(self.run.sample_path(epoch), picture)
+        picture = pictures.grid(pictures.to_uint8(images, self.cfg.pixel_range), self.cfg.grid, self.cfg.grid)
+        pictures.save_png(self.run.sample_path(epoch), picture)
         with self.tb.as_default():
             tf.summary.image("samples", picture[None].astype(np.float32) / 255.0, step=self.step)
 

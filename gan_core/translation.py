@@ -15,12 +15,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import cyclegan, export, pix2pix
+from . import cyclegan, pictures, pix2pix
 from .config import TrainConfig
 from .data import load_images, load_test_images, make_dataset
 from .errors import ConfigError, DataError, GanError
+from .fsutil import atomic_write_bytes
 from .metrics import check_n
-from .runs import atomic_write_bytes
 from .train import Trainer
 
 EXAMPLES = 32  # held-out examples saved in the run folder (examples.npz): the grids' and the Translate page's
@@ -90,25 +90,6 @@ def load_domains(cfg: TrainConfig, log: Callable[[str], None] = lambda m: None) 
     return load_split(cfg.dataset, cfg.data, cfg, log), load_split(cfg.dataset_b, cfg.data_b, cfg, log)
 
 
-def _uint8(x: np.ndarray) -> np.ndarray:
-    return np.round((np.asarray(x, np.float32) + 1.0) * 127.5).clip(0, 255).astype(np.uint8)
-
-
-def _rgb(images: np.ndarray, channels: int) -> np.ndarray:
-    """(N, H, W, 1) -> (N, H, W, channels) so that gray inputs and colour outputs share one grid."""
-    return np.repeat(images, channels, axis=-1) if images.shape[-1] == 1 and channels == 3 else images
-
-
-def triplet_grid(columns: list[np.ndarray], rows: int) -> np.ndarray:
-    """A grid of ``rows`` rows from aligned image sets in [0, 1] (e.g. input, output, target): row r shows
-    example r of every set, then example r + rows, ... (``len(columns[0]) // rows`` groups per row)."""
-    channels = max(c.shape[-1] for c in columns)
-    columns = [_rgb(np.asarray(c, np.float32), channels) for c in columns]
-    groups = len(columns[0]) // rows
-    cells = [columns[k][g * rows + r] for r in range(rows) for g in range(groups) for k in range(len(columns))]
-    return export.grid(export.to_uint8(np.stack(cells), "unit"), rows, groups * len(columns))
-
-
 # --- trainers -------------------------------------------------------------------------------------------------
 
 
@@ -127,7 +108,7 @@ class _TranslationTrainer(Trainer):
             with np.load(self.run.examples_path, allow_pickle=False) as saved:
                 stored = {k: saved[k] for k in saved.files}
         else:
-            stored = {k: _uint8(v[:EXAMPLES]) for k, v in arrays.items()}
+            stored = {k: pictures.to_uint8(v[:EXAMPLES], "tanh") for k, v in arrays.items()}
             buf = io.BytesIO()
             np.savez_compressed(buf, **stored)
             atomic_write_bytes(self.run.examples_path, buf.getvalue())
@@ -141,7 +122,7 @@ class _TranslationTrainer(Trainer):
     def save_picture(self, epoch: int, picture: np.ndarray) -> None:
         import tensorflow as tf
 
-        export.save_png(self.run.sample_path(epoch), picture)
+        pictures.save_png(self.run.sample_path(epoch), picture)
         with self.tb.as_default():
             tf.summary.image("samples", picture[None].astype(np.float32) / 255.0, step=self.step)
 
@@ -177,7 +158,7 @@ class Pix2PixTrainer(_TranslationTrainer):
         outputs = pix2pix.translate(self.G, inputs)
         self.check_finite(outputs, epoch)
         unit = lambda x: (x + 1.0) / 2.0  # noqa: E731
-        self.save_picture(epoch, triplet_grid([unit(inputs), outputs, unit(targets)], min(self.cfg.grid, len(inputs))))
+        self.save_picture(epoch, pictures.triplet_grid([unit(inputs), outputs, unit(targets)], min(self.cfg.grid, len(inputs))))
 
     def quality(self, n: int) -> dict[str, Any]:
         return pix2pix_quality(self.G, self.pairs.test_inputs, self.pairs.test_targets, n)
@@ -241,7 +222,7 @@ class CycleGANTrainer(_TranslationTrainer):
         back_a, back_b = cyclegan.translate(self.F, fake_b * 2 - 1), cyclegan.translate(self.G, fake_a * 2 - 1)
         self.check_finite(np.concatenate([fake_a, fake_b]), epoch)
         unit = lambda x: (x + 1.0) / 2.0  # noqa: E731
-        self.save_picture(epoch, triplet_grid([unit(a), fake_b, back_a, unit(b), fake_a, back_b], len(a)))
+        self.save_picture(epoch, pictures.triplet_grid([unit(a), fake_b, back_a, unit(b), fake_a, back_b], len(a)))
 
     def save_generator(self, epoch: int) -> None:
         import os

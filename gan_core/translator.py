@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from . import export
+from . import pictures
 from .errors import DataError, ModelError
 
 DIRECTIONS = ("AtoB", "BtoA")
@@ -194,9 +194,8 @@ class Translation:
 
     def panel(self, scale: int = 1) -> np.ndarray:
         """The columns side by side as one uint8 image (gray ones shown in colour where another column is)."""
-        from .translation import triplet_grid
 
-        return export.upscale(triplet_grid([img[None] for _, img in self.columns()], 1), scale)
+        return pictures.upscale(pictures.triplet_grid([img[None] for _, img in self.columns()], 1), scale)
 
 
 def translate_image(translators: dict[str, Translator], source: Any, direction: str = "AtoB", *,

@@ -20,7 +20,8 @@ from pathlib import Path, PurePosixPath
 
 from .data import IMAGE_EXTENSIONS
 from .errors import DataError, ModelError
-from .runs import atomic_write_bytes, sanitize_name
+from .fsutil import atomic_write_bytes
+from .runs import sanitize_name
 
 UPLOADS_DIRNAME = "_uploads"  # not a run: list_runs only picks NNNNN-name folders
 MAX_FILES = 100_000

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import projection, use_app_navigation, widgets
-from gan_core import directions, export, latent
+from gan_core import directions, export, latent, pictures
 from gan_core.generator import Generator
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -85,7 +85,7 @@ def current_class(generator: Generator) -> int | None:
     return cls
 
 
-def images(generator: Generator, z: np.ndarray) -> np.ndarray:
+def class_images(generator: Generator, z: np.ndarray) -> np.ndarray:
     """uint8 images of z (N, dim) in the picked class, if the generator takes one."""
     cls = current_class(generator)
     return generator.images_uint8(z, cls)
@@ -178,7 +178,7 @@ def z_editor(generator: Generator) -> None:
                               help="Pulls z towards the noise's centre before drawing: 1 leaves it alone, smaller "
                                    "values give more typical, cleaner images, 0 the generator's mean image")
     cls = current_class(generator)
-    image = images(generator, latent.truncate(z, psi, generator.noise)[None])[0]
+    image = class_images(generator, latent.truncate(z, psi, generator.noise)[None])[0]
     label, _, edited = z_origin()
     if cls is not None:
         label = f"{generator.class_name(cls)} · {label}"
@@ -216,10 +216,10 @@ def interpolation(choice: widgets.GeneratorChoice) -> None:
     cls = current_class(generator)
     frames = export.interpolation_frames(generator, a, b, int(steps), mode, label=cls)
     in_class = f", {generator.class_name(cls)}" if cls is not None else ""
-    st.image(export.png_bytes(export.grid(np.stack(frames), 1, int(steps), scale=STRIP_SCALE)),
+    st.image(pictures.png_bytes(pictures.grid(np.stack(frames), 1, int(steps), scale=STRIP_SCALE)),
              caption=f"{mode}, {steps} steps{in_class}", output_format="PNG")
     scale = widgets.display_scale(frames[0].shape[0])
-    gif = export.gif_bytes([export.upscale(f, scale) for f in frames], fps=fps, bounce=True)
+    gif = pictures.gif_bytes([pictures.upscale(f, scale) for f in frames], fps=fps, bounce=True)
     gif_column, download_column = st.columns([1, 2])
     gif_column.image(gif, caption="forth and back")
     with download_column:
@@ -246,10 +246,10 @@ def class_interpolation(choice: widgets.GeneratorChoice) -> None:
               help="The walk uses z as it was when this section was last drawn")
     z = latent.truncate(st.session_state[Z_KEY], st.session_state.get(PSI_KEY, 1.0), generator.noise)
     frames = export.class_interpolation_frames(generator, z, a, b, steps)
-    st.image(export.png_bytes(export.grid(np.stack(frames), 1, steps, scale=STRIP_SCALE)), output_format="PNG",
+    st.image(pictures.png_bytes(pictures.grid(np.stack(frames), 1, steps, scale=STRIP_SCALE)), output_format="PNG",
              caption=f"{generator.class_name(a)} → {generator.class_name(b)} with the same z, {steps} steps")
     scale = widgets.display_scale(frames[0].shape[0])
-    gif = export.gif_bytes([export.upscale(f, scale) for f in frames], fps=fps, bounce=True)
+    gif = pictures.gif_bytes([pictures.upscale(f, scale) for f in frames], fps=fps, bounce=True)
     gif_column, download_column = st.columns([1, 2])
     gif_column.image(gif, caption="forth and back")
     with download_column:
@@ -273,7 +273,7 @@ def arithmetic(generator: Generator) -> None:
         seeds = [latent.parse_seeds(text) for text in sets]
         parts = [latent.mean_z_of_seeds(s, generator.noise_dim, generator.noise) for s in seeds]
         result = latent.arithmetic(*parts)
-        pictures = images(generator, np.stack([*parts, result]))
+        pictures = class_images(generator, np.stack([*parts, result]))
         scale = widgets.display_scale(pictures.shape[1])
         names = [f"{sign}{name}: {'seed ' + str(s[0]) if len(s) == 1 else f'mean of {len(s)} seeds'}"
                  for sign, name, s in zip(("", "− ", "+ "), "ABC", seeds)] + ["= A − B + C"]

@@ -4,7 +4,7 @@ import shlex
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export, metrics
+from gan_core import charts, export, metrics, pictures
 from gan_core.runs import RunDir
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -34,7 +34,7 @@ def viewer(run_path: str) -> None:
         epoch = epochs[0]
         st.caption(f"Only epoch {epoch} has a grid so far.")
     grid_column, chart_column = st.columns([1, 2])
-    grid_column.image(widgets.upscaled_png(export.read_png(run.sample_path(epoch)), GRID_SCALE), output_format="PNG",
+    grid_column.image(widgets.upscaled_png(pictures.read_png(run.sample_path(epoch)), GRID_SCALE), output_format="PNG",
                       caption=f"epoch {epoch}" + (" (before training)" if epoch == 0 else ""))
     losses_tab, quality_tab = chart_column.tabs(["Losses", "Quality"])
     windows, means = run.metrics("window"), run.metrics("epoch")
@@ -90,7 +90,7 @@ if button_column.button("Make GIF", icon=":material/movie:"):
 made = st.session_state.get(gif_key)
 if made and made[0] == (fps, loop):
     _, n_frames, gif = made
-    st.image(gif, width=GRID_SCALE * export.read_png(run.latest_sample()).shape[1],
+    st.image(gif, width=GRID_SCALE * pictures.read_png(run.latest_sample()).shape[1],
              caption=f"{n_frames} frames at {fps:g} fps")
     widgets.download_and_save("Download GIF", gif, f"{run.name}_snapshots_{fps:g}fps_loop{loop}.gif", "image/gif",
                               widgets.exports_dir(run, run.name), key=f"download_{gif_key}")

@@ -4,7 +4,7 @@ from collections import deque
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export, launch, models, preflight, storage, uploads
+from gan_core import charts, launch, models, pictures, preflight, storage, uploads
 from gan_core.cli import format_seconds
 from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
@@ -173,7 +173,7 @@ def live_view(run_path: str) -> None:
         chart.caption("Loss curves appear after the first training steps.")
     epochs_with_grid = run.sample_epochs()
     if epochs_with_grid:
-        grid.image(widgets.upscaled_png(export.read_png(run.sample_path(epochs_with_grid[-1])), 3), width="stretch",
+        grid.image(widgets.upscaled_png(pictures.read_png(run.sample_path(epochs_with_grid[-1])), 3), width="stretch",
                    output_format="PNG", caption=f"{GRID_NAMES.get(run.task, 'fixed-z grid')} after epoch "
                                                f"{epochs_with_grid[-1]}")
     else:

@@ -2,7 +2,7 @@
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import data, export
+from gan_core import data, pictures
 from gan_core.runs import sanitize_name
 from gan_core.translator import domain_names, examples, translate_image
 
@@ -72,7 +72,7 @@ if picture is not None:
                                name=tag if source == SOURCES[1] else None)
         scale = widgets.display_scale(size)
         for column, (caption, image) in zip(st.columns(len(done.columns())), done.columns()):
-            column.image(widgets.upscaled_png(export.to_uint8(image), scale), caption=caption, output_format="PNG")
+            column.image(widgets.upscaled_png(pictures.to_uint8(image), scale), caption=caption, output_format="PNG")
         figures = []
         if done.target_l1 is not None:
             figures.append(f"L1 to the original **{done.target_l1:.4f}**")

@@ -34,7 +34,7 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
     import tensorflow as tf
 
     from gan_core import evaluators
-    from gan_core.runs import atomic_write_json
+    from gan_core.fsutil import atomic_write_json
 
     x_train, y_train = evaluators.load_labelled(dataset, "train", data)
     x_test, y_test = evaluators.load_labelled(dataset, "test", data)

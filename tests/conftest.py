@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import runs
+from gan_core import fsutil, runs
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def pretend_training():
 
     def claim(run: runs.RunDir) -> None:
         fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
-        assert runs.try_lock(fd)
+        assert fsutil.try_lock(fd)
         held.append(fd)
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import config, export, latent, metrics, models, project
+from gan_core import config, export, latent, metrics, models, pictures, project
 from gan_core.errors import ConfigError, GanError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +135,7 @@ def test_a_conditional_run_trains_writes_the_contract_and_loads_as_conditional(c
     assert status["state"] == "done" and status["step"] == status["total_steps"] == 4
     events = " ".join(r["message"] for r in cond_run.metrics("event"))
     assert "labels: 10 classes" in events
-    grid = export.read_png(cond_run.latest_sample())
+    grid = pictures.read_png(cond_run.latest_sample())
     assert grid.shape[:2] == (10 * 28 + 11 * 2,) * 2  # the preset's 10x10 grid: one class per column
     g = cond_run.load_generator()
     assert g.conditional and g.num_classes == 10 and g.class_names[7] == "7"

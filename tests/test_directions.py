@@ -118,12 +118,12 @@ def test_a_changed_generator_file_is_recomputed(private_copy):
 
 
 def test_a_read_only_folder_keeps_them_in_memory(private_copy, monkeypatch):
-    from gan_core import runs
+    from gan_core import fsutil
 
-    def read_only(path, data):
+    def read_only(path, write):
         raise PermissionError(13, "Read-only file system")
 
-    monkeypatch.setattr(runs, "atomic_write_bytes", read_only)
+    monkeypatch.setattr(fsutil, "atomic_write", read_only)  # under every atomic write
     g = Generator.load(private_copy)
     assert directions.load_or_compute(g, k=3, n=N).source == "computed"
     assert not directions.cache_path(private_copy).exists()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import config, runs
+from gan_core import config, fsutil, runs
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def every_file_parses(run: runs.RunDir) -> None:
     lines = run.metrics_path.read_text().splitlines()
     for line in lines[:-1]:
         json.loads(line)  # only the very last line may be torn
-    assert runs.read_jsonl(run.metrics_path)
+    assert fsutil.read_jsonl(run.metrics_path)
     if (run.checkpoints_dir / "latest.json").exists():
         json.loads((run.checkpoints_dir / "latest.json").read_text())
 
@@ -36,7 +36,7 @@ def every_file_parses(run: runs.RunDir) -> None:
 def wait_for_step(run, minimum, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if runs.read_json(run.status_path, {}).get("step", 0) >= minimum:
+        if fsutil.read_json(run.status_path, {}).get("step", 0) >= minimum:
             return
         time.sleep(0.05)
     raise AssertionError(f"no step {minimum} within {timeout}s")
@@ -50,7 +50,7 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
     rng = random.Random(1234)
     for kill in range(3):
         proc = trainer(run.path)
-        before = runs.read_json(run.status_path, {}).get("step", 0)
+        before = fsutil.read_json(run.status_path, {}).get("step", 0)
         wait_for_step(run, before + 1)
         time.sleep(rng.uniform(0.0, 1.5))  # mid-step, mid-checkpoint or mid-write: wherever it lands
         proc.send_signal(signal.SIGKILL)
@@ -58,7 +58,7 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
         every_file_parses(run)
         assert run.state == "interrupted"
         killed_at = run.status()["step"]
-        latest = runs.read_json(run.checkpoints_dir / "latest.json", None)
+        latest = fsutil.read_json(run.checkpoints_dir / "latest.json", None)
         saved = latest["step"] if latest else 0
         assert killed_at - saved <= cfg.checkpoint_every * 6  # at most one checkpoint interval
     proc = trainer(run.path)
@@ -68,7 +68,7 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
     assert status["state"] == "done" and status["step"] == 36 and status["epoch"] == 6
     every_file_parses(run)
     assert run.sample_epochs()[-1] == 6 and run.load_generator(6).noise_dim == 100
-    latest = runs.read_json(run.checkpoints_dir / "latest.json")
+    latest = fsutil.read_json(run.checkpoints_dir / "latest.json")
     assert (run.checkpoints_dir / latest["dir"] / "ckpt.index").is_file()
 
 
@@ -107,7 +107,7 @@ def test_disk_full_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path, shar
     with pytest.raises(GanError, match="No space left on device.*free disk space.*resume"):
         train(run)
     assert run.state == "failed" and "No space left" in run.status()["error"]
-    assert runs.read_json(run.checkpoints_dir / "latest.json")["epoch"] == 1  # epoch 1's checkpoint kept
+    assert fsutil.read_json(run.checkpoints_dir / "latest.json")["epoch"] == 1  # epoch 1's checkpoint kept
     monkeypatch.setattr(Trainer, "save_generator", real_save)
     assert train(run) == "done" and run.status()["step"] == 8
 
@@ -226,7 +226,7 @@ def launched_root(tmp_path):
     root = tmp_path / "runs"
     yield root
     for run in runs.list_runs(root):
-        pid = runs.read_json(run.status_path, {}).get("pid")
+        pid = fsutil.read_json(run.status_path, {}).get("pid")
         if run.is_locked() and pid:
             with contextlib.suppress(OSError):
                 os.kill(int(pid), signal.SIGKILL)
@@ -295,19 +295,19 @@ def test_a_disk_full_death_still_shows_its_error(tmp_path, shared_data, monkeypa
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=2))
-    real_atomic = runs.atomic_write_bytes
+    real_atomic = fsutil.atomic_write  # under every atomic write, however a module imported it
     disk = {"full": False}
 
-    def atomic(path, data):
+    def atomic(path, write):
         if disk["full"]:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        real_atomic(path, data)
+        real_atomic(path, write)
 
     def save_generator(self, epoch):
         disk["full"] = True  # from here on no new file can be made
         raise OSError(errno.ENOSPC, "No space left on device", str(run.generators_dir / "epoch_0001.keras"))
 
-    monkeypatch.setattr(runs, "atomic_write_bytes", atomic)
+    monkeypatch.setattr(fsutil, "atomic_write", atomic)
     monkeypatch.setattr(Trainer, "save_generator", save_generator)
     with pytest.raises(GanError, match="No space left"):
         train(run)

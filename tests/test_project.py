@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import project, runs
+from gan_core import pictures, project, runs
 from gan_core.errors import DataError, GanError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,22 +198,22 @@ def test_real_test_digits_are_reconstructed_as_the_same_digit(mnist_generator, s
 
 @pytest.mark.slow
 def test_cli_writes_the_panel_and_z(tmp_path, mnist_generator):
-    from gan_core import export, latent
+    from gan_core import latent
 
     digit = tmp_path / "digit.png"
-    export.save_png(digit, mnist_generator.images_uint8(latent.z_from_seed(9, 100))[0])
+    pictures.save_png(digit, mnist_generator.images_uint8(latent.z_from_seed(9, 100))[0])
     out, z_path = tmp_path / "out" / "result.png", tmp_path / "z.npy"
     done = subprocess.run([sys.executable, "-m", "gan_core", "project", str(MNIST_DCGAN), str(digit), "--steps", "100",
                            "--restarts", "2", "--out", str(out), "--save-z", str(z_path), "--scale", "2"],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "pixel error: MSE" in done.stdout and "best of 2 restarts x 100 steps" in done.stdout
-    assert export.read_png(out).shape == (2 * (28 + 4), 2 * (3 * 28 + 8), 3)
+    assert pictures.read_png(out).shape == (2 * (28 + 4), 2 * (3 * 28 + 8), 3)
     z = np.load(z_path)
     assert z.shape == (100,) and z.dtype == np.float32
     mse = float(done.stdout.split("MSE ")[1].split()[0])
     reconstruction = mnist_generator.images_uint8(z)[0].astype(float)
-    target = export.read_png(digit).astype(float)
+    target = pictures.read_png(digit).astype(float)
     assert np.mean((reconstruction - target) ** 2) / 255**2 == pytest.approx(mse, abs=1e-4)
 
     bad = tmp_path / "bad.png"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import config, export, runs
+from gan_core import config, export, pictures, runs
 from gan_core.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def assert_contract(run: runs.RunDir, epochs: int):
     assert run.fixed_z().shape == (cfg.grid ** 2, cfg.noise_dim)
     assert run.sample_epochs() == list(range(0, epochs + 1))  # 0 = before training
     side = cfg.grid * cfg.image_size + (cfg.grid + 1) * 2
-    grid = export.read_png(run.latest_sample())
+    grid = pictures.read_png(run.latest_sample())
     assert grid.shape[:2] == (side, side)
     assert run.generator_epochs() == list(range(1, epochs + 1))
     assert json.loads((run.checkpoints_dir / "latest.json").read_text())["step"] == status["step"]
@@ -96,15 +96,15 @@ def test_snapshots_are_the_same_latents_through_the_same_generator(tmp_path, sha
     cfg = run.config()
     for epoch in (1, 2):
         g = run.load_generator(epoch)
-        again = export.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid)
-        saved = export.read_png(run.sample_path(epoch))
+        again = pictures.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid)
+        saved = pictures.read_png(run.sample_path(epoch))
         assert np.abs(again.astype(int) - saved.astype(int)).max() <= 1
     # the grids of different epochs differ: the fixed latents show the generator changing
-    assert not np.array_equal(export.read_png(run.sample_path(1)), export.read_png(run.sample_path(2)))
+    assert not np.array_equal(pictures.read_png(run.sample_path(1)), pictures.read_png(run.sample_path(2)))
     # and cell i of the snapshot grid is seed i everywhere else in the tool
     g = run.load_generator(2)
     np.testing.assert_array_equal(export.sample_grid(g, cfg.grid, cfg.grid, seed=0),
-                                  export.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid))
+                                  pictures.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid))
 
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path, shared_data):
@@ -158,7 +158,7 @@ def test_ctrl_c_checkpoints_and_cli_resume_finishes(tmp_path, shared_data):
     assert run.name in listing.stdout and "done" in listing.stdout
     png = tmp_path / "grid.png"
     assert cli("sample", str(run.path), "--grid", "2x3", "--seed", "7", "--scale", "1", "--out", str(png)).returncode == 0
-    assert export.read_png(png).shape[:2] == (2 * 28 + 3 * 2, 3 * 28 + 4 * 2)
+    assert pictures.read_png(png).shape[:2] == (2 * 28 + 3 * 2, 3 * 28 + 4 * 2)
     gif = tmp_path / "run.gif"
     assert cli("gif", str(run.path), "--out", str(gif), "--fps", "2").returncode == 0
     import imageio.v3 as iio
@@ -194,7 +194,6 @@ def test_offline_without_data_says_what_to_provide(tmp_path):
 
 def nan_after(real_make_step, bad_steps):
     """Wrap the real train step so that chosen calls report NaN losses, as a diverging GAN would."""
-    import tensorflow as tf
 
     def make(self):
         step = real_make_step(self)

@@ -9,10 +9,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import config, export, metrics, runs, translation
+from gan_core import config, metrics, pictures, runs, translation
 from gan_core.errors import ConfigError, DataError, RunError
 from gan_core.train import train
-from gan_core.translator import Translator, domain_names, examples, load_translators, translate_image
+from gan_core.translator import (
+    Translator,
+    domain_names,
+    examples,
+    load_translators,
+    translate_image,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,7 +121,7 @@ def test_digit_pairs_hold_out_the_test_split(shared_data):
 def test_triplet_grid_layout():
     x = np.zeros((4, 8, 8, 1), np.float32)
     y = np.ones((4, 8, 8, 3), np.float32)
-    picture = translation.triplet_grid([x, y, x], rows=2)  # 2 rows of 2 groups of 3; gray shown as RGB beside RGB
+    picture = pictures.triplet_grid([x, y, x], rows=2)  # 2 rows of 2 groups of 3; gray shown as RGB beside RGB
     assert picture.shape == (2 * 8 + 3 * 2, 6 * 8 + 7 * 2, 3)
     assert picture[2:10, 12:20].min() == 255 and picture[2:10, 2:10].max() == 0
 
@@ -138,7 +144,7 @@ def test_one_epoch_writes_the_run_contract(task, tiny_translation_runs):
     assert run.sample_epochs() == [0, 1, 2] and run.generator_epochs() == [1, 2]
     columns = {"pix2pix": 3 * translation.PER_ROW, "cyclegan": 6}[task]
     rows = cfg.grid
-    grid = export.read_png(run.latest_sample())
+    grid = pictures.read_png(run.latest_sample())
     assert grid.shape[:2] == (rows * 32 + (rows + 1) * 2, columns * 32 + (columns + 1) * 2)
     saved = examples(run)
     assert set(saved) == ({"inputs", "targets"} if task == "pix2pix" else {"a", "b"})
@@ -253,7 +259,7 @@ def test_cli_translate_sample_and_evaluate_on_an_image_to_image_run(tiny_transla
     done = cli("translate", run.path, picture, "--invert", "--out", out, "--scale", "3")
     assert done.returncode == 0, done.stderr
     assert "edge map | image | original" in done.stdout and "L1 to the original" in done.stdout
-    assert export.read_png(out).shape[:2] == (3 * 36, 3 * 104)
+    assert pictures.read_png(out).shape[:2] == (3 * 36, 3 * 104)
     wrong = cli("sample", run.path, "--out", tmp_path / "g.png")
     assert wrong.returncode == 2 and "Translate page" in wrong.stderr
     scored = cli("evaluate", run.path, "--n", "40", "--no-record")
