@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer_ui import widgets
-from gan_core import data, evaluators, latent, project
+from gan_core import data, latent, project
 from gan_core.errors import GanError
 from gan_core.runs import sanitize_name
 
@@ -28,7 +28,7 @@ OnUse = Callable[[np.ndarray, str, str, "int | None"], None]  # (z, label, file-
 @st.cache_resource(max_entries=2, show_spinner="Reading the test split…")
 def _cached_test_split(dataset: str, path: str, _mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
     """The labelled test split, read once per file version (10,000 digits, 8 MB), not per rerun."""
-    return evaluators.load_labelled(dataset, "test", path)
+    return data.load_labelled(dataset, "test", path)
 
 
 def test_split(generator) -> tuple[str, np.ndarray, np.ndarray] | None:
@@ -68,7 +68,7 @@ def _pick_target(generator, split) -> tuple[np.ndarray | None, str, str]:
         dataset, images, labels = split
         index = int(st.number_input(f"Test image (0 … {len(images) - 1})", 0, len(images) - 1, 0,
                                     key="project_index", width=220))
-        names, label = evaluators.CLASS_NAMES.get(dataset, []), int(labels[index])
+        names, label = data.CLASS_NAMES.get(dataset, []), int(labels[index])
         name = names[label] if label < len(names) else str(label)
         return (project.prepare_target(images[index], generator),
                 f"projection of test image {index} ({name})", f"projected-test{index}")
@@ -83,7 +83,7 @@ def _pick_target(generator, split) -> tuple[np.ndarray | None, str, str]:
         st.caption("Upload a PNG or JPEG to project it.")
         return None, "", ""
     target = project.prepare_target(upload.getvalue(), generator, invert=invert, name=upload.name)
-    if shape[-1] == 1 and not invert and project.generator_dataset(generator) in evaluators.DIGIT_DATASETS \
+    if shape[-1] == 1 and not invert and project.generator_dataset(generator) in data.DIGIT_DATASETS \
             and _border_mean(target) > 127:
         st.caption(":material/lightbulb: This image is light around its edges; the generator's images are light "
                    "on dark: tick **Invert**.")

@@ -293,7 +293,7 @@ def _sidecar_config(path: Path) -> dict[str, Any]:
 def _class_names(meta: dict[str, Any], num_classes: int) -> list[str] | None:
     if not num_classes:
         return None
-    from .evaluators import CLASS_NAMES
+    from .data import CLASS_NAMES
 
     names = CLASS_NAMES.get(meta.get("dataset") or "")
     return list(names) if names and len(names) == num_classes else [str(i) for i in range(num_classes)]

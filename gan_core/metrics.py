@@ -53,6 +53,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from . import latent
+from .data import DIGIT_DATASETS
 from .errors import DataError, GanError
 
 COVERAGE_SHARE = 0.1  # a class is covered when it gets >= 10% of its expected share of the samples
@@ -78,7 +79,6 @@ def check_seeds(seed: int, n: int) -> None:
     if seed + n - 1 > latent.MAX_SEED:
         raise GanError(f"{n} images of seeds {seed} .. {seed + n - 1} run past the last seed {latent.MAX_SEED}: "
                        f"use --seed {latent.MAX_SEED - n + 1} or lower")
-DIGIT_DATASETS = ("mnist", "fashion_mnist")
 QUALITY_FILE = "quality.jsonl"
 _CACHE_VERSION = 2
 REFERENCE_SEED = 2018
@@ -402,7 +402,7 @@ def _cache_key(parts: dict[str, Any]) -> str:
 def _data_identity(dataset: str, data_path: str | None) -> dict[str, Any]:
     """What names the real data for the cache key: the resolved file or folder and its size and time."""
     if dataset in DIGIT_DATASETS:
-        from .evaluators import _locate
+        from .data import locate as _locate
 
         where = _locate(dataset, data_path)
     else:
@@ -480,7 +480,8 @@ _MEMO_SIZE = 3
 
 
 def _digits_reference(dataset: str, data_path: str | None, n: int, cache: str, log) -> Reference:
-    from .evaluators import load_evaluator, load_labelled
+    from .evaluators import load_evaluator
+    from .data import load_labelled
 
     evaluator = load_evaluator(dataset)
     test_images, _ = load_labelled(dataset, "test", data_path)

@@ -149,10 +149,10 @@ def _decode(source: str | Path | bytes, size: int, channels: int, name: str | No
         if not handle.is_file():
             raise DataError(f"no image file at {handle}; pass a PNG or JPEG file")
         length = handle.stat().st_size
-    file = data_lib._ImageFile(handle, name, length, 0)
+    file = data_lib.ImageFile(handle, name, length, 0)
     try:
-        return data_lib._decode_image(file, size, channels)
-    except data_lib._Skip as reason:
+        return data_lib.decode_image(file, size, channels)
+    except data_lib.Unusable as reason:
         raise DataError(f"{name} {_describe(str(reason))}") from None
 
 
@@ -211,7 +211,7 @@ def test_split_source(generator) -> tuple[str, Path] | None:
 
     config = generator_config(generator)
     dataset = config.get("dataset")
-    if dataset not in ev.DIGIT_DATASETS:
+    if dataset not in data_lib.DIGIT_DATASETS:
         return None
     for path in dict.fromkeys((config.get("data"), None)):
         try:
@@ -238,11 +238,11 @@ def resolve_evaluator(generator, evaluator: Any = "auto"):
         return evaluator
     if evaluator == "auto":
         dataset = generator_dataset(generator)
-        if dataset not in ev.DIGIT_DATASETS or not ev.evaluator_path(dataset).is_file():
+        if dataset not in data_lib.DIGIT_DATASETS or not ev.evaluator_path(dataset).is_file():
             return None
         return ev.load_evaluator(dataset)
-    if evaluator not in ev.DIGIT_DATASETS:
-        raise GanError(f"no evaluator for {evaluator!r}; use 'auto', None or one of {', '.join(ev.DIGIT_DATASETS)}")
+    if evaluator not in data_lib.DIGIT_DATASETS:
+        raise GanError(f"no evaluator for {evaluator!r}; use 'auto', None or one of {', '.join(data_lib.DIGIT_DATASETS)}")
     return ev.load_evaluator(evaluator)
 
 

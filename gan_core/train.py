@@ -242,7 +242,7 @@ class Trainer:
 
     def load_labels(self, n_images: int) -> np.ndarray:
         """One-hot training labels, in the same order as the images (both are the file's first n)."""
-        from .evaluators import load_labelled
+        from .data import load_labelled
 
         cfg = self.cfg
         _, labels = load_labelled(cfg.dataset, "train", cfg.data, limit=cfg.limit)

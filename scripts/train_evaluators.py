@@ -33,11 +33,12 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
     import numpy as np
     import tensorflow as tf
 
+    from gan_core import data as data_lib
     from gan_core import evaluators
     from gan_core.fsutil import atomic_write_json
 
-    x_train, y_train = evaluators.load_labelled(dataset, "train", data)
-    x_test, y_test = evaluators.load_labelled(dataset, "test", data)
+    x_train, y_train = data_lib.load_labelled(dataset, "train", data)
+    x_test, y_test = data_lib.load_labelled(dataset, "test", data)
     x_train = (x_train.astype(np.float32) / 255.0)[..., None]
     x_test = (x_test.astype(np.float32) / 255.0)[..., None]
     print(f"{dataset}: {len(x_train)} train, {len(x_test)} test images", flush=True)
@@ -96,7 +97,7 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
         "seconds": round(seconds, 1),
         "n_train": int(len(x_train)),
         "n_test": int(len(x_test)),
-        "data": str(evaluators._locate(dataset, data)),
+        "data": str(data_lib.locate(dataset, data)),
         "trained_on": f"{platform.machine()} CPU ({os.cpu_count()} cores), TensorFlow {tf.__version__}, "
                       f"Keras {keras.__version__}",
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -83,7 +83,7 @@ class RealDigits:
 
 @pytest.fixture(scope="module")
 def test_digits(mnist):
-    from gan_core.evaluators import load_labelled
+    from gan_core.data import load_labelled
 
     return load_labelled("mnist", "test", mnist, limit=2000)
 

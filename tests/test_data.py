@@ -109,7 +109,7 @@ def test_mnist_folder_and_env_var(mnist_npz: Path, monkeypatch: pytest.MonkeyPat
 def test_mnist_from_keras_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.setattr(data, "DEBIAN_DATASETS_DIR", tmp_path / "no-debian")
+    monkeypatch.setattr(data.mnist, "DEBIAN_DATASETS_DIR", tmp_path / "no-debian")
     cached = tmp_path / ".keras" / "datasets" / "mnist.npz"
     cached.parent.mkdir(parents=True)
     digits = np.random.default_rng(0).integers(0, 256, (7, 28, 28), dtype=np.uint8)
@@ -193,7 +193,7 @@ def test_offline_without_data(source: str, tmp_path: Path, monkeypatch: pytest.M
     keras = pytest.importorskip("keras")
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.setattr(data, "DEBIAN_DATASETS_DIR", tmp_path / "no-debian")
+    monkeypatch.setattr(data.mnist, "DEBIAN_DATASETS_DIR", tmp_path / "no-debian")
 
     def offline() -> None:
         raise OSError("URL fetch failure: no network")
@@ -516,7 +516,7 @@ def test_a_file_that_is_not_a_dataset_is_refused_without_showing_its_bytes(tmp_p
 
 
 def test_a_label_file_that_is_not_one_is_refused_without_showing_its_bytes(tmp_path: Path) -> None:
-    from gan_core.evaluators import read_idx_labels
+    from gan_core.data import read_idx_labels
 
     path = tmp_path / "train-labels-idx1-ubyte"
     path.write_bytes(SECRET)

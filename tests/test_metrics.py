@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import cli, config, evaluators, metrics, runs
+from gan_core import cli, config, data, evaluators, metrics, runs
 from gan_core.errors import GanError
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -49,7 +49,7 @@ class ServeImages:
 
 
 def real_digits(dataset, split, path, start=0, count=1000, classes=None):
-    images, labels = evaluators.load_labelled(dataset, split, path)
+    images, labels = data.load_labelled(dataset, split, path)
     if classes is not None:
         keep = np.isin(labels, classes)
         images, labels = images[keep], labels[keep]
@@ -58,7 +58,7 @@ def real_digits(dataset, split, path, start=0, count=1000, classes=None):
 
 def other_test_digits(dataset, path, n):
     """n real test images outside the metrics' reference set of size n (a perfect generator's output)."""
-    images, labels = evaluators.load_labelled(dataset, "test", path)
+    images, labels = data.load_labelled(dataset, "test", path)
     order = np.random.default_rng(2018).permutation(len(images))
     assert np.array_equal(order[:n], metrics.subset_indices(len(images), n))
     rest = order[n:2 * n]
@@ -172,7 +172,7 @@ def test_read_idx_labels_rejects_an_image_file(tmp_path):
     bad = tmp_path / "x-idx3-ubyte"
     bad.write_bytes(struct.pack(">IIII", 0x803, 1, 1, 1) + b"\x00")
     with pytest.raises(Exception, match="image file, not labels"):
-        evaluators.read_idx_labels(bad)
+        data.read_idx_labels(bad)
 
 
 # --- metrics on real data -------------------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_mode_coverage_of_half_the_digits(mnist):
     rec = metrics.compute("mode_coverage", ServeImages(images), n=1000, dataset="mnist", data_path=str(mnist))
     assert rec["classes_covered"] == 5 and rec["num_classes"] == 10
     # p_gen(c) ~ p_real(c) / P_real(0..4) on 0..4, so KL(p_gen || p_real) ~ -log P_real(0..4), log 2 if balanced.
-    _, all_labels = evaluators.load_labelled("mnist", "test", mnist)
+    _, all_labels = data.load_labelled("mnist", "test", mnist)
     reference_labels = all_labels[metrics.subset_indices(len(all_labels), 1000)]
     expected = -math.log(np.isin(reference_labels, [0, 1, 2, 3, 4]).mean())
     assert rec["value"] == pytest.approx(expected, abs=0.05)

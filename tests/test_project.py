@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import pictures, project, runs
+from gan_core import data, pictures, project, runs
 from gan_core.errors import DataError, GanError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,7 +184,7 @@ def test_projection_of_a_generated_digit_recovers_it(mnist_generator):
 def test_real_test_digits_are_reconstructed_as_the_same_digit(mnist_generator, shared_data):
     from gan_core import evaluators
 
-    images, labels = evaluators.load_labelled("mnist", "test", shared_data / "mnist.npz", limit=6)
+    images, labels = data.load_labelled("mnist", "test", shared_data / "mnist.npz", limit=6)
     evaluator = evaluators.load_evaluator("mnist")
     agree, errors = 0, []
     for image, label in zip(images, labels):
