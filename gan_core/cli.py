@@ -3,13 +3,22 @@ project`: what the app does, from a terminal."""
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import signal
 import sys
 import time
 from pathlib import Path
 
-from . import export, pictures, preflight
+import numpy as np
+
+from . import config as config_lib
+from . import evaluation, models, pictures, preflight, storage, tasks
 from .errors import GanError
+from .explore import directions, export, projection
+from .fsutil import atomic_write_bytes
+from .inference import Generator, translate_image
+from .runs import create_run, default_runs_dir, resolve_run, scan_runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,19 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_presets(args) -> int:
-    from . import models
-
     for name in models.preset_names():
         recipe = models.preset(name)
         p = recipe.values
         arch = models.get(recipe.architecture)
-        source = arch.source if arch.task == "noise" else arch.task
-        if arch.task == "pix2pix":
-            what = f"pairs: {p['pairing']}"
-        elif arch.task == "cyclegan":
-            what = f"{p['dataset']} <-> {p['dataset_b']}"
-        else:
-            what = f"{p['noise']} z{p['noise_dim']}"
+        task = tasks.get(arch.task)
+        source = arch.source if task.draws_from_noise else task.name
+        what = task.in_brief(p)
         print(f"{name:24s} {source:9s} {p['image_size']}x{p['image_size']}x{p['channels']}  {what}  "
               f"batch {p['batch_size']}  data {p['dataset']}")
         print(f"{'':24s} {recipe.summary}")
@@ -194,10 +197,6 @@ def cmd_presets(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from . import config as config_lib
-    from .runs import create_run, resolve_run
-    from .train import train
-
     if bool(args.preset) == bool(args.resume):
         raise GanError("give either --preset NAME (a new run) or --resume RUN_DIR (continue one)")
     if args.restart and not args.resume:
@@ -237,7 +236,7 @@ def cmd_train(args) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     bar = ProgressBar(quiet=args.quiet or not sys.stderr.isatty())
-    state = train(run, progress=bar, should_stop=lambda: stop["requested"],
+    state = tasks.train(run, progress=bar, should_stop=lambda: stop["requested"],
                   log=lambda m: print(m, file=sys.stderr), restart=args.restart)
     bar.close()
     if state == "stopped":
@@ -295,14 +294,12 @@ def parse_grid(text: str) -> tuple[int, int]:
 
 
 def load_model_ref(ref: str, epoch: int | None):
-    from .generator import Generator
-    from .runs import resolve_run
 
     if ref.endswith(".keras"):
         if epoch is not None:
             raise GanError("--epoch applies to a run folder, not to a .keras file")
         return Generator.load(ref)
-    return resolve_run(ref).load_generator(epoch)
+    return Generator.from_run(resolve_run(ref), epoch)
 
 
 def cmd_sample(args) -> int:
@@ -334,12 +331,9 @@ def _check_class(generator, label: int | None) -> int | None:
 
 
 def cmd_translate(args) -> int:
-    from .runs import resolve_run
-    from .translator import load_translators, translate_image
-
     out = pictures.check_output_file(args.out or f"{Path(args.image).stem}-translated.png", "translated.png")
     check_scale(args.scale)
-    translators = load_translators(resolve_run(args.model), args.epoch)
+    translators = tasks.load(resolve_run(args.model), args.epoch)
     done = translate_image(translators, args.image, args.direction, as_input=args.as_input, invert=args.invert)
     pictures.save_png(out, done.panel(scale=args.scale))
     print(f"{out}: " + " | ".join(caption for caption, _ in done.columns()))
@@ -351,10 +345,6 @@ def cmd_translate(args) -> int:
 
 
 def cmd_directions(args) -> int:
-    import json
-
-    from . import directions
-
     generator = load_model_ref(args.model, args.epoch)
     found = directions.load_or_compute(generator, k=args.k, n=args.n, seed=args.seed)
     where = directions.cache_path(generator.source)
@@ -371,9 +361,6 @@ def cmd_directions(args) -> int:
 
 
 def cmd_gif(args) -> int:
-    from .fsutil import atomic_write_bytes
-    from .runs import resolve_run
-
     run = resolve_run(args.run)
     out = pictures.check_output_file(args.out, "snapshots.gif")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -383,8 +370,6 @@ def cmd_gif(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from .runs import default_runs_dir, scan_runs
-
     root = args.runs_dir or default_runs_dir()
     runs, skipped = scan_runs(root)
     for run, problem in skipped:
@@ -403,8 +388,6 @@ def cmd_runs(args) -> int:
 
 
 def cmd_storage(args) -> int:
-    from . import storage
-
     items = storage.list_storage(args.runs_dir, args.cache_dir)
     if not items:
         print("no uploads, caches or temporary files")
@@ -430,8 +413,6 @@ def cmd_storage(args) -> int:
 
 
 def cmd_stop(args) -> int:
-    from .runs import resolve_run
-
     run = resolve_run(args.run)
     if not run.is_active():
         print(f"run {run.name} is not training (state: {run.state})")
@@ -442,35 +423,24 @@ def cmd_stop(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    import json
-
-    from . import metrics
-
     names = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
-    report = metrics.evaluate_model(args.model, epochs=args.epochs, n=args.n, dataset=args.dataset,
+    report = tasks.evaluate_model(args.model, epochs=args.epochs, n=args.n, dataset=args.dataset,
                                     data_path=args.data, metrics=names, seed=args.seed, record=not args.no_record,
                                     log=lambda m: print(m, file=sys.stderr), data_b=args.data_b)
-    print(json.dumps(report, indent=2) if args.json else metrics.format_table(report))
+    print(json.dumps(report, indent=2) if args.json else evaluation.format_table(report))
     return 0
 
 
 def cmd_project(args) -> int:
-    import io
-
-    import numpy as np
-
-    from . import project
-    from .fsutil import atomic_write_bytes
-
     out = pictures.check_output_file(args.out or f"{Path(args.image).stem}-projection.png", "projection.png")
     if args.save_z:
         pictures.check_output_file(args.save_z, "z.npy")
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
-    target = project.prepare_target(args.image, generator, invert=args.invert)
+    target = projection.prepare_target(args.image, generator, invert=args.invert)
     options = {k: v for k, v in (("steps", args.steps), ("restarts", args.restarts), ("lr", args.lr),
                                  ("feature_weight", args.feature_weight)) if v is not None}
-    found = project.project(generator, target, seed=args.seed, label=_check_class(generator, args.label), **options)
+    found = projection.project(generator, target, seed=args.seed, label=_check_class(generator, args.label), **options)
     pictures.save_png(out, found.panel(scale=args.scale))
     if args.save_z:
         buffer = io.BytesIO()
@@ -478,7 +448,7 @@ def cmd_project(args) -> int:
         Path(args.save_z).parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(args.save_z, buffer.getvalue())
     print(f"{out}: target | reconstruction | |error|")
-    print(project.summary(found))
+    print(projection.summary(found))
     if args.save_z:
         print(f"z saved to {args.save_z}")
     return 0

@@ -12,17 +12,16 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import augment as augment_lib
-from . import models, objectives
+from . import data, models, objectives
+from .data import PIXEL_RANGES, SOURCES
 from .errors import ConfigError
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # "auto" is resolved when a run is created
 JIT_COMPILES = ("auto", "on", "off")
 STRATEGIES = ("default", "mirrored")
 NOISES = ("normal", "uniform")
-PIXEL_RANGES = ("tanh", "sigmoid")  # [-1, 1] and [0, 1]
-DATASETS = ("mnist", "fashion_mnist", "folder")
-PAIRINGS = ("edges", "grayscale", "masked", "side_by_side")  # pix2pix: made from single images, or A|B files
-DIRECTIONS = ("AtoB", "BtoA")
+DATASETS = SOURCES
+PAIRINGS = (*data.PAIRINGS, "side_by_side")  # pix2pix: made from single images, or A|B files
 # Upper limits: past them a run exhausts memory, crashes TensorFlow (threads=1000000 segfaulted) or never ends.
 # Generous for what the architectures here are (z of 100, 28-64 px, batches of 16-256), so no recipe meets them.
 LIMITS = {"epochs": 100_000, "batch_size": 65_536, "noise_dim": 4096, "image_size": 1024, "grid": 32,
@@ -163,7 +162,7 @@ class TrainConfig:
         if self.num_classes and self.dataset == "folder":
             raise ConfigError("class-conditional training needs labelled data: use dataset mnist or fashion_mnist "
                               "(a folder of images has no labels)")
-        self._validate_task(arch.task)
+        arch.check_config(self)  # the fields of its task's section (image-to-image ones, or none for a latent GAN)
         problem = arch.check_size(self.image_size)
         if problem:
             raise ConfigError(f"image_size: {problem}")
@@ -201,59 +200,14 @@ class TrainConfig:
     def task(self) -> str:
         return models.task_of(self.architecture)
 
-    def _validate_task(self, task: str) -> None:
-        """The image-to-image fields make sense for their own task only; a latent GAN must leave them alone."""
-        if task == "noise":
-            for name, value in (("pairing", self.pairing), ("dataset_b", self.dataset_b)):
-                if value:
-                    raise ConfigError(f"{name} is for image-to-image presets (pix2pix_..., cyclegan_...); "
-                                      f"{self.architecture} generates from noise: leave {name} out")
-            return
-        if self.pixel_range != "tanh":
-            raise ConfigError(f"{self.architecture} works on pixels in [-1, 1]: pixel_range must be tanh")
-        for name, off in (("loss", "bce"), ("r1_gamma", 0.0), ("spectral_norm", False), ("augment", "")):
-            if getattr(self, name) != off:
-                raise ConfigError(f"{name} is for latent GANs (noise -> image) for now; {self.architecture} has its "
-                                  f"own losses: leave {name} at {off}")
-        if self.ema_decay:
-            raise ConfigError(f"ema_decay is for latent GANs (noise -> image) for now; {self.architecture} is an "
-                              "image-to-image network: leave ema_decay at 0")
-        for name in ("holdout", "res_blocks", "pool_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"{name} must be 0 or a positive whole number; got {value!r}")
-        if isinstance(self.filters, bool) or not isinstance(self.filters, int) or self.filters < 1:
-            raise ConfigError(f"filters must be a positive whole number (64 is the papers'); got {self.filters!r}")
-        for name in ("l1_weight", "cycle_weight", "identity_weight"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be 0 or more; got {getattr(self, name)}")
-        if task == "pix2pix":
-            if self.pairing not in PAIRINGS:
-                raise ConfigError(f"pairing must be one of {', '.join(PAIRINGS)} (how the input of each pair is "
-                                  f"made); got {self.pairing!r}")
-            if self.direction not in DIRECTIONS:
-                raise ConfigError(f"direction must be AtoB or BtoA; got {self.direction!r}")
-            if self.pairing == "side_by_side" and self.dataset != "folder":
-                raise ConfigError("the side_by_side pairing reads a folder of A|B images: use dataset folder and "
-                                  "--data FOLDER, or make pairs from digits with pairing edges or masked")
-            if self.pairing == "grayscale" and self.channels != 3:
-                raise ConfigError("the grayscale pairing colourises: it needs channels=3 (RGB images); for gray "
-                                  "images use the edges or masked pairing")
-            if self.dataset_b:
-                raise ConfigError("dataset_b is for cyclegan presets; a pix2pix run learns from pairs of one dataset")
-        if task == "cyclegan":
-            if self.dataset_b not in DATASETS:
-                raise ConfigError(f"cyclegan translates between two image sets: set dataset_b to one of "
-                                  f"{', '.join(DATASETS)} (domain B; domain A is dataset); got {self.dataset_b!r}")
-            if self.dataset_b == "folder" and not self.data_b:
-                raise ConfigError("domain B is a folder of images: pass --set data_b=/path/to/images")
-            if self.dataset_b == self.dataset and self.data_b == self.data and self.dataset != "folder":
-                raise ConfigError(f"domains A and B are both {self.dataset}: pick two different image sets")
-            if self.pairing:
-                raise ConfigError("pairing is for pix2pix presets; cyclegan learns from unpaired images")
-
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields, and the task for readers of config.json (derived from the architecture, so not a field)."""
+        values = dataclasses.asdict(self)
+        try:
+            values["task"] = self.task
+        except ConfigError:  # an architecture this version does not know: validate() says so
+            pass
+        return values
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -263,6 +217,7 @@ class TrainConfig:
         """A config from saved values, each checked against its field's type (ranges are :meth:`validate`'s)."""
         if not isinstance(values, dict):
             raise ConfigError(f"a config is a JSON object of fields; got {_show(values)}")
+        values = {k: v for k, v in values.items() if k != "task"}  # recorded for readers; the architecture decides
         known = {f.name for f in fields(cls)}
         unknown = sorted(str(k) for k in set(values) - known)
         if unknown:

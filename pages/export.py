@@ -2,7 +2,8 @@
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import export, latent, pictures
+from gan_core import latent, pictures
+from gan_core.explore import export
 
 use_app_navigation()  # before anything renders: see its docstring
 

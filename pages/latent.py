@@ -7,8 +7,9 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import projection, use_app_navigation, widgets
-from gan_core import directions, export, latent, pictures
-from gan_core.generator import Generator
+from gan_core import latent, pictures
+from gan_core.explore import directions, export
+from gan_core.inference import Generator
 
 use_app_navigation()  # before anything renders: see its docstring
 

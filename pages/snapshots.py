@@ -4,7 +4,8 @@ import shlex
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export, metrics, pictures
+from gan_core import charts, pictures, runs
+from gan_core.explore import export
 from gan_core.runs import RunDir
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -49,7 +50,7 @@ def viewer(run_path: str) -> None:
 
 def quality_chart(run: RunDir, epoch: int) -> None:
     """The run's quality.jsonl over epochs, one panel per metric with its real-data floor, or how to measure it."""
-    records = [r for r in metrics.read_quality(run) if r.get("epoch") is not None]
+    records = [r for r in runs.read_quality(run) if r.get("epoch") is not None]
     sizes = charts.quality_sample_sizes(records)
     if not sizes:
         st.caption("No sample-quality measurements for this run yet. Score every saved epoch (a few minutes; safe "

@@ -18,6 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from gan_core import evaluation
+from gan_core.evaluation import classifier
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -34,7 +37,6 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
     import tensorflow as tf
 
     from gan_core import data as data_lib
-    from gan_core import evaluators
     from gan_core.fsutil import atomic_write_json
 
     x_train, y_train = data_lib.load_labelled(dataset, "train", data)
@@ -44,7 +46,7 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
     print(f"{dataset}: {len(x_train)} train, {len(x_test)} test images", flush=True)
 
     keras.utils.set_random_seed(seed)
-    model = evaluators.build_classifier(num_classes=int(y_train.max()) + 1)
+    model = evaluation.build_classifier(num_classes=int(y_train.max()) + 1)
     shift = SHIFT.get(dataset, 0.0)
     trainer = model
     if shift:  # train through a random-shift layer that is not part of the saved model (it has no weights)
@@ -60,7 +62,7 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
     seconds = time.perf_counter() - start
 
     if trainer is model:  # drop the optimizer state: a 3x smaller file with nothing to rebuild on load
-        clean = evaluators.build_classifier(num_classes=model.output_shape[-1])
+        clean = evaluation.build_classifier(num_classes=model.output_shape[-1])
         clean.set_weights(model.get_weights())
         model = clean
     out.mkdir(parents=True, exist_ok=True)
@@ -75,8 +77,8 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
         if os.path.exists(tmp):
             os.unlink(tmp)
     # Measure the saved file itself, loaded the way metrics load it.
-    evaluators._load_evaluator.cache_clear()
-    shipped = evaluators.load_evaluator(dataset, target)
+    classifier._load_evaluator.cache_clear()
+    shipped = evaluation.load_evaluator(dataset, target)
     acc = shipped.accuracy(x_test, y_test)
     card = {
         "dataset": dataset,

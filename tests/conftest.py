@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import fsutil, runs
+from gan_core import fsutil, runs, tasks
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory):
 
     Treat it as read-only: tests that change a run work on a copy (the `runs_dir` fixture).
     """
-    from gan_core import config, runs, train
+    from gan_core import config, runs
 
     data = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
     if not data.is_file():
@@ -47,7 +47,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory):
     cfg = config.from_preset("mnist_dcgan", {"epochs": 2, "limit": 256, "batch_size": 64, "data": str(data),
                                              "name": "tiny"})
     run = runs.create_run(tmp_path_factory.mktemp("tiny-runs"), cfg)
-    assert train.train(run) == "done"
+    assert tasks.train(run) == "done"
     return run
 
 
@@ -73,7 +73,7 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 def tiny_translation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Real image-to-image runs, trained in-process once per session on 64 images with narrow networks (about a
     minute together): {'pix2pix': edges -> MNIST digits, 'cyclegan': MNIST <-> Fashion-MNIST}. Read-only."""
-    from gan_core import config, runs, train
+    from gan_core import config, runs
 
     data = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
     if not data.is_file() or not FASHION.is_dir():
@@ -86,7 +86,7 @@ def tiny_translation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
                                 ("cyclegan", "cyclegan_mnist_fashion", {"res_blocks": 1, "pool_size": 8})):
         cfg = config.from_preset(preset, {**common, **extra, "name": f"tiny-{task}"})
         run = runs.create_run(root, cfg)
-        assert train.train(run) == "done"
+        assert tasks.train(run) == "done"
         made[task] = run
     return made
 

@@ -131,7 +131,7 @@ def test_resume_of_a_config_that_is_a_list(capsys, dense_copy):
 
 
 def test_resume_with_a_latest_json_without_dir(capsys, dense_copy, monkeypatch):
-    from gan_core.train import Trainer
+    from gan_core.train import LatentTrainer as Trainer
 
     monkeypatch.setenv("GAN_EXPLORER_DATA", str(MNIST.parent))
     monkeypatch.setattr(Trainer, "run_epochs", lambda self: "done")  # whatever the fix does, never train here

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from gan_core import cli, generator, translator
-from gan_core.train import Trainer
+from gan_core import cli, inference
+from gan_core.train import LatentTrainer as Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
@@ -84,7 +84,7 @@ def world(tmp_path_factory):
     image = root / "digit.png"
     Image.fromarray((np.random.default_rng(0).random((28, 28)) * 255).astype(np.uint8)).save(image)
     patch = pytest.MonkeyPatch()
-    for cls in (generator.Generator, translator.Translator):
+    for cls in (inference.Generator, inference.Translator):
         patch.setattr(cls, "load", _memoised(cls.load))
     patch.setattr(Trainer, "run_epochs", lambda self: "done")  # everything but the epochs themselves
     patch.setenv("GAN_EXPLORER_RUNS", str(root / "runs"))

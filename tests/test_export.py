@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import export, pictures
+from gan_core import pictures
+from gan_core.explore import export
 
 
 def test_to_uint8_maps_both_ranges():
@@ -59,7 +60,7 @@ def test_upscale_keeps_pixels_square():
 def mnist_generator():
     from pathlib import Path
 
-    from gan_core.generator import Generator
+    from gan_core.inference import Generator
 
     folder = Path(__file__).resolve().parents[1] / "pretrained" / "mnist_dcgan" / "generators"
     return Generator.load(sorted(folder.glob("epoch_*[0-9].keras"))[-1])

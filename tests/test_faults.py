@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gan_core import config, fsutil, runs
+from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -67,7 +68,7 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
     status = run.status()
     assert status["state"] == "done" and status["step"] == 36 and status["epoch"] == 6
     every_file_parses(run)
-    assert run.sample_epochs()[-1] == 6 and run.load_generator(6).noise_dim == 100
+    assert run.sample_epochs()[-1] == 6 and Generator.from_run(run, 6).noise_dim == 100
     latest = fsutil.read_json(run.checkpoints_dir / "latest.json")
     assert (run.checkpoints_dir / latest["dir"] / "ckpt.index").is_file()
 
@@ -90,7 +91,8 @@ def test_disk_full_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path, shar
     import errno
 
     from gan_core.errors import GanError
-    from gan_core.train import Trainer, train
+    from gan_core.tasks import train
+    from gan_core.train import LatentTrainer as Trainer
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     cfg = config.from_preset("mnist_dcgan", {"data": str(shared_data / "mnist.npz"), "epochs": 2, "limit": 128,
@@ -131,7 +133,7 @@ def tiny_cfg(shared_data, **extra):
 @pytest.fixture
 def three_epochs(tmp_path, shared_data, monkeypatch):
     """A run trained for 3 epochs (checkpoints of epochs 2 and 3 kept), in this process."""
-    from gan_core.train import train
+    from gan_core.tasks import train
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=3))
@@ -149,7 +151,7 @@ def epoch_numbers(run):
 
 
 def more_epochs(run, epochs):
-    from gan_core.train import train
+    from gan_core.tasks import train
 
     cfg = run.config()
     cfg.epochs = epochs
@@ -187,7 +189,7 @@ def test_no_checkpoint_left_refuses_to_resume_and_restart_moves_the_old_epochs_a
 
     from gan_core import launch
     from gan_core.errors import RunError
-    from gan_core.train import train
+    from gan_core.tasks import train
 
     run = three_epochs
     for folder in run.checkpoints_dir.glob("step_*"):
@@ -291,7 +293,8 @@ def test_a_disk_full_death_still_shows_its_error(tmp_path, shared_data, monkeypa
     import errno
 
     from gan_core.errors import GanError
-    from gan_core.train import Trainer, train
+    from gan_core.tasks import train
+    from gan_core.train import LatentTrainer as Trainer
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=2))

@@ -310,7 +310,7 @@ def test_the_trainer_remakes_a_garbage_or_wrong_shaped_fixed_z_from_the_same_see
     import numpy as np
 
     from gan_core import latent
-    from gan_core.train import Trainer
+    from gan_core.train import LatentTrainer as Trainer
 
     run = make(tmp_path)
     cfg = run.config()

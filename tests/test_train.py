@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import config, export, pictures, runs
-from gan_core.train import train
+from gan_core import config, pictures, runs
+from gan_core.explore import export
+from gan_core.inference import Generator
+from gan_core.tasks import train
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -46,7 +48,7 @@ def assert_contract(run: runs.RunDir, epochs: int):
     assert run.generator_epochs() == list(range(1, epochs + 1))
     assert json.loads((run.checkpoints_dir / "latest.json").read_text())["step"] == status["step"]
     assert any(run.tb_dir.iterdir())
-    g = run.load_generator()
+    g = Generator.from_run(run)
     assert g.image_shape == (cfg.image_size, cfg.image_size, cfg.channels)
     assert (g.noise, g.pixel_range) == (cfg.noise, cfg.pixel_range)
 
@@ -95,14 +97,14 @@ def test_snapshots_are_the_same_latents_through_the_same_generator(tmp_path, sha
     train(run)
     cfg = run.config()
     for epoch in (1, 2):
-        g = run.load_generator(epoch)
+        g = Generator.from_run(run, epoch)
         again = pictures.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid)
         saved = pictures.read_png(run.sample_path(epoch))
         assert np.abs(again.astype(int) - saved.astype(int)).max() <= 1
     # the grids of different epochs differ: the fixed latents show the generator changing
     assert not np.array_equal(pictures.read_png(run.sample_path(1)), pictures.read_png(run.sample_path(2)))
     # and cell i of the snapshot grid is seed i everywhere else in the tool
-    g = run.load_generator(2)
+    g = Generator.from_run(run, 2)
     np.testing.assert_array_equal(export.sample_grid(g, cfg.grid, cfg.grid, seed=0),
                                   pictures.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid))
 
@@ -112,12 +114,12 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path, shared_data):
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from gan_core import config, runs, train
+from gan_core import config, runs, tasks
 cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
                          batch_size=32, strategy="mirrored", grid=2))
 run = runs.create_run({str(tmp_path)!r}, cfg)
 t = train.Trainer(cfg, run)
-state = train.train(run)
+state = tasks.train(run)
 import json
 print("RESULT", json.dumps({{"state": state, "replicas": train.make_strategy("mirrored").num_replicas_in_sync}}))
 """
@@ -212,7 +214,7 @@ def nan_after(real_make_step, bad_steps):
 
 
 def test_nan_rolls_back_to_the_last_checkpoint_with_lower_learning_rates(tmp_path, shared_data, monkeypatch):
-    from gan_core.train import Trainer
+    from gan_core.train import LatentTrainer as Trainer
 
     monkeypatch.setattr(Trainer, "make_train_step", nan_after(Trainer.make_train_step, {6}))
     run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=2, limit=128))  # 4 steps/epoch
@@ -228,7 +230,7 @@ def test_nan_rolls_back_to_the_last_checkpoint_with_lower_learning_rates(tmp_pat
 
 def test_nan_that_keeps_coming_back_fails_without_writing_nan_grids(tmp_path, shared_data, monkeypatch):
     from gan_core.errors import GanError
-    from gan_core.train import Trainer
+    from gan_core.train import LatentTrainer as Trainer
 
     monkeypatch.setattr(Trainer, "make_train_step", nan_after(Trainer.make_train_step, set(range(6, 100))))
     run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=3, limit=128, nan_retries=2))
@@ -301,11 +303,10 @@ def test_a_config_saved_with_precision_auto_is_resolved_once_by_the_trainer(tmp_
 
 
 def test_quality_measured_during_training_lands_in_quality_jsonl(tmp_path, shared_data):
-    from gan_core import metrics
 
     run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=2, eval_every=1, eval_n=200))
     assert train(run) == "done"
-    records = metrics.read_quality(run)
+    records = runs.read_quality(run)
     assert sorted({(r["epoch"], r["metric"]) for r in records}) == [
         (e, m) for e in (1, 2) for m in ("classifier_fid", "classifier_score", "mode_coverage")]
     assert all(r["n"] == 200 and r["value"] > r["floor"] for r in records if r["metric"] == "classifier_fid")

@@ -17,7 +17,8 @@ from .cache import (
            stale_cache_temp_files,
            trim_cache,
 )
-from .folders import IMAGE_EXTENSIONS, Unusable, decode_image
+from .fitting import fit_image, unit_to_uint8
+from .folders import IMAGE_EXTENSIONS, MIN_IMAGE_SIDE, Unusable, decode_image
 from .labelled import (
            CLASS_NAMES,
            DIGIT_DATASETS,
@@ -27,7 +28,6 @@ from .labelled import (
            read_idx_labels,
 )
 from .loading import (
-           MIN_IMAGE_SIDE,
            PIXEL_RANGES,
            SOURCES,
            check_source,
@@ -36,9 +36,27 @@ from .loading import (
            make_dataset,
 )
 from .mnist import DATA_ENV, DEBIAN_DATASETS_DIR
+from .pairs import (
+           DIRECTIONS,
+           PAIRINGS,
+           Pairs,
+           Split,
+           edges,
+           grayscale,
+           hole_mask,
+           load_domains,
+           load_pairs,
+           load_split,
+           make_pairs,
+           masked,
+           pairing_makes_input,
+           split_side_by_side,
+)
 from .report import LoadReport
 
-__all__ = ["CACHE_ENV", "CACHE_LIMIT_ENV", "CLASS_NAMES", "DATA_ENV", "DEBIAN_DATASETS_DIR", "DIGIT_DATASETS",
+__all__ = ["DIRECTIONS", "PAIRINGS", "Pairs", "Split", "edges", "fit_image", "unit_to_uint8", "grayscale", "hole_mask", "load_domains", "load_pairs",
+           "load_split", "make_pairs", "masked", "pairing_makes_input", "split_side_by_side",
+           "CACHE_ENV", "CACHE_LIMIT_ENV", "CLASS_NAMES", "DATA_ENV", "DEBIAN_DATASETS_DIR", "DIGIT_DATASETS",
            "IMAGE_EXTENSIONS", "MIN_IMAGE_SIDE", "PIXEL_RANGES", "SOURCES", "SPLITS", "CacheEntry", "ImageFile",
            "LoadReport", "Unusable", "cache_entries", "cache_limit_bytes", "cache_root", "check_source",
            "decode_image", "load_images", "load_labelled", "load_test_images", "locate", "make_dataset",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import DataError
-from .folders import IMAGE_EXTENSIONS, check_folder, load_folder
+from .folders import IMAGE_EXTENSIONS, MIN_IMAGE_SIDE, check_folder, load_folder
 from .labelled import load_labelled
 from .mnist import (
     MNIST_LIKE,
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 SOURCES = ("mnist", "fashion_mnist", "folder")
 PIXEL_RANGES = ("tanh", "sigmoid")
 
-MIN_IMAGE_SIDE = 8
 
 
 def load_images(

@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, ModelError, first_line
-from .latent import MAX_SEED, noise_std, sample_z
+from ..errors import ConfigError, ModelError, first_line
+from ..fsutil import atomic_write_bytes
+from ..latent import MAX_SEED, noise_std, sample_z
 
 DEFAULT_K = 10
 DEFAULT_N = 4096
@@ -37,7 +38,6 @@ _BLOCK_LAYERS = ("BatchNormalization", "LayerNormalization", "GroupNormalization
 @dataclass(frozen=True)
 class Directions:
     """k orthonormal directions in z-space, strongest first, with each one's share of the layer's variance."""
-
     vectors: np.ndarray  # (k, noise_dim) float32, orthonormal rows
     explained: np.ndarray  # (k,) share of the layer's total activation variance along each principal component
     z_std: np.ndarray  # (k,) the noise's standard deviation along each direction: one slider unit
@@ -193,8 +193,6 @@ def _read_cache(path: Path, want: dict[str, Any], k: int) -> Directions | None:
 
 
 def _write_cache(path: Path, directions: Directions, meta: dict[str, Any]) -> bool:
-    from .fsutil import atomic_write_bytes
-
     buf = io.BytesIO()
     info = {**meta, "k": directions.k, "layer": directions.layer, "seconds": directions.seconds}
     np.savez(buf, vectors=directions.vectors, explained=directions.explained, z_std=directions.z_std,

@@ -5,9 +5,10 @@ from typing import Sequence
 
 import numpy as np
 
-from . import latent
-from .errors import ConfigError
-from .pictures import check_picture_size, gif_bytes, grid, read_png, upscale
+from .. import latent
+from ..errors import ConfigError
+from ..latent import class_blend, interpolate
+from ..pictures import check_picture_size, gif_bytes, grid, read_png, upscale
 
 MAX_GRID_CELLS = 4096  # 64 x 64 samples in one grid
 
@@ -44,8 +45,6 @@ def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 
 def interpolation_frames(generator, a: np.ndarray, b: np.ndarray, steps: int, mode: str = "slerp",
                          scale: int = 1, label: int | None = None) -> list[np.ndarray]:
     """One image per interpolation step from z=a to z=b (of class `label`, for a conditional generator)."""
-    from .latent import interpolate
-
     images = _images(generator, interpolate(a, b, steps, mode, generator.noise), label)
     return [upscale(image, scale) for image in images]
 
@@ -53,8 +52,6 @@ def interpolation_frames(generator, a: np.ndarray, b: np.ndarray, steps: int, mo
 def class_interpolation_frames(generator, z: np.ndarray, a: int, b: int, steps: int,
                                scale: int = 1) -> list[np.ndarray]:
     """One image per step from class a to class b with the same z: the same style, another digit."""
-    from .latent import class_blend
-
     num_classes = int(getattr(generator, "num_classes", 0) or 0)
     if not num_classes:
         raise ValueError("this generator is not class-conditional: there are no classes to walk between")

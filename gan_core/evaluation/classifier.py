@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .data import CLASS_NAMES
-from .errors import ModelError, first_line
-from .fsutil import file_sha256
+from ..data import CLASS_NAMES
+from ..errors import ModelError, first_line
+from ..fsutil import file_sha256
 
 INPUT_SIZE = 28
 FEATURE_LAYER = "features"
@@ -53,7 +53,7 @@ def build_classifier(num_classes: int = 10, feature_dim: int = 128):
 
 
 def default_evaluators_dir() -> Path:
-    return Path(os.environ.get(EVALUATORS_ENV) or Path(__file__).resolve().parent.parent / "pretrained" / "evaluators")
+    return Path(os.environ.get(EVALUATORS_ENV) or Path(__file__).resolve().parents[2] / "pretrained" / "evaluators")
 
 
 def evaluator_path(dataset: str) -> Path:
