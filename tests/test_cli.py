@@ -214,9 +214,49 @@ def test_a_bad_directions_seed_is_one_line(capsys):
     assert code == 2 and "seed must be 0..4294967295; got -1" in error_line(err)
 
 
-@pytest.mark.parametrize("argv", [["project", DENSE, "x.png", "--lr=--"], ["sample", DENSE, "--out", "x.png", "--psi=--"],
+@pytest.mark.parametrize("argv", [["project", DENSE, "x.png", "--lr=--"],
+                                  ["sample", DENSE, "--out", "x.png", "--psi=--"],
                                   ["gif", DENSE, "--out", "x.gif", "--fps=--"]])
 def test_a_numeric_option_given_double_dash_is_refused_like_any_non_number(capsys, argv):
     # found by test_cli_fuzz: argparse (3.11) makes `--lr=--` an empty list, and project failed with a TypeError
     code, err = run_cli(capsys, *argv)
     assert code == 2 and "expected a number; got []" in err
+
+
+# --- the training progress bar (tqdm) -------------------------------------------------------------------------------
+
+def _window(epoch: int, done: int, eta: float) -> dict:
+    return {"kind": "window", "epoch": epoch, "epochs": 2, "step_in_epoch": done, "steps_per_epoch": 8,
+            "g_loss": 1.25, "d_loss": 0.5, "images_per_sec": 640.0, "eta_s": eta}
+
+
+def _epoch(epoch: int) -> dict:
+    return {"kind": "epoch", "epoch": epoch, "epochs": 2, "seconds": 1.5, "g_loss": 1.25, "d_loss": 0.5,
+            "d_real": 0.75, "d_fake": 0.25}
+
+
+def test_the_progress_bar_draws_steps_losses_and_the_run_eta_then_one_line_per_epoch(capsys):
+    bar = cli.ProgressBar(quiet=False)
+    bar(_window(1, 4, 65))
+    bar.write("a trainer's message")
+    bar(_window(1, 8, 60))
+    bar(_epoch(1))
+    bar(_window(2, 2, 30))
+    bar.close()
+    err = capsys.readouterr().err
+    frames = err.replace("\r", "\n").splitlines()
+    assert any("epoch 1/2" in f and "4/8" in f and "g 1.250 d 0.500" in f and "640 img/s" in f
+               and "run ETA 1:05" in f for f in frames), err
+    assert any("epoch 2/2" in f and "2/8" in f and "run ETA 0:30" in f for f in frames), err
+    assert "a trainer's message\n" in err
+    assert "epoch 1/2  1.5s  g_loss 1.250  d_loss 0.500  D(x) 0.75  D(G(z)) 0.25\n" in err
+    assert bar.bar is None  # closed: nothing left to draw over the next output
+
+
+def test_quiet_progress_writes_only_the_epoch_lines(capsys):
+    bar = cli.ProgressBar(quiet=True)
+    bar(_window(1, 4, 65))
+    bar.write("note")
+    bar(_epoch(1))
+    bar.close()
+    assert capsys.readouterr().err == "note\nepoch 1/2  1.5s  g_loss 1.250  d_loss 0.500  D(x) 0.75  D(G(z)) 0.25\n"
