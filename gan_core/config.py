@@ -372,4 +372,5 @@ def parse_value(cfg: TrainConfig, key: str, text: str) -> Any:
             return text.lower() in ("true", "1", "yes")
         return text
     except ValueError:
-        raise ConfigError(f"{key} takes a {kind.split(' ')[0]}; got {text!r}") from None
+        wanted = {"int": "a whole number", "float": "a number", "bool": "true or false"}[kind.split(" ")[0]]
+        raise ConfigError(f"{key} takes {wanted}; got {text!r}") from None

@@ -69,7 +69,7 @@ def test_train_epochs_beyond_any_run_are_refused(capsys, runs_root):
     code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", MNIST, "--epochs", "1e20")
     assert code == 2 and "invalid int value: '1e20'" in err
     code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", MNIST, "--set", "epochs=1e20")
-    assert code == 2 and "epochs takes a int" in error_line(err)
+    assert code == 2 and "epochs takes a whole number; got '1e20'" in error_line(err)
     assert no_run_folders(runs_root)
 
 
