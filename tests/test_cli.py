@@ -10,7 +10,6 @@ from gan_core import cli, preflight
 
 ROOT = Path(__file__).resolve().parents[1]
 DENSE = ROOT / "pretrained" / "mnist_dense"  # a shipped latent GAN with snapshot grids: no training needed
-MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 GIB = 1024**3
 
 
@@ -57,25 +56,25 @@ def no_run_folders(root: Path) -> bool:
     ("image_size=4096", "image_size must be at most 1024"),
     ("threads=1000000", "threads must be at most 1024"),  # before: a segfault after 18 GB of thread stacks
 ])
-def test_train_settings_past_the_limits_are_refused_before_a_run_folder(capsys, runs_root, sets, needle):
-    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", MNIST, "--set", sets)
+def test_train_settings_past_the_limits_are_refused_before_a_run_folder(capsys, runs_root, mnist_npz, sets, needle):
+    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", mnist_npz, "--set", sets)
     assert code == 2 and needle in error_line(err)
     assert no_run_folders(runs_root)
 
 
-def test_train_epochs_beyond_any_run_are_refused(capsys, runs_root):
-    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", MNIST, "--epochs", 10**20)
+def test_train_epochs_beyond_any_run_are_refused(capsys, runs_root, mnist_npz):
+    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", mnist_npz, "--epochs", 10**20)
     assert code == 2 and "epochs must be at most 100000" in error_line(err)
-    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", MNIST, "--epochs", "1e20")
+    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", mnist_npz, "--epochs", "1e20")
     assert code == 2 and "invalid int value: '1e20'" in err
-    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", MNIST, "--set", "epochs=1e20")
+    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", mnist_npz, "--set", "epochs=1e20")
     assert code == 2 and "epochs takes a whole number; got '1e20'" in error_line(err)
     assert no_run_folders(runs_root)
 
 
-def test_models_too_big_for_memory_are_refused_before_a_run_folder(capsys, runs_root, monkeypatch):
+def test_models_too_big_for_memory_are_refused_before_a_run_folder(capsys, runs_root, mnist_npz, monkeypatch):
     monkeypatch.setattr(preflight, "available_memory", lambda: preflight.Memory(host=8 * GIB, gpu=None))
-    code, err = run_cli(capsys, "train", "--preset", "mnist_dcgan", "--data", MNIST, "--set", "image_size=1024")
+    code, err = run_cli(capsys, "train", "--preset", "mnist_dcgan", "--data", mnist_npz, "--set", "image_size=1024")
     assert code == 2 and "needs at least" in error_line(err) and "lower noise_dim, image_size or batch_size" in err
     assert no_run_folders(runs_root)
 
@@ -130,10 +129,10 @@ def test_resume_of_a_config_that_is_a_list(capsys, dense_copy):
     assert code == 2 and "config.json is not a JSON object (it holds a list)" in error_line(err)
 
 
-def test_resume_with_a_latest_json_without_dir(capsys, dense_copy, monkeypatch):
+def test_resume_with_a_latest_json_without_dir(capsys, dense_copy, mnist_npz, monkeypatch):
     from gan_core.train import Trainer
 
-    monkeypatch.setenv("GAN_EXPLORER_DATA", str(MNIST.parent))
+    monkeypatch.setenv("GAN_EXPLORER_DATA", str(mnist_npz.parent))
     monkeypatch.setattr(Trainer, "run_epochs", lambda self: "done")  # whatever the fix does, never train here
     (dense_copy / "checkpoints").mkdir(exist_ok=True)
     (dense_copy / "checkpoints" / "latest.json").write_text('{"epoch": 80, "step": 18720}')
@@ -180,8 +179,8 @@ def test_evaluate_n_0_and_negative(capsys, n):
 
 @pytest.mark.parametrize("preset,field", [("pix2pix_edges_digits", "l1_weight"), ("cyclegan_mnist_fashion",
                                                                                   "cycle_weight")])
-def test_nan_loss_weights_are_refused_in_validation(capsys, runs_root, preset, field):
-    code, err = run_cli(capsys, "train", "--preset", preset, "--data", MNIST, "--set", f"{field}=nan")
+def test_nan_loss_weights_are_refused_in_validation(capsys, runs_root, mnist_npz, preset, field):
+    code, err = run_cli(capsys, "train", "--preset", preset, "--data", mnist_npz, "--set", f"{field}=nan")
     assert code == 2 and f"{field} must be a finite number; got nan" in error_line(err)
     assert no_run_folders(runs_root)
 
@@ -203,8 +202,8 @@ def test_data_that_does_not_exist_leaves_no_failed_run(capsys, runs_root, tmp_pa
 
 
 @pytest.mark.parametrize("name", ["тест", "数字"])
-def test_non_ascii_run_names_are_a_clear_message(capsys, runs_root, name):
-    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", MNIST, "--name", name, "--epochs", 1)
+def test_non_ascii_run_names_are_a_clear_message(capsys, runs_root, mnist_npz, name):
+    code, err = run_cli(capsys, "train", "--preset", "mnist_dense", "--data", mnist_npz, "--name", name, "--epochs", 1)
     assert code == 2 and "has letters a folder name cannot keep" in error_line(err)
     assert no_run_folders(runs_root)
 

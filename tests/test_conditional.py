@@ -11,14 +11,11 @@ from gan_core.errors import ConfigError, GanError
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 PRETRAINED = ROOT / "pretrained" / "mnist_cdcgan"
-MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 
 
 @pytest.fixture(scope="module")
-def mnist() -> Path:
-    if not MNIST.is_file():
-        pytest.skip(f"real MNIST {MNIST} is absent")
-    return MNIST
+def mnist(mnist_npz: Path) -> Path:
+    return mnist_npz
 
 
 # --- labels ------------------------------------------------------------------------------------------------------
