@@ -1,12 +1,13 @@
 """Issue 15: every hostile command line of items 5 and 6 ends in one `error: ...` line and exit code 2, leaves no
 run folder behind, and never prints a traceback (in-process through gan_core.cli.main, as `python -m gan_core`)."""
+import argparse
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from gan_core import cli, preflight
+from gan_core import cli, config, preflight
 
 ROOT = Path(__file__).resolve().parents[1]
 DENSE = ROOT / "pretrained" / "mnist_dense"  # a shipped latent GAN with snapshot grids: no training needed
@@ -259,3 +260,37 @@ def test_quiet_progress_writes_only_the_epoch_lines(capsys):
     bar(_epoch(1))
     bar.close()
     assert capsys.readouterr().err == "note\nepoch 1/2  1.5s  g_loss 1.250  d_loss 0.500  D(x) 0.75  D(G(z)) 0.25\n"
+
+
+# --- choices: what the parser offers is what the code behind it accepts ----------------------------------------------
+
+# Where each option with choices ends up: the values that code accepts (a new option with choices goes here too).
+REGISTRIES = {("train", "--precision"): config.PRECISIONS, ("train", "--strategy"): config.STRATEGIES,
+              ("train", "--dataset"): config.DATASETS, ("evaluate", "--dataset"): config.DATASETS,
+              ("translate", "--direction"): config.DIRECTIONS}
+
+
+def options_with_choices() -> dict[tuple[str, str], argparse.Action]:
+    """(command, --option) -> its argparse action, for every option of every subcommand that has choices."""
+    parser = cli.build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {(name, max(action.option_strings, key=len)): action for name, sub in subparsers.choices.items()
+            for action in sub._actions if action.choices is not None and action.option_strings}
+
+
+def test_every_option_offers_exactly_the_values_its_registry_accepts():
+    options = options_with_choices()
+    assert set(options) == set(REGISTRIES), "an option with choices is missing from REGISTRIES (or gone)"
+    for key, action in options.items():
+        assert set(action.choices) == set(REGISTRIES[key]), (key, action.choices, REGISTRIES[key])
+
+
+@pytest.mark.parametrize("flag,value", [(flag, value) for (command, flag), action in options_with_choices().items()
+                                        if command == "train" for value in action.choices])
+def test_every_train_choice_makes_a_valid_config(flag, value):
+    """As cmd_train does: the parsed value goes into the preset's config, which validates it."""
+    argv = ["train", "--preset", "mnist_dcgan", flag, value, *(["--data", "/faces"] if value == "folder" else [])]
+    args = cli.build_parser().parse_args(argv)
+    dest = options_with_choices()[("train", flag)].dest
+    cfg = config.from_preset(args.preset, {dest: getattr(args, dest), "data": args.data})
+    assert getattr(cfg, dest) == value

@@ -86,13 +86,6 @@ def test_new_fields_take_set_strings():
         4, "off", 2, 1, "auto")
 
 
-def test_cli_accepts_precision_auto():
-    from gan_core.cli import build_parser
-
-    args = build_parser().parse_args(["train", "--preset", "mnist_dcgan", "--precision", "auto"])
-    assert args.precision == "auto"
-
-
 def test_threads_after_tensorflow_started_are_reported_not_raised():
     import tensorflow as tf
 
