@@ -203,7 +203,8 @@ class RunDir:
         from .config import TrainConfig
 
         if not self.config_path.is_file():
-            raise RunError(f"{self.path} is not a run folder (no config.json); list runs with `python -m gan_core runs`")
+            raise RunError(f"{self.path} is not a run folder (no config.json); "
+                           "list runs with `python -m gan_core runs`")
         return TrainConfig.load(self.config_path)
 
     @property

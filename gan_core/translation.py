@@ -158,7 +158,8 @@ class Pix2PixTrainer(_TranslationTrainer):
         outputs = pix2pix.translate(self.G, inputs)
         self.check_finite(outputs, epoch)
         unit = lambda x: (x + 1.0) / 2.0  # noqa: E731
-        self.save_picture(epoch, pictures.triplet_grid([unit(inputs), outputs, unit(targets)], min(self.cfg.grid, len(inputs))))
+        self.save_picture(epoch, pictures.triplet_grid([unit(inputs), outputs, unit(targets)],
+                                                       min(self.cfg.grid, len(inputs))))
 
     def quality(self, n: int) -> dict[str, Any]:
         return pix2pix_quality(self.G, self.pairs.test_inputs, self.pairs.test_targets, n)

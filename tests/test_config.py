@@ -88,7 +88,8 @@ def test_values_beyond_what_can_train_are_refused_with_the_limit(sets, needle):
         config.from_preset("mnist_dcgan", sets=sets)
 
 
-@pytest.mark.parametrize("preset,field", [("pix2pix_edges_digits", "l1_weight"), ("cyclegan_mnist_fashion", "cycle_weight"),
+@pytest.mark.parametrize("preset,field", [("pix2pix_edges_digits", "l1_weight"),
+                                          ("cyclegan_mnist_fashion", "cycle_weight"),
                                           ("cyclegan_mnist_fashion", "identity_weight"), ("mnist_dcgan", "l1_weight")])
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_nan_and_infinite_loss_weights_are_refused_before_training(preset, field, value):

@@ -13,10 +13,10 @@ def synthetic_digits(n: int, size: int = 32, seed: int = 0) -> np.ndarray:
     x = -np.ones((n, size, size, 1), np.float32)
     for img in x:
         for _ in range(2):
-            t, l = rng.integers(4, size // 2, 2)
+            top, left = rng.integers(4, size // 2, 2)
             h, w = rng.integers(size // 4, size // 2, 2)
-            img[t:t + h, l:l + 3] = 1.0  # vertical bar
-            img[t:t + 3, l:l + w] = 1.0  # horizontal bar
+            img[top:top + h, left:left + 3] = 1.0  # vertical bar
+            img[top:top + 3, left:left + w] = 1.0  # horizontal bar
     return x
 
 
