@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-from gan_core import pictures
+from gan_core import pictures  # the installed package (pip install -e .)
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -286,7 +286,6 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="keep the generators and runs in this folder")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality_at_speed.json")
     args = ap.parse_args()
-    sys.path.insert(0, str(ROOT))
     data = args.data.expanduser().resolve()
     if not data.is_file():
         raise SystemExit(f"no MNIST file at {data}; pass --data /path/to/mnist.npz")

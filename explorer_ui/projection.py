@@ -146,7 +146,8 @@ def section(choice: widgets.GeneratorChoice, on_use: OnUse) -> None:
                    help="Mean squared difference of reconstruction and target, pixels in [0, 1]")
     norm = np.linalg.norm(found.z - latent.centre(generator.noise))
     as_class = f"as {generator.class_name(found.label)} · " if found.label is not None else ""
-    numbers.caption(f"{as_class}RMSE {found.pixel_rmse:.3f} · best of {found.restarts} restart{'s' if found.restarts != 1 else ''} × {found.steps} "
+    restarts = f"{found.restarts} restart{'s' if found.restarts != 1 else ''}"
+    numbers.caption(f"{as_class}RMSE {found.pixel_rmse:.3f} · best of {restarts} × {found.steps} "
                     f"steps in {found.seconds:.1f} s · ‖z‖ = {norm:.2f}")
     if numbers.button("Edit from here", icon=":material/tune:",
                       help="The found z becomes the editor's z: its sliders, truncation and interpolation start "

@@ -163,7 +163,8 @@ def page_generator(key: str, title: str) -> GeneratorChoice:
 
 def _pick_generator(key: str) -> GeneratorChoice | None:
     runs = [r for r in listed_runs() if r.generator_epochs() and tasks.of_run(r).draws_from_noise]
-    pretrained = [m for m in listed_pretrained() if tasks.of_run(m).draws_from_noise]  # translators open on the Translate page
+    # translators open on the Translate page
+    pretrained = [m for m in listed_pretrained() if tasks.of_run(m).draws_from_noise]
     sources = ["Training run", "Pretrained", "Upload .keras"]
     default = 0 if runs else 1 if pretrained else 2
     source = st.radio("Generator", sources, index=default, key=f"{key}_source", horizontal=True)

@@ -226,19 +226,21 @@ def cmd_train(args) -> int:
         print(f"run folder: {run.path}", file=sys.stderr)
 
     stop = {"requested": False}
+    bar = ProgressBar(quiet=args.quiet or not sys.stderr.isatty())
 
     def on_signal(signum, frame):
         if stop["requested"]:
             raise KeyboardInterrupt
         stop["requested"] = True
-        print("\nstopping after this step (Ctrl-C again to abort without a checkpoint)...", file=sys.stderr)
+        bar.write("stopping after this step (Ctrl-C again to abort without a checkpoint)...")
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    bar = ProgressBar(quiet=args.quiet or not sys.stderr.isatty())
-    state = tasks.train(run, progress=bar, should_stop=lambda: stop["requested"],
-                  log=lambda m: print(m, file=sys.stderr), restart=args.restart)
-    bar.close()
+    try:
+        state = tasks.train(run, progress=bar, should_stop=lambda: stop["requested"], log=bar.write,
+                      restart=args.restart)
+    finally:
+        bar.close()
     if state == "stopped":
         print(f"stopped; resume with: python -m gan_core train --resume {run.path}", file=sys.stderr)
     else:
@@ -247,31 +249,50 @@ def cmd_train(args) -> int:
 
 
 class ProgressBar:
-    """A one-line bar per epoch on a terminal; a line per epoch otherwise (logs, the app's train.log)."""
+    """tqdm's bar over each epoch's steps on a terminal, and a line per finished epoch either way (logs, the app's
+    train.log, a pipe: there `quiet`, so no carriage-return frames end up in a file)."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
-        self.last = 0.0
+        self.bar = None  # the tqdm bar of the epoch in progress
+        self.bar_epoch: int | None = None
 
     def __call__(self, r: dict) -> None:
         if r["kind"] == "epoch":
-            if not self.quiet:
-                sys.stderr.write("\n")
+            self.close()
             print(f"epoch {r['epoch']}/{r['epochs']}  {r['seconds']:.1f}s  g_loss {r['g_loss']:.3f}  "
                   f"d_loss {r['d_loss']:.3f}  D(x) {r['d_real']:.2f}  D(G(z)) {r['d_fake']:.2f}", file=sys.stderr)
             return
         if self.quiet:
             return
-        done, total = r["step_in_epoch"], r["steps_per_epoch"]
-        filled = int(30 * done / total)
-        sys.stderr.write(f"\repoch {r['epoch']}/{r['epochs']} [{'#' * filled}{'.' * (30 - filled)}] "
-                         f"{done}/{total}  g {r['g_loss']:.3f} d {r['d_loss']:.3f}  "
-                         f"{r['images_per_sec']:.0f} img/s  ETA {format_seconds(r['eta_s'])}  ")
-        sys.stderr.flush()
+        done = r["step_in_epoch"]
+        stats = (f"g {r['g_loss']:.3f} d {r['d_loss']:.3f}  {r['images_per_sec']:.0f} img/s  "
+                 f"run ETA {format_seconds(r['eta_s'])}")
+        if self.bar is None or self.bar_epoch != r["epoch"]:
+            from tqdm import tqdm
+
+            self.close()
+            # initial=done: a resumed epoch starts where it was, and tqdm's rate counts only steps taken here
+            self.bar = tqdm(total=r["steps_per_epoch"], initial=done, desc=f"epoch {r['epoch']}/{r['epochs']}",
+                            unit="step", postfix=stats, file=sys.stderr, leave=False, dynamic_ncols=True)
+            self.bar_epoch = r["epoch"]
+            return
+        self.bar.set_postfix_str(stats, refresh=False)
+        self.bar.n = done  # a record comes once per metrics window (log_every steps): draw each one
+        self.bar.refresh()
+
+    def write(self, message: str) -> None:
+        """A line of the trainer's (or Ctrl-C's) above the bar, not through it."""
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr)
 
     def close(self) -> None:
-        if not self.quiet:
-            sys.stderr.write("\n")
+        """End the epoch's bar (it clears itself: the epoch's line takes its place)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar, self.bar_epoch = None, None
 
 
 def format_seconds(seconds: float | None) -> str:

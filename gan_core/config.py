@@ -137,8 +137,8 @@ class TrainConfig:
             raise ConfigError(f"seed must be 0 .. {MAX_SEED}; got {self.seed}")
         for name, most in LIMITS.items():
             if getattr(self, name) > most:
-                raise ConfigError(f"{name} must be at most {most} ({_LIMIT_WHY.get(name, 'beyond what a run here can use')}); "
-                                  f"got {getattr(self, name)}")
+                why = _LIMIT_WHY.get(name, "beyond what a run here can use")
+                raise ConfigError(f"{name} must be at most {most} ({why}); got {getattr(self, name)}")
         if not 0 < self.nan_lr_scale <= 1:
             raise ConfigError(f"nan_lr_scale must be in (0, 1]; got {self.nan_lr_scale}")
         if not 0.5 < self.real_label <= 1:
@@ -152,7 +152,8 @@ class TrainConfig:
             raise ConfigError(f"ema_rampup must be in [0, 1] (0 = off, StyleGAN2 uses 0.05); got {self.ema_rampup}")
         self._validate_objective()
         if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
-            raise ConfigError(f"num_classes must be 0 (unconditional) or the number of classes; got {self.num_classes!r}")
+            raise ConfigError("num_classes must be 0 (unconditional) or the number of classes; "
+                              f"got {self.num_classes!r}")
         if arch.conditional and self.num_classes < 2:
             raise ConfigError(f"{self.architecture} is class-conditional: set num_classes to the dataset's number of "
                               f"classes (10 for mnist and fashion_mnist); got {self.num_classes}")
@@ -327,4 +328,5 @@ def parse_value(cfg: TrainConfig, key: str, text: str) -> Any:
             return text.lower() in ("true", "1", "yes")
         return text
     except ValueError:
-        raise ConfigError(f"{key} takes a {kind.split(' ')[0]}; got {text!r}") from None
+        wanted = {"int": "a whole number", "float": "a number", "bool": "true or false"}[kind.split(" ")[0]]
+        raise ConfigError(f"{key} takes {wanted}; got {text!r}") from None

@@ -112,7 +112,8 @@ def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bou
     return iio.imwrite("<bytes>", np.stack(frames), extension=".gif", duration=1000.0 / fps, loop=loop)
 
 
-def save_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bounce: bool = False) -> Path:
+def save_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0,
+             bounce: bool = False) -> Path:
     path = check_output_file(path, "animation.gif")
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, gif_bytes(frames, fps=fps, loop=loop, bounce=bounce))

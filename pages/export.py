@@ -11,7 +11,8 @@ MAX_SIDE_PX = 4096  # a bigger grid is tens of megabytes of PNG, slow to make an
 
 choice = widgets.page_generator("export", "Export")
 generator = choice.generator
-st.caption(f"From **{widgets.md_text(choice.name)}**. Each download is also saved beside the model, under the folder named below it.")
+st.caption(f"From **{widgets.md_text(choice.name)}**. Each download is also saved beside the model, under the folder "
+           "named below it.")
 psi = st.slider("Truncation ψ", 0.0, latent.MAX_PSI, 1.0, 0.05, width=320,
                 help="Pulls every z towards the noise's centre, for the grid and the GIF: 1 leaves them alone, smaller "
                      "values give more typical, cleaner and more alike images, 0 the generator's mean image")

@@ -299,7 +299,8 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     st.number_input("Seed", 0, latent.MAX_SEED, key=SEED_KEY, on_change=z_from_seed_box, args=(dim, noise), width=220)
     st.button("Random", icon=":material/casino:", on_click=random_z, args=(dim, noise))
     st.button("Reset sliders", icon=":material/restart_alt:", on_click=z_from_seed_box, args=(dim, noise))
-    st.caption(f"{widgets.md_text(choice.name)}: {dim}-dimensional {noise} z → {'x'.join(map(str, generator.image_shape))} images"
+    st.caption(f"{widgets.md_text(choice.name)}: {dim}-dimensional {noise} z → "
+               f"{'x'.join(map(str, generator.image_shape))} images"
                + (f" of {generator.num_classes} classes" if generator.conditional else ""))
 if generator.conditional:
     class_picker(generator)

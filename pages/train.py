@@ -114,7 +114,8 @@ def new_run_form() -> None:
                 preflight.check(cfg)  # missing data or models too big: refused before a run folder exists
                 run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run
-            st.success(f"Started **{widgets.md_text(run.name)}** in its own process; it keeps training if you close this tab.")
+            st.success(f"Started **{widgets.md_text(run.name)}** in its own process; it keeps training if you close "
+                       "this tab.")
 
 
 def log_tail(run: RunDir) -> str:

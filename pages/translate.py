@@ -24,12 +24,14 @@ task = tasks.of_run(run)
 name_a, name_b = task.domain_names(config)
 if len(translators) > 1:  # a CycleGAN: both directions
     direction = st.radio("Direction", list(translators), horizontal=True, key=f"translate_direction_{run.name}",
-                         format_func=lambda d: f"{name_a}{ARROW}{name_b}" if d == "AtoB" else f"{name_b}{ARROW}{name_a}")
+                         format_func=lambda d: (f"{name_a}{ARROW}{name_b}" if d == "AtoB"
+                                                else f"{name_b}{ARROW}{name_a}"))
 else:
     direction = "AtoB"
 forward = translators[direction]
 size = forward.image_size
-st.caption(f"**{widgets.md_text(choice.name)}** · {task.name} · {forward.input_name}{ARROW}{forward.output_name} · {size}x{size}"
+st.caption(f"**{widgets.md_text(choice.name)}** · {task.name} · {forward.input_name}{ARROW}{forward.output_name} · "
+           f"{size}x{size}"
            + (" · the picture's input is made from it, so the output can be compared with it"
               if forward.makes_its_input else "")
            + (" · each output is translated back (the round trip)" if task.round_trip else ""))

@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from gan_core.inference import average_weights  # the installed package (pip install -e .)
+from gan_core.runs import RunDir, resolve_run
 
-from gan_core.inference import average_weights
-from gan_core.runs import RunDir, resolve_run  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def package(run: RunDir, name: str, epoch: int | None, dest_root: Path, average: int = 1) -> Path:

@@ -1,4 +1,4 @@
-"""Tests for gan_core.data on the real datasets in ../shared/data and on hostile files made here.
+"""Tests for gan_core.data on the real datasets (conftest's shared_data) and on hostile files made here.
 
 Nothing is written into the shared data: caches and hand-made inputs live in tmp_path.
 """
@@ -28,22 +28,6 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     """No test reads the user's data settings or writes to the user's cache."""
     monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "default-cache"))
     monkeypatch.delenv(data.DATA_ENV, raising=False)
-
-
-@pytest.fixture
-def mnist_npz(shared_data: Path) -> Path:
-    path = shared_data / "mnist.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    return path
-
-
-@pytest.fixture
-def celeba(shared_data: Path) -> Path:
-    path = shared_data / "celeba_align_89x109"
-    if not path.is_dir():
-        pytest.skip(f"{path} is absent")
-    return path
 
 
 def _raw_train_images(npz: Path, count: int) -> np.ndarray:
@@ -176,8 +160,7 @@ def test_mnist_path_problems(tmp_path: Path) -> None:
     assert str(tmp_path) in str(caught.value)
 
 
-@pytest.mark.skipif(not DEBIAN_FASHION.is_file(), reason="Debian's dataset-fashion-mnist is not installed")
-def test_fashion_mnist_from_debian(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fashion_mnist_from_debian(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fashion_mnist: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_HOME", raising=False)
     images, report = load_images("fashion_mnist", pixel_range="sigmoid")

@@ -11,7 +11,6 @@ from gan_core import cli, config, data, evaluation, runs, tasks
 from gan_core.errors import GanError
 from gan_core.evaluation import metrics as metric_functions
 
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
 @pytest.fixture(autouse=True)
@@ -24,11 +23,8 @@ def private_cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def mnist(shared_data):
-    path = shared_data / "mnist.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    return path
+def mnist(mnist_npz):
+    return mnist_npz
 
 
 class ServeImages:
@@ -159,9 +155,7 @@ def test_shipped_mnist_evaluator_is_accurate_on_real_test_images(mnist):
     assert ev.accuracy(np.repeat(padded[..., None], 3, axis=-1), labels[:500]) >= 0.98
 
 
-def test_shipped_fashion_evaluator_is_accurate_on_real_test_images():
-    if not (FASHION_DIR / "t10k-labels-idx1-ubyte.gz").is_file():
-        pytest.skip("Debian's Fashion-MNIST files are absent")
+def test_shipped_fashion_evaluator_is_accurate_on_real_test_images(fashion_mnist):
     ev = evaluation.load_evaluator("fashion_mnist")
     images, labels = real_digits("fashion_mnist", "test", None, count=2000)
     assert ev.accuracy(images, labels) >= 0.90
@@ -235,9 +229,7 @@ def test_real_statistics_are_cached_on_disk(mnist, tmp_path):
     assert again["value"] == pytest.approx(first["value"]) and again["floor"] == pytest.approx(first["floor"])
 
 
-def test_fashion_classifier_fid_separates_real_from_noise():
-    if not (FASHION_DIR / "t10k-labels-idx1-ubyte.gz").is_file():
-        pytest.skip("Debian's Fashion-MNIST files are absent")
+def test_fashion_classifier_fid_separates_real_from_noise(fashion_mnist):
     real, _ = other_test_digits("fashion_mnist", None, 500)
     rec = evaluation.compute("classifier_fid", ServeImages(real), n=500, dataset="fashion_mnist")
     noise = evaluation.compute("classifier_fid", ServeImages(np.random.default_rng(0).random((500, 28, 28))), n=500,
@@ -245,10 +237,8 @@ def test_fashion_classifier_fid_separates_real_from_noise():
     assert rec["value"] < 3 * rec["floor"] + 1.0 < noise["value"] / 10
 
 
-def test_swd_of_real_faces_is_below_blurred_and_noise(shared_data, tmp_path):
-    faces = shared_data / "celeba_align_89x109"
-    if not faces.is_dir():
-        pytest.skip(f"{faces} is absent")
+def test_swd_of_real_faces_is_below_blurred_and_noise(celeba, tmp_path):
+    faces = celeba
     from gan_core.data import load_images
 
     n = 128

@@ -16,10 +16,10 @@ def synthetic_digits(n: int, size: int = 32, seed: int = 0) -> np.ndarray:
     x = -np.ones((n, size, size, 1), np.float32)
     for img in x:
         for _ in range(2):
-            t, l = rng.integers(4, size // 2, 2)
+            top, left = rng.integers(4, size // 2, 2)
             h, w = rng.integers(size // 4, size // 2, 2)
-            img[t:t + h, l:l + 3] = 1.0  # vertical bar
-            img[t:t + 3, l:l + w] = 1.0  # horizontal bar
+            img[top:top + h, left:left + 3] = 1.0  # vertical bar
+            img[top:top + 3, left:left + w] = 1.0  # horizontal bar
     return x
 
 
@@ -116,7 +116,8 @@ def _run_with_zeroed(G, zeroed_layer, inputs):
 
 @pytest.mark.parametrize("size", [0, 8, 24, 48, 100, 33.0])
 def test_bad_image_sizes_say_what_works(size):
-    for build in (lambda: pix2pix.build_unet_generator(size, 1, 1), lambda: pix2pix.build_patchgan_discriminator(size, 1, 1)):
+    for build in (lambda: pix2pix.build_unet_generator(size, 1, 1),
+                  lambda: pix2pix.build_patchgan_discriminator(size, 1, 1)):
         with pytest.raises(ConfigError, match=r"power of two of at least 16 \(16, 32, 64"):
             build()
 
@@ -132,7 +133,8 @@ def test_bad_channels_are_a_config_error():
 def test_discriminator_loss_on_confident_logits():
     big = np.full((2, 6, 6, 1), 20.0, np.float32)
     assert float(pix2pix_training.discriminator_loss(big, -big)) < 1e-6  # real called real, fake called fake
-    assert float(pix2pix_training.discriminator_loss(-big, big)) == pytest.approx(40.0, rel=1e-4)  # both reversed: 20 + 20
+    # both reversed: 20 + 20
+    assert float(pix2pix_training.discriminator_loss(-big, big)) == pytest.approx(40.0, rel=1e-4)
     zero = np.zeros_like(big)
     assert float(pix2pix_training.discriminator_loss(zero, zero)) == pytest.approx(2 * np.log(2), rel=1e-6)  # undecided
 
@@ -145,7 +147,8 @@ def test_generator_loss_terms():
     assert l1 == pytest.approx(100.0 * np.mean(np.abs(fake - target)), rel=1e-5)
     assert gan == pytest.approx(np.mean(np.log1p(np.exp(-logits))), rel=1e-5)  # BCE(1, logits)
     assert total == pytest.approx(gan + l1, rel=1e-6)
-    assert float(pix2pix_training.generator_loss(logits, fake, target, l1_weight=10.0)[2]) == pytest.approx(l1 / 10, rel=1e-5)
+    weighted = pix2pix_training.generator_loss(logits, fake, target, l1_weight=10.0)[2]
+    assert float(weighted) == pytest.approx(l1 / 10, rel=1e-5)
 
 
 # --- paired data ----------------------------------------------------------------------------------------------
@@ -292,7 +295,8 @@ def test_chroma_error_sees_colour_not_brightness():
     colour = rng.uniform(0, 1, (2, 16, 16, 3)).astype(np.float32)
     gray = np.repeat((colour @ np.float32([0.299, 0.587, 0.114]))[..., None], 3, axis=-1)
     assert translation_quality.chroma_error(colour, colour) == 0.0
-    assert translation_quality.chroma_error(gray, gray * 0.5) == pytest.approx(0.0, abs=1e-6)  # grays differ only in brightness
+    # grays differ only in brightness
+    assert translation_quality.chroma_error(gray, gray * 0.5) == pytest.approx(0.0, abs=1e-6)
     assert translation_quality.chroma_error(gray, colour) > 0.1
     with pytest.raises(DataError, match="RGB"):
         translation_quality.chroma_error(gray[..., :1], gray[..., :1])

@@ -228,7 +228,7 @@ def test_cli_writes_the_panel_and_z(tmp_path, mnist_generator):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["faces_gray64", "faces_rgb64"])
-def test_a_real_face_photo_projects_far_closer_than_any_random_face(name, shared_data):
+def test_a_real_face_photo_projects_far_closer_than_any_random_face(name, celeba):
     """The shipped face generators: a CelebA photo's projection (pixels only, the defaults) against the best of 64
     random seeds' faces. Measured on faces_gray64: MSE 0.0098 against 0.033 for the best random face (median 0.15) on
     000123.jpg, 0.030 on 004567.jpg (a harder photo) at under half its best random face's."""
@@ -240,7 +240,7 @@ def test_a_real_face_photo_projects_far_closer_than_any_random_face(name, shared
         pytest.skip(f"{model} is not shipped")
     generator = Generator.from_run(RunDir(model))
     for photo in ("000123.jpg", "004567.jpg"):
-        target = projection.prepare_target(shared_data / "celeba_align_89x109" / photo, generator)
+        target = projection.prepare_target(celeba / photo, generator)
         found = projection.project(generator, target)
         randoms = generator(latent.z_from_seeds(range(64), generator.noise_dim, generator.noise))
         best_random = float(((randoms - target.astype(np.float32)[None] / 255.0) ** 2).mean(axis=(1, 2, 3)).min())
@@ -250,14 +250,14 @@ def test_a_real_face_photo_projects_far_closer_than_any_random_face(name, shared
 
 @pytest.mark.slow
 @pytest.mark.parametrize("preset, channels", [("faces_rgb64", 3), ("celeba_gray64", 1)])
-def test_face_pipeline_shapes_on_an_untrained_64px_generator(preset, channels, shared_data):
+def test_face_pipeline_shapes_on_an_untrained_64px_generator(preset, channels, celeba):
     from gan_core import config, models
     from gan_core.inference import Generator
 
-    cfg = config.from_preset(preset, {"data": str(shared_data / "celeba_align_89x109")})
+    cfg = config.from_preset(preset, {"data": str(celeba)})
     model = models.get(cfg.architecture).build_generator(cfg)
     generator = Generator(model=model, noise_dim=cfg.noise_dim, noise=cfg.noise, pixel_range=cfg.pixel_range)
-    photo = shared_data / "celeba_align_89x109" / "000001.jpg"  # 89x109 RGB: cropped to its centre square
+    photo = celeba / "000001.jpg"  # 89x109 RGB: cropped to its centre square
     target = projection.prepare_target(photo, generator)
     assert target.shape == (64, 64, channels)
     assert projection.default_steps(generator) == projection.DEFAULT_STEPS_LARGE

@@ -19,7 +19,6 @@ from gan_core import cli, config, data, runs, storage, tasks, uploads
 from gan_core.errors import RunError
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
 
 
 @pytest.fixture(autouse=True)
@@ -294,10 +293,8 @@ def test_home_lists_storage_and_removes_what_no_run_uses(kept):
 # --- a trainer starting ----------------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_a_starting_trainer_removes_what_a_killed_save_left(tmp_path):
-    if not MNIST.is_file():
-        pytest.skip(f"real MNIST {MNIST} is absent")
-    cfg = config.from_preset("mnist_dcgan", {"epochs": 1, "limit": 64, "batch_size": 32, "data": str(MNIST),
+def test_a_starting_trainer_removes_what_a_killed_save_left(tmp_path, mnist_npz):
+    cfg = config.from_preset("mnist_dcgan", {"epochs": 1, "limit": 64, "batch_size": 32, "data": str(mnist_npz),
                                              "name": "leftovers"})
     run = runs.create_run(tmp_path / "runs", cfg)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])

@@ -159,7 +159,8 @@ def test_ctrl_c_checkpoints_and_cli_resume_finishes(tmp_path, shared_data):
     listing = cli("runs", "--runs-dir", str(tmp_path))
     assert run.name in listing.stdout and "done" in listing.stdout
     png = tmp_path / "grid.png"
-    assert cli("sample", str(run.path), "--grid", "2x3", "--seed", "7", "--scale", "1", "--out", str(png)).returncode == 0
+    done = cli("sample", str(run.path), "--grid", "2x3", "--seed", "7", "--scale", "1", "--out", str(png))
+    assert done.returncode == 0
     assert pictures.read_png(png).shape[:2] == (2 * 28 + 3 * 2, 3 * 28 + 4 * 2)
     gif = tmp_path / "run.gif"
     assert cli("gif", str(run.path), "--out", str(gif), "--fps", "2").returncode == 0
@@ -224,7 +225,8 @@ def test_nan_rolls_back_to_the_last_checkpoint_with_lower_learning_rates(tmp_pat
     assert_contract(run, epochs=2)
     import tensorflow as tf
     reader = tf.train.load_checkpoint(str(run.latest_checkpoint()))
-    lr = [reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k.startswith("g_opt/") and "learning_rate" in k]
+    lr = [reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+          if k.startswith("g_opt/") and "learning_rate" in k]
     assert lr and abs(float(lr[0]) - 0.5e-4) < 1e-9
 
 

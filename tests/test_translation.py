@@ -175,8 +175,8 @@ def test_pix2pix_quality_beats_nothing_only_if_it_learned(tiny_translation_runs)
     assert set(l1["baselines"]) == {"identity", "blurred"} and l1["baseline"] == min(l1["baselines"].values())
     pairs = data.load_pairs(run.config())
 
-    identity = translation_quality.l1_error(translation_quality.baseline(pairs.test_inputs[:50], pairs.test_targets[:50]),
-                                (pairs.test_targets[:50] + 1) / 2)
+    inputs, targets = pairs.test_inputs[:50], pairs.test_targets[:50]
+    identity = translation_quality.l1_error(translation_quality.baseline(inputs, targets), (targets + 1) / 2)
     assert l1["baselines"]["identity"] == pytest.approx(identity, abs=1e-5)
 
 

@@ -54,7 +54,8 @@ from .pairs import (
 )
 from .report import LoadReport
 
-__all__ = ["DIRECTIONS", "PAIRINGS", "Pairs", "Split", "edges", "fit_image", "unit_to_uint8", "grayscale", "hole_mask", "load_domains", "load_pairs",
+__all__ = ["DIRECTIONS", "PAIRINGS", "Pairs", "Split", "edges", "fit_image", "unit_to_uint8", "grayscale", "hole_mask",
+           "load_domains", "load_pairs",
            "load_split", "make_pairs", "masked", "pairing_makes_input", "split_side_by_side",
            "CACHE_ENV", "CACHE_LIMIT_ENV", "CLASS_NAMES", "DATA_ENV", "DEBIAN_DATASETS_DIR", "DIGIT_DATASETS",
            "IMAGE_EXTENSIONS", "MIN_IMAGE_SIDE", "PIXEL_RANGES", "SOURCES", "SPLITS", "CacheEntry", "ImageFile",

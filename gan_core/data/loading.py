@@ -101,8 +101,9 @@ def check_source(source: str, path: str | None = None) -> int | None:
         folder = check_folder(path)
         count = sum(Path(name).suffix.lower() in IMAGE_EXTENSIONS for _, _, names in os.walk(folder) for name in names)
         if not count:
-            raise DataError(f"No image files in {folder} (searched recursively for {', '.join(sorted(IMAGE_EXTENSIONS))})."
-                            " Put images there or pass --data with another folder.")
+            raise DataError(f"No image files in {folder} (searched recursively for "
+                            f"{', '.join(sorted(IMAGE_EXTENSIONS))}). Put images there or pass --data with another "
+                            "folder.")
         return count
     spec = MNIST_LIKE[source]
     found = resolve_mnist_path(spec, Path(path).expanduser()) if path is not None else find_installed(spec)

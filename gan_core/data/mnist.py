@@ -137,7 +137,8 @@ def read_npz(path: Path) -> np.ndarray:
         if "pickle" in str(exc):  # numpy's advice to allow pickles would run code from the file: never
             raise DataError(f"{path}: x_train holds Python objects, which are never loaded (they could run code). "
                             f"{fix}") from None
-        raise DataError(f"Cannot read {path} as a NumPy .npz ({type(exc).__name__}). Download the file again.") from None
+        raise DataError(f"Cannot read {path} as a NumPy .npz ({type(exc).__name__}). "
+                        "Download the file again.") from None
     except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise DataError(f"Cannot read {path} as a NumPy .npz ({type(exc).__name__}: the archive is damaged). "
                         "Download the file again.") from None
@@ -173,7 +174,8 @@ def read_idx_images(path: Path) -> np.ndarray:
     if count == 0 or rows == 0 or cols == 0 or len(raw) != expected:
         raise DataError(
             f"{path} says {count} images of {rows}x{cols} ({expected:,} bytes) but holds "
-            f"{'more' if len(raw) > expected else f'{len(raw):,} bytes'}; it is truncated or damaged. Download it again."
+            f"{'more' if len(raw) > expected else f'{len(raw):,} bytes'}; it is truncated or damaged. "
+            "Download it again."
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=16).reshape(count, rows, cols)
 

@@ -146,7 +146,7 @@ def _load_evaluator(dataset: str, path: str, _size: int, _mtime_ns: int) -> Eval
 
     try:
         model = keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:  # Keras raises many types for a bad file
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad file
         raise ModelError(f"cannot load evaluator {path}: {first_line(exc)}") from None
     if tuple(model.input_shape[1:]) != (INPUT_SIZE, INPUT_SIZE, 1):
         raise ModelError(f"evaluator {path} takes {model.input_shape}, not 28x28x1 images")

@@ -3,7 +3,7 @@
 Registry::
 
     from gan_core import metrics
-    metrics.names()                      # ['classifier_fid', 'classifier_score', 'mode_coverage', 'class_agreement', 'swd']
+    metrics.names()  # ['classifier_fid', 'classifier_score', 'mode_coverage', 'class_agreement', 'swd']
     metrics.compute("classifier_fid", generator, n=10000, dataset="mnist", data_path="mnist.npz")
     metrics.evaluate(run_or_generator)    # every metric that fits the data, from the run's config
 

@@ -88,7 +88,7 @@ def _features(generator, z: np.ndarray) -> tuple[np.ndarray, str]:
         # a conditional generator's z enters alone first: its first block is the digit's style, not its class
         inputs = generator.model.inputs
         sub = keras.Model(inputs[0] if len(inputs) > 1 else generator.model.input, block[-1].output)
-    except Exception as exc:  # e.g. an uploaded subclassed model with no graph to cut
+    except Exception as exc:  # noqa: BLE001 - e.g. an uploaded subclassed model with no graph to cut
         raise ModelError(f"cannot read the first hidden layer of this generator ({first_line(exc, 200)}); "
                          "principal directions need a functional or Sequential Keras model") from None
     parts = [np.asarray(sub(z[i:i + _BATCH], training=False), np.float32).reshape(len(z[i:i + _BATCH]), -1)

@@ -177,7 +177,8 @@ def resolve_evaluator(generator, evaluator: Any = "auto"):
             return None
         return classifier.load_evaluator(dataset)
     if evaluator not in data_lib.DIGIT_DATASETS:
-        raise GanError(f"no evaluator for {evaluator!r}; use 'auto', None or one of {', '.join(data_lib.DIGIT_DATASETS)}")
+        raise GanError(f"no evaluator for {evaluator!r}; use 'auto', None or one of "
+                       f"{', '.join(data_lib.DIGIT_DATASETS)}")
     return classifier.load_evaluator(evaluator)
 
 

@@ -138,7 +138,7 @@ def load_keras_file(path: Path, what: str = "model") -> Any:
     check_keras_file(path, what)
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:  # Keras raises many types for a bad or hostile file
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad or hostile file
         raise ModelError(f"cannot load {path.name}: {first_line(exc)}. "
                          "Is it a complete .keras file saved by Keras 3?") from None
 

@@ -112,7 +112,8 @@ METRICS = ("g_loss", "d_loss", "g_gan", "cycle", "identity", "d_real", "d_fake")
 
 def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras.Model, g_opt: Any,
                     d_opt: Any, pool_a: ImagePool, pool_b: ImagePool, cycle_weight: float = CYCLE_WEIGHT,
-                    identity_weight: float = IDENTITY_SHARE, compile: bool = True) -> Callable[..., dict[str, tf.Tensor]]:
+                    identity_weight: float = IDENTITY_SHARE,
+                    compile: bool = True) -> Callable[..., dict[str, tf.Tensor]]:
     """`step(real_a, real_b, seed) -> {g_loss, d_loss, g_gan, cycle, identity, d_real, d_fake}`: one update of
     both generators (one optimizer over G and F, as the paper's code) and of both discriminators.
 

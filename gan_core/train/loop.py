@@ -51,7 +51,8 @@ def run_training(run: RunDir, trainer: type[Trainer], *, progress: Progress | No
             moved = run.move_attempt_aside()
             run.write_status(state="starting", epoch=0, step=0, error=None, traceback=None)
             run.log_metrics({"kind": "event", "level": "info",
-                             "message": f"restarted from epoch 0; the previous attempt is in {moved.relative_to(run.path)}"})
+                             "message": "restarted from epoch 0; the previous attempt is in "
+                                        f"{moved.relative_to(run.path)}"})
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname(), error=None, traceback=None,
                          started_at=time.time(), finished_at=None)
         try:
@@ -446,7 +447,8 @@ class Trainer:
             means = {k: round(sum(n * v[k] for n, v in epoch_values) / weights, 5) for k in epoch_values[0][1]}
             run.log_metrics({"kind": "epoch", "epoch": epoch, "step": self.step, **means,
                              "seconds": round(seconds, 2),
-                             "images_per_sec": round((self.steps_per_epoch - done_in_epoch) * cfg.batch_size / seconds, 1)})
+                             "images_per_sec": round((self.steps_per_epoch - done_in_epoch) * cfg.batch_size
+                                                     / seconds, 1)})
             last = epoch == cfg.epochs
             if epoch % cfg.snapshot_every == 0 or last:
                 self.snapshot(epoch)
