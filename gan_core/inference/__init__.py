@@ -8,11 +8,12 @@ from .keras_files import (
                           MAX_PARAMETERS,
                           average_weights,
                           check_keras_file,
+                          TracedModel,
                           in_float32,
                           load_keras_file,
 )
 from .translator import Translation, Translator, examples, translate_image
 
-__all__ = ["MAX_ACTIVATION", "MAX_CONFIG_BYTES", "MAX_PARAMETERS", "Generator", "Translation",
+__all__ = ["Generator", "MAX_ACTIVATION", "MAX_CONFIG_BYTES", "MAX_PARAMETERS", "TracedModel", "Translation",
            "Translator", "average_weights", "check_keras_file", "examples", "in_float32", "load_keras_file",
            "sidecar_config", "translate_image"]

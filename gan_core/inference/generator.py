@@ -13,11 +13,11 @@ from ..data import CLASS_NAMES
 from ..errors import ModelError, RunError
 from ..latent import labels_for
 from ..runs import RunDir
-from .keras_files import in_float32, load_keras_file
+from .keras_files import TracedModel
 
 
 @dataclass
-class Generator:
+class Generator(TracedModel):
     """A Keras generator plus what its file alone does not say: noise distribution and pixel range.
 
     A class-conditional generator (num_classes > 0) takes [z, one-hot label]; every call may say which classes
@@ -35,16 +35,8 @@ class Generator:
     config: dict[str, Any] = field(default_factory=dict)  # the run's config.json (or a sidecar's), {} for a bare file
 
     def __post_init__(self) -> None:
-        import tensorflow as tf
-
-        # One traced graph for any batch size: ~3 ms a call here, against ~47 ms for model.predict.
-        z_spec = tf.TensorSpec([None, self.noise_dim], tf.float32)
-        if self.num_classes:
-            self._call = tf.function(lambda z, y: self.model([z, y], training=False), reduce_retracing=True,
-                                     input_signature=[z_spec, tf.TensorSpec([None, self.num_classes], tf.float32)])
-        else:
-            self._call = tf.function(lambda z: self.model(z, training=False), reduce_retracing=True,
-                                     input_signature=[z_spec])
+        labels = [(None, self.num_classes)] if self.num_classes else []
+        self._call = self.trace((None, self.noise_dim), *labels)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -85,7 +77,7 @@ class Generator:
         `<name>.json` or `config.json` beside it, else from the model itself (tanh/sigmoid output).
         """
         path = Path(path)
-        model = load_keras_file(path, "generator")
+        model = cls.open(path, "generator")
         shape = getattr(model, "input_shape", None)
         num_classes = 0
         if isinstance(shape, list) and len(shape) == 2 and all(isinstance(s, tuple) and len(s) == 2 for s in shape):
@@ -99,7 +91,6 @@ class Generator:
             raise ModelError(f"{path.name} makes {model.output_shape[-1]}-channel images; the explorer draws gray "
                              "(1 channel) or RGB (3 channels) images: export a generator whose last layer has 1 or 3 "
                              "filters")
-        model = in_float32(model)
         meta = config or sidecar_config(path)
         pixel_range = meta.get("pixel_range") or _guess_pixel_range(model)
         return cls(model=model, noise_dim=int(shape[1]), noise=meta.get("noise", "normal"),

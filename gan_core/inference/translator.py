@@ -14,11 +14,11 @@ import numpy as np
 from .. import pictures
 from ..data import fit_image, make_pairs, pairing_makes_input
 from ..errors import DataError, ModelError
-from .keras_files import in_float32, load_keras_file
+from .keras_files import TracedModel
 
 
 @dataclass
-class Translator:
+class Translator(TracedModel):
     """``translator(images)``: (N, S, S, in_channels) in [0, 1] -> (N, S, S, out_channels) in [0, 1]."""
 
     model: Any
@@ -29,10 +29,7 @@ class Translator:
     source: str = ""
 
     def __post_init__(self) -> None:
-        import tensorflow as tf
-
-        self._call = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True,
-                                 input_signature=[tf.TensorSpec([None, *self.input_shape], tf.float32)])
+        self._call = self.trace((None, *self.input_shape))
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -88,14 +85,14 @@ class Translator:
         """Load a `.keras` translator with Keras's safe mode (no code from the file runs), computing in float32.
         What its file does not say (pairing, domain names) comes from the task that trained it (gan_core.tasks)."""
         path = Path(path)
-        model = load_keras_file(path, "translator")
+        model = cls.open(path, "translator")
         shape = getattr(model, "input_shape", None)
         if not (isinstance(shape, tuple) and len(shape) == 4 and len(model.output_shape) == 4):
             raise ModelError(f"{path.name} is not an image-to-image model: it takes {shape}, not an image")
         if tuple(model.output_shape[1:3]) != tuple(shape[1:3]):
             raise ModelError(f"{path.name} maps {shape[1:3]} images to {model.output_shape[1:3]}; a translator keeps "
                              "the size")
-        return cls(in_float32(model), direction=direction, pairing=pairing, input_name=input_name,
+        return cls(model, direction=direction, pairing=pairing, input_name=input_name,
                    output_name=output_name, source=str(path))
 
 
