@@ -10,7 +10,7 @@ epochs end before the wall budget W (default: the baseline's training time) is r
 training time passes W (--no-fill: don't). Training time is each epoch's own seconds, cumulated: tracing included;
 process start, data loading and saving left out (gan_core's epoch records; the baseline's timeline.jsonl).
 
-Then every saved generator is scored with gan_core.metrics on n generated images against the MNIST test split
+Then every saved generator is scored with gan_core.evaluation on n generated images against the MNIST test split
 (classifier-FID, classifier score, mode coverage: classes covered and KL to the real class distribution), with the
 floors (the same metrics of n real training images). Prints a per-epoch table per contestant and three comparisons:
 same epochs (FID of recipe mnist_dcgan vs the baseline), same wall time (each contestant's last epoch finished

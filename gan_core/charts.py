@@ -87,7 +87,7 @@ QUALITY_METRICS = {
     "classifier_score": ("classifier score", "#ef553b"),
     "mode_coverage": ("mode coverage KL", "#00cc96"),
     "swd": ("SWD ×1e3", "#ab63fa"),
-    # image-to-image (gan_core.translation)
+    # image-to-image (gan_core.evaluation.image_to_image)
     "l1": ("L1 to the target", "#636efa"),
     "ssim": ("SSIM to the target", "#ef553b"),
     "chroma_l1": ("colour error (chroma L1)", "#00cc96"),

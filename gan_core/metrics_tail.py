@@ -2,7 +2,7 @@
 curves come back downsampled to what a chart can show, so a live view costs about the same per refresh after a
 week of training as after a minute.
 
-The file is the trainer's append-only log (see gan_core/runs.py). A refresh notices a file that was truncated,
+The file is the trainer's append-only log (see gan_core/runs/rundir.py). A refresh notices a file that was truncated,
 replaced or rewritten in place (its size shrank, its inode changed, or the bytes before the read offset differ) and
 then reads it again from the start. A resumed trainer re-logs the steps after its checkpoint: as in
 ``runs.superseded_dropped``, a window whose step is not past the last one kept replaces the windows from that step

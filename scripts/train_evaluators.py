@@ -1,4 +1,4 @@
-"""Train the evaluator classifiers that gan_core.metrics scores digit-like generators with.
+"""Train the evaluator classifiers that gan_core.evaluation scores digit-like generators with.
 
     python scripts/train_evaluators.py                       # both, into pretrained/evaluators/
     python scripts/train_evaluators.py --dataset mnist --data /path/to/mnist.npz --epochs 3
@@ -81,7 +81,7 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
     acc = shipped.accuracy(x_test, y_test)
     card = {
         "dataset": dataset,
-        "task": "evaluator classifier for gan_core.metrics (classifier-FID features, classifier score, coverage)",
+        "task": "evaluator classifier for gan_core.evaluation (classifier-FID features, classifier score, coverage)",
         "architecture": "Conv32-MaxPool-Conv64-MaxPool-Conv128-MaxPool (3x3, same, ReLU)-Dropout0.25-"
                         "Dense128 ReLU (features)-Dropout0.5-Dense10 softmax; input 28x28x1 in [0,1]",
         "parameters": int(model.count_params()),

@@ -162,11 +162,11 @@ def test_any_value_of_a_numeric_option_exits_0_or_2_without_a_traceback(world, c
 
 CHILD = textwrap.dedent("""
     import json, sys
-    from gan_core import cli, generator, translator
+    from gan_core import cli, inference
     from gan_core.train import Trainer
     sys.path.insert(0, sys.argv[2])
     from test_cli_fuzz import _memoised  # the same stand-ins as in-process: models loaded once, no epochs
-    for cls in (generator.Generator, translator.Translator):
+    for cls in (inference.Generator, inference.Translator):
         cls.load = _memoised(cls.load)
     Trainer.run_epochs = lambda self: "done"
     for argv in json.loads(sys.argv[1]):

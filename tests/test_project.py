@@ -1,4 +1,5 @@
-"""Latent projection (gan_core.project): targets prepared like training images, z found by descent, CLI and page.
+"""Latent projection (gan_core.explore.projection): targets prepared like training images, z found by descent,
+CLI and page.
 
 Thresholds below were measured on the shipped pretrained/mnist_dcgan with the defaults (200 steps, 4 restarts,
 lr 0.1, evaluator-feature weight 0.1): images generated from a known z come back with a pixel MSE of

@@ -87,12 +87,13 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import json
 import numpy as np
 from gan_core import config, runs, tasks
+from gan_core.train import LatentTrainer
 cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
                          batch_size=32, strategy="mirrored", grid=2, ema_decay=0.5, spectral_norm=True,
                          loss="hinge", r1_gamma=1.0, augment="translation,cutout,color"))
 run = runs.create_run({str(tmp_path)!r}, cfg)
 state = tasks.train(run)
-t = train.Trainer(run.config(), run)
+t = LatentTrainer(run.config(), run)
 t.build()
 replicas = [np.array_equal(v.value.values[0].numpy(), v.value.values[1].numpy())
             for m in (t.G_ema, t.D) for v in m.weights]  # D's weights include SN's u vectors

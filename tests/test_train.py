@@ -115,13 +115,14 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from gan_core import config, runs, tasks
+from gan_core.train import LatentTrainer, make_strategy
 cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
                          batch_size=32, strategy="mirrored", grid=2))
 run = runs.create_run({str(tmp_path)!r}, cfg)
-t = train.Trainer(cfg, run)
+t = LatentTrainer(cfg, run)
 state = tasks.train(run)
 import json
-print("RESULT", json.dumps({{"state": state, "replicas": train.make_strategy("mirrored").num_replicas_in_sync}}))
+print("RESULT", json.dumps({{"state": state, "replicas": make_strategy("mirrored").num_replicas_in_sync}}))
 """
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]

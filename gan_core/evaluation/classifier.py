@@ -3,7 +3,7 @@
 An *evaluator* is a small CNN trained by the project on a dataset's training split (``scripts/train_evaluators.py``)
 and shipped as ``pretrained/evaluators/<dataset>.keras`` with a JSON card beside it (test accuracy, epochs, seconds,
 data). Its penultimate layer (``features``, 128 ReLU units) gives the features of the classifier-FID; its softmax
-gives the class probabilities of the classifier score and the mode coverage (see :mod:`gan_core.metrics`).
+gives the class probabilities of the classifier score and the mode coverage (see :mod:`gan_core.evaluation`).
 
 Inputs are float images in [0, 1]: 28x28 as trained; 32x32 (MNIST zero-padded by 2, the ``digits32`` presets) is
 cropped to its centre 28x28; any other size is resized; RGB is averaged to gray.

@@ -107,7 +107,7 @@ DEFAULT_EVAL_N = 1000
 
 def _rec(metric: str, value: float, better: str, n: int, dataset: str, floor: float | None = None,
          floor_label: str = "perfect", **extra: Any) -> dict[str, Any]:
-    """A quality.jsonl record, as gan_core.metrics writes them; ``floor`` is the best reachable value, which for
+    """A quality.jsonl record, as gan_core.evaluation writes them; ``floor`` is the best reachable value, which for
     these figures is a perfect translation's unless it is measured on real data (floor_label says which)."""
     return {"metric": metric, "value": float(value), "floor": None if floor is None else float(floor), "n": int(n),
             "better": better, "dataset": dataset, "floor_label": floor_label, **extra}

@@ -8,7 +8,7 @@ Registry::
     metrics.evaluate(run_or_generator)    # every metric that fits the data, from the run's config
 
 Digit-like data (``mnist``, ``fashion_mnist``; 28x28, 32x32 padded digits, or any size, gray or RGB) is scored with
-the project's *evaluator classifier* (:mod:`gan_core.evaluators`), trained on the dataset's training split; the
+the project's *evaluator classifier* (:mod:`.classifier`), trained on the dataset's training split; the
 real reference is the labelled **test** split. Any other data (``folder``: faces) is scored with the sliced
 Wasserstein distance, which needs no pretrained network.
 

@@ -190,7 +190,7 @@ def project(generator, target: np.ndarray, *, steps: int | None = None, restarts
 
     ``target`` is an image at the generator's size (run it through :func:`prepare_target` first): (H, W, C)
     uint8, or float in [0, 1]. ``steps`` defaults to :func:`default_steps`. ``evaluator`` is "auto", a dataset
-    name, an :class:`~gan_core.evaluators.Evaluator` or None; ``feature_weight`` scales its loss (0 turns it off).
+    name, an :class:`~gan_core.evaluation.Evaluator` or None; ``feature_weight`` scales its loss (0 turns it off).
     For a class-conditional generator, ``label`` fixes the class; None searches the classes too (the starting
     points are the best (z, class) pairs, and each restart keeps its class). The same inputs give the same z.
     """
@@ -330,7 +330,7 @@ def _build_runner(model, evaluator, uniform: bool, pixel_range: str, noise_dim: 
         feature_model = None
 
     def features(unit_images):
-        """Evaluator features of (N, H, W, C) images in [0, 1], as gan_core.evaluators.to_evaluator_input feeds
+        """Evaluator features of (N, H, W, C) images in [0, 1], as evaluation.to_evaluator_input feeds
         them (gray, 32 cropped to 28, other sizes resized); zeros without an evaluator."""
         if feature_model is None:
             return tf.zeros([tf.shape(unit_images)[0], 1])

@@ -1,6 +1,6 @@
 """A trained image-to-image generator (Pix2Pix's U-Net, or one direction of a CycleGAN), ready to translate pictures.
 
-The counterpart of :class:`gan_core.generator.Generator` for models that take an image instead of z: loaded in
+The counterpart of :class:`gan_core.inference.Generator` for models that take an image instead of z: loaded in
 Keras's safe mode, computing in float32, called through one traced function; pixels in [0, 1] in and out.
 """
 from __future__ import annotations

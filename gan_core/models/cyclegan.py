@@ -70,7 +70,7 @@ def build_resnet_generator(image_size: int = 64, channels: int = 3, filters: int
 def build_patch_discriminator(image_size: int = 64, channels: int = 3, filters: int = 64) -> "keras.Model":
     """The paper's PatchGAN on one image (no input beside it: nothing is paired), with instance norm.
 
-    Same geometry as Pix2Pix's (:func:`gan_core.pix2pix.patchgan_geometry`): 70x70 patches where the image is big
+    Same geometry as Pix2Pix's (:func:`gan_core.models.pix2pix.patchgan_geometry`): 70x70 patches where the image is big
     enough, a grid of raw scores (least squares: no sigmoid).
     """
     import keras
