@@ -3,7 +3,7 @@
     python bench/browser_latency.py [--moves 30] [--pairs 2] [--model mnist_dcgan]
 
 Starts the app twice side by side on the shipped pretrained generator (an empty runs folder, so the Latent space
-page opens on it): `tuned`, as the project ships it (.streamlit/config.toml and explorer_ui.keep_keras_session), and
+page opens on it): `tuned`, as the project ships it (.streamlit/config.toml and explorer_ui.streamlit_compat.keep_keras_session), and
 `stock`, the same app with Streamlit's defaults (a gc.collect() and keras.backend.clear_session() after every rerun,
 the source-file watcher on). Headless Chromium (/usr/bin/chromium) focuses the z[0] slider, presses an arrow key and
 waits, on every animation frame, until the image has a new src that has finished loading. Servers and browser
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 IMAGE = 'img[alt="Generated image"]'
 STOCK_SERVER = (  # the app as shipped, minus its two tunings: Streamlit clears Keras and collects garbage per rerun
-    "import sys, explorer_ui; explorer_ui.keep_keras_session = lambda: None; "
+    "import sys; from explorer_ui import streamlit_compat; streamlit_compat.keep_keras_session = lambda: None; "
     "from streamlit.web import cli; cli.main(sys.argv[1:])")
 
 
