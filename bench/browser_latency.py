@@ -1,6 +1,6 @@
 """Latent page in a real browser: time from a slider move to the new image on screen, p50 and p95.
 
-    python bench/browser_latency.py [--moves 30] [--pairs 2] [--model mnist_dcgan]
+    python bench/browser_latency.py [--moves 30] [--pairs 2] [--variants tuned,stock] [--baseline DIR]
 
 Starts the app twice side by side on the shipped pretrained generator (an empty runs folder, so the Latent space
 page opens on it): `tuned`, as the project ships it (.streamlit/config.toml and explorer_ui.streamlit_compat.keep_keras_session), and
@@ -8,6 +8,8 @@ page opens on it): `tuned`, as the project ships it (.streamlit/config.toml and 
 the source-file watcher on). Headless Chromium (/usr/bin/chromium) focuses the z[0] slider, presses an arrow key and
 waits, on every animation frame, until the image has a new src that has finished loading. Servers and browser
 alternate A B A B so drift on the machine hits both. Prints one line per variant and writes JSON.
+`--baseline DIR` adds a `baseline` variant: the tuned app of another checkout (e.g. `git archive main`), to compare a
+change with what it replaces in one session on the same machine.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(variant: str, runs_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(variant: str, runs_dir: Path, log: Path, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
     port = free_port()
     args = ["run", "app.py", "--server.port", str(port), "--server.headless", "true"]
     if variant == "stock":
@@ -46,7 +48,7 @@ def start_server(variant: str, runs_dir: Path, log: Path) -> tuple[subprocess.Po
     else:
         command = [sys.executable, "-m", "streamlit", *args]
     env = dict(os.environ, GAN_EXPLORER_RUNS=str(runs_dir))
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(command, cwd=root, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://localhost:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -85,7 +87,8 @@ def slider_moves(browser, url: str, moves: int) -> list[float]:
 
 def summary(times: list[float]) -> dict:
     ms = sorted(t * 1000 for t in times)
-    return {"p50_ms": round(statistics.median(ms), 1), "p95_ms": round(ms[round(0.95 * (len(ms) - 1))], 1),
+    return {"p50_ms": round(statistics.median(ms), 1), "p90_ms": round(ms[round(0.90 * (len(ms) - 1))], 1),
+            "p95_ms": round(ms[round(0.95 * (len(ms) - 1))], 1),
             "moves": len(ms), "all_ms": [round(t, 1) for t in ms]}
 
 
@@ -94,11 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moves", type=int, default=30, help="slider moves per server start")
     parser.add_argument("--pairs", type=int, default=2, help="A B rounds (each starts both servers afresh)")
     parser.add_argument("--variants", default="tuned,stock")
+    parser.add_argument("--baseline", type=Path, help="another checkout whose tuned app runs as variant 'baseline'")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "browser_latency.json")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    variants = args.variants.split(",")
+    variants = args.variants.split(",") + (["baseline"] if args.baseline else [])
     times: dict[str, list[float]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -106,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             for variant in variants:
                 runs_dir = Path(tmp) / f"runs-{variant}-{round_}"
                 runs_dir.mkdir()
-                proc, url = start_server(variant, runs_dir, Path(tmp) / f"{variant}-{round_}.log")
+                root = args.baseline.resolve() if variant == "baseline" else ROOT
+                proc, url = start_server("tuned" if variant == "baseline" else variant, runs_dir,
+                                         Path(tmp) / f"{variant}-{round_}.log", root)
                 try:
                     times[variant] += slider_moves(browser, url, args.moves)
                 finally:
@@ -115,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         browser.close()
     results = {v: summary(t) for v, t in times.items()}
     for v, r in results.items():
-        print(f"{v:6s} slider move -> new image on screen: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms "
+        print(f"{v:8s} slider move -> new image on screen: p50 {r['p50_ms']:.0f} ms, p90 {r['p90_ms']:.0f} ms, "
+              f"p95 {r['p95_ms']:.0f} ms "
               f"({r['moves']} moves)")
     if {"tuned", "stock"} <= results.keys():
         ratio = results["stock"]["p50_ms"] / results["tuned"]["p50_ms"]
