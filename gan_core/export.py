@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from . import latent
-from .errors import ConfigError
+from .errors import ConfigError, RunError, resource_errors
 from .runs import atomic_write_bytes
 
 MAX_SIDE_PX = 8192  # a picture's longest side: 8192^2 RGB is 200 MB in memory, far past what anyone views
@@ -52,7 +52,7 @@ def grid(images: np.ndarray, rows: int, cols: int, *, pad: int = 2, scale: int =
         images = images[..., None]
     n, h, w, c = images.shape
     if rows < 1 or cols < 1:
-        raise ValueError(f"a grid needs at least 1 row and 1 column; got {rows}x{cols}")
+        raise ConfigError(f"a grid needs at least 1 row and 1 column; got {rows}x{cols}")
     check_picture_size(rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, scale)
     out = np.full((rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, c), background, np.uint8)
     for i in range(min(n, rows * cols)):
@@ -84,8 +84,9 @@ def check_output_file(path: str | Path, example: str) -> Path:
 
 def save_png(path: str | Path, image: np.ndarray) -> Path:
     path = check_output_file(path, "grid.png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, png_bytes(image))
+    with resource_errors(f"writing {path}"):  # a folder that cannot be made or written, a full disk
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, png_bytes(image))
     return path
 
 
@@ -94,12 +95,12 @@ def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bou
     import imageio.v3 as iio
 
     if not len(frames):
-        raise ValueError("a GIF needs at least one frame")
+        raise ConfigError("a GIF needs at least one frame")
     if not (isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
-        raise ValueError(f"frames per second must be a number from {MIN_FPS:g} to {MAX_FPS:g} (what a GIF's frame "
+        raise ConfigError(f"frames per second must be a number from {MIN_FPS:g} to {MAX_FPS:g} (what a GIF's frame "
                          f"delay can store); got {fps}")
     if isinstance(loop, bool) or not isinstance(loop, (int, np.integer)) or not 0 <= loop <= MAX_LOOP:
-        raise ValueError(f"loop must be 0 (forever) to {MAX_LOOP} times; got {loop}")
+        raise ConfigError(f"loop must be 0 (forever) to {MAX_LOOP} times; got {loop}")
     frames = [np.asarray(f, np.uint8) for f in frames]
     frames = [f[..., 0] if f.ndim == 3 and f.shape[-1] == 1 else f for f in frames]
     if bounce and len(frames) > 2:
@@ -126,7 +127,7 @@ def _images(generator, z: np.ndarray, label) -> np.ndarray:
     if label is None:
         return generator.images_uint8(z)
     if not getattr(generator, "num_classes", 0):
-        raise ValueError("this generator is not class-conditional: it draws no chosen class")
+        raise ConfigError("this generator is not class-conditional: it draws no chosen class")
     return generator.images_uint8(z, label)
 
 
@@ -166,10 +167,10 @@ def class_interpolation_frames(generator, z: np.ndarray, a: int, b: int, steps: 
 
     num_classes = int(getattr(generator, "num_classes", 0) or 0)
     if not num_classes:
-        raise ValueError("this generator is not class-conditional: there are no classes to walk between")
+        raise ConfigError("this generator is not class-conditional: there are no classes to walk between")
     for name, c in (("from", a), ("to", b)):
         if not 0 <= int(c) < num_classes:
-            raise ValueError(f"the class to walk {name} must be 0..{num_classes - 1}; got {c}")
+            raise ConfigError(f"the class to walk {name} must be 0..{num_classes - 1}; got {c}")
     zs = np.repeat(np.asarray(z, np.float32).reshape(1, -1), steps, axis=0)
     images = generator.images_uint8(zs, class_blend(int(a), int(b), steps, num_classes))
     return [upscale(image, scale) for image in images]
@@ -179,5 +180,5 @@ def snapshots_gif(run, fps: float = 4.0, loop: int = 0, epochs: Sequence[int] | 
     """The run's epoch grids as one animation (the seed's dcgan.gif, from the run directory)."""
     epochs = list(epochs) if epochs is not None else run.sample_epochs()
     if not epochs:
-        raise ValueError(f"run {run.name} has no snapshot grids yet")
+        raise RunError(f"run {run.name} has no snapshot grids yet")
     return gif_bytes([read_png(run.sample_path(e)) for e in epochs], fps=fps, loop=loop)

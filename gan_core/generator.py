@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ModelError, first_line
+from .errors import ConfigError, ModelError, first_line
 
 
 @dataclass
@@ -60,13 +60,13 @@ class Generator:
         if z.ndim == 1:
             z = z[None]
         if z.shape[1] != self.noise_dim:
-            raise ValueError(f"this generator takes {self.noise_dim}-dimensional z; got {z.shape[1]}")
+            raise ConfigError(f"this generator takes {self.noise_dim}-dimensional z; got {z.shape[1]}")
         if self.num_classes:
             from .latent import labels_for
 
             out = self._call(z, labels_for(len(z), self.num_classes, labels))
         elif labels is not None:
-            raise ValueError("this generator is not class-conditional; it takes no labels")
+            raise ConfigError("this generator is not class-conditional; it takes no labels")
         else:
             out = self._call(z)
         out = np.asarray(out, np.float32)

@@ -25,7 +25,7 @@ from . import augment as augment_lib
 from . import export, latent, models, objectives, preflight, speed
 from .ema import WeightAverage, half_life_steps
 from .config import TrainConfig
-from .errors import GanError
+from .errors import GanError, ResourceError, first_line
 from .runs import (Checkpoint, RunDir, atomic_write_bytes, atomic_write_json, clean_temp_files, epoch_file,
                    overwrite_in_place, read_json)
 
@@ -58,7 +58,10 @@ def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callabl
             message = failure_message(exc, run)
             record_failure(run, message, None if isinstance(exc, GanError) else traceback.format_exc(limit=8))
             if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
-                raise GanError(message) from exc
+                raise ResourceError(message) from exc
+            if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":  # TensorFlow's OOM
+                raise ResourceError(f"out of memory while training: {first_line(exc, 200)}; lower the batch size "
+                                    "or the model's size") from exc
             raise
         run.write_status(state=state, finished_at=time.time())
         return state
