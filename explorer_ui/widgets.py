@@ -45,11 +45,17 @@ def md_text(value: object) -> str:
 
 def show_error(exc: Exception) -> None:
     """An error in place on the page. A GanError (the user can act on it) is its one-line message; anything else
-    is a bug: a message naming it, its traceback in an expander and in the server's log, to report."""
+    is a bug: a message naming it, its traceback in an expander and in the server's log, to report (the page
+    shows the traceback only where client.showErrorDetails is "full", as Streamlit does for its own)."""
     if isinstance(exc, GanError):
         st.error(md_text(exc), icon=":material/error:")
         return
     log.error("unexpected error on a page", exc_info=exc)
+    if str(st.get_option("client.showErrorDetails")).lower() not in ("full", "true"):
+        # Serving others (README, Docker): st.exception would ignore this setting and show server paths.
+        st.error("Something went wrong (a bug, not your input); the server's log has the details.",
+                 icon=":material/bug_report:")
+        return
     st.error(f"Something went wrong (a bug, not your input): {md_text(first_line(exc))}. The details below and in "
              "the server's log say where; please report them.", icon=":material/bug_report:")
     st.exception(exc)

@@ -95,3 +95,20 @@ def test_the_app_shows_any_other_error_with_its_traceback_and_logs_it(caplog):
     (record,) = [r for r in caplog.records if r.name == "explorer_ui.widgets"]
     assert record.exc_info and record.exc_info[0] is ZeroDivisionError
     assert "the rest of the page" in [m.value for m in at.markdown]
+
+
+def test_serving_others_the_traceback_stays_in_the_log(caplog):
+    """client.showErrorDetails = none (README, Docker section): st.exception would ignore it, so it is not used."""
+    from streamlit import config
+
+    before = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "none")
+    try:
+        with caplog.at_level(logging.ERROR, logger="explorer_ui.widgets"):
+            at = AppTest.from_function(_page, args=("bug",)).run()
+    finally:
+        config.set_option("client.showErrorDetails", before)
+    (message,) = at.error
+    assert "server's log" in message.value and "a bug in the page" not in message.value
+    assert not at.exception
+    assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
