@@ -30,7 +30,7 @@ def section(generator: Generator, state: LatentState) -> None:
         names = [f"{sign}{name}: {'seed ' + str(s[0]) if len(s) == 1 else f'mean of {len(s)} seeds'}"
                  for sign, name, s in zip(("", "− ", "+ "), "ABC", seeds)] + ["= A − B + C"]
         for column, image, name in zip(st.columns(4), pictures, names):
-            column.image(widgets.upscaled_png(image, scale), caption=name, output_format="PNG")
+            column.image(widgets.png_data_url(image, scale), caption=name)  # as the editor: the same URL for A − B + C
         short = " − ".join(s.replace(" ", "") for s in sets[:2]) + " + " + sets[2].replace(" ", "")
         st.button("Load A − B + C into the editor", icon=":material/input:", on_click=state.set_z,
                   args=(result, f"A − B + C ({short})", "arithmetic"),

@@ -1,6 +1,7 @@
 """Widgets shared by the pages: run and generator pickers, cached loading, errors as messages, save-on-download."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -265,6 +266,15 @@ def display_scale(side: int) -> int:
 
 def upscaled_png(image: np.ndarray, scale: int) -> bytes:
     return export.png_bytes(export.upscale(image, scale))
+
+
+def png_data_url(image: np.ndarray, scale: int) -> str:
+    """`image` upscaled as a PNG inside a data: URL, for an st.image that changes on every slider move.
+
+    Why: st.image of bytes stores them in Streamlit's media store and the browser then fetches them over HTTP
+    from this same (busy) Python process, after Streamlit has re-opened them with PIL to check their size; a
+    small inline PNG arrives with the element itself. Equal images give equal URLs, as media URLs do."""
+    return "data:image/png;base64," + base64.b64encode(upscaled_png(image, scale)).decode("ascii")
 
 
 def download_and_save(label: str, data: bytes, file_name: str, mime: str, folder: Path, key: str) -> None:

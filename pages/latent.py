@@ -98,7 +98,8 @@ def direction_sliders(generator: Generator, state: LatentState) -> None:
 @st.fragment
 def z_editor(generator: Generator, state: LatentState) -> None:
     """Sliders and image in one fragment: moving a slider reruns only this. The image is drawn first (the
-    sliders' on_change already moved z), so it reaches the browser before the twenty-odd slider messages."""
+    sliders' on_change already moved z), so it reaches the browser before the twenty-odd slider messages, and
+    inline (a data: URL), so the browser need not fetch it from this process while it still draws the sliders."""
     image_column, slider_column = st.columns([1, 2], gap="large")
     with image_column:
         z, psi, cls = state.z, state.psi, state.current_class(generator)
@@ -106,8 +107,7 @@ def z_editor(generator: Generator, state: LatentState) -> None:
         label, _, edited = state.origin()
         if cls is not None:
             label = f"{generator.class_name(cls)} · {label}"
-        st.image(widgets.upscaled_png(image, widgets.display_scale(image.shape[0])), output_format="PNG",
-                 alt="Generated image",
+        st.image(widgets.png_data_url(image, widgets.display_scale(image.shape[0])), alt="Generated image",
                  caption=f"{label}{' (edited)' if edited else ''} · ψ = {psi:.2f} · "
                          f"‖z‖ = {np.linalg.norm(z - latent.centre(generator.noise)):.2f}")
         st.slider("Truncation ψ", 0.0, latent.MAX_PSI, 1.0, 0.05, key=PSI_KEY,
