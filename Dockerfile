@@ -23,8 +23,12 @@ WORKDIR /app
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
+# The package (gan_core, explorer_ui and the gan-explorer command), editable as the README installs it: gan_core
+# finds pretrained/ (models, evaluators) beside itself, in /app.
+COPY pyproject.toml ./
 COPY gan_core/ gan_core/
 COPY explorer_ui/ explorer_ui/
+RUN pip install --no-deps -e .
 COPY pages/ pages/
 COPY pretrained/ pretrained/
 COPY .streamlit/ .streamlit/

@@ -3,14 +3,15 @@
     python bench/browser_latency.py [--moves 30] [--pairs 2] [--variants tuned,stock] [--baseline DIR]
 
 Starts the app twice side by side on the shipped pretrained generator (an empty runs folder, so the Latent space
-page opens on it): `tuned`, as the project ships it (.streamlit/config.toml and explorer_ui.streamlit_compat.keep_keras_session), and
-`stock`, the same app with Streamlit's defaults (a gc.collect() and keras.backend.clear_session() after every rerun,
-the source-file watcher on). Headless Chromium (/usr/bin/chromium) focuses the z[0] slider, presses an arrow key and
-waits, on every animation frame, until the image has a new src that has finished loading. Servers and browser
-alternate A B A B so drift on the machine hits both. Prints one line per variant and writes JSON.
+page opens on it): `tuned`, as the project ships it (.streamlit/config.toml and
+explorer_ui.streamlit_compat.keep_keras_session), and `stock`, the same app with Streamlit's defaults (a
+gc.collect() and keras.backend.clear_session() after every rerun, the source-file watcher on). Headless Chromium
+(/usr/bin/chromium) focuses the z[0] slider, presses an arrow key and waits, on every animation frame, until the
+image has a new src that has finished loading. Servers and browser alternate A B A B so drift on the machine hits
+both. Prints one line per variant and writes JSON.
 `--interleave` runs the variants' servers at once and alternates single moves between them, so a busy machine
-slows both alike. `--baseline DIR` adds a `baseline` variant: the tuned app of another checkout (e.g. `git archive main`), to compare a
-change with what it replaces in one session on the same machine.
+slows both alike. `--baseline DIR` adds a `baseline` variant: the tuned app of another checkout (e.g. an export of
+`git archive main`), to compare a change with what it replaces in one session on the same machine.
 """
 from __future__ import annotations
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-import numpy as np
+from gan_core import pictures  # the installed package (pip install -e .)
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -37,7 +35,7 @@ def timed(fn, repeats: int) -> dict[str, float]:
 
 
 def main() -> None:
-    from gan_core import export, latent
+    from gan_core import latent
     from gan_core.cli import load_model_ref
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -49,14 +47,14 @@ def main() -> None:
     g = load_model_ref(args.model, None)
     z1 = latent.z_from_seed(42, g.noise_dim, g.noise)[None]
     z64 = latent.z_from_seeds(range(64), g.noise_dim, g.noise)
-    grid = export.grid(g.images_uint8(z64), 8, 8, scale=2)
+    grid = pictures.grid(g.images_uint8(z64), 8, 8, scale=2)
     results = {
         "model.predict, 1 image": timed(lambda: g.model.predict(z1, verbose=0), args.repeats),
         "compiled call, 1 image": timed(lambda: g(z1), args.repeats),
         "compiled call, 8x8 grid": timed(lambda: g(z64), args.repeats),
-        "grid to PNG bytes (8x8, scale 2)": timed(lambda: export.png_bytes(grid), args.repeats),
+        "grid to PNG bytes (8x8, scale 2)": timed(lambda: pictures.png_bytes(grid), args.repeats),
         "slider move end to end in Python (z -> PNG)": timed(
-            lambda: export.png_bytes(export.grid(g.images_uint8(z1), 1, 1, scale=8)), args.repeats),
+            lambda: pictures.png_bytes(pictures.grid(g.images_uint8(z1), 1, 1, scale=8)), args.repeats),
     }
     for name, r in results.items():
         print(f"{name:45s} p50 {r['p50_ms']:8.2f} ms   p95 {r['p95_ms']:8.2f} ms")

@@ -17,19 +17,17 @@ import argparse
 import json
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import plotly.io
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from gan_core import charts  # the installed package (pip install -e .)
+from gan_core.fsutil import append_jsonl, read_jsonl
+from gan_core.metrics_tail import MetricsTail
 
-from gan_core import charts  # noqa: E402  (after the path insert, so the checkout's gan_core is used)
-from gan_core.metrics_tail import MetricsTail  # noqa: E402
-from gan_core.runs import append_jsonl, read_jsonl  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 STEPS_PER_EPOCH = 500  # with log_every 5: 100 windows per epoch
 

@@ -16,7 +16,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from browser_latency import start_server  # bench/ is on sys.path when this runs as a script
+from browser_latency import (
+    start_server,  # bench/ is on sys.path when this runs as a script
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "mnist.npz"

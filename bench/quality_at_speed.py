@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gan_core import evaluation
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist.npz"
 BASELINE = "seed000 baseline"
@@ -124,7 +126,6 @@ def evaluate_all(contestants: dict, data: Path, n: int) -> dict:
     """Score every saved generator in this process (the real statistics and floors are computed once)."""
     import tensorflow as tf
 
-    from gan_core import metrics
 
     tf.get_logger().setLevel("ERROR")  # each loaded generator traces its own function: not a retracing problem
     floors = None
@@ -133,7 +134,7 @@ def evaluate_all(contestants: dict, data: Path, n: int) -> dict:
             if not row.get("path"):
                 continue
             start = time.perf_counter()
-            result = metrics.evaluate(row["path"], dataset="mnist", data_path=str(data), n=n, metrics=METRICS)
+            result = evaluation.evaluate(row["path"], dataset="mnist", data_path=str(data), n=n, metrics=METRICS)
             m = result["metrics"]
             cov = m["mode_coverage"]
             row.update({"fid": m["classifier_fid"]["value"], "score": m["classifier_score"]["value"],
@@ -285,7 +286,6 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="keep the generators and runs in this folder")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality_at_speed.json")
     args = ap.parse_args()
-    sys.path.insert(0, str(ROOT))
     data = args.data.expanduser().resolve()
     if not data.is_file():
         raise SystemExit(f"no MNIST file at {data}; pass --data /path/to/mnist.npz")

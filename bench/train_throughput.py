@@ -57,7 +57,6 @@ def main() -> None:
                     help="an extra gan_core configuration to measure in the same rotation")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
     args = ap.parse_args()
-    sys.path.insert(0, str(ROOT))
 
     configs = {"gan_core default": []} | {f"gan_core {v}": v.split(",") for v in args.variant}
     results: dict[str, list[float]] = {"seed000 baseline": []} | {name: [] for name in configs}

@@ -7,7 +7,7 @@ import streamlit as st
 from explorer_ui import widgets
 from explorer_ui.latent_state import LatentState
 from gan_core import latent
-from gan_core.generator import Generator
+from gan_core.inference import Generator
 
 
 def section(generator: Generator, state: LatentState) -> None:

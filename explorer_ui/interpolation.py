@@ -7,7 +7,8 @@ import streamlit as st
 
 from explorer_ui import widgets
 from explorer_ui.latent_state import LatentState
-from gan_core import export, latent
+from gan_core import latent, pictures
+from gan_core.explore import export
 
 STRIP_SCALE = 3
 
@@ -45,7 +46,7 @@ def seed_walk(choice: widgets.GeneratorChoice, state: LatentState) -> None:
     cls = state.current_class(generator)
     frames = export.interpolation_frames(generator, a, b, int(steps), mode, label=cls)
     in_class = f", {generator.class_name(cls)}" if cls is not None else ""
-    st.image(export.png_bytes(export.grid(np.stack(frames), 1, int(steps), scale=STRIP_SCALE)),
+    st.image(pictures.png_bytes(pictures.grid(np.stack(frames), 1, int(steps), scale=STRIP_SCALE)),
              caption=f"{mode}, {steps} steps{in_class}", output_format="PNG")
     origin = state.origin_tag() if start == "Current z" else f"seed{seed_a}"
     class_tag = f"_class{cls}" if cls is not None else ""
@@ -68,7 +69,7 @@ def class_walk(choice: widgets.GeneratorChoice, state: LatentState) -> None:
               help="The walk uses z as it was when this section was last drawn")
     z = latent.truncate(state.z, state.psi, generator.noise)
     frames = export.class_interpolation_frames(generator, z, a, b, steps)
-    st.image(export.png_bytes(export.grid(np.stack(frames), 1, steps, scale=STRIP_SCALE)), output_format="PNG",
+    st.image(pictures.png_bytes(pictures.grid(np.stack(frames), 1, steps, scale=STRIP_SCALE)), output_format="PNG",
              caption=f"{generator.class_name(a)} → {generator.class_name(b)} with the same z, {steps} steps")
     _gif_and_download(choice, frames, fps, f"{choice.name}_class{a}-to-class{b}_{state.origin_tag()}_{steps}steps.gif",
                       key="latent_class_gif")
@@ -78,7 +79,7 @@ def _gif_and_download(choice: widgets.GeneratorChoice, frames: list[np.ndarray],
                       key: str) -> None:
     """The frames as a forth-and-back GIF at display size, with a download that also saves it."""
     scale = widgets.display_scale(frames[0].shape[0])
-    gif = export.gif_bytes([export.upscale(f, scale) for f in frames], fps=fps, bounce=True)
+    gif = pictures.gif_bytes([pictures.upscale(f, scale) for f in frames], fps=fps, bounce=True)
     gif_column, download_column = st.columns([1, 2])
     gif_column.image(gif, caption="forth and back")
     with download_column:

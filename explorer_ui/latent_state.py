@@ -5,14 +5,15 @@ Streamlit forgets when another page is shown, and every section of the page read
 """
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, MutableMapping
+from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from gan_core import latent
-from gan_core.generator import Generator
+from gan_core.inference import Generator
 
 # Widget keys other code reads or sets (the tests drive them by these names too).
 SEED_KEY = "latent_seed"  # the seed box

@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer_ui import widgets
-from gan_core import data, evaluators, latent, project
+from gan_core import data, latent
 from gan_core.errors import GanError
+from gan_core.explore import projection
 from gan_core.runs import sanitize_name
 
 RESULT_KEY = "project_result"
@@ -28,12 +29,12 @@ OnUse = Callable[[np.ndarray, str, str, "int | None"], None]  # (z, label, file-
 @st.cache_resource(max_entries=2, show_spinner="Reading the test split…")
 def _cached_test_split(dataset: str, path: str, _mtime_ns: int) -> tuple[np.ndarray, np.ndarray]:
     """The labelled test split, read once per file version (10,000 digits, 8 MB), not per rerun."""
-    return evaluators.load_labelled(dataset, "test", path)
+    return data.load_labelled(dataset, "test", path)
 
 
 def test_split(generator) -> tuple[str, np.ndarray, np.ndarray] | None:
     """(dataset, images, labels) of the generator's real test split, or None when it is not on this machine."""
-    found = project.test_split_source(generator)
+    found = projection.test_split_source(generator)
     if found is None:
         return None
     dataset, where = found
@@ -44,7 +45,7 @@ def test_split(generator) -> tuple[str, np.ndarray, np.ndarray] | None:
     return dataset, images, labels
 
 
-def loss_figure(found: project.Projection, height: int = 260) -> go.Figure:
+def loss_figure(found: projection.Projection, height: int = 260) -> go.Figure:
     """The objective of every restart, step by step (log scale); the winner drawn bold."""
     fig = go.Figure()
     steps = np.arange(1, len(found.history) + 1)
@@ -68,9 +69,9 @@ def _pick_target(generator, split) -> tuple[np.ndarray | None, str, str]:
         dataset, images, labels = split
         index = int(st.number_input(f"Test image (0 … {len(images) - 1})", 0, len(images) - 1, 0,
                                     key="project_index", width=220))
-        names, label = evaluators.CLASS_NAMES.get(dataset, []), int(labels[index])
+        names, label = data.CLASS_NAMES.get(dataset, []), int(labels[index])
         name = names[label] if label < len(names) else str(label)
-        return (project.prepare_target(images[index], generator),
+        return (projection.prepare_target(images[index], generator),
                 f"projection of test image {index} ({name})", f"projected-test{index}")
     upload = st.file_uploader("Image file", type=UPLOAD_TYPES, key="project_upload",
                               help=f"Centre-cropped to a square and resized to {shape[0]}x{shape[1]}, as training "
@@ -82,8 +83,8 @@ def _pick_target(generator, split) -> tuple[np.ndarray | None, str, str]:
     if upload is None:
         st.caption("Upload a PNG or JPEG to project it.")
         return None, "", ""
-    target = project.prepare_target(upload.getvalue(), generator, invert=invert, name=upload.name)
-    if shape[-1] == 1 and not invert and project.generator_dataset(generator) in evaluators.DIGIT_DATASETS \
+    target = projection.prepare_target(upload.getvalue(), generator, invert=invert, name=upload.name)
+    if shape[-1] == 1 and not invert and projection.generator_dataset(generator) in data.DIGIT_DATASETS \
             and _border_mean(target) > 127:
         st.caption(":material/lightbulb: This image is light around its edges; the generator's images are light "
                    "on dark: tick **Invert**.")
@@ -103,7 +104,7 @@ def section(choice: widgets.GeneratorChoice, on_use: OnUse) -> None:
     generator = choice.generator
     st.subheader("Project an image")
     with widgets.user_errors():
-        features = project.resolve_evaluator(generator) is not None
+        features = projection.resolve_evaluator(generator) is not None
         st.caption("Finds the z whose image is closest to a real one: gradient descent on z from a few starting "
                    f"points at once, matching pixels{' and the evaluator’s features' if features else ''}. Then "
                    "edit it like any other z.")
@@ -116,16 +117,16 @@ def section(choice: widgets.GeneratorChoice, on_use: OnUse) -> None:
                           caption="to project", output_format="PNG")
         settings = st.columns([1, 1, 2], vertical_alignment="bottom")
         side = generator.image_shape[0]
-        steps = int(settings[0].number_input("Steps", 10, project.MAX_STEPS, project.default_steps(generator),
+        steps = int(settings[0].number_input("Steps", 10, projection.MAX_STEPS, projection.default_steps(generator),
                                              step=50, key=f"project_steps_{side}",
                                              help="Adam steps on z; more is closer and slower"))
-        restarts = int(settings[1].number_input("Restarts", 1, 16, project.DEFAULT_RESTARTS, key="project_restarts",
+        restarts = int(settings[1].number_input("Restarts", 1, 16, projection.DEFAULT_RESTARTS, key="project_restarts",
                                                 help="Starting points optimised together; the best one wins"))
         if settings[2].button("Project", icon=":material/center_focus_strong:", type="primary",
                               disabled=target is None):
             st.session_state.pop(RESULT_KEY, None)
             bar = st.progress(0.0, text="Projecting…")
-            found = project.project(generator, target, steps=steps, restarts=restarts,
+            found = projection.project(generator, target, steps=steps, restarts=restarts,
                                     progress=lambda done, total: bar.progress(done / total,
                                                                               text=f"step {done}/{total}"))
             bar.empty()
@@ -145,7 +146,8 @@ def section(choice: widgets.GeneratorChoice, on_use: OnUse) -> None:
                    help="Mean squared difference of reconstruction and target, pixels in [0, 1]")
     norm = np.linalg.norm(found.z - latent.centre(generator.noise))
     as_class = f"as {generator.class_name(found.label)} · " if found.label is not None else ""
-    numbers.caption(f"{as_class}RMSE {found.pixel_rmse:.3f} · best of {found.restarts} restart{'s' if found.restarts != 1 else ''} × {found.steps} "
+    restarts = f"{found.restarts} restart{'s' if found.restarts != 1 else ''}"
+    numbers.caption(f"{as_class}RMSE {found.pixel_rmse:.3f} · best of {restarts} × {found.steps} "
                     f"steps in {found.seconds:.1f} s · ‖z‖ = {norm:.2f}")
     if numbers.button("Edit from here", icon=":material/tune:",
                       help="The found z becomes the editor's z: its sliders, truncation and interpolation start "

@@ -13,12 +13,18 @@ from typing import Iterator, Sequence
 import numpy as np
 import streamlit as st
 
-from gan_core import export, storage, uploads
+from gan_core import pictures, storage, tasks, uploads
 from gan_core.errors import GanError, ResourceError, first_line, resource_errors
-from gan_core.generator import Generator
-from gan_core.runs import (RunDir, Skipped, atomic_write_bytes, default_runs_dir, sanitize_name, scan_pretrained,
-                           scan_runs)
-from gan_core.translator import Translator, load_translators
+from gan_core.fsutil import atomic_write_bytes
+from gan_core.inference import Generator, Translator
+from gan_core.runs import (
+    RunDir,
+    Skipped,
+    default_runs_dir,
+    sanitize_name,
+    scan_pretrained,
+    scan_runs,
+)
 
 DEFAULT_PRETRAINED = "mnist_dcgan"  # what a fresh checkout explores first, whatever else pretrained/ holds
 DEFAULT_TRANSLATOR = "pix2pix_edges_digits"  # and what the Translate page opens on
@@ -177,8 +183,9 @@ def page_generator(key: str, title: str) -> GeneratorChoice:
 
 
 def _pick_generator(key: str) -> GeneratorChoice | None:
-    runs = [r for r in listed_runs() if r.generator_epochs() and r.task == "noise"]
-    pretrained = [m for m in listed_pretrained() if m.task == "noise"]  # translators open on the Translate page
+    runs = [r for r in listed_runs() if r.generator_epochs() and tasks.of_run(r).draws_from_noise]
+    # translators open on the Translate page
+    pretrained = [m for m in listed_pretrained() if tasks.of_run(m).draws_from_noise]
     sources = ["Training run", "Pretrained", "Upload .keras"]
     default = 0 if runs else 1 if pretrained else 2
     source = st.radio("Generator", sources, index=default, key=f"{key}_source", horizontal=True)
@@ -220,7 +227,7 @@ def _uploaded_generator(key: str) -> GeneratorChoice | None:
 @st.cache_resource(max_entries=6, show_spinner="Loading the model…")
 def _cached_translators(run_path: str, epoch: int, mtime_ns: int) -> dict[str, Translator]:
     """A run's translators at one epoch, loaded once per file version and shared by every session."""
-    return load_translators(RunDir(run_path), epoch)
+    return tasks.load(RunDir(run_path), epoch)
 
 
 @dataclass(frozen=True)
@@ -234,8 +241,8 @@ class TranslatorChoice:
 
 def translator_picker(key: str) -> TranslatorChoice | None:
     """Pick an image-to-image model (a run at a saved epoch, or a pretrained one); None (with a hint) if none."""
-    runs = [r for r in listed_runs() if r.generator_epochs() and r.task != "noise"]
-    pretrained = [m for m in listed_pretrained() if m.task != "noise"]
+    runs = [r for r in listed_runs() if r.generator_epochs() and not tasks.of_run(r).draws_from_noise]
+    pretrained = [m for m in listed_pretrained() if not tasks.of_run(m).draws_from_noise]
     if not runs and not pretrained:
         st.info("No image-to-image model yet: train a `pix2pix_...` or `cyclegan_...` preset on the **Train** page "
                 "(pretrained ones ship in pretrained/).", icon=":material/info:")
@@ -265,7 +272,7 @@ def display_scale(side: int) -> int:
 
 
 def upscaled_png(image: np.ndarray, scale: int) -> bytes:
-    return export.png_bytes(export.upscale(image, scale))
+    return pictures.png_bytes(pictures.upscale(image, scale))
 
 
 def png_data_url(image: np.ndarray, scale: int) -> str:

@@ -3,13 +3,22 @@ project`: what the app does, from a terminal."""
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import signal
 import sys
 import time
 from pathlib import Path
 
-from . import export, preflight
+import numpy as np
+
+from . import config as config_lib
+from . import evaluation, models, pictures, preflight, storage, tasks
 from .errors import GanError, resource_errors
+from .explore import directions, export, projection
+from .fsutil import atomic_write_bytes
+from .inference import Generator, translate_image
+from .runs import create_run, default_runs_dir, resolve_run, scan_runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,19 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_presets(args) -> int:
-    from . import models
-
     for name in models.preset_names():
         recipe = models.preset(name)
         p = recipe.values
         arch = models.get(recipe.architecture)
-        source = arch.source if arch.task == "noise" else arch.task
-        if arch.task == "pix2pix":
-            what = f"pairs: {p['pairing']}"
-        elif arch.task == "cyclegan":
-            what = f"{p['dataset']} <-> {p['dataset_b']}"
-        else:
-            what = f"{p['noise']} z{p['noise_dim']}"
+        task = tasks.get(arch.task)
+        source = arch.source if task.draws_from_noise else task.name
+        what = task.in_brief(p)
         print(f"{name:24s} {source:9s} {p['image_size']}x{p['image_size']}x{p['channels']}  {what}  "
               f"batch {p['batch_size']}  data {p['dataset']}")
         print(f"{'':24s} {recipe.summary}")
@@ -177,10 +180,6 @@ def cmd_presets(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from . import config as config_lib
-    from .runs import create_run, resolve_run
-    from .train import train
-
     if bool(args.preset) == bool(args.resume):
         raise GanError("give either --preset NAME (a new run) or --resume RUN_DIR (continue one)")
     if args.restart and not args.resume:
@@ -210,19 +209,21 @@ def cmd_train(args) -> int:
         print(f"run folder: {run.path}", file=sys.stderr)
 
     stop = {"requested": False}
+    bar = ProgressBar(quiet=args.quiet or not sys.stderr.isatty())
 
     def on_signal(signum, frame):
         if stop["requested"]:
             raise KeyboardInterrupt
         stop["requested"] = True
-        print("\nstopping after this step (Ctrl-C again to abort without a checkpoint)...", file=sys.stderr)
+        bar.write("stopping after this step (Ctrl-C again to abort without a checkpoint)...")
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    bar = ProgressBar(quiet=args.quiet or not sys.stderr.isatty())
-    state = train(run, progress=bar, should_stop=lambda: stop["requested"],
-                  log=lambda m: print(m, file=sys.stderr), restart=args.restart)
-    bar.close()
+    try:
+        state = tasks.train(run, progress=bar, should_stop=lambda: stop["requested"], log=bar.write,
+                      restart=args.restart)
+    finally:
+        bar.close()
     if state == "stopped":
         print(f"stopped; resume with: python -m gan_core train --resume {run.path}", file=sys.stderr)
     else:
@@ -231,31 +232,50 @@ def cmd_train(args) -> int:
 
 
 class ProgressBar:
-    """A one-line bar per epoch on a terminal; a line per epoch otherwise (logs, the app's train.log)."""
+    """tqdm's bar over each epoch's steps on a terminal, and a line per finished epoch either way (logs, the app's
+    train.log, a pipe: there `quiet`, so no carriage-return frames end up in a file)."""
 
     def __init__(self, quiet: bool):
         self.quiet = quiet
-        self.last = 0.0
+        self.bar = None  # the tqdm bar of the epoch in progress
+        self.bar_epoch: int | None = None
 
     def __call__(self, r: dict) -> None:
         if r["kind"] == "epoch":
-            if not self.quiet:
-                sys.stderr.write("\n")
+            self.close()
             print(f"epoch {r['epoch']}/{r['epochs']}  {r['seconds']:.1f}s  g_loss {r['g_loss']:.3f}  "
                   f"d_loss {r['d_loss']:.3f}  D(x) {r['d_real']:.2f}  D(G(z)) {r['d_fake']:.2f}", file=sys.stderr)
             return
         if self.quiet:
             return
-        done, total = r["step_in_epoch"], r["steps_per_epoch"]
-        filled = int(30 * done / total)
-        sys.stderr.write(f"\repoch {r['epoch']}/{r['epochs']} [{'#' * filled}{'.' * (30 - filled)}] "
-                         f"{done}/{total}  g {r['g_loss']:.3f} d {r['d_loss']:.3f}  "
-                         f"{r['images_per_sec']:.0f} img/s  ETA {format_seconds(r['eta_s'])}  ")
-        sys.stderr.flush()
+        done = r["step_in_epoch"]
+        stats = (f"g {r['g_loss']:.3f} d {r['d_loss']:.3f}  {r['images_per_sec']:.0f} img/s  "
+                 f"run ETA {format_seconds(r['eta_s'])}")
+        if self.bar is None or self.bar_epoch != r["epoch"]:
+            from tqdm import tqdm
+
+            self.close()
+            # initial=done: a resumed epoch starts where it was, and tqdm's rate counts only steps taken here
+            self.bar = tqdm(total=r["steps_per_epoch"], initial=done, desc=f"epoch {r['epoch']}/{r['epochs']}",
+                            unit="step", postfix=stats, file=sys.stderr, leave=False, dynamic_ncols=True)
+            self.bar_epoch = r["epoch"]
+            return
+        self.bar.set_postfix_str(stats, refresh=False)
+        self.bar.n = done  # a record comes once per metrics window (log_every steps): draw each one
+        self.bar.refresh()
+
+    def write(self, message: str) -> None:
+        """A line of the trainer's (or Ctrl-C's) above the bar, not through it."""
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr)
 
     def close(self) -> None:
-        if not self.quiet:
-            sys.stderr.write("\n")
+        """End the epoch's bar (it clears itself: the epoch's line takes its place)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar, self.bar_epoch = None, None
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -278,25 +298,23 @@ def parse_grid(text: str) -> tuple[int, int]:
 
 
 def load_model_ref(ref: str, epoch: int | None):
-    from .generator import Generator
-    from .runs import resolve_run
 
     if ref.endswith(".keras"):
         if epoch is not None:
             raise GanError("--epoch applies to a run folder, not to a .keras file")
         return Generator.load(ref)
-    return resolve_run(ref).load_generator(epoch)
+    return Generator.from_run(resolve_run(ref), epoch)
 
 
 def cmd_sample(args) -> int:
     rows, cols = parse_grid(args.grid)
-    export.check_output_file(args.out, "grid.png")
+    pictures.check_output_file(args.out, "grid.png")
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
     with resource_errors("drawing the grid", "ask for less: a smaller --grid or --scale"):
         picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=args.scale, psi=args.psi,
                                      label=_check_class(generator, args.label))
-    print(export.save_png(args.out, picture))
+    print(pictures.save_png(args.out, picture))
     return 0
 
 
@@ -318,14 +336,11 @@ def _check_class(generator, label: int | None) -> int | None:
 
 
 def cmd_translate(args) -> int:
-    from .runs import resolve_run
-    from .translator import load_translators, translate_image
-
-    out = export.check_output_file(args.out or f"{Path(args.image).stem}-translated.png", "translated.png")
+    out = pictures.check_output_file(args.out or f"{Path(args.image).stem}-translated.png", "translated.png")
     check_scale(args.scale)
-    translators = load_translators(resolve_run(args.model), args.epoch)
+    translators = tasks.load(resolve_run(args.model), args.epoch)
     done = translate_image(translators, args.image, args.direction, as_input=args.as_input, invert=args.invert)
-    export.save_png(out, done.panel(scale=args.scale))
+    pictures.save_png(out, done.panel(scale=args.scale))
     print(f"{out}: " + " | ".join(caption for caption, _ in done.columns()))
     if done.target_l1 is not None:
         print(f"L1 to the original: {done.target_l1:.4f} (pixels in [0, 1])")
@@ -335,10 +350,6 @@ def cmd_translate(args) -> int:
 
 
 def cmd_directions(args) -> int:
-    import json
-
-    from . import directions
-
     generator = load_model_ref(args.model, args.epoch)
     found = directions.load_or_compute(generator, k=args.k, n=args.n, seed=args.seed)
     where = directions.cache_path(generator.source)
@@ -355,10 +366,8 @@ def cmd_directions(args) -> int:
 
 
 def cmd_gif(args) -> int:
-    from .runs import atomic_write_bytes, resolve_run
-
     run = resolve_run(args.run)
-    out = export.check_output_file(args.out, "snapshots.gif")
+    out = pictures.check_output_file(args.out, "snapshots.gif")
     gif = export.snapshots_gif(run, fps=args.fps, loop=args.loop)
     with resource_errors(f"writing {out}"):
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -368,8 +377,6 @@ def cmd_gif(args) -> int:
 
 
 def cmd_runs(args) -> int:
-    from .runs import default_runs_dir, scan_runs
-
     root = args.runs_dir or default_runs_dir()
     runs, skipped = scan_runs(root)
     for run, problem in skipped:
@@ -388,8 +395,6 @@ def cmd_runs(args) -> int:
 
 
 def cmd_storage(args) -> int:
-    from . import storage
-
     items = storage.list_storage(args.runs_dir, args.cache_dir)
     if not items:
         print("no uploads, caches or temporary files")
@@ -415,8 +420,6 @@ def cmd_storage(args) -> int:
 
 
 def cmd_stop(args) -> int:
-    from .runs import resolve_run
-
     run = resolve_run(args.run)
     if not run.is_active():
         print(f"run {run.name} is not training (state: {run.state})")
@@ -427,38 +430,26 @@ def cmd_stop(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    import json
-
-    from . import metrics
-
     names = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     with resource_errors("evaluating", "ask for less: a smaller --n"):
-        report = metrics.evaluate_model(args.model, epochs=args.epochs, n=args.n, dataset=args.dataset,
-                                        data_path=args.data, metrics=names, seed=args.seed,
-                                        record=not args.no_record, log=lambda m: print(m, file=sys.stderr),
-                                        data_b=args.data_b)
-    print(json.dumps(report, indent=2) if args.json else metrics.format_table(report))
+        report = tasks.evaluate_model(args.model, epochs=args.epochs, n=args.n, dataset=args.dataset,
+                                      data_path=args.data, metrics=names, seed=args.seed, record=not args.no_record,
+                                      log=lambda m: print(m, file=sys.stderr), data_b=args.data_b)
+    print(json.dumps(report, indent=2) if args.json else evaluation.format_table(report))
     return 0
 
 
 def cmd_project(args) -> int:
-    import io
-
-    import numpy as np
-
-    from . import project
-    from .runs import atomic_write_bytes
-
-    out = export.check_output_file(args.out or f"{Path(args.image).stem}-projection.png", "projection.png")
+    out = pictures.check_output_file(args.out or f"{Path(args.image).stem}-projection.png", "projection.png")
     if args.save_z:
-        export.check_output_file(args.save_z, "z.npy")
+        pictures.check_output_file(args.save_z, "z.npy")
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
-    target = project.prepare_target(args.image, generator, invert=args.invert)
+    target = projection.prepare_target(args.image, generator, invert=args.invert)
     options = {k: v for k, v in (("steps", args.steps), ("restarts", args.restarts), ("lr", args.lr),
                                  ("feature_weight", args.feature_weight)) if v is not None}
-    found = project.project(generator, target, seed=args.seed, label=_check_class(generator, args.label), **options)
-    export.save_png(out, found.panel(scale=args.scale))
+    found = projection.project(generator, target, seed=args.seed, label=_check_class(generator, args.label), **options)
+    pictures.save_png(out, found.panel(scale=args.scale))
     if args.save_z:
         buffer = io.BytesIO()
         np.save(buffer, found.z)
@@ -466,7 +457,7 @@ def cmd_project(args) -> int:
             Path(args.save_z).parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(args.save_z, buffer.getvalue())
     print(f"{out}: target | reconstruction | |error|")
-    print(project.summary(found))
+    print(projection.summary(found))
     if args.save_z:
         print(f"z saved to {args.save_z}")
     return 0

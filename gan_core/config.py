@@ -7,22 +7,21 @@ import json
 import math
 import numbers
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Iterable
 
 from . import augment as augment_lib
-from . import models, objectives
+from . import data, models, objectives
+from .data import PIXEL_RANGES, SOURCES
 from .errors import ConfigError
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # "auto" is resolved when a run is created
 JIT_COMPILES = ("auto", "on", "off")
 STRATEGIES = ("default", "mirrored")
 NOISES = ("normal", "uniform")
-PIXEL_RANGES = ("tanh", "sigmoid")  # [-1, 1] and [0, 1]
-DATASETS = ("mnist", "fashion_mnist", "folder")
-PAIRINGS = ("edges", "grayscale", "masked", "side_by_side")  # pix2pix: made from single images, or A|B files
-DIRECTIONS = ("AtoB", "BtoA")
+DATASETS = SOURCES
+PAIRINGS = (*data.PAIRINGS, "side_by_side")  # pix2pix: made from single images, or A|B files
 # Upper limits: past them a run exhausts memory, crashes TensorFlow (threads=1000000 segfaulted) or never ends.
 # Generous for what the architectures here are (z of 100, 28-64 px, batches of 16-256), so no recipe meets them.
 LIMITS = {"epochs": 100_000, "batch_size": 65_536, "noise_dim": 4096, "image_size": 1024, "grid": 32,
@@ -138,8 +137,8 @@ class TrainConfig:
             raise ConfigError(f"seed must be 0 .. {MAX_SEED}; got {self.seed}")
         for name, most in LIMITS.items():
             if getattr(self, name) > most:
-                raise ConfigError(f"{name} must be at most {most} ({_LIMIT_WHY.get(name, 'beyond what a run here can use')}); "
-                                  f"got {getattr(self, name)}")
+                why = _LIMIT_WHY.get(name, "beyond what a run here can use")
+                raise ConfigError(f"{name} must be at most {most} ({why}); got {getattr(self, name)}")
         if not 0 < self.nan_lr_scale <= 1:
             raise ConfigError(f"nan_lr_scale must be in (0, 1]; got {self.nan_lr_scale}")
         if not 0.5 < self.real_label <= 1:
@@ -153,7 +152,8 @@ class TrainConfig:
             raise ConfigError(f"ema_rampup must be in [0, 1] (0 = off, StyleGAN2 uses 0.05); got {self.ema_rampup}")
         self._validate_objective()
         if isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 0:
-            raise ConfigError(f"num_classes must be 0 (unconditional) or the number of classes; got {self.num_classes!r}")
+            raise ConfigError("num_classes must be 0 (unconditional) or the number of classes; "
+                              f"got {self.num_classes!r}")
         if arch.conditional and self.num_classes < 2:
             raise ConfigError(f"{self.architecture} is class-conditional: set num_classes to the dataset's number of "
                               f"classes (10 for mnist and fashion_mnist); got {self.num_classes}")
@@ -163,7 +163,7 @@ class TrainConfig:
         if self.num_classes and self.dataset == "folder":
             raise ConfigError("class-conditional training needs labelled data: use dataset mnist or fashion_mnist "
                               "(a folder of images has no labels)")
-        self._validate_task(arch.task)
+        arch.check_config(self)  # the fields of its task's section (image-to-image ones, or none for a latent GAN)
         problem = arch.check_size(self.image_size)
         if problem:
             raise ConfigError(f"image_size: {problem}")
@@ -201,59 +201,14 @@ class TrainConfig:
     def task(self) -> str:
         return models.task_of(self.architecture)
 
-    def _validate_task(self, task: str) -> None:
-        """The image-to-image fields make sense for their own task only; a latent GAN must leave them alone."""
-        if task == "noise":
-            for name, value in (("pairing", self.pairing), ("dataset_b", self.dataset_b)):
-                if value:
-                    raise ConfigError(f"{name} is for image-to-image presets (pix2pix_..., cyclegan_...); "
-                                      f"{self.architecture} generates from noise: leave {name} out")
-            return
-        if self.pixel_range != "tanh":
-            raise ConfigError(f"{self.architecture} works on pixels in [-1, 1]: pixel_range must be tanh")
-        for name, off in (("loss", "bce"), ("r1_gamma", 0.0), ("spectral_norm", False), ("augment", "")):
-            if getattr(self, name) != off:
-                raise ConfigError(f"{name} is for latent GANs (noise -> image) for now; {self.architecture} has its "
-                                  f"own losses: leave {name} at {off}")
-        if self.ema_decay:
-            raise ConfigError(f"ema_decay is for latent GANs (noise -> image) for now; {self.architecture} is an "
-                              "image-to-image network: leave ema_decay at 0")
-        for name in ("holdout", "res_blocks", "pool_size"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(f"{name} must be 0 or a positive whole number; got {value!r}")
-        if isinstance(self.filters, bool) or not isinstance(self.filters, int) or self.filters < 1:
-            raise ConfigError(f"filters must be a positive whole number (64 is the papers'); got {self.filters!r}")
-        for name in ("l1_weight", "cycle_weight", "identity_weight"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must be 0 or more; got {getattr(self, name)}")
-        if task == "pix2pix":
-            if self.pairing not in PAIRINGS:
-                raise ConfigError(f"pairing must be one of {', '.join(PAIRINGS)} (how the input of each pair is "
-                                  f"made); got {self.pairing!r}")
-            if self.direction not in DIRECTIONS:
-                raise ConfigError(f"direction must be AtoB or BtoA; got {self.direction!r}")
-            if self.pairing == "side_by_side" and self.dataset != "folder":
-                raise ConfigError("the side_by_side pairing reads a folder of A|B images: use dataset folder and "
-                                  "--data FOLDER, or make pairs from digits with pairing edges or masked")
-            if self.pairing == "grayscale" and self.channels != 3:
-                raise ConfigError("the grayscale pairing colourises: it needs channels=3 (RGB images); for gray "
-                                  "images use the edges or masked pairing")
-            if self.dataset_b:
-                raise ConfigError("dataset_b is for cyclegan presets; a pix2pix run learns from pairs of one dataset")
-        if task == "cyclegan":
-            if self.dataset_b not in DATASETS:
-                raise ConfigError(f"cyclegan translates between two image sets: set dataset_b to one of "
-                                  f"{', '.join(DATASETS)} (domain B; domain A is dataset); got {self.dataset_b!r}")
-            if self.dataset_b == "folder" and not self.data_b:
-                raise ConfigError("domain B is a folder of images: pass --set data_b=/path/to/images")
-            if self.dataset_b == self.dataset and self.data_b == self.data and self.dataset != "folder":
-                raise ConfigError(f"domains A and B are both {self.dataset}: pick two different image sets")
-            if self.pairing:
-                raise ConfigError("pairing is for pix2pix presets; cyclegan learns from unpaired images")
-
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The fields, and the task for readers of config.json (derived from the architecture, so not a field)."""
+        values = dataclasses.asdict(self)
+        try:
+            values["task"] = self.task
+        except ConfigError:  # an architecture this version does not know: validate() says so
+            pass
+        return values
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -263,6 +218,7 @@ class TrainConfig:
         """A config from saved values, each checked against its field's type (ranges are :meth:`validate`'s)."""
         if not isinstance(values, dict):
             raise ConfigError(f"a config is a JSON object of fields; got {_show(values)}")
+        values = {k: v for k, v in values.items() if k != "task"}  # recorded for readers; the architecture decides
         known = {f.name for f in fields(cls)}
         unknown = sorted(str(k) for k in set(values) - known)
         if unknown:
@@ -372,4 +328,5 @@ def parse_value(cfg: TrainConfig, key: str, text: str) -> Any:
             return text.lower() in ("true", "1", "yes")
         return text
     except ValueError:
-        raise ConfigError(f"{key} takes a {kind.split(' ')[0]}; got {text!r}") from None
+        wanted = {"int": "a whole number", "float": "a number", "bool": "true or false"}[kind.split(" ")[0]]
+        raise ConfigError(f"{key} takes {wanted}; got {text!r}") from None

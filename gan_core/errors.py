@@ -5,7 +5,7 @@ traceback. Where a system error is the user's situation (a full disk, too little
 the code that meets it raises a ResourceError from it (see `resource_errors`).
 """
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class GanError(Exception):

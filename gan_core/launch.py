@@ -15,7 +15,8 @@ from typing import Iterator
 
 from .config import TrainConfig
 from .errors import RunError
-from .runs import LOCK_FD_ENV, RunDir, create_run, default_runs_dir, list_runs, try_lock
+from .fsutil import try_lock
+from .runs import LOCK_FD_ENV, RunDir, create_run, default_runs_dir, list_runs
 
 # How each trainer this process launched ended (run path -> return code), filled by its reaper thread: the app
 # can name a death by signal even where the dying trainer could write nothing.
@@ -82,9 +83,8 @@ def resume(run: RunDir, epochs: int | None = None, *, restart: bool = False) -> 
 def spawn(run: RunDir, *, restart: bool = False) -> subprocess.Popen:
     """Start the trainer holding the run's lock from its first instant: we take the lock here and hand the
     locked descriptor down (pass_fds), so 'starting' is as alive as 'running' and any death frees the run."""
+    # no PYTHONPATH: the child imports gan_core installed (pip install -e .) or from the working directory it inherits
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    project_root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (project_root, env.get("PYTHONPATH")) if p)
     fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if not try_lock(fd):

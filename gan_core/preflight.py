@@ -54,7 +54,7 @@ def check(cfg: TrainConfig, memory: Memory | None = None) -> Estimate | None:
 def check_data(cfg: TrainConfig) -> int | None:
     """The training data's location and format (data.check_source) for each domain; the image count if known."""
     n = data_lib.check_source(cfg.dataset, cfg.data)
-    if cfg.task == "cyclegan" and cfg.dataset_b:
+    if cfg.dataset_b:  # domain B (a CycleGAN; other tasks refuse the field)
         n_b = data_lib.check_source(cfg.dataset_b, cfg.data_b)
         n = None if n is None or n_b is None else min(n, n_b)
     return n
@@ -92,15 +92,16 @@ def estimate_memory(cfg: TrainConfig, n_images: int | None = None) -> Estimate |
     if shapes is None:
         return None
     (g_params, g_acts), (d_params, d_acts) = shapes
-    copies = 2 if cfg.task == "cyclegan" else 1  # two generators and two discriminators
-    # D runs on a real and a fake batch; a CycleGAN's generators also run the cycle (about twice the activations)
-    activations = cfg.batch_size * (g_acts + 2 * d_acts) * 4 * copies * (2 if cfg.task == "cyclegan" else 1)
+    arch = models.get(cfg.architecture)
+    copies = arch.generators  # a CycleGAN: two generators and two discriminators
+    # D runs on a real and a fake batch; two generators also run the round trip (about twice the activations)
+    activations = cfg.batch_size * (g_acts + 2 * d_acts) * 4 * copies * copies
     model_bytes = BYTES_PER_PARAMETER * copies * (g_params + d_params) + activations
     n = n_images if n_images is not None else (MNIST_TRAIN_IMAGES if cfg.dataset != "folder" else None)
     if n is not None and cfg.limit:
         n = min(n, cfg.limit)
     pixels = cfg.image_size * cfg.image_size * cfg.channels
-    per_image = pixels * 5 * (2 if cfg.task == "pix2pix" else 1) * (2 if cfg.task == "cyclegan" else 1)
+    per_image = pixels * 5 * arch.images_per_example
     return Estimate(copies * g_params, copies * d_params, model_bytes, n, (n or 0) * per_image)
 
 

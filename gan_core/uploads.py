@@ -20,7 +20,8 @@ from pathlib import Path, PurePosixPath
 
 from .data import IMAGE_EXTENSIONS
 from .errors import DataError, ModelError
-from .runs import atomic_write_bytes, sanitize_name
+from .fsutil import atomic_write_bytes
+from .runs import sanitize_name
 
 UPLOADS_DIRNAME = "_uploads"  # not a run: list_runs only picks NNNNN-name folders
 MAX_FILES = 100_000
@@ -140,8 +141,8 @@ def _safe_relative_path(info: zipfile.ZipInfo) -> PurePosixPath:
     if stat.S_ISLNK(info.external_attr >> 16):
         raise DataError(f"zip member {info.filename!r} is a symbolic link; refusing to extract this zip")
     if len(name.encode()) > MAX_PATH_BYTES or any(len(part.encode()) > MAX_NAME_BYTES for part in path.parts):
-        raise DataError(f"zip member {name[:60] + '…'!r} has a name too long for a file (at most {MAX_NAME_BYTES} bytes a "
-                        f"part and {MAX_PATH_BYTES} in all); rename it and zip again")
+        raise DataError(f"zip member {name[:60] + '…'!r} has a name too long for a file "
+                        f"(at most {MAX_NAME_BYTES} bytes a part and {MAX_PATH_BYTES} in all); rename it and zip again")
     return PurePosixPath(*[p for p in path.parts if p != "."])
 
 

@@ -2,8 +2,9 @@
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import export, latent
+from gan_core import latent, pictures
 from gan_core.errors import ConfigError
+from gan_core.explore import export
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -11,7 +12,8 @@ MAX_SIDE_PX = 4096  # a bigger grid is tens of megabytes of PNG, slow to make an
 
 choice = widgets.page_generator("export", "Export")
 generator = choice.generator
-st.caption(f"From **{widgets.md_text(choice.name)}**. Each download is also saved beside the model, under the folder named below it.")
+st.caption(f"From **{widgets.md_text(choice.name)}**. Each download is also saved beside the model, under the folder "
+           "named below it.")
 psi = st.slider("Truncation ψ", 0.0, latent.MAX_PSI, 1.0, 0.05, width=320,
                 help="Pulls every z towards the noise's centre, for the grid and the GIF: 1 leaves them alone, smaller "
                      "values give more typical, cleaner and more alike images, 0 the generator's mean image")
@@ -39,7 +41,7 @@ with widgets.user_errors():
     if max(height, width) > MAX_SIDE_PX:
         raise ConfigError(f"that grid would be {width}x{height} pixels; the most is {MAX_SIDE_PX} a side: use fewer "
                          "rows or columns, or a smaller pixel scale")
-    png = export.png_bytes(export.sample_grid(generator, rows, cols, seed, scale=scale, psi=psi, label=label))
+    png = pictures.png_bytes(export.sample_grid(generator, rows, cols, seed, scale=scale, psi=psi, label=label))
     st.image(png, caption=f"seeds {seed}…{seed + rows * cols - 1}{truncated}", output_format="PNG")
     widgets.download_and_save("Download PNG", png,
                               f"{choice.name}_grid{rows}x{cols}_seed{seed}_x{scale}{psi_tag}{class_tag}.png",
@@ -60,7 +62,7 @@ with widgets.user_errors():
             for s in (seed_a, seed_b))
     gif_label = label if label is not None or not generator.conditional else 0
     frames = export.interpolation_frames(generator, a, b, steps, mode, scale=scale, label=gif_label)
-    gif = export.gif_bytes(frames, fps=fps, loop=loop, bounce=bounce)
+    gif = pictures.gif_bytes(frames, fps=fps, loop=loop, bounce=bounce)
     st.image(gif, width=max(frames[0].shape[1], widgets.IMAGE_SIDE_PX),
              caption=f"{mode} from seed {seed_a} to seed {seed_b}, {steps} steps at {fps:g} frames/s{truncated}"
                      + (f" · {generator.class_name(gif_label)}" if label is None and gif_label is not None else ""))

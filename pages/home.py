@@ -4,11 +4,10 @@ import time
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import storage
+from gan_core import storage, tasks
 from gan_core.errors import GanError
 from gan_core.runs import RunDir
 from gan_core.train import describe_devices
-from gan_core.translator import domain_names
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -24,11 +23,12 @@ def run_card(run: RunDir, pretrained: bool) -> None:
             thumb.caption("no grid yet")
         info.markdown(f"**{widgets.md_text(run.name)}**")
         data = config.get("data") or "standard location"
-        if run.task == "noise":
+        task = tasks.of_run(run)
+        if task.draws_from_noise:
             what = f"z{widgets.md_text(config.get('noise_dim', '?'))}"
         else:
-            a, b = domain_names(config)
-            what = f"{run.task}: {widgets.md_text(a)} → {widgets.md_text(b)}"
+            a, b = task.domain_names(config)
+            what = f"{task.name}: {widgets.md_text(a)} → {widgets.md_text(b)}"
         md = widgets.md_text  # every value here comes from the folder's config.json
         info.caption(f"preset {md(config.get('preset', '?'))} · dataset {md(config.get('dataset', '?'))} ({md(data)})"
                      f" · {md(config.get('image_size', '?'))}px, {what}")

@@ -8,8 +8,9 @@ import streamlit as st
 
 from explorer_ui import arithmetic, interpolation, projection, use_app_navigation, widgets
 from explorer_ui.latent_state import CLASS_WIDGET_KEY, MODE_KEY, PSI_KEY, SEED_KEY, LatentState
-from gan_core import directions, latent
-from gan_core.generator import Generator
+from gan_core import latent
+from gan_core.explore import directions
+from gan_core.inference import Generator
 
 use_app_navigation()  # before anything renders: see its docstring
 

@@ -4,7 +4,8 @@ import shlex
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export, metrics
+from gan_core import charts, pictures, runs
+from gan_core.explore import export
 from gan_core.runs import RunDir
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -34,7 +35,7 @@ def viewer(run_path: str) -> None:
         epoch = epochs[0]
         st.caption(f"Only epoch {epoch} has a grid so far.")
     grid_column, chart_column = st.columns([1, 2])
-    grid_column.image(widgets.upscaled_png(export.read_png(run.sample_path(epoch)), GRID_SCALE), output_format="PNG",
+    grid_column.image(widgets.upscaled_png(pictures.read_png(run.sample_path(epoch)), GRID_SCALE), output_format="PNG",
                       caption=f"epoch {epoch}" + (" (before training)" if epoch == 0 else ""))
     losses_tab, quality_tab = chart_column.tabs(["Losses", "Quality"])
     windows, means = run.metrics("window"), run.metrics("epoch")
@@ -49,7 +50,7 @@ def viewer(run_path: str) -> None:
 
 def quality_chart(run: RunDir, epoch: int) -> None:
     """The run's quality.jsonl over epochs, one panel per metric with its real-data floor, or how to measure it."""
-    records = [r for r in metrics.read_quality(run) if r.get("epoch") is not None]
+    records = [r for r in runs.read_quality(run) if r.get("epoch") is not None]
     sizes = charts.quality_sample_sizes(records)
     if not sizes:
         st.caption("No sample-quality measurements for this run yet. Score every saved epoch (a few minutes; safe "
@@ -90,7 +91,7 @@ if button_column.button("Make GIF", icon=":material/movie:"):
 made = st.session_state.get(gif_key)
 if made and made[0] == (fps, loop):
     _, n_frames, gif = made
-    st.image(gif, width=GRID_SCALE * export.read_png(run.latest_sample()).shape[1],
+    st.image(gif, width=GRID_SCALE * pictures.read_png(run.latest_sample()).shape[1],
              caption=f"{n_frames} frames at {fps:g} fps")
     widgets.download_and_save("Download GIF", gif, f"{run.name}_snapshots_{fps:g}fps_loop{loop}.gif", "image/gif",
                               widgets.exports_dir(run, run.name), key=f"download_{gif_key}")

@@ -4,7 +4,16 @@ from collections import deque
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, export, launch, models, preflight, storage, uploads
+from gan_core import (
+    charts,
+    launch,
+    models,
+    pictures,
+    preflight,
+    storage,
+    tasks,
+    uploads,
+)
 from gan_core.cli import format_seconds
 from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
 from gan_core.errors import DataError
@@ -15,7 +24,6 @@ from gan_core.speed import resolve_precision
 use_app_navigation()  # before anything renders: see its docstring
 
 SOURCES = {"MNIST": "mnist", "Fashion-MNIST": "fashion_mnist", "Image folder": "folder", "Zip of images": "zip"}
-GRID_NAMES = {"pix2pix": "held-out input | output | target", "cyclegan": "held-out A → B → A | B → A → B"}
 PAIRING_LABELS = {"edges": "edges → image (Sobel edge map)", "grayscale": "grayscale → colour",
                   "masked": "masked → full (fill a hole)", "side_by_side": "A|B files, side by side (left → right)"}
 RESUMABLE = ("stopped", "interrupted", "failed", "done")
@@ -29,23 +37,19 @@ def new_run_form() -> None:
     preset = st.selectbox("Preset", presets, index=presets.index("mnist_dcgan"))
     recipe = models.preset(preset)
     p = {**TrainConfig().to_dict(), **recipe.values}  # a preset names only the fields it sets
-    task = models.get(recipe.architecture).task
-    shape = f"{p['image_size']}x{p['image_size']}x{p['channels']}"
-    made_of = {"noise": f"{shape} images from {p['noise']} noise",
-               "pix2pix": f"{shape} images from paired inputs (input | output | target grids)",
-               "cyclegan": f"{shape} images between two unpaired sets, A and B (round-trip grids)"}[task]
-    st.caption(f"{recipe.summary}. Architecture `{recipe.architecture}`: {made_of}.")
+    task = tasks.get(models.get(recipe.architecture).task)
+    st.caption(f"{recipe.summary}. Architecture `{recipe.architecture}`: {task.made_of(p)}.")
     labels = list(SOURCES)
     default_source = next(label for label, value in SOURCES.items() if value == p["dataset"])
-    source = SOURCES[st.radio("Domain A images" if task == "cyclegan" else "Training images", labels,
+    source = SOURCES[st.radio("Domain A images" if "dataset_b" in task.config_fields else "Training images", labels,
                               index=labels.index(default_source), horizontal=True)]
     pairing = source_b = None
-    if task == "pix2pix":
+    if "pairing" in task.config_fields:
         pairing = st.selectbox("Pairing (what each input is)", PAIRINGS, index=PAIRINGS.index(p["pairing"]),
                                format_func=lambda k: PAIRING_LABELS[k],
                                help="Pairs made from single images (edges, grayscale, masked), or a folder whose "
                                     "files each hold an input and its target side by side (A|B)")
-    elif task == "cyclegan":
+    elif "dataset_b" in task.config_fields:
         labels_b = [label for label, value in SOURCES.items() if value != "zip"]
         default_b = next(label for label, value in SOURCES.items() if value == p["dataset_b"])
         source_b = SOURCES[st.radio("Domain B images", labels_b, index=labels_b.index(default_b), horizontal=True)]
@@ -73,7 +77,7 @@ def new_run_form() -> None:
         batch_size = right.number_input("Batch size", 1, 8192, p["batch_size"])
         g_lr = left.number_input("G learning rate", 1e-6, 0.5, float(p["g_lr"]), step=1e-5, format="%.5f")
         d_lr = right.number_input("D learning rate", 1e-6, 0.5, float(p["d_lr"]), step=1e-5, format="%.5f")
-        noise_dim = left.number_input("Noise dimensions", 1, 2048, p["noise_dim"]) if task == "noise" else None
+        noise_dim = left.number_input("Noise dimensions", 1, 2048, p["noise_dim"]) if task.draws_from_noise else None
         precision = right.selectbox("Precision", PRECISIONS, help=(
             "auto: mixed_bfloat16 where this machine computes bfloat16 natively (GPUs of compute capability 8.0+, "
             f"CPUs with AVX512-BF16 or AMX) and float32 elsewhere; here it means **{resolve_precision('auto')[0]}**. "
@@ -110,7 +114,8 @@ def new_run_form() -> None:
                 preflight.check(cfg)  # missing data or models too big: refused before a run folder exists
                 run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run
-            st.success(f"Started **{widgets.md_text(run.name)}** in its own process; it keeps training if you close this tab.")
+            st.success(f"Started **{widgets.md_text(run.name)}** in its own process; it keeps training if you close "
+                       "this tab.")
 
 
 def log_tail(run: RunDir) -> str:
@@ -173,8 +178,8 @@ def live_view(run_path: str) -> None:
         chart.caption("Loss curves appear after the first training steps.")
     epochs_with_grid = run.sample_epochs()
     if epochs_with_grid:
-        grid.image(widgets.upscaled_png(export.read_png(run.sample_path(epochs_with_grid[-1])), 3), width="stretch",
-                   output_format="PNG", caption=f"{GRID_NAMES.get(run.task, 'fixed-z grid')} after epoch "
+        grid.image(widgets.upscaled_png(pictures.read_png(run.sample_path(epochs_with_grid[-1])), 3), width="stretch",
+                   output_format="PNG", caption=f"{tasks.of_run(run).grid_caption} after epoch "
                                                f"{epochs_with_grid[-1]}")
     else:
         grid.caption("The sample grid appears once the models are built.")

@@ -2,9 +2,9 @@
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import data, export
+from gan_core import data, pictures, tasks
+from gan_core.inference import examples, translate_image
 from gan_core.runs import sanitize_name
-from gan_core.translator import domain_names, examples, translate_image
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -20,24 +20,26 @@ if choice is None:
 
 run, translators = choice.run, choice.translators
 config = run.config_dict()
-name_a, name_b = domain_names(config)
-task = run.task
-if task == "cyclegan":
+task = tasks.of_run(run)
+name_a, name_b = task.domain_names(config)
+if len(translators) > 1:  # a CycleGAN: both directions
     direction = st.radio("Direction", list(translators), horizontal=True, key=f"translate_direction_{run.name}",
-                         format_func=lambda d: f"{name_a}{ARROW}{name_b}" if d == "AtoB" else f"{name_b}{ARROW}{name_a}")
+                         format_func=lambda d: (f"{name_a}{ARROW}{name_b}" if d == "AtoB"
+                                                else f"{name_b}{ARROW}{name_a}"))
 else:
     direction = "AtoB"
 forward = translators[direction]
 size = forward.image_size
-st.caption(f"**{widgets.md_text(choice.name)}** · {task} · {forward.input_name}{ARROW}{forward.output_name} · {size}x{size}"
+st.caption(f"**{widgets.md_text(choice.name)}** · {task.name} · {forward.input_name}{ARROW}{forward.output_name} · "
+           f"{size}x{size}"
            + (" · the picture's input is made from it, so the output can be compared with it"
               if forward.makes_its_input else "")
-           + (" · each output is translated back (the round trip)" if task == "cyclegan" else ""))
+           + (" · each output is translated back (the round trip)" if task.round_trip else ""))
 
 saved = examples(run)
 # the pictures a held-out example offers: the originals the input is made from, the inputs, or a CycleGAN domain
-pool = (saved.get("targets") if forward.makes_its_input else saved.get("inputs")) if task == "pix2pix" else \
-    saved.get("a" if direction == "AtoB" else "b")
+pool = (saved.get("targets" if forward.makes_its_input else "inputs") if "inputs" in saved  # Pix2Pix's pairs
+        else saved.get("a" if direction == "AtoB" else "b"))
 sources = SOURCES if pool is not None and len(pool) else SOURCES[1:]
 source = st.radio("Image", sources, horizontal=True, key="translate_source",
                   help=None if len(sources) == 2 else "This model has no saved held-out examples; upload a picture")
@@ -72,7 +74,7 @@ if picture is not None:
                                name=tag if source == SOURCES[1] else None)
         scale = widgets.display_scale(size)
         for column, (caption, image) in zip(st.columns(len(done.columns())), done.columns()):
-            column.image(widgets.upscaled_png(export.to_uint8(image), scale), caption=caption, output_format="PNG")
+            column.image(widgets.upscaled_png(pictures.to_uint8(image), scale), caption=caption, output_format="PNG")
         figures = []
         if done.target_l1 is not None:
             figures.append(f"L1 to the original **{done.target_l1:.4f}**")

@@ -4,7 +4,7 @@
 
 Keeps config.json, status.json, metrics.jsonl, fixed_z.npy, every snapshot grid (so the Snapshots page can show
 the training) and one generator (the chosen epoch, default the last; with --average N the mean of the weights of
-the N saved epochs ending there, see gan_core.generator.average_weights); drops checkpoints and TensorBoard files.
+the N saved epochs ending there, see gan_core.inference.average_weights); drops checkpoints and TensorBoard files.
 The shipped config leaves `data` empty: a local path means nothing on another machine.
 The model card (MODEL_CARD.md) is written by hand beside them.
 """
@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from gan_core.inference import average_weights  # the installed package (pip install -e .)
+from gan_core.runs import RunDir, resolve_run
 
-from gan_core.generator import average_weights  # noqa: E402
-from gan_core.runs import RunDir, resolve_run  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def package(run: RunDir, name: str, epoch: int | None, dest_root: Path, average: int = 1) -> Path:

@@ -18,8 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from gan_core import evaluation
+from gan_core.evaluation import classifier
+
+ROOT = Path(__file__).resolve().parents[1]  # gan_core itself is imported installed (pip install -e .)
 
 DEFAULT_EPOCHS = {"mnist": 6, "fashion_mnist": 9}
 # Augmentation: random translations up to this share of the size (0.08 = 2.2 pixels) each way. It lifts MNIST
@@ -33,17 +35,17 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
     import numpy as np
     import tensorflow as tf
 
-    from gan_core import evaluators
-    from gan_core.runs import atomic_write_json
+    from gan_core import data as data_lib
+    from gan_core.fsutil import atomic_write_json
 
-    x_train, y_train = evaluators.load_labelled(dataset, "train", data)
-    x_test, y_test = evaluators.load_labelled(dataset, "test", data)
+    x_train, y_train = data_lib.load_labelled(dataset, "train", data)
+    x_test, y_test = data_lib.load_labelled(dataset, "test", data)
     x_train = (x_train.astype(np.float32) / 255.0)[..., None]
     x_test = (x_test.astype(np.float32) / 255.0)[..., None]
     print(f"{dataset}: {len(x_train)} train, {len(x_test)} test images", flush=True)
 
     keras.utils.set_random_seed(seed)
-    model = evaluators.build_classifier(num_classes=int(y_train.max()) + 1)
+    model = evaluation.build_classifier(num_classes=int(y_train.max()) + 1)
     shift = SHIFT.get(dataset, 0.0)
     trainer = model
     if shift:  # train through a random-shift layer that is not part of the saved model (it has no weights)
@@ -59,7 +61,7 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
     seconds = time.perf_counter() - start
 
     if trainer is model:  # drop the optimizer state: a 3x smaller file with nothing to rebuild on load
-        clean = evaluators.build_classifier(num_classes=model.output_shape[-1])
+        clean = evaluation.build_classifier(num_classes=model.output_shape[-1])
         clean.set_weights(model.get_weights())
         model = clean
     out.mkdir(parents=True, exist_ok=True)
@@ -74,8 +76,8 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
         if os.path.exists(tmp):
             os.unlink(tmp)
     # Measure the saved file itself, loaded the way metrics load it.
-    evaluators._load_evaluator.cache_clear()
-    shipped = evaluators.load_evaluator(dataset, target)
+    classifier._load_evaluator.cache_clear()
+    shipped = evaluation.load_evaluator(dataset, target)
     acc = shipped.accuracy(x_test, y_test)
     card = {
         "dataset": dataset,
@@ -96,7 +98,7 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
         "seconds": round(seconds, 1),
         "n_train": int(len(x_train)),
         "n_test": int(len(x_test)),
-        "data": str(evaluators._locate(dataset, data)),
+        "data": str(data_lib.locate(dataset, data)),
         "trained_on": f"{platform.machine()} CPU ({os.cpu_count()} cores), TensorFlow {tf.__version__}, "
                       f"Keras {keras.__version__}",
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -6,16 +6,60 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import runs
+from gan_core import fsutil, runs, tasks
 
 
-@pytest.fixture
+DATA_ENV = "GAN_EXPLORER_DATA"
+
+
+def real_data_folder() -> Path:
+    """Where the real data sets are: $GAN_EXPLORER_DATA, else ../shared/data beside the checkout."""
+    env = os.environ.get(DATA_ENV)
+    return Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+REAL_DATA = real_data_folder()  # read once, as the run starts: tests that set or clear the variable don't move it
+FASHION = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist (.ci/run installs it)
+
+
+def under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require_data(path: Path, what: str) -> Path:
+    """`path` where it exists. Otherwise the test skips, except under CI (CI=true), where every data set is meant
+    to be there: a missing one fails rather than turning the test into a silent skip."""
+    if path.exists():
+        return path
+    message = (f"{what} {path} is absent (the real data sets are read from ${DATA_ENV}, by default ../shared/data "
+               "beside the checkout)")
+    if under_ci():
+        pytest.fail(f"{message}; under CI a missing data set fails the test", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The real datasets beside the checkout (../shared/data); tests skip where it is absent."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not path.is_dir():
-        pytest.skip(f"real data folder {path} is absent")
-    return path
+    """The real data sets' folder (see `require_data`)."""
+    return require_data(REAL_DATA, "the real data folder")
+
+
+@pytest.fixture(scope="session")
+def mnist_npz(shared_data: Path) -> Path:
+    """Keras's MNIST file in the real data folder."""
+    return require_data(shared_data / "mnist.npz", "real MNIST")
+
+
+@pytest.fixture(scope="session")
+def celeba(shared_data: Path) -> Path:
+    """The CelebA folder (aligned 89x109 JPEGs) in the real data folder."""
+    return require_data(shared_data / "celeba_align_89x109", "the CelebA folder")
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist() -> Path:
+    """Debian's Fashion-MNIST IDX files."""
+    return require_data(FASHION / "t10k-labels-idx1-ubyte.gz", "Debian's Fashion-MNIST").parent
 
 
 def _copy_run(run, dest_root: Path) -> Path:
@@ -34,20 +78,17 @@ def copy_run():
 
 
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory):
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, mnist_npz: Path):
     """A real mnist_dcgan run, 2 epochs of 256 MNIST images (about 20 s), trained in-process once per session.
 
     Treat it as read-only: tests that change a run work on a copy (the `runs_dir` fixture).
     """
-    from gan_core import config, runs, train
+    from gan_core import config, runs
 
-    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
-    if not data.is_file():
-        pytest.skip(f"real MNIST {data} is absent")
-    cfg = config.from_preset("mnist_dcgan", {"epochs": 2, "limit": 256, "batch_size": 64, "data": str(data),
+    cfg = config.from_preset("mnist_dcgan", {"epochs": 2, "limit": 256, "batch_size": 64, "data": str(mnist_npz),
                                              "name": "tiny"})
     run = runs.create_run(tmp_path_factory.mktemp("tiny-runs"), cfg)
-    assert train.train(run) == "done"
+    assert tasks.train(run) == "done"
     return run
 
 
@@ -66,27 +107,21 @@ def runs_dir(tiny_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-FASHION = Path("/usr/share/datasets/fashion-mnist")
-
-
 @pytest.fixture(scope="session")
-def tiny_translation_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def tiny_translation_runs(tmp_path_factory: pytest.TempPathFactory, mnist_npz: Path, fashion_mnist: Path) -> dict:
     """Real image-to-image runs, trained in-process once per session on 64 images with narrow networks (about a
     minute together): {'pix2pix': edges -> MNIST digits, 'cyclegan': MNIST <-> Fashion-MNIST}. Read-only."""
-    from gan_core import config, runs, train
+    from gan_core import config, runs
 
-    data = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
-    if not data.is_file() or not FASHION.is_dir():
-        pytest.skip(f"real MNIST {data} or Debian's Fashion-MNIST {FASHION} is absent")
     root = tmp_path_factory.mktemp("translation-runs")
-    common = {"data": str(data), "epochs": 2, "limit": 64, "batch_size": 16, "grid": 2, "filters": 8,
+    common = {"data": str(mnist_npz), "epochs": 2, "limit": 64, "batch_size": 16, "grid": 2, "filters": 8,
               "log_every": 2, "eval_every": 1, "eval_n": 64}
     made = {}
     for task, preset, extra in (("pix2pix", "pix2pix_edges_digits", {}),
                                 ("cyclegan", "cyclegan_mnist_fashion", {"res_blocks": 1, "pool_size": 8})):
         cfg = config.from_preset(preset, {**common, **extra, "name": f"tiny-{task}"})
         run = runs.create_run(root, cfg)
-        assert train.train(run) == "done"
+        assert tasks.train(run) == "done"
         made[task] = run
     return made
 
@@ -115,7 +150,7 @@ def pretend_training():
 
     def claim(run: runs.RunDir) -> None:
         fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
-        assert runs.try_lock(fd)
+        assert fsutil.try_lock(fd)
         held.append(fd)
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
 

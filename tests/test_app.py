@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import metrics, models, runs
+from gan_core import models, runs
+from gan_core.explore import directions
+from gan_core.inference import Generator
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT = 90  # the first page in a session imports TensorFlow and traces a generator
@@ -181,7 +183,7 @@ def test_snapshots_slider_chart_and_gif(runs_dir):
 
 def _record_quality(run: runs.RunDir, epoch: int, fid: float, n: int = 500) -> None:
     """What `python -m gan_core evaluate RUN --epochs all` appends for one epoch (metrics.evaluate's result shape)."""
-    metrics.append_quality(run, {"dataset": "mnist", "kind": "digits", "n": n, "epoch": epoch, "metrics": {
+    runs.append_quality(run, {"dataset": "mnist", "kind": "digits", "n": n, "epoch": epoch, "metrics": {
         "classifier_fid": {"metric": "classifier_fid", "value": fid, "floor": 0.6, "n": n, "better": "lower",
                            "dataset": "mnist", "evaluator": "mnist.keras@0123456789ab", "seconds": 0.5},
         "classifier_score": {"metric": "classifier_score", "value": 2.0 + epoch, "floor": 9.7, "n": n,
@@ -201,7 +203,7 @@ def test_snapshots_quality_chart_marks_the_epoch_or_says_how_to_measure_it(runs_
     evaluated = runs.RunDir(copy_run(tiny_run, tmp_path).rename(runs_dir / "00001-evaluated"))
     _record_quality(evaluated, 1, 80.0)
     _record_quality(evaluated, 2, 50.0)
-    assert len(metrics.read_quality(evaluated)) == 6
+    assert len(runs.read_quality(evaluated)) == 6
     at = open_page("snapshots")
     assert at.selectbox(key="snapshots_run").value == evaluated  # the newest run
     assert [t.label for t in at.tabs] == ["Losses", "Quality"]
@@ -263,7 +265,6 @@ def test_latent_sliders_move_the_image(runs_dir):
 
 
 def test_latent_truncation_and_principal_directions_move_the_image(runs_dir):
-    from gan_core import directions
 
     at = open_page("latent")
     z = at.session_state["latent_z"].copy()
@@ -284,7 +285,7 @@ def test_latent_truncation_and_principal_directions_move_the_image(runs_dir):
     shares = [float(s.label.split("· ")[1].rstrip("%")) for s in pcs]
     assert pcs[0].label.startswith("PC1 · ") and shares == sorted(shares, reverse=True) and sum(shares) <= 100
     assert "of the variance of dense → batch_normalization → leaky_re_lu" in texts(at)
-    found = directions.load_or_compute(runs.list_runs(runs_dir)[0].load_generator())  # the app's, from its cache
+    found = directions.load_or_compute(Generator.from_run(runs.list_runs(runs_dir)[0]))  # the app's, from its cache
     coords = found.coordinates(z)
     assert [s.value for s in pcs] == pytest.approx(np.clip(np.round(coords / 0.05) * 0.05, -3, 3), abs=1e-6)
 

@@ -58,7 +58,7 @@ def test_quality_at_speed_smoke(shared_data, tmp_path):
     for r in ttq["contestants"].values():
         assert isinstance(r["reached"], bool) and r["epochs_tried"] == 1
     # the baseline's folder is readable by gan_core itself
-    from gan_core.generator import Generator
+    from gan_core.inference import Generator
 
     g = Generator.load(keep / "baseline" / "epoch_0001.keras")
     assert (g.noise_dim, g.noise, g.pixel_range) == (100, "normal", "tanh")

@@ -25,6 +25,7 @@ import pytest
 from PIL import Image
 
 from gan_core import launch, runs
+from gan_core.explore import projection
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -259,7 +260,6 @@ def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, share
 
     from playwright.sync_api import expect
 
-    from gan_core import project
 
     url, runs_dir = app_url
     shipped = ROOT / "pretrained" / "mnist_dcgan"
@@ -336,7 +336,7 @@ def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, share
         scale = target.shape[0] // side
         assert target.shape[:2] == reconstruction.shape[:2] == error_map.shape[:2] == (side * scale,) * 2
         # the target on screen is the uploaded digit, as the page prepares it (28x28 gray: unchanged)
-        expected = project.prepare_target(buffer.getvalue(), SimpleNamespace(image_shape=(side, side, 1)))
+        expected = projection.prepare_target(buffer.getvalue(), SimpleNamespace(image_shape=(side, side, 1)))
         shown_target = target.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
         assert np.array_equal(shown_target, expected), "the target shown is not the uploaded digit"
         shown_image = reconstruction.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]

@@ -26,11 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from gan_core import cli, generator, translator
-from gan_core.train import Trainer
+from gan_core import cli, inference
+from gan_core.train import LatentTrainer as Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
-MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 
 pytestmark = pytest.mark.slow  # ~26 options x a dozen values, each a real command (models loaded once)
 
@@ -72,7 +71,7 @@ def values(kind: type) -> st.SearchStrategy[str]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(tmp_path_factory, mnist_npz):
     """Copies of two shipped models (commands may write caches beside them), an image, and the stubs."""
     import shutil
 
@@ -84,14 +83,14 @@ def world(tmp_path_factory):
     image = root / "digit.png"
     Image.fromarray((np.random.default_rng(0).random((28, 28)) * 255).astype(np.uint8)).save(image)
     patch = pytest.MonkeyPatch()
-    for cls in (generator.Generator, translator.Translator):
+    for cls in (inference.Generator, inference.Translator):
         patch.setattr(cls, "load", _memoised(cls.load))
     patch.setattr(Trainer, "run_epochs", lambda self: "done")  # everything but the epochs themselves
     patch.setenv("GAN_EXPLORER_RUNS", str(root / "runs"))
     patch.setenv("GAN_EXPLORER_CACHE", str(root / "cache"))
     out = root / "out"
     out.mkdir()
-    yield {"dense": dense, "pix2pix": pix2pix, "image": image, "out": out, "runs": root / "runs"}
+    yield {"dense": dense, "pix2pix": pix2pix, "image": image, "out": out, "runs": root / "runs", "mnist": mnist_npz}
     patch.undo()
 
 
@@ -113,7 +112,7 @@ def base(command: str, w: dict) -> list[str]:
     """A command line that works, with the costly numbers small; the drawn option comes last, so it wins."""
     d, out = str(w["dense"]), str(w["out"])
     return {
-        "train": ["train", "--preset", "mnist_dense", "--data", str(MNIST), "--epochs", "1", "--batch-size", "8",
+        "train": ["train", "--preset", "mnist_dense", "--data", str(w["mnist"]), "--epochs", "1", "--batch-size", "8",
                   "--limit", "16", "--runs-dir", str(w["runs"]), "--quiet"],
         "sample": ["sample", d, "--grid", "2x2", "--scale", "1", "--out", f"{out}/sample.png"],
         "translate": ["translate", str(w["pix2pix"]), str(w["image"]), "--scale", "1", "--out", f"{out}/t.png"],

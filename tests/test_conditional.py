@@ -5,20 +5,19 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import config, export, latent, metrics, models, project
+from gan_core import config, evaluation, latent, models, pictures
 from gan_core.errors import ConfigError, GanError
+from gan_core.explore import export, projection
+from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 PRETRAINED = ROOT / "pretrained" / "mnist_cdcgan"
-MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 
 
 @pytest.fixture(scope="module")
-def mnist() -> Path:
-    if not MNIST.is_file():
-        pytest.skip(f"real MNIST {MNIST} is absent")
-    return MNIST
+def mnist(mnist_npz: Path) -> Path:
+    return mnist_npz
 
 
 # --- labels ------------------------------------------------------------------------------------------------------
@@ -83,21 +82,21 @@ class RealDigits:
 
 @pytest.fixture(scope="module")
 def test_digits(mnist):
-    from gan_core.evaluators import load_labelled
+    from gan_core.data import load_labelled
 
     return load_labelled("mnist", "test", mnist, limit=2000)
 
 
 def test_class_agreement_is_high_for_the_right_class_and_a_tenth_for_one_class(test_digits, shared_data, tmp_path):
     images, labels = test_digits
-    good = metrics.compute("class_agreement", RealDigits(images, labels), n=500, dataset="mnist",
+    good = evaluation.compute("class_agreement", RealDigits(images, labels), n=500, dataset="mnist",
                            data_path=str(shared_data / "mnist.npz"), cache_dir=tmp_path)
     assert good["value"] >= 0.97 and good["floor"] >= 0.98 and good["better"] == "higher"
     assert set(good["per_class"]) == {str(c) for c in range(10)}
-    stuck = metrics.compute("class_agreement", RealDigits(images, labels, only=3), n=500, dataset="mnist",
+    stuck = evaluation.compute("class_agreement", RealDigits(images, labels, only=3), n=500, dataset="mnist",
                             data_path=str(shared_data / "mnist.npz"), cache_dir=tmp_path)
     assert stuck["value"] == pytest.approx(0.1, abs=0.02) and stuck["per_class"]["3"] >= 0.95
-    report = metrics.evaluate(RealDigits(images, labels), dataset="mnist", n=500,
+    report = evaluation.evaluate(RealDigits(images, labels), dataset="mnist", n=500,
                               data_path=str(shared_data / "mnist.npz"), cache_dir=tmp_path)
     assert "class_agreement" in report["metrics"] and "swd" not in report["metrics"]
 
@@ -110,9 +109,9 @@ def test_class_agreement_refuses_an_unconditional_generator(shared_data, tmp_pat
             return np.zeros((len(z), 28, 28, 1), np.float32)
 
     with pytest.raises(GanError, match="needs a class-conditional generator"):
-        metrics.evaluate(Plain(), dataset="mnist", n=100, metrics=["class_agreement"],
+        evaluation.evaluate(Plain(), dataset="mnist", n=100, metrics=["class_agreement"],
                          data_path=str(shared_data / "mnist.npz"), cache_dir=tmp_path)
-    assert "class_agreement" not in metrics.names("digits", conditional=False)
+    assert "class_agreement" not in evaluation.names("digits", conditional=False)
 
 
 # --- training and the Generator wrapper, on a tiny real run -------------------------------------------------------
@@ -120,7 +119,7 @@ def test_class_agreement_refuses_an_unconditional_generator(shared_data, tmp_pat
 @pytest.fixture(scope="module")
 def cond_run(tmp_path_factory, mnist):
     from gan_core import runs
-    from gan_core.train import train
+    from gan_core.tasks import train
 
     cfg = config.from_preset("mnist_cdcgan", {"data": str(mnist), "epochs": 1, "limit": 256,
                                               "batch_size": 64, "log_every": 2, "name": "tiny-cond"})
@@ -135,9 +134,9 @@ def test_a_conditional_run_trains_writes_the_contract_and_loads_as_conditional(c
     assert status["state"] == "done" and status["step"] == status["total_steps"] == 4
     events = " ".join(r["message"] for r in cond_run.metrics("event"))
     assert "labels: 10 classes" in events
-    grid = export.read_png(cond_run.latest_sample())
+    grid = pictures.read_png(cond_run.latest_sample())
     assert grid.shape[:2] == (10 * 28 + 11 * 2,) * 2  # the preset's 10x10 grid: one class per column
-    g = cond_run.load_generator()
+    g = Generator.from_run(cond_run)
     assert g.conditional and g.num_classes == 10 and g.class_names[7] == "7"
     z = latent.z_from_seeds([5, 5, 5], 100)
     a, b, c = g(z, [2, 2, 8])
@@ -148,7 +147,7 @@ def test_a_conditional_run_trains_writes_the_contract_and_loads_as_conditional(c
 
 @pytest.mark.slow
 def test_grids_and_class_walks_draw_the_classes_asked_for(cond_run):
-    g = cond_run.load_generator()
+    g = Generator.from_run(cond_run)
     z = latent.z_from_seed(3, 100)
     frames = export.class_interpolation_frames(g, z, 1, 6, 4)
     assert len(frames) == 4
@@ -159,18 +158,19 @@ def test_grids_and_class_walks_draw_the_classes_asked_for(cond_run):
     with pytest.raises(ValueError, match="must be 0..9"):
         export.class_interpolation_frames(g, z, 1, 10, 4)
     with pytest.raises(ValueError, match="not class-conditional"):
-        export.sample_grid(type("G", (), {"noise_dim": 4, "noise": "normal", "num_classes": 0, "image_shape": (4, 4, 1)})(), 1, 1, label=3)
+        fake = type("G", (), {"noise_dim": 4, "noise": "normal", "num_classes": 0, "image_shape": (4, 4, 1)})()
+        export.sample_grid(fake, 1, 1, label=3)
 
 
 @pytest.mark.slow
 def test_projecting_a_generated_image_with_its_class_recovers_it(cond_run):
-    g = cond_run.load_generator()
+    g = Generator.from_run(cond_run)
     target = g.images_uint8(latent.z_from_seed(11, 100)[None], 4)[0]
-    found = project.project(g, target, steps=60, restarts=2, label=4, evaluator=None)
+    found = projection.project(g, target, steps=60, restarts=2, label=4, evaluator=None)
     assert found.label == 4 and found.pixel_mse < 0.01
     with pytest.raises(GanError, match="the class must be 0..9"):
-        project.project(g, target, steps=5, restarts=1, label=12, evaluator=None)
-    searched = project.project(g, target, steps=5, restarts=3, evaluator=None)
+        projection.project(g, target, steps=5, restarts=1, label=12, evaluator=None)
+    searched = projection.project(g, target, steps=5, restarts=3, evaluator=None)
     assert searched.label is not None and 0 <= searched.label < 10
 
 
@@ -182,8 +182,8 @@ def test_pretrained_cdcgan_draws_the_requested_digit_95_percent_of_the_time(shar
     from gan_core.runs import RunDir
 
     model = RunDir(PRETRAINED)
-    g = model.load_generator()
-    result = metrics.compute("class_agreement", g, n=2000, dataset="mnist", data_path=str(shared_data / "mnist.npz"),
+    g = Generator.from_run(model)
+    result = evaluation.compute("class_agreement", g, n=2000, dataset="mnist", data_path=str(shared_data / "mnist.npz"),
                              cache_dir=tmp_path)
     assert result["value"] >= 0.95, result["per_class"]
 

@@ -23,17 +23,17 @@ def test_json_round_trip(tmp_path):
     (["epochs=0"], "epochs must be a positive"),
     (["batch_size=-4"], "batch_size must be a positive"),
     (["epochz=3"], "did you mean epochs"),
-    (["g_lr=fast"], "g_lr takes a float"),
-    (["epochs=2.5"], "epochs takes a int"),
+    (["g_lr=fast"], "g_lr takes a number; got 'fast'"),
+    (["epochs=2.5"], "epochs takes a whole number; got '2.5'"),
     (["image_size=30"], "multiple of 4"),
     (["precision=fp8"], "precision must be one of"),
     (["noise"], "key=value"),
     (["preset=mnist_dense"], "cannot be overridden"),
     (["real_label=0.2"], "real_label"),
-    (["d_joint_batch=maybe"], "d_joint_batch takes a bool"),
+    (["d_joint_batch=maybe"], "d_joint_batch takes true or false; got 'maybe'"),
     # the speed options (issue #5): the field, the bad value and the choices
     (["steps_per_call=0"], "steps_per_call must be a positive whole number; got 0"),
-    (["steps_per_call=two"], "steps_per_call takes a int"),
+    (["steps_per_call=two"], "steps_per_call takes a whole number; got 'two'"),
     (["jit_compile=yes"], "jit_compile must be one of auto, on, off; got 'yes'"),
     (["threads=-1"], "threads must be 0 .* or a positive whole number; got -1"),
     (["inter_op_threads=-3"], "inter_op_threads must be 0 .* or a positive whole number; got -3"),
@@ -88,7 +88,8 @@ def test_values_beyond_what_can_train_are_refused_with_the_limit(sets, needle):
         config.from_preset("mnist_dcgan", sets=sets)
 
 
-@pytest.mark.parametrize("preset,field", [("pix2pix_edges_digits", "l1_weight"), ("cyclegan_mnist_fashion", "cycle_weight"),
+@pytest.mark.parametrize("preset,field", [("pix2pix_edges_digits", "l1_weight"),
+                                          ("cyclegan_mnist_fashion", "cycle_weight"),
                                           ("cyclegan_mnist_fashion", "identity_weight"), ("mnist_dcgan", "l1_weight")])
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_nan_and_infinite_loss_weights_are_refused_before_training(preset, field, value):

@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
-from gan_core import cyclegan, pix2pix
 from gan_core.errors import ConfigError
+from gan_core.models import cyclegan as cyclegan_nets
+from gan_core.models import pix2pix as pix2pix_nets
+from gan_core.train import cyclegan as cyclegan_training
 
 
 def blobs(n: int, size: int = 32, channels: int = 1, seed: int = 0) -> np.ndarray:
@@ -19,11 +21,11 @@ def blobs(n: int, size: int = 32, channels: int = 1, seed: int = 0) -> np.ndarra
 
 @pytest.mark.parametrize("size,channels,downs", [(16, 1, 1), (32, 1, 2), (64, 3, 2)])
 def test_generator_keeps_the_shape_and_discriminator_scores_patches(size, channels, downs):
-    G = cyclegan.build_resnet_generator(size, channels, filters=8, res_blocks=2)
-    D = cyclegan.build_patch_discriminator(size, channels, filters=8)
+    G = cyclegan_nets.build_resnet_generator(size, channels, filters=8, res_blocks=2)
+    D = cyclegan_nets.build_patch_discriminator(size, channels, filters=8)
     assert G.output_shape == (None, size, size, channels)
-    assert cyclegan.downsamplings(size) == downs
-    grid = pix2pix.patchgan_geometry(size).grid
+    assert cyclegan_nets.downsamplings(size) == downs
+    grid = pix2pix_nets.patchgan_geometry(size).grid
     assert D.output_shape == (None, grid, grid, 1)
     x = blobs(2, size, channels)
     out = np.asarray(G(x, training=False))
@@ -34,18 +36,18 @@ def test_residual_blocks_are_there():
     def adds(model):
         return sum(layer.__class__.__name__ == "Add" for layer in model.layers)
 
-    assert adds(cyclegan.build_resnet_generator(32, 1, 8, res_blocks=0)) == 0
-    assert adds(cyclegan.build_resnet_generator(32, 1, 8, res_blocks=6)) == 6
+    assert adds(cyclegan_nets.build_resnet_generator(32, 1, 8, res_blocks=0)) == 0
+    assert adds(cyclegan_nets.build_resnet_generator(32, 1, 8, res_blocks=6)) == 6
 
 
 def test_instance_norm_makes_a_translation_independent_of_its_batch():
     """Unlike batch norm in training mode, a picture's output must not depend on the others beside it."""
-    G = cyclegan.build_resnet_generator(32, 1, filters=8, res_blocks=1)
+    G = cyclegan_nets.build_resnet_generator(32, 1, filters=8, res_blocks=1)
     x = blobs(4)
     together = np.asarray(G(x, training=True))
     alone = np.asarray(G(x[:1], training=True))
     np.testing.assert_allclose(alone, together[:1], atol=1e-5)
-    norm = cyclegan._instance_norm(8)
+    norm = cyclegan_nets._instance_norm(8)
     y = np.asarray(norm(np.random.default_rng(0).normal(3, 5, (2, 6, 6, 8)).astype(np.float32)))
     np.testing.assert_allclose(y.mean(axis=(1, 2)), 0, atol=1e-4)  # per image, per channel
     np.testing.assert_allclose(y.std(axis=(1, 2)), 1, atol=1e-2)
@@ -53,34 +55,34 @@ def test_instance_norm_makes_a_translation_independent_of_its_batch():
 
 def test_bad_sizes_and_widths_say_what_works():
     with pytest.raises(ConfigError, match="power of two"):
-        cyclegan.build_resnet_generator(28, 1)
+        cyclegan_nets.build_resnet_generator(28, 1)
     with pytest.raises(ConfigError, match="res_blocks"):
-        cyclegan.build_resnet_generator(32, 1, 8, res_blocks=-1)
+        cyclegan_nets.build_resnet_generator(32, 1, 8, res_blocks=-1)
     with pytest.raises(ConfigError, match="filters"):
-        cyclegan.build_patch_discriminator(32, 1, filters=0)
+        cyclegan_nets.build_patch_discriminator(32, 1, filters=0)
 
 
 def test_least_squares_losses_on_known_scores():
     ones, zeros = np.ones((2, 4, 4, 1), np.float32), np.zeros((2, 4, 4, 1), np.float32)
-    assert float(cyclegan.discriminator_loss(ones, zeros)) == 0.0  # a perfect D
-    assert float(cyclegan.discriminator_loss(zeros, ones)) == pytest.approx(1.0)  # 0.5 * (1 + 1)
-    assert float(cyclegan.generator_adversarial_loss(ones)) == 0.0
-    assert float(cyclegan.generator_adversarial_loss(zeros + 0.5)) == pytest.approx(0.25)
+    assert float(cyclegan_training.discriminator_loss(ones, zeros)) == 0.0  # a perfect D
+    assert float(cyclegan_training.discriminator_loss(zeros, ones)) == pytest.approx(1.0)  # 0.5 * (1 + 1)
+    assert float(cyclegan_training.generator_adversarial_loss(ones)) == 0.0
+    assert float(cyclegan_training.generator_adversarial_loss(zeros + 0.5)) == pytest.approx(0.25)
 
 
 def test_cycle_and_identity_losses_are_weighted_l1():
     a = np.zeros((1, 4, 4, 1), np.float32)
     b = a + 0.5
-    assert float(cyclegan.cycle_loss(a, a)) == 0.0
-    assert float(cyclegan.cycle_loss(a, b)) == pytest.approx(10 * 0.5)  # lambda = 10
-    assert float(cyclegan.cycle_loss(a, b, weight=2)) == pytest.approx(1.0)
-    assert float(cyclegan.identity_loss(a, b)) == pytest.approx(5 * 0.5)  # 0.5 * lambda
+    assert float(cyclegan_training.cycle_loss(a, a)) == 0.0
+    assert float(cyclegan_training.cycle_loss(a, b)) == pytest.approx(10 * 0.5)  # lambda = 10
+    assert float(cyclegan_training.cycle_loss(a, b, weight=2)) == pytest.approx(1.0)
+    assert float(cyclegan_training.identity_loss(a, b)) == pytest.approx(5 * 0.5)  # 0.5 * lambda
 
 
 def test_image_pool_fills_then_swaps_half_for_older_fakes():
     import tensorflow as tf
 
-    pool = cyclegan.ImagePool(4, (2, 2, 1))
+    pool = cyclegan_training.ImagePool(4, (2, 2, 1))
     batches = [np.full((2, 2, 2, 1), v, np.float32) + np.arange(2)[:, None, None, None] for v in (0, 10, 20, 30)]
     seed = lambda i: tf.constant([7, i], tf.int64)  # noqa: E731
     # while filling, fakes come back as they are
@@ -99,7 +101,7 @@ def test_image_pool_fills_then_swaps_half_for_older_fakes():
         assert int(pool.count) == 4
     assert set(pool.images.numpy()[:, 0, 0, 0]) <= seen
     # the same seed gives the same draws
-    again = cyclegan.ImagePool(4, (2, 2, 1))
+    again = cyclegan_training.ImagePool(4, (2, 2, 1))
     for i, batch in enumerate(batches):
         again.query(batch, seed(i))
     np.testing.assert_array_equal(again.images.numpy(), pool.images.numpy())
@@ -109,7 +111,7 @@ def test_image_pool_fills_then_swaps_half_for_older_fakes():
 def test_a_pool_of_zero_passes_fakes_through():
     import tensorflow as tf
 
-    pool = cyclegan.ImagePool(0, (2, 2, 1))
+    pool = cyclegan_training.ImagePool(0, (2, 2, 1))
     x = np.random.default_rng(0).normal(size=(3, 2, 2, 1)).astype(np.float32)
     np.testing.assert_array_equal(pool.query(x, tf.constant([0, 0], tf.int64)).numpy(), x)
 
@@ -119,16 +121,16 @@ def test_train_steps_lower_the_cycle_loss_and_update_all_four_networks():
     import tensorflow as tf
 
     keras.utils.set_random_seed(0)
-    G, F = (cyclegan.build_resnet_generator(16, 1, 8, 1) for _ in range(2))
-    D_A, D_B = (cyclegan.build_patch_discriminator(16, 1, 8) for _ in range(2))
+    G, F = (cyclegan_nets.build_resnet_generator(16, 1, 8, 1) for _ in range(2))
+    D_A, D_B = (cyclegan_nets.build_patch_discriminator(16, 1, 8) for _ in range(2))
     g_opt = keras.optimizers.Adam(2e-3, beta_1=0.5)
     d_opt = keras.optimizers.Adam(2e-3, beta_1=0.5)
-    pools = cyclegan.ImagePool(4, (16, 16, 1), "a"), cyclegan.ImagePool(4, (16, 16, 1), "b")
-    step = cyclegan.make_train_step(G, F, D_A, D_B, g_opt, d_opt, *pools)
+    pools = cyclegan_training.ImagePool(4, (16, 16, 1), "a"), cyclegan_training.ImagePool(4, (16, 16, 1), "b")
+    step = cyclegan_training.make_train_step(G, F, D_A, D_B, g_opt, d_opt, *pools)
     before = [[w.numpy().copy() for w in m.trainable_weights] for m in (G, F, D_A, D_B)]
     a, b = blobs(8, 16), -blobs(8, 16, seed=1)  # B: dark discs on a bright ground
     history = [{k: float(v) for k, v in step(a, b, tf.constant([0, i], tf.int64)).items()} for i in range(25)]
-    assert set(history[0]) == set(cyclegan.METRICS)
+    assert set(history[0]) == set(cyclegan_training.METRICS)
     assert all(np.isfinite(list(h.values())).all() for h in history)
     for h in history:
         assert h["g_loss"] == pytest.approx(h["g_gan"] + h["cycle"] + h["identity"], rel=1e-4)
@@ -140,9 +142,9 @@ def test_train_steps_lower_the_cycle_loss_and_update_all_four_networks():
 def test_identity_loss_needs_domains_of_one_shape():
     import keras
 
-    G = cyclegan.build_resnet_generator(16, 1, 4, 0)
-    F = cyclegan.build_resnet_generator(16, 3, 4, 0)
-    D = cyclegan.build_patch_discriminator(16, 1, 4)
-    pools = cyclegan.ImagePool(0, (16, 16, 1)), cyclegan.ImagePool(0, (16, 16, 3))
+    G = cyclegan_nets.build_resnet_generator(16, 1, 4, 0)
+    F = cyclegan_nets.build_resnet_generator(16, 3, 4, 0)
+    D = cyclegan_nets.build_patch_discriminator(16, 1, 4)
+    pools = cyclegan_training.ImagePool(0, (16, 16, 1)), cyclegan_training.ImagePool(0, (16, 16, 3))
     with pytest.raises(ConfigError, match="identity_weight=0"):
-        cyclegan.make_train_step(G, F, D, D, keras.optimizers.Adam(), keras.optimizers.Adam(), *pools)
+        cyclegan_training.make_train_step(G, F, D, D, keras.optimizers.Adam(), keras.optimizers.Adam(), *pools)

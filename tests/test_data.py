@@ -1,4 +1,4 @@
-"""Tests for gan_core.data on the real datasets in ../shared/data and on hostile files made here.
+"""Tests for gan_core.data on the real datasets (conftest's shared_data) and on hostile files made here.
 
 Nothing is written into the shared data: caches and hand-made inputs live in tmp_path.
 """
@@ -28,22 +28,6 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     """No test reads the user's data settings or writes to the user's cache."""
     monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "default-cache"))
     monkeypatch.delenv(data.DATA_ENV, raising=False)
-
-
-@pytest.fixture
-def mnist_npz(shared_data: Path) -> Path:
-    path = shared_data / "mnist.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    return path
-
-
-@pytest.fixture
-def celeba(shared_data: Path) -> Path:
-    path = shared_data / "celeba_align_89x109"
-    if not path.is_dir():
-        pytest.skip(f"{path} is absent")
-    return path
 
 
 def _raw_train_images(npz: Path, count: int) -> np.ndarray:
@@ -109,7 +93,7 @@ def test_mnist_folder_and_env_var(mnist_npz: Path, monkeypatch: pytest.MonkeyPat
 def test_mnist_from_keras_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.setattr(data, "DEBIAN_DATASETS_DIR", tmp_path / "no-debian")
+    monkeypatch.setattr(data.mnist, "DEBIAN_DATASETS_DIR", tmp_path / "no-debian")
     cached = tmp_path / ".keras" / "datasets" / "mnist.npz"
     cached.parent.mkdir(parents=True)
     digits = np.random.default_rng(0).integers(0, 256, (7, 28, 28), dtype=np.uint8)
@@ -176,8 +160,7 @@ def test_mnist_path_problems(tmp_path: Path) -> None:
     assert str(tmp_path) in str(caught.value)
 
 
-@pytest.mark.skipif(not DEBIAN_FASHION.is_file(), reason="Debian's dataset-fashion-mnist is not installed")
-def test_fashion_mnist_from_debian(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fashion_mnist_from_debian(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fashion_mnist: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_HOME", raising=False)
     images, report = load_images("fashion_mnist", pixel_range="sigmoid")
@@ -193,7 +176,7 @@ def test_offline_without_data(source: str, tmp_path: Path, monkeypatch: pytest.M
     keras = pytest.importorskip("keras")
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("KERAS_HOME", raising=False)
-    monkeypatch.setattr(data, "DEBIAN_DATASETS_DIR", tmp_path / "no-debian")
+    monkeypatch.setattr(data.mnist, "DEBIAN_DATASETS_DIR", tmp_path / "no-debian")
 
     def offline() -> None:
         raise OSError("URL fetch failure: no network")
@@ -516,7 +499,7 @@ def test_a_file_that_is_not_a_dataset_is_refused_without_showing_its_bytes(tmp_p
 
 
 def test_a_label_file_that_is_not_one_is_refused_without_showing_its_bytes(tmp_path: Path) -> None:
-    from gan_core.evaluators import read_idx_labels
+    from gan_core.data import read_idx_labels
 
     path = tmp_path / "train-labels-idx1-ubyte"
     path.write_bytes(SECRET)

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import cli, config, directions, latent, models
+from gan_core import cli, config, latent, models
 from gan_core.errors import GanError
-from gan_core.generator import Generator
+from gan_core.explore import directions
+from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]
 PRETRAINED = ROOT / "pretrained"
@@ -118,12 +119,12 @@ def test_a_changed_generator_file_is_recomputed(private_copy):
 
 
 def test_a_read_only_folder_keeps_them_in_memory(private_copy, monkeypatch):
-    from gan_core import runs
+    from gan_core import fsutil
 
-    def read_only(path, data):
+    def read_only(path, write):
         raise PermissionError(13, "Read-only file system")
 
-    monkeypatch.setattr(runs, "atomic_write_bytes", read_only)
+    monkeypatch.setattr(fsutil, "atomic_write", read_only)  # under every atomic write
     g = Generator.load(private_copy)
     assert directions.load_or_compute(g, k=3, n=N).source == "computed"
     assert not directions.cache_path(private_copy).exists()
@@ -145,7 +146,7 @@ def test_shipped_directions_belong_to_their_generators(path):
     assert shipped.k == directions.DEFAULT_K and np.all(np.diff(shipped.explained) <= 0)
 
 
-@pytest.mark.parametrize("name", [n for n in models.names() if models.task_of(n) == "noise"])  # z -> image GANs
+@pytest.mark.parametrize("name", [n for n in models.names() if models.get(n).draws_from_noise])  # z -> image GANs
 def test_every_architecture_has_a_first_block_to_take_pca_of(name):
     cfg = config.from_preset(name, {"data": "/unused"})
     model = models.get(name).build_generator(cfg)

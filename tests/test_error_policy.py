@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import cli, errors, export
+from gan_core import cli, pictures
+from gan_core.explore import export
 from gan_core.errors import ConfigError, GanError, ResourceError, resource_errors
 
 DENSE = Path(__file__).resolve().parents[1] / "pretrained" / "mnist_dense"
@@ -27,7 +28,7 @@ def test_a_full_disk_while_writing_is_one_line(monkeypatch, tmp_path, capsys):
     def full(path, data):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(export, "atomic_write_bytes", full)
+    monkeypatch.setattr(pictures, "atomic_write_bytes", full)
     assert cli.main(["sample", str(DENSE), "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err

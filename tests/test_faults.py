@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import config, runs
+from gan_core import config, fsutil, runs
+from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ def every_file_parses(run: runs.RunDir) -> None:
     lines = run.metrics_path.read_text().splitlines()
     for line in lines[:-1]:
         json.loads(line)  # only the very last line may be torn
-    assert runs.read_jsonl(run.metrics_path)
+    assert fsutil.read_jsonl(run.metrics_path)
     if (run.checkpoints_dir / "latest.json").exists():
         json.loads((run.checkpoints_dir / "latest.json").read_text())
 
@@ -36,7 +37,7 @@ def every_file_parses(run: runs.RunDir) -> None:
 def wait_for_step(run, minimum, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if runs.read_json(run.status_path, {}).get("step", 0) >= minimum:
+        if fsutil.read_json(run.status_path, {}).get("step", 0) >= minimum:
             return
         time.sleep(0.05)
     raise AssertionError(f"no step {minimum} within {timeout}s")
@@ -50,7 +51,7 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
     rng = random.Random(1234)
     for kill in range(3):
         proc = trainer(run.path)
-        before = runs.read_json(run.status_path, {}).get("step", 0)
+        before = fsutil.read_json(run.status_path, {}).get("step", 0)
         wait_for_step(run, before + 1)
         time.sleep(rng.uniform(0.0, 1.5))  # mid-step, mid-checkpoint or mid-write: wherever it lands
         proc.send_signal(signal.SIGKILL)
@@ -58,7 +59,7 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
         every_file_parses(run)
         assert run.state == "interrupted"
         killed_at = run.status()["step"]
-        latest = runs.read_json(run.checkpoints_dir / "latest.json", None)
+        latest = fsutil.read_json(run.checkpoints_dir / "latest.json", None)
         saved = latest["step"] if latest else 0
         assert killed_at - saved <= cfg.checkpoint_every * 6  # at most one checkpoint interval
     proc = trainer(run.path)
@@ -67,8 +68,8 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
     status = run.status()
     assert status["state"] == "done" and status["step"] == 36 and status["epoch"] == 6
     every_file_parses(run)
-    assert run.sample_epochs()[-1] == 6 and run.load_generator(6).noise_dim == 100
-    latest = runs.read_json(run.checkpoints_dir / "latest.json")
+    assert run.sample_epochs()[-1] == 6 and Generator.from_run(run, 6).noise_dim == 100
+    latest = fsutil.read_json(run.checkpoints_dir / "latest.json")
     assert (run.checkpoints_dir / latest["dir"] / "ckpt.index").is_file()
 
 
@@ -90,7 +91,8 @@ def test_disk_full_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path, shar
     import errno
 
     from gan_core.errors import GanError
-    from gan_core.train import Trainer, train
+    from gan_core.tasks import train
+    from gan_core.train import LatentTrainer as Trainer
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     cfg = config.from_preset("mnist_dcgan", {"data": str(shared_data / "mnist.npz"), "epochs": 2, "limit": 128,
@@ -107,7 +109,7 @@ def test_disk_full_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path, shar
     with pytest.raises(GanError, match="No space left on device.*free disk space.*resume"):
         train(run)
     assert run.state == "failed" and "No space left" in run.status()["error"]
-    assert runs.read_json(run.checkpoints_dir / "latest.json")["epoch"] == 1  # epoch 1's checkpoint kept
+    assert fsutil.read_json(run.checkpoints_dir / "latest.json")["epoch"] == 1  # epoch 1's checkpoint kept
     monkeypatch.setattr(Trainer, "save_generator", real_save)
     assert train(run) == "done" and run.status()["step"] == 8
 
@@ -131,7 +133,7 @@ def tiny_cfg(shared_data, **extra):
 @pytest.fixture
 def three_epochs(tmp_path, shared_data, monkeypatch):
     """A run trained for 3 epochs (checkpoints of epochs 2 and 3 kept), in this process."""
-    from gan_core.train import train
+    from gan_core.tasks import train
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=3))
@@ -149,7 +151,7 @@ def epoch_numbers(run):
 
 
 def more_epochs(run, epochs):
-    from gan_core.train import train
+    from gan_core.tasks import train
 
     cfg = run.config()
     cfg.epochs = epochs
@@ -187,7 +189,7 @@ def test_no_checkpoint_left_refuses_to_resume_and_restart_moves_the_old_epochs_a
 
     from gan_core import launch
     from gan_core.errors import RunError
-    from gan_core.train import train
+    from gan_core.tasks import train
 
     run = three_epochs
     for folder in run.checkpoints_dir.glob("step_*"):
@@ -226,7 +228,7 @@ def launched_root(tmp_path):
     root = tmp_path / "runs"
     yield root
     for run in runs.list_runs(root):
-        pid = runs.read_json(run.status_path, {}).get("pid")
+        pid = fsutil.read_json(run.status_path, {}).get("pid")
         if run.is_locked() and pid:
             with contextlib.suppress(OSError):
                 os.kill(int(pid), signal.SIGKILL)
@@ -291,23 +293,24 @@ def test_a_disk_full_death_still_shows_its_error(tmp_path, shared_data, monkeypa
     import errno
 
     from gan_core.errors import GanError
-    from gan_core.train import Trainer, train
+    from gan_core.tasks import train
+    from gan_core.train import LatentTrainer as Trainer
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=2))
-    real_atomic = runs.atomic_write_bytes
+    real_atomic = fsutil.atomic_write  # under every atomic write, however a module imported it
     disk = {"full": False}
 
-    def atomic(path, data):
+    def atomic(path, write):
         if disk["full"]:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        real_atomic(path, data)
+        real_atomic(path, write)
 
     def save_generator(self, epoch):
         disk["full"] = True  # from here on no new file can be made
         raise OSError(errno.ENOSPC, "No space left on device", str(run.generators_dir / "epoch_0001.keras"))
 
-    monkeypatch.setattr(runs, "atomic_write_bytes", atomic)
+    monkeypatch.setattr(fsutil, "atomic_write", atomic)
     monkeypatch.setattr(Trainer, "save_generator", save_generator)
     with pytest.raises(GanError, match="No space left"):
         train(run)

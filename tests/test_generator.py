@@ -6,7 +6,7 @@ import pytest
 from gan_core import latent, models
 from gan_core.config import from_preset
 from gan_core.errors import ModelError
-from gan_core.generator import Generator, average_weights
+from gan_core.inference import Generator, average_weights
 
 
 def test_a_generator_trained_in_mixed_bfloat16_explores_in_float32(tmp_path):

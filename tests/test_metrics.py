@@ -7,27 +7,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import cli, config, evaluators, metrics, runs
+from gan_core import cli, config, data, evaluation, runs, tasks
 from gan_core.errors import GanError
+from gan_core.evaluation import metrics as metric_functions
 
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     """Each test gets its own metrics cache, and no reference leaks between tests through this process's memo."""
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
-    metrics.clear_memory_cache()
+    evaluation.clear_memory_cache()
     yield
-    metrics.clear_memory_cache()
+    evaluation.clear_memory_cache()
 
 
 @pytest.fixture
-def mnist(shared_data):
-    path = shared_data / "mnist.npz"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    return path
+def mnist(mnist_npz):
+    return mnist_npz
 
 
 class ServeImages:
@@ -49,7 +46,7 @@ class ServeImages:
 
 
 def real_digits(dataset, split, path, start=0, count=1000, classes=None):
-    images, labels = evaluators.load_labelled(dataset, split, path)
+    images, labels = data.load_labelled(dataset, split, path)
     if classes is not None:
         keep = np.isin(labels, classes)
         images, labels = images[keep], labels[keep]
@@ -58,9 +55,9 @@ def real_digits(dataset, split, path, start=0, count=1000, classes=None):
 
 def other_test_digits(dataset, path, n):
     """n real test images outside the metrics' reference set of size n (a perfect generator's output)."""
-    images, labels = evaluators.load_labelled(dataset, "test", path)
+    images, labels = data.load_labelled(dataset, "test", path)
     order = np.random.default_rng(2018).permutation(len(images))
-    assert np.array_equal(order[:n], metrics.subset_indices(len(images), n))
+    assert np.array_equal(order[:n], evaluation.subset_indices(len(images), n))
     rest = order[n:2 * n]
     return images[rest].astype(np.float32) / 255.0, labels[rest]
 
@@ -71,19 +68,19 @@ def test_frechet_distance_of_a_gaussian_set_with_itself_is_zero_and_grows_by_the
     rng = np.random.default_rng(0)
     mixing = rng.normal(size=(6, 6))
     x = rng.normal(size=(3000, 6)) @ mixing
-    assert metrics.frechet_distance_of(x, x) == pytest.approx(0.0, abs=1e-6)
+    assert evaluation.frechet_distance_of(x, x) == pytest.approx(0.0, abs=1e-6)
     shift = np.array([0.5, -1.0, 2.0, 0.0, 0.3, 1.0])
     # Same covariance: only ||mu1 - mu2||^2 remains.
-    assert metrics.frechet_distance_of(x + shift, x) == pytest.approx(float(shift @ shift), rel=1e-6)
-    assert metrics.frechet_distance_of(x + 2 * shift, x) == pytest.approx(4 * float(shift @ shift), rel=1e-6)
+    assert evaluation.frechet_distance_of(x + shift, x) == pytest.approx(float(shift @ shift), rel=1e-6)
+    assert evaluation.frechet_distance_of(x + 2 * shift, x) == pytest.approx(4 * float(shift @ shift), rel=1e-6)
 
 
 def test_frechet_distance_matches_a_hand_computed_2d_case():
     # diag covariances commute: tr sqrt(S1 S2) = sqrt(1*4) + sqrt(4*9) = 8; ||mu||^2 = 2; 2 + 5 + 13 - 16 = 4.
-    assert metrics.frechet_distance([0, 0], np.diag([1.0, 4.0]), [1, 1], np.diag([4.0, 9.0])) == pytest.approx(4.0)
+    assert evaluation.frechet_distance([0, 0], np.diag([1.0, 4.0]), [1, 1], np.diag([4.0, 9.0])) == pytest.approx(4.0)
     # A rotated copy of the same covariance: tr sqrt(S R S R^T) needs the non-commuting path; W2 of
     # N(0, diag(1, 4)) and N(0, diag(4, 1)) is (2 - 1)^2 + (1 - 2)^2 = 2.
-    assert metrics.frechet_distance([0, 0], np.diag([1.0, 4.0]), [0, 0], np.diag([4.0, 1.0])) == pytest.approx(2.0)
+    assert evaluation.frechet_distance([0, 0], np.diag([1.0, 4.0]), [0, 0], np.diag([4.0, 1.0])) == pytest.approx(2.0)
 
 
 def test_trace_sqrt_product_agrees_with_scipy_sqrtm_on_random_covariances():
@@ -92,62 +89,62 @@ def test_trace_sqrt_product_agrees_with_scipy_sqrtm_on_random_covariances():
     a, b = rng.normal(size=(40, 40)), rng.normal(size=(40, 40))
     s1, s2 = a @ a.T / 40, b @ b.T / 40 + np.outer(a[0], a[0])
     expected = np.trace(linalg.sqrtm(s1 @ s2)).real
-    assert metrics.trace_sqrt_product(s1, s2) == pytest.approx(expected, rel=1e-6)
+    assert evaluation.trace_sqrt_product(s1, s2) == pytest.approx(expected, rel=1e-6)
     # Rank-deficient covariances (fewer samples than dimensions) stay finite and non-negative.
     few = rng.normal(size=(10, 40))
-    assert metrics.frechet_distance_of(few, few + 0.1) >= 0
+    assert evaluation.frechet_distance_of(few, few + 0.1) >= 0
 
 
 def test_classifier_score_of_perfect_predictions_counts_the_classes():
     for k in (1, 2, 4, 10):
         probs = np.eye(10)[np.arange(1000) % k]
-        assert metrics.classifier_score_from_probs(probs) == pytest.approx(k)
-    assert metrics.classifier_score_from_probs(np.full((50, 10), 0.1)) == pytest.approx(1.0)
+        assert evaluation.classifier_score_from_probs(probs) == pytest.approx(k)
+    assert evaluation.classifier_score_from_probs(np.full((50, 10), 0.1)) == pytest.approx(1.0)
 
 
 def test_mode_coverage_counts_classes_and_kl_from_generated_to_real():
     p_real = np.full(10, 0.1)
     half = np.eye(10)[np.arange(1000) % 5]
-    cov = metrics.mode_coverage_from_probs(half, p_real)
+    cov = evaluation.mode_coverage_from_probs(half, p_real)
     assert cov["classes_covered"] == 5 and cov["kl"] == pytest.approx(math.log(2))
-    full = metrics.mode_coverage_from_probs(np.eye(10)[np.arange(1000) % 10], p_real)
+    full = evaluation.mode_coverage_from_probs(np.eye(10)[np.arange(1000) % 10], p_real)
     assert full["classes_covered"] == 10 and full["kl"] == pytest.approx(0.0)
     # 9% of the expected count is not covered, 10% is.
     counts = [9] + [110] * 9
     probs = np.eye(10)[np.repeat(np.arange(10), counts)]
-    assert metrics.mode_coverage_from_probs(probs, p_real)["classes_covered"] == 9
+    assert evaluation.mode_coverage_from_probs(probs, p_real)["classes_covered"] == 9
 
 
 def test_swd_of_identical_sets_is_zero_and_pyramid_reconstructs():
     rng = np.random.default_rng(0)
     images = rng.random((8, 64, 64, 3)).astype(np.float32)
-    result = metrics.swd(images, images)
+    result = evaluation.swd(images, images)
     assert set(result["levels"]) == {"64", "32", "16"} and result["value"] == pytest.approx(0.0, abs=1e-9)
     # A flat image has all-zero band-pass levels: a large, finite distance, not NaN or round-off blown up.
-    flat = metrics.swd(np.full_like(images, 0.5), images)
+    flat = evaluation.swd(np.full_like(images, 0.5), images)
     assert all(math.isfinite(v) and 100 < v < 5000 for v in flat["levels"].values())
-    gray = metrics.swd(images[..., :1], images[..., 1:2])
+    gray = evaluation.swd(images[..., :1], images[..., 1:2])
     assert gray["value"] < 100  # two noise channels: same distribution
-    pyramid = metrics.laplacian_pyramid(images, 3)
+    pyramid = evaluation.laplacian_pyramid(images, 3)
     rebuilt = pyramid[-1]
     for level in pyramid[-2::-1]:
-        rebuilt = metrics.pyr_up(rebuilt) + level
+        rebuilt = evaluation.pyr_up(rebuilt) + level
     np.testing.assert_allclose(rebuilt, images, atol=1e-5)
 
 
 def test_registry_names_and_kinds():
-    assert metrics.names("digits") == ["classifier_fid", "classifier_score", "mode_coverage", "class_agreement"]
-    assert metrics.names("digits", conditional=False) == ["classifier_fid", "classifier_score", "mode_coverage"]
-    assert metrics.names("faces") == ["swd"]
-    assert metrics.data_kind("fashion_mnist") == "digits" and metrics.data_kind("folder") == "faces"
+    assert evaluation.names("digits") == ["classifier_fid", "classifier_score", "mode_coverage", "class_agreement"]
+    assert evaluation.names("digits", conditional=False) == ["classifier_fid", "classifier_score", "mode_coverage"]
+    assert evaluation.names("faces") == ["swd"]
+    assert evaluation.data_kind("fashion_mnist") == "digits" and evaluation.data_kind("folder") == "faces"
     with pytest.raises(Exception, match="unknown metric"):
-        metrics.get("inception")
+        evaluation.get("inception")
 
 
 # --- the shipped evaluators ----------------------------------------------------------------------------------------
 
 def test_shipped_mnist_evaluator_is_accurate_on_real_test_images(mnist):
-    ev = evaluators.load_evaluator("mnist")
+    ev = evaluation.load_evaluator("mnist")
     images, labels = real_digits("mnist", "test", mnist, count=2000)
     assert ev.accuracy(images, labels) >= 0.99
     card = json.loads(Path(ev.path).with_suffix(".json").read_text())
@@ -158,10 +155,8 @@ def test_shipped_mnist_evaluator_is_accurate_on_real_test_images(mnist):
     assert ev.accuracy(np.repeat(padded[..., None], 3, axis=-1), labels[:500]) >= 0.98
 
 
-def test_shipped_fashion_evaluator_is_accurate_on_real_test_images():
-    if not (FASHION_DIR / "t10k-labels-idx1-ubyte.gz").is_file():
-        pytest.skip("Debian's Fashion-MNIST files are absent")
-    ev = evaluators.load_evaluator("fashion_mnist")
+def test_shipped_fashion_evaluator_is_accurate_on_real_test_images(fashion_mnist):
+    ev = evaluation.load_evaluator("fashion_mnist")
     images, labels = real_digits("fashion_mnist", "test", None, count=2000)
     assert ev.accuracy(images, labels) >= 0.90
 
@@ -172,7 +167,7 @@ def test_read_idx_labels_rejects_an_image_file(tmp_path):
     bad = tmp_path / "x-idx3-ubyte"
     bad.write_bytes(struct.pack(">IIII", 0x803, 1, 1, 1) + b"\x00")
     with pytest.raises(Exception, match="image file, not labels"):
-        evaluators.read_idx_labels(bad)
+        data.read_idx_labels(bad)
 
 
 # --- metrics on real data -------------------------------------------------------------------------------------------
@@ -180,7 +175,7 @@ def test_read_idx_labels_rejects_an_image_file(tmp_path):
 def test_classifier_metrics_of_real_images_sit_at_the_floor_and_noise_is_far_above(mnist):
     n = 1000
     real, _ = other_test_digits("mnist", mnist, n)
-    good = metrics.evaluate(ServeImages(real), dataset="mnist", data_path=str(mnist), n=n)["metrics"]
+    good = evaluation.evaluate(ServeImages(real), dataset="mnist", data_path=str(mnist), n=n)["metrics"]
     fid = good["classifier_fid"]
     assert fid["n"] == n and fid["floor"] > 0
     assert fid["value"] < 2 * fid["floor"] + 1.0
@@ -189,9 +184,9 @@ def test_classifier_metrics_of_real_images_sit_at_the_floor_and_noise_is_far_abo
     assert good["mode_coverage"]["classes_covered"] == 10 and good["mode_coverage"]["value"] < 0.02
 
     rng = np.random.default_rng(0)
-    noise = metrics.evaluate(ServeImages(rng.random((n, 28, 28))), dataset="mnist", data_path=str(mnist),
+    noise = evaluation.evaluate(ServeImages(rng.random((n, 28, 28))), dataset="mnist", data_path=str(mnist),
                              n=n)["metrics"]
-    constant = metrics.evaluate(ServeImages(np.full((n, 28, 28), 0.5)), dataset="mnist", data_path=str(mnist),
+    constant = evaluation.evaluate(ServeImages(np.full((n, 28, 28), 0.5)), dataset="mnist", data_path=str(mnist),
                                 n=n)["metrics"]
     for bad in (noise, constant):
         assert bad["classifier_fid"]["value"] > 20 * max(fid["value"], fid["floor"])
@@ -202,7 +197,7 @@ def test_classifier_metrics_of_real_images_sit_at_the_floor_and_noise_is_far_abo
 
 def test_a_generator_collapsed_to_one_digit_covers_one_class_in_ten(mnist):
     images, _ = real_digits("mnist", "test", mnist, start=0, count=500, classes=[3])
-    rec = metrics.compute("mode_coverage", ServeImages(images), n=500, dataset="mnist", data_path=str(mnist))
+    rec = evaluation.compute("mode_coverage", ServeImages(images), n=500, dataset="mnist", data_path=str(mnist))
     assert rec["classes_covered"] == 1 and rec["num_classes"] == 10
     assert rec["value"] > 2.0  # KL ~ log 10 = 2.3, far above the 0.05 target
 
@@ -210,11 +205,11 @@ def test_a_generator_collapsed_to_one_digit_covers_one_class_in_ten(mnist):
 def test_mode_coverage_of_half_the_digits(mnist):
     images, labels = real_digits("mnist", "test", mnist, start=0, count=1000, classes=[0, 1, 2, 3, 4])
     assert set(labels) == {0, 1, 2, 3, 4}
-    rec = metrics.compute("mode_coverage", ServeImages(images), n=1000, dataset="mnist", data_path=str(mnist))
+    rec = evaluation.compute("mode_coverage", ServeImages(images), n=1000, dataset="mnist", data_path=str(mnist))
     assert rec["classes_covered"] == 5 and rec["num_classes"] == 10
     # p_gen(c) ~ p_real(c) / P_real(0..4) on 0..4, so KL(p_gen || p_real) ~ -log P_real(0..4), log 2 if balanced.
-    _, all_labels = evaluators.load_labelled("mnist", "test", mnist)
-    reference_labels = all_labels[metrics.subset_indices(len(all_labels), 1000)]
+    _, all_labels = data.load_labelled("mnist", "test", mnist)
+    reference_labels = all_labels[evaluation.subset_indices(len(all_labels), 1000)]
     expected = -math.log(np.isin(reference_labels, [0, 1, 2, 3, 4]).mean())
     assert rec["value"] == pytest.approx(expected, abs=0.05)
     assert rec["value"] == pytest.approx(math.log(2), abs=0.15)
@@ -223,31 +218,27 @@ def test_mode_coverage_of_half_the_digits(mnist):
 
 def test_real_statistics_are_cached_on_disk(mnist, tmp_path):
     real, _ = other_test_digits("mnist", mnist, 500)
-    first = metrics.compute("classifier_fid", ServeImages(real), n=500, dataset="mnist", data_path=str(mnist))
+    first = evaluation.compute("classifier_fid", ServeImages(real), n=500, dataset="mnist", data_path=str(mnist))
     cached = sorted(p.suffix for p in (tmp_path / "cache" / "metrics").iterdir())
     assert cached == [".json", ".npz"]
-    metrics.clear_memory_cache()
+    evaluation.clear_memory_cache()
     said = []
-    again = metrics.compute("classifier_fid", ServeImages(real), n=500, dataset="mnist", data_path=str(mnist),
+    again = evaluation.compute("classifier_fid", ServeImages(real), n=500, dataset="mnist", data_path=str(mnist),
                             log=said.append)
     assert any("from cache" in m for m in said)
     assert again["value"] == pytest.approx(first["value"]) and again["floor"] == pytest.approx(first["floor"])
 
 
-def test_fashion_classifier_fid_separates_real_from_noise():
-    if not (FASHION_DIR / "t10k-labels-idx1-ubyte.gz").is_file():
-        pytest.skip("Debian's Fashion-MNIST files are absent")
+def test_fashion_classifier_fid_separates_real_from_noise(fashion_mnist):
     real, _ = other_test_digits("fashion_mnist", None, 500)
-    rec = metrics.compute("classifier_fid", ServeImages(real), n=500, dataset="fashion_mnist")
-    noise = metrics.compute("classifier_fid", ServeImages(np.random.default_rng(0).random((500, 28, 28))), n=500,
+    rec = evaluation.compute("classifier_fid", ServeImages(real), n=500, dataset="fashion_mnist")
+    noise = evaluation.compute("classifier_fid", ServeImages(np.random.default_rng(0).random((500, 28, 28))), n=500,
                             dataset="fashion_mnist")
     assert rec["value"] < 3 * rec["floor"] + 1.0 < noise["value"] / 10
 
 
-def test_swd_of_real_faces_is_below_blurred_and_noise(shared_data, tmp_path):
-    faces = shared_data / "celeba_align_89x109"
-    if not faces.is_dir():
-        pytest.skip(f"{faces} is absent")
+def test_swd_of_real_faces_is_below_blurred_and_noise(celeba, tmp_path):
+    faces = celeba
     from gan_core.data import load_images
 
     n = 128
@@ -256,10 +247,10 @@ def test_swd_of_real_faces_is_below_blurred_and_noise(shared_data, tmp_path):
     other = images[2 * n:3 * n]  # disjoint from the reference [0, n) and the floor set [n, 2n)
 
     def score(served):
-        return metrics.compute("swd", ServeImages(served), n=n, dataset="folder", data_path=str(faces))
+        return evaluation.compute("swd", ServeImages(served), n=n, dataset="folder", data_path=str(faces))
 
     real = score(other)
-    blurred = score(metrics.pyr_up(metrics.pyr_down(other)))
+    blurred = score(evaluation.pyr_up(evaluation.pyr_down(other)))
     noise = score(np.random.default_rng(0).random(other.shape))
     assert set(real["levels"]) == {"64", "32", "16"}
     assert real["value"] < 2 * real["floor"] + 1
@@ -267,7 +258,7 @@ def test_swd_of_real_faces_is_below_blurred_and_noise(shared_data, tmp_path):
     assert real["levels"]["64"] < blurred["levels"]["64"]
     # Grayscale works too, and evaluate() picks SWD for a folder dataset.
     gray = images[2 * n:3 * n].mean(axis=-1, keepdims=True)
-    result = metrics.evaluate(ServeImages(gray), dataset="folder", data_path=str(faces), n=n)
+    result = evaluation.evaluate(ServeImages(gray), dataset="folder", data_path=str(faces), n=n)
     assert list(result["metrics"]) == ["swd"] and result["kind"] == "faces"
 
 
@@ -275,7 +266,7 @@ def test_swd_of_real_faces_is_below_blurred_and_noise(shared_data, tmp_path):
 
 @pytest.mark.slow
 def test_cli_evaluate_a_tiny_run_prints_json_and_records_quality(mnist, tmp_path, capsys):
-    from gan_core.train import train
+    from gan_core.tasks import train
 
     cfg = config.from_preset("mnist_dcgan", {"data": str(mnist), "epochs": 1, "limit": 128, "batch_size": 32})
     run = runs.create_run(tmp_path / "runs", cfg)
@@ -289,7 +280,7 @@ def test_cli_evaluate_a_tiny_run_prints_json_and_records_quality(mnist, tmp_path
         assert math.isfinite(rec["value"]) and math.isfinite(rec["floor"])
     # An untrained-for-long generator is far from real digits.
     assert result["metrics"]["classifier_fid"]["value"] > result["metrics"]["classifier_fid"]["floor"]
-    quality = metrics.read_quality(run)
+    quality = runs.read_quality(run)
     assert {r["metric"] for r in quality} == {"classifier_fid", "classifier_score", "mode_coverage"}
     assert all(r["kind"] == "quality" and r["epoch"] == 1 for r in quality)
     assert not any(r.get("kind") == "quality" for r in run.metrics())  # the trainer's log stays the trainer's
@@ -316,13 +307,13 @@ PRETRAINED_DENSE = Path(__file__).resolve().parents[1] / "pretrained" / "mnist_d
 def test_evaluate_refuses_an_n_that_cannot_be_measured(n, needle):
     # before: 0 silently became 10000, -5 said "need at least one array to concatenate", 10**12 ran out of memory
     with pytest.raises(GanError, match=needle):
-        metrics.evaluate_model(str(PRETRAINED_DENSE), n=n, record=False)
+        tasks.evaluate_model(str(PRETRAINED_DENSE), n=n, record=False)
 
 
 def test_evaluate_refuses_seeds_past_the_last_one_before_generating(monkeypatch):
-    monkeypatch.setattr(metrics, "generate", lambda *a, **k: pytest.fail("generated images for refused seeds"))
+    monkeypatch.setattr(metric_functions, "generate", lambda *a, **k: pytest.fail("generated images for refused seeds"))
     with pytest.raises(GanError, match=r"images of seeds 4294967290 \.\. 4294967389 run past the last seed "
                                        r"4294967295: use --seed 4294967196 or lower"):
-        metrics.evaluate_model(str(PRETRAINED_DENSE), n=100, seed=4294967290, record=False)
+        tasks.evaluate_model(str(PRETRAINED_DENSE), n=100, seed=4294967290, record=False)
     with pytest.raises(GanError, match="seeds go from 0 to 4294967295; got -1"):
-        metrics.evaluate_model(str(PRETRAINED_DENSE), n=100, seed=-1, record=False)
+        tasks.evaluate_model(str(PRETRAINED_DENSE), n=100, seed=-1, record=False)

@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from gan_core import charts, metrics_tail, runs
+from gan_core import charts, fsutil, metrics_tail, runs
 from gan_core.metrics_tail import MetricsTail, downsample
 
 
@@ -45,7 +45,7 @@ def test_a_refresh_parses_only_the_appended_lines(tmp_path, monkeypatch):
     real_loads = json.loads
     monkeypatch.setattr(metrics_tail.json, "loads", lambda line: parsed.append(line) or real_loads(line))
     for s in (1001, 1002, 1003):
-        runs.append_jsonl(path, window(s))
+        fsutil.append_jsonl(path, window(s))
     assert tail.refresh() and len(parsed) == 3 and tail.n_windows == 1003
 
 
@@ -64,7 +64,7 @@ def test_a_line_being_written_waits_and_a_torn_one_is_skipped(tmp_path):
     assert tail.n_windows == 2
     with open(path, "a") as f:
         f.write('{"kind": "window", "st')  # the trainer killed mid-line; the resumed one appends
-    runs.append_jsonl(path, window(3))
+    fsutil.append_jsonl(path, window(3))
     tail.refresh()
     assert tail.n_windows == 3
 
@@ -117,7 +117,7 @@ def test_steps_logged_again_after_a_resume_replace_the_old_ones(tmp_path):
     assert tail.n_windows == 4000 and np.all(np.diff(x) > 0)  # never backwards
     assert set(y[x > 20.0]) == {1.0}  # only the resumed attempt's values after the checkpoint
     assert [r["g_loss"] for r in tail.epochs()] == [1.0]
-    deduped = runs.superseded_dropped(runs.read_jsonl(path))
+    deduped = runs.superseded_dropped(fsutil.read_jsonl(path))
     write(tmp_path / "clean.jsonl", [r for r in deduped if r["kind"] == "window"])
     assert as_lists(tail.series()) == as_lists(MetricsTail_fresh(tmp_path / "clean.jsonl").series())
 
@@ -164,7 +164,7 @@ def test_the_incremental_series_equal_a_fresh_reader_and_plain_downsampling(tmp_
         series = tail.series()
         assert max(len(y) for _, y in series.values()) <= 200
         assert as_lists(series) == as_lists(MetricsTail_fresh_small(path).series())
-        all_records = runs.read_jsonl(path)
+        all_records = fsutil.read_jsonl(path)
         x = np.array([charts.window_epoch(r) for r in all_records])
         for key in ("g_loss", "cycle"):
             expected = downsample(x, np.array([r[key] for r in all_records]), 200)

@@ -1,6 +1,5 @@
 """Issue 15: what a run cannot survive is refused before its folder exists, and before any weight is allocated."""
 import resource
-from pathlib import Path
 
 import pytest
 
@@ -8,7 +7,6 @@ from gan_core import config, preflight
 from gan_core.errors import ConfigError, DataError
 
 GIB = 1024**3
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
 
 
 def cfg_of(preset="mnist_dcgan", **values):

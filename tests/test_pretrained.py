@@ -5,15 +5,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import latent
-from gan_core.generator import Generator
+from gan_core import latent, tasks
+from gan_core.inference import Generator, examples
 from gan_core.runs import list_pretrained
-from gan_core.translator import examples, load_translators
+from gan_core.tasks import load as load_translators
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 MODELS = list_pretrained(PRETRAINED)
-GENERATORS = [m for m in MODELS if m.task == "noise"]
-TRANSLATORS = [m for m in MODELS if m.task != "noise"]
+GENERATORS = [m for m in MODELS if tasks.of_run(m).draws_from_noise]
+TRANSLATORS = [m for m in MODELS if not tasks.of_run(m).draws_from_noise]
 EXPECTED = {"mnist_dcgan", "fashion_dcgan", "faces_gray64", "faces_rgb64", "mnist_dense", "mnist_cdcgan", "digits32",
             "pix2pix_edges_digits", "pix2pix_colour_faces", "cyclegan_mnist_fashion"}
 
@@ -38,7 +38,7 @@ def test_each_model_loads_and_draws_its_configured_images(model):
 def test_each_translator_loads_and_translates_its_held_out_examples(model):
     cfg = json.loads((model.path / "config.json").read_text())
     translators = load_translators(model)
-    assert set(translators) == ({"AtoB", "BtoA"} if model.task == "cyclegan" else {"AtoB"})
+    assert set(translators) == set(tasks.of_run(model).directions)
     saved = examples(model)
     inputs = {"AtoB": saved.get("inputs", saved.get("a")), "BtoA": saved.get("b")}
     for direction, translator in translators.items():

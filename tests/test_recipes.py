@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from gan_core import config, runs
-from gan_core.train import Trainer, train
+from gan_core.inference import Generator
+from gan_core.tasks import train
+from gan_core.train import LatentTrainer as Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -57,7 +59,7 @@ def test_ema_is_the_saved_generator_is_the_same_for_any_steps_per_call_and_resum
     trainer = Trainer(run.config(), run)
     trainer.build()  # restores the last checkpoint, as a resume does
     assert trainer.step == 4
-    saved = weights(run.load_generator(1).model)
+    saved = weights(Generator.from_run(run, 1).model)
     for got, want in zip(weights(trainer.G_ema), saved):  # the file the app loads is the average, restored exactly
         np.testing.assert_array_equal(got, want)
     assert not all(np.array_equal(a, b) for a, b in zip(weights(trainer.G), saved))  # and not the raw G
@@ -84,17 +86,17 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import json
 import numpy as np
-from gan_core import config, runs, train
+from gan_core import config, runs, tasks
 cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
                          batch_size=32, strategy="mirrored", grid=2, ema_decay=0.5, spectral_norm=True,
                          loss="hinge", r1_gamma=1.0, augment="translation,cutout,color"))
 run = runs.create_run({str(tmp_path)!r}, cfg)
-state = train.train(run)
+state = tasks.train(run)
 t = train.Trainer(run.config(), run)
 t.build()
 replicas = [np.array_equal(v.value.values[0].numpy(), v.value.values[1].numpy())
             for m in (t.G_ema, t.D) for v in m.weights]  # D's weights include SN's u vectors
-saved = run.load_generator(1).model.get_weights()
+saved = Generator.from_run(run, 1).model.get_weights()
 same = all(np.array_equal(a, b) for a, b in zip(t.G_ema.get_weights(), saved))
 print("RESULT", json.dumps({{"state": state, "replicas_agree": all(replicas), "saved_is_ema": same}}))
 """

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gan_core import config, runs
 from gan_core.errors import ConfigError, ModelError
-from gan_core.generator import Generator
+from gan_core.inference import Generator
 
 
 @settings(max_examples=200, deadline=None)
@@ -173,7 +173,7 @@ def test_an_empty_or_non_zip_keras_file_says_what_it_is(tmp_path, content, says)
 
 
 def test_every_shipped_model_passes_the_size_check():
-    from gan_core.generator import check_keras_file
+    from gan_core.inference import check_keras_file
 
     files = sorted(runs.default_pretrained_dir().glob("*/generators/*.keras"))
     assert len(files) >= 10

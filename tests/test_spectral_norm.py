@@ -16,7 +16,11 @@ def spectral_d(preset="mnist_dcgan", **values):
 
 
 def test_every_conv_and_dense_of_d_is_normalised_and_names_are_kept():
-    from gan_core.models.spectral_norm import SpectralConv2D, SpectralDense, spectral_normalize
+    from gan_core.models.spectral_norm import (
+        SpectralConv2D,
+        SpectralDense,
+        spectral_normalize,
+    )
 
     cfg = config.from_preset("mnist_dcgan")
     plain = models.get(cfg.architecture).build_discriminator(cfg)

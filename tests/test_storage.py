@@ -15,10 +15,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from gan_core import cli, config, data, runs, storage, train, uploads
+from gan_core import cli, config, data, runs, storage, tasks, uploads
+from gan_core.errors import RunError
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
-MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist.npz"
 
 
 @pytest.fixture(autouse=True)
@@ -219,10 +219,10 @@ def test_storage_lists_sizes_and_the_runs_that_use_each(kept):
 
 
 def test_removing_refuses_what_a_run_uses_and_anything_not_listed(kept):
-    with pytest.raises(runs.RunError, match="used by run 00000-on-upload"):
+    with pytest.raises(RunError, match="used by run 00000-on-upload"):
         storage.remove(kept["used_upload"], kept["root"], kept["cache"])
     for path in (kept["runs"][0].path, kept["runs"][0].config_path, kept["root"], Path("/etc/passwd")):
-        with pytest.raises(runs.RunError, match="not an upload, cache or temporary file"):
+        with pytest.raises(RunError, match="not an upload, cache or temporary file"):
             storage.remove(path, kept["root"], kept["cache"])
     assert kept["used_upload"].is_dir() and kept["runs"][0].exists()
     removed = storage.remove(kept["unused_cache"], kept["root"], kept["cache"])
@@ -244,7 +244,7 @@ def test_a_fresh_upload_is_kept_until_a_run_can_have_started_on_it(kept, monkeyp
     monkeypatch.setattr(storage, "_FRESH_UPLOAD_SECONDS", 3600.0)
     items = by_path(storage.list_storage(kept["root"], kept["cache"]))
     assert items[kept["unused_upload"]].busy == "just uploaded" and not items[kept["unused_upload"]].removable
-    with pytest.raises(runs.RunError, match="just uploaded"):
+    with pytest.raises(RunError, match="just uploaded"):
         storage.remove(kept["unused_upload"], kept["root"], kept["cache"])
 
 
@@ -293,10 +293,8 @@ def test_home_lists_storage_and_removes_what_no_run_uses(kept):
 # --- a trainer starting ----------------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_a_starting_trainer_removes_what_a_killed_save_left(tmp_path):
-    if not MNIST.is_file():
-        pytest.skip(f"real MNIST {MNIST} is absent")
-    cfg = config.from_preset("mnist_dcgan", {"epochs": 1, "limit": 64, "batch_size": 32, "data": str(MNIST),
+def test_a_starting_trainer_removes_what_a_killed_save_left(tmp_path, mnist_npz):
+    cfg = config.from_preset("mnist_dcgan", {"epochs": 1, "limit": 64, "batch_size": 32, "data": str(mnist_npz),
                                              "name": "leftovers"})
     run = runs.create_run(tmp_path / "runs", cfg)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -306,7 +304,7 @@ def test_a_starting_trainer_removes_what_a_killed_save_left(tmp_path):
     leftovers[0].write_bytes(b"\x00" * 10_000)
     leftovers[1].mkdir()
     (leftovers[1] / "ckpt.index").write_bytes(b"\x00" * 100)
-    assert train.train(run) == "done"
+    assert tasks.train(run) == "done"
     assert not any(p.exists() for p in leftovers)
     events = [r["message"] for r in run.metrics("event")]
     assert any("removed 2 temporary file(s) left by an earlier trainer" in m for m in events)

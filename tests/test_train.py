@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import config, export, runs
-from gan_core.train import train
+from gan_core import config, pictures, runs
+from gan_core.explore import export
+from gan_core.inference import Generator
+from gan_core.tasks import train
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -41,12 +43,12 @@ def assert_contract(run: runs.RunDir, epochs: int):
     assert run.fixed_z().shape == (cfg.grid ** 2, cfg.noise_dim)
     assert run.sample_epochs() == list(range(0, epochs + 1))  # 0 = before training
     side = cfg.grid * cfg.image_size + (cfg.grid + 1) * 2
-    grid = export.read_png(run.latest_sample())
+    grid = pictures.read_png(run.latest_sample())
     assert grid.shape[:2] == (side, side)
     assert run.generator_epochs() == list(range(1, epochs + 1))
     assert json.loads((run.checkpoints_dir / "latest.json").read_text())["step"] == status["step"]
     assert any(run.tb_dir.iterdir())
-    g = run.load_generator()
+    g = Generator.from_run(run)
     assert g.image_shape == (cfg.image_size, cfg.image_size, cfg.channels)
     assert (g.noise, g.pixel_range) == (cfg.noise, cfg.pixel_range)
 
@@ -95,16 +97,16 @@ def test_snapshots_are_the_same_latents_through_the_same_generator(tmp_path, sha
     train(run)
     cfg = run.config()
     for epoch in (1, 2):
-        g = run.load_generator(epoch)
-        again = export.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid)
-        saved = export.read_png(run.sample_path(epoch))
+        g = Generator.from_run(run, epoch)
+        again = pictures.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid)
+        saved = pictures.read_png(run.sample_path(epoch))
         assert np.abs(again.astype(int) - saved.astype(int)).max() <= 1
     # the grids of different epochs differ: the fixed latents show the generator changing
-    assert not np.array_equal(export.read_png(run.sample_path(1)), export.read_png(run.sample_path(2)))
+    assert not np.array_equal(pictures.read_png(run.sample_path(1)), pictures.read_png(run.sample_path(2)))
     # and cell i of the snapshot grid is seed i everywhere else in the tool
-    g = run.load_generator(2)
+    g = Generator.from_run(run, 2)
     np.testing.assert_array_equal(export.sample_grid(g, cfg.grid, cfg.grid, seed=0),
-                                  export.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid))
+                                  pictures.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid))
 
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path, shared_data):
@@ -112,12 +114,12 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path, shared_data):
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from gan_core import config, runs, train
+from gan_core import config, runs, tasks
 cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
                          batch_size=32, strategy="mirrored", grid=2))
 run = runs.create_run({str(tmp_path)!r}, cfg)
 t = train.Trainer(cfg, run)
-state = train.train(run)
+state = tasks.train(run)
 import json
 print("RESULT", json.dumps({{"state": state, "replicas": train.make_strategy("mirrored").num_replicas_in_sync}}))
 """
@@ -157,8 +159,9 @@ def test_ctrl_c_checkpoints_and_cli_resume_finishes(tmp_path, shared_data):
     listing = cli("runs", "--runs-dir", str(tmp_path))
     assert run.name in listing.stdout and "done" in listing.stdout
     png = tmp_path / "grid.png"
-    assert cli("sample", str(run.path), "--grid", "2x3", "--seed", "7", "--scale", "1", "--out", str(png)).returncode == 0
-    assert export.read_png(png).shape[:2] == (2 * 28 + 3 * 2, 3 * 28 + 4 * 2)
+    done = cli("sample", str(run.path), "--grid", "2x3", "--seed", "7", "--scale", "1", "--out", str(png))
+    assert done.returncode == 0
+    assert pictures.read_png(png).shape[:2] == (2 * 28 + 3 * 2, 3 * 28 + 4 * 2)
     gif = tmp_path / "run.gif"
     assert cli("gif", str(run.path), "--out", str(gif), "--fps", "2").returncode == 0
     import imageio.v3 as iio
@@ -194,7 +197,6 @@ def test_offline_without_data_says_what_to_provide(tmp_path):
 
 def nan_after(real_make_step, bad_steps):
     """Wrap the real train step so that chosen calls report NaN losses, as a diverging GAN would."""
-    import tensorflow as tf
 
     def make(self):
         step = real_make_step(self)
@@ -213,7 +215,7 @@ def nan_after(real_make_step, bad_steps):
 
 
 def test_nan_rolls_back_to_the_last_checkpoint_with_lower_learning_rates(tmp_path, shared_data, monkeypatch):
-    from gan_core.train import Trainer
+    from gan_core.train import LatentTrainer as Trainer
 
     monkeypatch.setattr(Trainer, "make_train_step", nan_after(Trainer.make_train_step, {6}))
     run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=2, limit=128))  # 4 steps/epoch
@@ -223,13 +225,14 @@ def test_nan_rolls_back_to_the_last_checkpoint_with_lower_learning_rates(tmp_pat
     assert_contract(run, epochs=2)
     import tensorflow as tf
     reader = tf.train.load_checkpoint(str(run.latest_checkpoint()))
-    lr = [reader.get_tensor(k) for k in reader.get_variable_to_shape_map() if k.startswith("g_opt/") and "learning_rate" in k]
+    lr = [reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
+          if k.startswith("g_opt/") and "learning_rate" in k]
     assert lr and abs(float(lr[0]) - 0.5e-4) < 1e-9
 
 
 def test_nan_that_keeps_coming_back_fails_without_writing_nan_grids(tmp_path, shared_data, monkeypatch):
     from gan_core.errors import GanError
-    from gan_core.train import Trainer
+    from gan_core.train import LatentTrainer as Trainer
 
     monkeypatch.setattr(Trainer, "make_train_step", nan_after(Trainer.make_train_step, set(range(6, 100))))
     run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=3, limit=128, nan_retries=2))
@@ -302,11 +305,10 @@ def test_a_config_saved_with_precision_auto_is_resolved_once_by_the_trainer(tmp_
 
 
 def test_quality_measured_during_training_lands_in_quality_jsonl(tmp_path, shared_data):
-    from gan_core import metrics
 
     run = runs.create_run(tmp_path, tiny("mnist_dcgan", shared_data, epochs=2, eval_every=1, eval_n=200))
     assert train(run) == "done"
-    records = metrics.read_quality(run)
+    records = runs.read_quality(run)
     assert sorted({(r["epoch"], r["metric"]) for r in records}) == [
         (e, m) for e in (1, 2) for m in ("classifier_fid", "classifier_score", "mode_coverage")]
     assert all(r["n"] == 200 and r["value"] > r["floor"] for r in records if r["metric"] == "classifier_fid")

@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import config, export, metrics, runs, translation
+from gan_core import config, data, pictures, runs, tasks
 from gan_core.errors import ConfigError, DataError, RunError
-from gan_core.train import train
-from gan_core.translator import Translator, domain_names, examples, load_translators, translate_image
+from gan_core.evaluation import image_to_image as translation_quality
+from gan_core.inference import Generator, Translator, examples, translate_image
+from gan_core.tasks import load as load_translators
+from gan_core.tasks import train
+from gan_core.train import image_to_image
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,15 +53,17 @@ def test_presets_resolve_and_round_trip_through_json():
         cfg = config.from_preset(preset)
         assert cfg.task == task
         again = config.TrainConfig.from_dict(json.loads(cfg.to_json()))
-        assert again == cfg and "task" not in cfg.to_dict()
+        assert again == cfg and cfg.to_dict()["task"] == task  # config.json records the task for its readers
     assert config.from_preset("pix2pix_colour_faces", {"data": "x"}).pairing == "grayscale"
 
 
 def test_domain_names_for_captions():
-    assert domain_names({"architecture": "pix2pix", "pairing": "edges"}) == ("edge map", "image")
-    assert domain_names({"architecture": "pix2pix", "pairing": "side_by_side", "direction": "BtoA"}) == \
+    pix2pix, cyclegan = tasks.get("pix2pix"), tasks.get("cyclegan")
+    assert pix2pix.domain_names({"pairing": "edges"}) == ("edge map", "image")
+    assert pix2pix.domain_names({"pairing": "side_by_side", "direction": "BtoA"}) == \
         ("B (right half)", "A (left half)")
-    assert domain_names({"architecture": "cyclegan", "dataset": "mnist", "dataset_b": "folder",
+    assert tasks.get("latent").domain_names({}) == ("noise", "image")
+    assert cyclegan.domain_names({ "dataset": "mnist", "dataset_b": "folder",
                          "data_b": "/data/olivetti"}) == ("MNIST digits", "olivetti")
 
 
@@ -82,14 +87,14 @@ def side_by_side_folder(folder: Path, n: int = 40, size: int = 24) -> Path:
 def test_side_by_side_folder_splits_into_aligned_pairs_both_ways(tmp_path):
     folder = side_by_side_folder(tmp_path / "ab")
     cfg = config.from_preset("pix2pix", {"data": str(folder), "image_size": 16, "holdout": 8})
-    pairs = translation.load_pairs(cfg)
+    pairs = data.load_pairs(cfg)
     assert pairs.inputs.shape == (32, 16, 16, 3) and pairs.test_inputs.shape == (8, 16, 16, 3)
     assert pairs.inputs.max() > 0.9 and np.all(pairs.inputs[..., 0] == pairs.inputs[..., 2])  # A: white on black
     assert pairs.targets[..., 2].mean() > 0.5  # B: mostly blue
     bright_a = pairs.inputs[..., 0] > 0
     red_b = (pairs.targets[..., 0] > 0) & (pairs.targets[..., 2] < 0)
     assert (bright_a == red_b).mean() > 0.95, "A and B must be the same picture's halves"
-    flipped = translation.load_pairs(config.from_preset("pix2pix", {"data": str(folder), "image_size": 16,
+    flipped = data.load_pairs(config.from_preset("pix2pix", {"data": str(folder), "image_size": 16,
                                                                     "holdout": 8, "direction": "BtoA"}))
     np.testing.assert_array_equal(flipped.inputs, pairs.targets)
 
@@ -98,14 +103,14 @@ def test_a_folder_too_small_for_its_holdout_says_so(tmp_path):
     folder = side_by_side_folder(tmp_path / "ab", n=6)
     cfg = config.from_preset("pix2pix", {"data": str(folder), "image_size": 16, "holdout": 10})
     with pytest.raises(DataError, match="lower holdout"):
-        translation.load_pairs(cfg)
+        data.load_pairs(cfg)
     with pytest.raises(ConfigError, match="holdout=N"):
-        translation.load_pairs(config.from_preset("pix2pix", {"data": str(folder), "image_size": 16, "holdout": 0}))
+        data.load_pairs(config.from_preset("pix2pix", {"data": str(folder), "image_size": 16, "holdout": 0}))
 
 
 def test_digit_pairs_hold_out_the_test_split(shared_data):
     cfg = config.from_preset("pix2pix_edges_digits", {"data": str(shared_data / "mnist.npz"), "limit": 100})
-    pairs = translation.load_pairs(cfg)
+    pairs = data.load_pairs(cfg)
     assert pairs.inputs.shape == pairs.targets.shape == (100, 32, 32, 1)
     assert pairs.test_inputs.shape == (10000, 32, 32, 1)
     assert pairs.inputs.min() >= -1 and pairs.inputs.max() <= 1
@@ -115,7 +120,7 @@ def test_digit_pairs_hold_out_the_test_split(shared_data):
 def test_triplet_grid_layout():
     x = np.zeros((4, 8, 8, 1), np.float32)
     y = np.ones((4, 8, 8, 3), np.float32)
-    picture = translation.triplet_grid([x, y, x], rows=2)  # 2 rows of 2 groups of 3; gray shown as RGB beside RGB
+    picture = pictures.triplet_grid([x, y, x], rows=2)  # 2 rows of 2 groups of 3; gray shown as RGB beside RGB
     assert picture.shape == (2 * 8 + 3 * 2, 6 * 8 + 7 * 2, 3)
     assert picture[2:10, 12:20].min() == 255 and picture[2:10, 2:10].max() == 0
 
@@ -136,13 +141,13 @@ def test_one_epoch_writes_the_run_contract(task, tiny_translation_runs):
     for rec in run.metrics("window") + run.metrics("epoch"):
         assert keys <= set(rec) and all(np.isfinite(rec[k]) for k in keys)
     assert run.sample_epochs() == [0, 1, 2] and run.generator_epochs() == [1, 2]
-    columns = {"pix2pix": 3 * translation.PER_ROW, "cyclegan": 6}[task]
+    columns = {"pix2pix": 3 * image_to_image.PER_ROW, "cyclegan": 6}[task]
     rows = cfg.grid
-    grid = export.read_png(run.latest_sample())
+    grid = pictures.read_png(run.latest_sample())
     assert grid.shape[:2] == (rows * 32 + (rows + 1) * 2, columns * 32 + (columns + 1) * 2)
     saved = examples(run)
     assert set(saved) == ({"inputs", "targets"} if task == "pix2pix" else {"a", "b"})
-    assert all(v.shape == (translation.EXAMPLES, 32, 32, 1) for v in saved.values())
+    assert all(v.shape == (image_to_image.EXAMPLES, 32, 32, 1) for v in saved.values())
     assert not run.fixed_z_path.exists()
     if task == "cyclegan":
         assert run.generator_path(2, "BtoA").is_file()
@@ -151,12 +156,12 @@ def test_one_epoch_writes_the_run_contract(task, tiny_translation_runs):
     for t in translators.values():
         out = t(np.zeros((2, 32, 32, 1), np.float32))
         assert out.shape == (2, 32, 32, 1) and 0 <= out.min() and out.max() <= 1
-    quality = metrics.read_quality(run)
+    quality = runs.read_quality(run)
     names = {"pix2pix": {"l1", "ssim"}, "cyclegan": {"cycle_l1", "fid_ab", "fid_ba", "cycle_agreement"}}[task]
     assert {r["metric"] for r in quality} == names and {r["epoch"] for r in quality} == {1, 2}
     assert any("quality at epoch 2" in e["message"] for e in run.metrics("event"))
     with pytest.raises(RunError, match="Translate page"):
-        run.load_generator()
+        Generator.from_run(run)
 
 
 @pytest_slow
@@ -164,22 +169,21 @@ def test_pix2pix_quality_beats_nothing_only_if_it_learned(tiny_translation_runs)
     """The figures are measured, not asserted good: L1 in [0, 1], SSIM in [-1, 1], the baselines' own values, and
     the identity baseline of edges -> digit really is the edge map's L1 to the digit."""
     run = tiny_translation_runs["pix2pix"]
-    result = translation.evaluate_run(run, n=50)
+    result = tasks.evaluate(run, n=50)
     l1, ssim = result["metrics"]["l1"], result["metrics"]["ssim"]
     assert 0 <= l1["value"] <= 1 and -1 <= ssim["value"] <= 1 and l1["n"] == ssim["n"] == 50
     assert set(l1["baselines"]) == {"identity", "blurred"} and l1["baseline"] == min(l1["baselines"].values())
-    pairs = translation.load_pairs(run.config())
-    from gan_core import pix2pix
+    pairs = data.load_pairs(run.config())
 
-    identity = pix2pix.l1_error(pix2pix.baseline(pairs.test_inputs[:50], pairs.test_targets[:50]),
-                                (pairs.test_targets[:50] + 1) / 2)
+    inputs, targets = pairs.test_inputs[:50], pairs.test_targets[:50]
+    identity = translation_quality.l1_error(translation_quality.baseline(inputs, targets), (targets + 1) / 2)
     assert l1["baselines"]["identity"] == pytest.approx(identity, abs=1e-5)
 
 
 @pytest_slow
 def test_cyclegan_quality_has_floors_and_untranslated_baselines(tiny_translation_runs):
     run = tiny_translation_runs["cyclegan"]
-    result = translation.evaluate_run(run, n=64)
+    result = tasks.evaluate(run, n=64)
     fid = result["metrics"]["fid_ab"]
     assert fid["dataset"] == "fashion_mnist" and fid["floor"] < fid["baseline"]  # real vs real << digits vs garments
     assert fid["floor_label"] == "real-data floor"
@@ -253,7 +257,7 @@ def test_cli_translate_sample_and_evaluate_on_an_image_to_image_run(tiny_transla
     done = cli("translate", run.path, picture, "--invert", "--out", out, "--scale", "3")
     assert done.returncode == 0, done.stderr
     assert "edge map | image | original" in done.stdout and "L1 to the original" in done.stdout
-    assert export.read_png(out).shape[:2] == (3 * 36, 3 * 104)
+    assert pictures.read_png(out).shape[:2] == (3 * 36, 3 * 104)
     wrong = cli("sample", run.path, "--out", tmp_path / "g.png")
     assert wrong.returncode == 2 and "Translate page" in wrong.stderr
     scored = cli("evaluate", run.path, "--n", "40", "--no-record")

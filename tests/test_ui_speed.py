@@ -8,7 +8,6 @@ from pathlib import Path
 
 import keras
 from streamlit.runtime.scriptrunner import script_runner
-
 from streamlit.testing.v1 import AppTest
 
 from explorer_ui import streamlit_compat

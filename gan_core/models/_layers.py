@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
+
+from ..errors import ConfigError
 
 
 def noise_input(cfg) -> keras.KerasTensor:
@@ -21,3 +24,13 @@ def image_input(cfg) -> keras.KerasTensor:
 def output_activation(cfg) -> str:
     """tanh for [-1, 1] pixels, sigmoid for [0, 1]: the generator's range follows the data's."""
     return "tanh" if cfg.pixel_range == "tanh" else "sigmoid"
+
+
+def init() -> keras.initializers.Initializer:
+    return keras.initializers.RandomNormal(0.0, 0.02)  # the DCGAN/pix2pix initialisation
+
+
+def check_channels(**channels: int) -> None:
+    for name, value in channels.items():
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ConfigError(f"{name} must be a positive whole number (1 for gray, 3 for RGB); got {value!r}")

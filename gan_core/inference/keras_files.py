@@ -1,111 +1,19 @@
-"""A trained generator, ready to turn latents into pixels fast and safely."""
+"""Opening `.keras` files safely: checked before Keras builds anything, loaded in safe mode, computed in float32.
+
+The one loader of every model file the app opens (generators, translators, uploads), so the limits below hold
+for all of them.
+"""
 from __future__ import annotations
 
 import json
 import math
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, ModelError, first_line
-
-
-@dataclass
-class Generator:
-    """A Keras generator plus what its file alone does not say: noise distribution and pixel range.
-
-    A class-conditional generator (num_classes > 0) takes [z, one-hot label]; every call may say which classes
-    (see :func:`gan_core.latent.labels_for`) and by default cycles through them, so code written for plain
-    generators (grids, metrics, GIFs) shows every class.
-    """
-
-    model: Any
-    noise_dim: int
-    noise: str = "normal"
-    pixel_range: str = "tanh"
-    source: str = ""
-    num_classes: int = 0
-    class_names: list[str] | None = None
-
-    def __post_init__(self) -> None:
-        import tensorflow as tf
-
-        # One traced graph for any batch size: ~3 ms a call here, against ~47 ms for model.predict.
-        z_spec = tf.TensorSpec([None, self.noise_dim], tf.float32)
-        if self.num_classes:
-            self._call = tf.function(lambda z, y: self.model([z, y], training=False), reduce_retracing=True,
-                                     input_signature=[z_spec, tf.TensorSpec([None, self.num_classes], tf.float32)])
-        else:
-            self._call = tf.function(lambda z: self.model(z, training=False), reduce_retracing=True,
-                                     input_signature=[z_spec])
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.model.output_shape[1:])
-
-    @property
-    def conditional(self) -> bool:
-        return self.num_classes > 0
-
-    def class_name(self, label: int) -> str:
-        names = self.class_names or []
-        return names[label] if 0 <= label < len(names) else str(label)
-
-    def __call__(self, z: np.ndarray, labels: Any = None) -> np.ndarray:
-        """Images as float32 in [0, 1], shape (N, H, W, C). `labels` only for a conditional generator."""
-        z = np.asarray(z, np.float32)
-        if z.ndim == 1:
-            z = z[None]
-        if z.shape[1] != self.noise_dim:
-            raise ConfigError(f"this generator takes {self.noise_dim}-dimensional z; got {z.shape[1]}")
-        if self.num_classes:
-            from .latent import labels_for
-
-            out = self._call(z, labels_for(len(z), self.num_classes, labels))
-        elif labels is not None:
-            raise ConfigError("this generator is not class-conditional; it takes no labels")
-        else:
-            out = self._call(z)
-        out = np.asarray(out, np.float32)
-        if self.pixel_range == "tanh":
-            out = (out + 1.0) / 2.0
-        return np.clip(out, 0.0, 1.0)
-
-    def images_uint8(self, z: np.ndarray, labels: Any = None) -> np.ndarray:
-        return np.round(self(z, labels) * 255.0).astype(np.uint8)
-
-    @classmethod
-    def load(cls, path: str | Path, config: dict[str, Any] | None = None) -> "Generator":
-        """Load a `.keras` file with Keras's safe mode (no code from the file runs).
-
-        What the file does not record comes from `config` (a run's config.json), else from a sidecar
-        `<name>.json` or `config.json` beside it, else from the model itself (tanh/sigmoid output).
-        """
-        path = Path(path)
-        model = load_keras_file(path, "generator")
-        shape = getattr(model, "input_shape", None)
-        num_classes = 0
-        if isinstance(shape, list) and len(shape) == 2 and all(isinstance(s, tuple) and len(s) == 2 for s in shape):
-            shape, num_classes = shape[0], int(shape[1][1] or 0)  # conditional: [z, one-hot label]
-        if not (isinstance(shape, tuple) and len(shape) == 2 and shape[1]):
-            raise ModelError(f"{path.name} is not a generator: it takes input {shape}, not a latent vector "
-                             "(or a latent vector and a one-hot class)")
-        if len(model.output_shape) != 4:
-            raise ModelError(f"{path.name} is not an image generator: its output is {model.output_shape}")
-        if model.output_shape[-1] not in (1, 3):
-            raise ModelError(f"{path.name} makes {model.output_shape[-1]}-channel images; the explorer draws gray "
-                             "(1 channel) or RGB (3 channels) images: export a generator whose last layer has 1 or 3 "
-                             "filters")
-        model = _in_float32(model)
-        meta = config or _sidecar_config(path)
-        pixel_range = meta.get("pixel_range") or _guess_pixel_range(model)
-        return cls(model=model, noise_dim=int(shape[1]), noise=meta.get("noise", "normal"),
-                   pixel_range=pixel_range, source=str(path), num_classes=num_classes,
-                   class_names=_class_names(meta, num_classes))
-
+from ..errors import ModelError, first_line
 
 # What a model of this app can be, checked on the file's config before Keras builds (and allocates) anything: the
 # largest shipped network has ~10 M parameters and 256x256 images; a hostile 288 KB file once asked for 20 GB.
@@ -230,7 +138,7 @@ def load_keras_file(path: Path, what: str = "model") -> Any:
     check_keras_file(path, what)
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:  # Keras raises many types for a bad or hostile file
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad or hostile file
         raise ModelError(f"cannot load {path.name}: {first_line(exc)}. "
                          "Is it a complete .keras file saved by Keras 3?") from None
 
@@ -244,15 +152,7 @@ def average_weights(paths: list[str | Path]) -> Any:
     """
     if not paths:
         raise ModelError("average_weights needs at least one generator file")
-    from .translator import Translator
-
-    def load(path):  # a latent generator, or an image-to-image one (Pix2Pix, a CycleGAN direction)
-        try:
-            return Generator.load(path).model
-        except ModelError:
-            return Translator.load(path).model
-
-    models = [load(p) for p in paths]
+    models = [in_float32(load_keras_file(Path(p), "generator")) for p in paths]  # latent or image-to-image
     weights = [m.get_weights() for m in models]
     shapes = [[w.shape for w in ws] for ws in weights]
     if any(s != shapes[0] for s in shapes):
@@ -261,7 +161,7 @@ def average_weights(paths: list[str | Path]) -> Any:
     return models[-1]
 
 
-def _in_float32(model):
+def in_float32(model):
     """The same network computing in float32, if it was saved under a mixed-precision policy.
 
     A generator trained with mixed_bfloat16 keeps float32 weights but its file asks for bfloat16 maths: coarser
@@ -277,29 +177,3 @@ def _in_float32(model):
     clone = model.__class__.from_config(config)
     clone.set_weights(model.get_weights())
     return clone
-
-
-def _sidecar_config(path: Path) -> dict[str, Any]:
-    for candidate in (path.with_suffix(".json"), path.parent / "config.json", path.parent.parent / "config.json"):
-        try:
-            data = json.loads(candidate.read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(data, dict) and "noise_dim" in data:
-            return data
-    return {}
-
-
-def _class_names(meta: dict[str, Any], num_classes: int) -> list[str] | None:
-    if not num_classes:
-        return None
-    from .evaluators import CLASS_NAMES
-
-    names = CLASS_NAMES.get(meta.get("dataset") or "")
-    return list(names) if names and len(names) == num_classes else [str(i) for i in range(num_classes)]
-
-
-def _guess_pixel_range(model) -> str:
-    last = model.layers[-1]
-    activation = getattr(getattr(last, "activation", None), "__name__", "")
-    return "sigmoid" if activation == "sigmoid" else "tanh"

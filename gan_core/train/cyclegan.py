@@ -6,21 +6,22 @@ G(F(b)) must come back to where they started (cycle consistency, lambda = 10), w
 input. An identity term (G(b) ~ b, F(a) ~ a, 0.5 lambda) keeps colours and layout from drifting where nothing needs
 translating. D learns from a pool of the last 50 fakes rather than only the newest, which damps oscillation.
 
-Read top to bottom: networks -> losses -> image pool -> the train step. Pixels are in [-1, 1]. TensorFlow and Keras
-are imported inside the functions that need them.
+Read top to bottom: losses -> image pool -> the train step -> the trainer (networks: :mod:`gan_core.models.cyclegan`).
+Pixels are in [-1, 1].
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
+import keras
 import numpy as np
+import tensorflow as tf
 
-from .errors import ConfigError
-from .pix2pix import _check_channels, _init, check_image_size, patchgan_geometry
-
-if TYPE_CHECKING:
-    import keras
-    import tensorflow as tf
+from .. import pictures
+from ..data import load_domains, make_dataset
+from ..errors import ConfigError
+from ..evaluation.image_to_image import cyclegan_quality, translate
+from .image_to_image import TranslationTrainer
 
 CYCLE_WEIGHT = 10.0  # the paper's lambda
 IDENTITY_SHARE = 0.5  # identity loss weight = 0.5 * lambda, as in the paper
@@ -28,126 +29,33 @@ POOL_SIZE = 50
 LEARNING_RATE, BETA_1 = 2e-4, 0.5
 
 
-# --- networks -------------------------------------------------------------------------------------------------
-
-
-def _instance_norm(filters: int):
-    """Instance normalisation (per image, per channel): GroupNormalization with one group per channel.
-
-    The paper normalises per instance, not per batch, so a picture's translation never depends on the others in
-    its batch; a built-in layer keeps the saved file loadable in Keras's safe mode.
-    """
-    from keras import layers
-
-    return layers.GroupNormalization(groups=filters, epsilon=1e-5)
-
-
-def _conv_block(x, filters: int, kernel: int, strides: int = 1, transpose: bool = False, relu: bool = True):
-    from keras import layers
-
-    conv = layers.Conv2DTranspose if transpose else layers.Conv2D
-    x = conv(filters, kernel, strides=strides, padding="same", kernel_initializer=_init(), use_bias=False)(x)
-    x = _instance_norm(filters)(x)
-    return layers.ReLU()(x) if relu else x
-
-
-def downsamplings(image_size: int) -> int:
-    """The paper's two stride-2 convolutions, one fewer where the side is under 32 (the bottleneck stays >= 8x8)."""
-    check_image_size(image_size)
-    return 2 if image_size >= 32 else 1
-
-
-def build_resnet_generator(image_size: int = 64, channels: int = 3, filters: int = 64,
-                           res_blocks: int = 6) -> "keras.Model":
-    """The paper's ResNet generator (after Johnson et al.): c7s1-f, d2f, d4f, res_blocks x R4f, u2f, uf, c7s1-channels.
-
-    Every convolution is followed by instance norm and ReLU, except the last (tanh). A residual block adds two 3x3
-    convolutions to its input, so G starts near "change little", what translation wants. The paper pads by
-    reflection; Keras has no built-in reflection layer (a custom one would not load in safe mode), so the padding
-    is zeros ('same').
-    """
-    import keras
-    from keras import layers
-
-    _check_channels(channels=channels, filters=filters)
-    if isinstance(res_blocks, bool) or not isinstance(res_blocks, (int, np.integer)) or res_blocks < 0:
-        raise ConfigError(f"res_blocks must be 0 or a positive whole number; got {res_blocks!r}")
-    n_down = downsamplings(image_size)
-    inputs = keras.Input(shape=(image_size, image_size, channels), name="input")
-    x = _conv_block(inputs, filters, 7)
-    for i in range(n_down):
-        x = _conv_block(x, filters * 2 ** (i + 1), 3, strides=2)
-    width = filters * 2 ** n_down
-    for _ in range(res_blocks):
-        y = _conv_block(x, width, 3)
-        y = _conv_block(y, width, 3, relu=False)
-        x = layers.Add()([x, y])
-    for i in reversed(range(n_down)):
-        x = _conv_block(x, filters * 2 ** i, 3, strides=2, transpose=True)
-    outputs = layers.Conv2D(channels, 7, padding="same", kernel_initializer=_init(), activation="tanh")(x)
-    return keras.Model(inputs, outputs, name="generator")
-
-
-def build_patch_discriminator(image_size: int = 64, channels: int = 3, filters: int = 64) -> "keras.Model":
-    """The paper's PatchGAN on one image (no input beside it: nothing is paired), with instance norm.
-
-    Same geometry as Pix2Pix's (:func:`gan_core.pix2pix.patchgan_geometry`): 70x70 patches where the image is big
-    enough, a grid of raw scores (least squares: no sigmoid).
-    """
-    import keras
-    from keras import layers
-
-    n, _grid, _rf = patchgan_geometry(image_size)
-    _check_channels(channels=channels, filters=filters)
-    inputs = keras.Input(shape=(image_size, image_size, channels), name="image")
-    x = inputs
-    for i in range(n):
-        width = filters * min(2 ** i, 8)
-        x = layers.Conv2D(width, 4, strides=2, padding="same", kernel_initializer=_init(), use_bias=i == 0)(x)
-        if i > 0:
-            x = _instance_norm(width)(x)
-        x = layers.LeakyReLU(0.2)(x)
-    width = filters * min(2 ** n, 8)
-    x = layers.ZeroPadding2D()(x)
-    x = layers.Conv2D(width, 4, kernel_initializer=_init(), use_bias=False)(x)
-    x = _instance_norm(width)(x)
-    x = layers.LeakyReLU(0.2)(x)
-    x = layers.ZeroPadding2D()(x)
-    scores = layers.Conv2D(1, 4, kernel_initializer=_init())(x)
-    return keras.Model(inputs, scores, name="discriminator")
-
-
 # --- losses ---------------------------------------------------------------------------------------------------
 
 
-def _mse(target: float, scores: "tf.Tensor") -> "tf.Tensor":
-    import tensorflow as tf
-
+def _mse(target: float, scores: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.square(tf.cast(scores, tf.float32) - target))
 
 
-def _l1(a: "tf.Tensor", b: "tf.Tensor") -> "tf.Tensor":
-    import tensorflow as tf
-
+def _l1(a: tf.Tensor, b: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.abs(tf.cast(a, tf.float32) - tf.cast(b, tf.float32)))
 
 
-def generator_adversarial_loss(fake_scores: "tf.Tensor") -> "tf.Tensor":
+def generator_adversarial_loss(fake_scores: tf.Tensor) -> tf.Tensor:
     """Least squares: push D's score of the fake towards 'real' (1)."""
     return _mse(1.0, fake_scores)
 
 
-def discriminator_loss(real_scores: "tf.Tensor", fake_scores: "tf.Tensor") -> "tf.Tensor":
+def discriminator_loss(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
     """Least squares, halved as in the paper (so D learns at half G's pace): real -> 1, fake -> 0."""
     return 0.5 * (_mse(1.0, real_scores) + _mse(0.0, fake_scores))
 
 
-def cycle_loss(real: "tf.Tensor", cycled: "tf.Tensor", weight: float = CYCLE_WEIGHT) -> "tf.Tensor":
+def cycle_loss(real: tf.Tensor, cycled: tf.Tensor, weight: float = CYCLE_WEIGHT) -> tf.Tensor:
     """weight * mean |x - F(G(x))|: the round trip must come back."""
     return weight * _l1(real, cycled)
 
 
-def identity_loss(real: "tf.Tensor", same: "tf.Tensor", weight: float = CYCLE_WEIGHT * IDENTITY_SHARE) -> "tf.Tensor":
+def identity_loss(real: tf.Tensor, same: tf.Tensor, weight: float = CYCLE_WEIGHT * IDENTITY_SHARE) -> tf.Tensor:
     """weight * mean |b - G(b)|: an image already in G's target domain should pass through unchanged."""
     return weight * _l1(real, same)
 
@@ -165,18 +73,14 @@ class ImagePool:
     """
 
     def __init__(self, size: int, image_shape: tuple[int, int, int], name: str = "pool"):
-        import tensorflow as tf
-
         if size < 0:
             raise ConfigError(f"pool_size must be 0 or more; got {size}")
         self.size = int(size)
         self.images = tf.Variable(tf.zeros([max(1, self.size), *image_shape]), trainable=False, name=f"{name}_images")
         self.count = tf.Variable(0, dtype=tf.int32, trainable=False, name=f"{name}_count")
 
-    def query(self, fakes: "tf.Tensor", seed: "tf.Tensor") -> "tf.Tensor":
+    def query(self, fakes: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
         """The images D should see as fakes this step; ``seed`` (a stateless key, shape [2]) draws the swaps."""
-        import tensorflow as tf
-
         fakes = tf.stop_gradient(tf.cast(fakes, tf.float32))
         if self.size == 0:
             return fakes
@@ -206,9 +110,10 @@ class ImagePool:
 METRICS = ("g_loss", "d_loss", "g_gan", "cycle", "identity", "d_real", "d_fake")
 
 
-def make_train_step(G: "keras.Model", F: "keras.Model", D_A: "keras.Model", D_B: "keras.Model", g_opt: Any,
+def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras.Model, g_opt: Any,
                     d_opt: Any, pool_a: ImagePool, pool_b: ImagePool, cycle_weight: float = CYCLE_WEIGHT,
-                    identity_weight: float = IDENTITY_SHARE, compile: bool = True) -> Callable[..., dict[str, "tf.Tensor"]]:
+                    identity_weight: float = IDENTITY_SHARE,
+                    compile: bool = True) -> Callable[..., dict[str, tf.Tensor]]:
     """`step(real_a, real_b, seed) -> {g_loss, d_loss, g_gan, cycle, identity, d_real, d_fake}`: one update of
     both generators (one optimizer over G and F, as the paper's code) and of both discriminators.
 
@@ -216,8 +121,6 @@ def make_train_step(G: "keras.Model", F: "keras.Model", D_A: "keras.Model", D_B:
     d_real and d_fake are the discriminators' mean raw scores (least squares aims them at 1 and 0).
     ``compile=False`` returns the plain function, for a caller that compiles several steps into one call.
     """
-    import tensorflow as tf
-
     g_vars = G.trainable_variables + F.trainable_variables
     d_vars = D_A.trainable_variables + D_B.trainable_variables
     for opt, variables in ((g_opt, g_vars), (d_opt, d_vars)):
@@ -260,8 +163,67 @@ def make_train_step(G: "keras.Model", F: "keras.Model", D_A: "keras.Model", D_B:
     return tf.function(step) if compile else step
 
 
-def translate(generator: "keras.Model", images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """G's images of ``images`` in [-1, 1], as float32 in [0, 1] (instance norm: no batch effects)."""
-    from .pix2pix import translate as _translate
+# --- the trainer --------------------------------------------------------------------------------------------------
 
-    return _translate(generator, images, batch_size)
+
+class CycleGANTrainer(TranslationTrainer):
+    """CycleGAN: G: A -> B and F: B -> A with discriminators D_B and D_A, on two unpaired image sets."""
+
+    def build_models(self, arch) -> dict[str, Any]:
+        cfg = self.cfg
+        self.G, self.F = arch.build_generator(cfg), arch.build_generator(cfg)
+        self.D_A, self.D_B = arch.build_discriminator(cfg), arch.build_discriminator(cfg)
+        self.g_opt = self.make_optimizer(cfg.g_lr, self.G.trainable_variables + self.F.trainable_variables)
+        self.d_opt = self.make_optimizer(cfg.d_lr, self.D_A.trainable_variables + self.D_B.trainable_variables)
+        shape = (cfg.image_size, cfg.image_size, cfg.channels)
+        self.pool_a = ImagePool(cfg.pool_size, shape, "pool_a")
+        self.pool_b = ImagePool(cfg.pool_size, shape, "pool_b")
+        pools = tf.train.Checkpoint(a_images=self.pool_a.images, a_count=self.pool_a.count,
+                                    b_images=self.pool_b.images, b_count=self.pool_b.count)
+        return dict(generator=self.G, generator_ba=self.F, discriminator_a=self.D_A, discriminator=self.D_B,
+                    g_opt=self.g_opt, d_opt=self.d_opt, pools=pools)
+
+    def load_data(self):
+        cfg = self.cfg
+        self.domain_a, self.domain_b = load_domains(cfg, self.log)
+        self.n_images = min(len(self.domain_a.train), len(self.domain_b.train))
+        self.steps_per_epoch = self.n_images // cfg.batch_size
+        self.log(f"data: A {len(self.domain_a.train)} images from {self.domain_a.source}, B "
+                 f"{len(self.domain_b.train)} from {self.domain_b.source} (+{len(self.domain_a.test)} / "
+                 f"{len(self.domain_b.test)} held out), {self.steps_per_epoch} steps of {cfg.batch_size} per epoch")
+        a = make_dataset(self.domain_a.train, cfg.batch_size, seed=cfg.seed + self.epoch)
+        b = make_dataset(self.domain_b.train, cfg.batch_size, seed=cfg.seed + 10_007 + self.epoch)
+        return tf.data.Dataset.zip((a, b))
+
+    def fixed_inputs(self) -> None:
+        self.examples = self.save_examples(a=self.domain_a.test, b=self.domain_b.test)
+
+    def make_train_step(self):
+        cfg = self.cfg
+        self.log(f"speed: precision {cfg.precision}, no XLA for image-to-image, steps_per_call {cfg.steps_per_call}")
+        step = make_train_step(self.G, self.F, self.D_A, self.D_B, self.g_opt, self.d_opt, self.pool_a,
+                                        self.pool_b, cfg.cycle_weight, cfg.identity_weight, compile=False)
+
+        def one_step(batch, global_step):
+            # the pools' draws are keyed by (seed, step), like the latent GANs' noise: reproducible and resumable
+            return step(batch[0], batch[1], tf.stack([tf.constant(cfg.seed, tf.int64), global_step]))
+
+        return self.compile_steps(one_step, METRICS)
+
+    def snapshot(self, epoch: int) -> None:
+        rows = self.cfg.grid
+        a, b = self.examples["a"][:rows], self.examples["b"][:rows]
+        fake_b, fake_a = translate(self.G, a), translate(self.F, b)
+        back_a, back_b = translate(self.F, fake_b * 2 - 1), translate(self.G, fake_a * 2 - 1)
+        self.check_finite(np.concatenate([fake_a, fake_b]), epoch)
+        unit = pictures.to_unit
+        self.save_picture(epoch, pictures.triplet_grid([unit(a), fake_b, back_a, unit(b), fake_a, back_b], len(a)))
+
+    def optimizers(self) -> list[Any]:
+        return [self.g_opt, self.d_opt]
+
+    def saved_generators(self) -> dict[str, Any]:
+        return {"AtoB": self.G, "BtoA": self.F}
+
+    def quality(self, n: int) -> dict[str, Any]:
+        return cyclegan_quality(self.G, self.F, self.domain_a, self.domain_b, self.cfg, n)

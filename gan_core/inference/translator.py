@@ -11,38 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from . import export
-from .errors import DataError, ModelError
-
-DIRECTIONS = ("AtoB", "BtoA")
-_DOMAIN_NAMES = {"mnist": "MNIST digits", "fashion_mnist": "Fashion-MNIST garments", "folder": "images"}
-_PAIRING_INPUTS = {"edges": "edge map", "grayscale": "grayscale", "masked": "masked image"}
-
-
-def domain_names(config: dict[str, Any]) -> tuple[str, str]:
-    """What a model's A and B are, in words, for captions and pickers ('edge map' -> 'image', 'MNIST digits' ...)."""
-    task = _task(config)
-    if task == "pix2pix":
-        pairing = config.get("pairing") or ""
-        if pairing == "side_by_side":
-            a, b = "A (left half)", "B (right half)"
-            return (a, b) if config.get("direction", "AtoB") == "AtoB" else (b, a)
-        return _PAIRING_INPUTS.get(pairing, "input"), "image"
-
-    def name(dataset: str, data: str | None) -> str:
-        return Path(data).name if dataset == "folder" and data else _DOMAIN_NAMES.get(dataset, dataset or "?")
-
-    return name(config.get("dataset", ""), config.get("data")), name(config.get("dataset_b", ""), config.get("data_b"))
-
-
-def _task(config: dict[str, Any]) -> str:
-    from . import models
-    from .errors import ConfigError
-
-    try:
-        return models.task_of(config.get("architecture") or "")
-    except ConfigError:
-        return "noise"
+from .. import pictures
+from ..data import fit_image, make_pairs, pairing_makes_input
+from ..errors import DataError, ModelError
+from .keras_files import in_float32, load_keras_file
 
 
 @dataclass
@@ -50,9 +22,8 @@ class Translator:
     """``translator(images)``: (N, S, S, in_channels) in [0, 1] -> (N, S, S, out_channels) in [0, 1]."""
 
     model: Any
-    task: str = "pix2pix"
     direction: str = "AtoB"
-    pairing: str = ""  # pix2pix: how an input is made from a picture (edges, grayscale, masked; side_by_side: given)
+    pairing: str = ""  # how an input is made from a picture (Pix2Pix's edges, grayscale, masked); "" when given
     input_name: str = "input"
     output_name: str = "output"
     source: str = ""
@@ -78,7 +49,7 @@ class Translator:
     @property
     def makes_its_input(self) -> bool:
         """True where the input is made from a full picture (edges, grayscale, masked): the picture is the target."""
-        return self.task == "pix2pix" and self.pairing in _PAIRING_INPUTS
+        return pairing_makes_input(self.pairing)
 
     def __call__(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         x = np.asarray(images, np.float32)
@@ -92,14 +63,12 @@ class Translator:
             raise DataError(f"translator inputs are pixels in [0, 1]; these span {x.min():.3g}..{x.max():.3g}")
         out = [np.asarray(self._call(x[i:i + batch_size] * 2.0 - 1.0), np.float32)
                for i in range(0, len(x), batch_size)]
-        return np.clip((np.concatenate(out) + 1.0) / 2.0, 0.0, 1.0)
+        return np.clip(pictures.to_unit(np.concatenate(out)), 0.0, 1.0)
 
     def fit(self, source: Any, *, invert: bool = False, name: str | None = None, channels: int | None = None
             ) -> np.ndarray:
         """Any picture (a path, an upload's bytes, an array) -> (S, S, C) in [0, 1] at this model's size: centre
         crop and resize, as the training data was made. C is the input's channels, or ``channels``."""
-        from .project import fit_image
-
         size, c = self.image_size, channels or self.input_shape[2]
         return fit_image(source, size, c, invert=invert, name=name).astype(np.float32) / 255.0
 
@@ -110,16 +79,14 @@ class Translator:
         single = x.ndim == 3
         x = x[None] if single else x
         if self.makes_its_input:
-            from . import pix2pix
-
-            x = (pix2pix.make_pairs(x * 2.0 - 1.0, self.pairing, seed)[0] + 1.0) / 2.0
+            x = pictures.to_unit(make_pairs(x * 2.0 - 1.0, self.pairing, seed)[0])
         return x[0] if single else x
 
     @classmethod
-    def load(cls, path: str | Path, config: dict[str, Any] | None = None, direction: str = "AtoB") -> "Translator":
-        """Load a `.keras` translator with Keras's safe mode (no code from the file runs), computing in float32."""
-        from .generator import _in_float32, load_keras_file
-
+    def load(cls, path: str | Path, *, direction: str = "AtoB", pairing: str = "", input_name: str = "input",
+             output_name: str = "output") -> "Translator":
+        """Load a `.keras` translator with Keras's safe mode (no code from the file runs), computing in float32.
+        What its file does not say (pairing, domain names) comes from the task that trained it (gan_core.tasks)."""
         path = Path(path)
         model = load_keras_file(path, "translator")
         shape = getattr(model, "input_shape", None)
@@ -128,34 +95,14 @@ class Translator:
         if tuple(model.output_shape[1:3]) != tuple(shape[1:3]):
             raise ModelError(f"{path.name} maps {shape[1:3]} images to {model.output_shape[1:3]}; a translator keeps "
                              "the size")
-        config = config or {}
-        a, b = domain_names(config)
-        if direction == "BtoA":
-            a, b = b, a
-        return cls(_in_float32(model), task=_task(config) if config else "pix2pix", direction=direction,
-                   pairing=config.get("pairing", ""), input_name=a, output_name=b, source=str(path))
-
-
-def load_translators(run, epoch: int | None = None) -> dict[str, Translator]:
-    """A run's (or pretrained model's) translators at ``epoch`` (default: the latest): {'AtoB': ...} for Pix2Pix,
-    and also 'BtoA' for a CycleGAN."""
-    from .errors import RunError
-
-    if run.task == "noise":
-        raise RunError(f"{run.name} generates from noise; open it on the Latent space page or with `sample`")
-    config = run.config_dict()
-    directions = DIRECTIONS if run.task == "cyclegan" else DIRECTIONS[:1]
-    return {d: Translator.load(run.generator_path(epoch, d), config, d) for d in directions}
+        return cls(in_float32(model), direction=direction, pairing=pairing, input_name=input_name,
+                   output_name=output_name, source=str(path))
 
 
 def examples(run) -> dict[str, np.ndarray]:
     """The run's held-out examples saved beside it (examples.npz), as float32 in [0, 1]: Pix2Pix 'inputs' and
     'targets', CycleGAN 'a' and 'b'. Empty if the run has none (it has not started)."""
-    try:
-        with np.load(run.examples_path, allow_pickle=False) as saved:
-            return {k: saved[k].astype(np.float32) / 255.0 for k in saved.files}
-    except (OSError, ValueError):
-        return {}
+    return {k: v.astype(np.float32) / 255.0 for k, v in run.examples().items()}
 
 
 @dataclass
@@ -194,9 +141,8 @@ class Translation:
 
     def panel(self, scale: int = 1) -> np.ndarray:
         """The columns side by side as one uint8 image (gray ones shown in colour where another column is)."""
-        from .translation import triplet_grid
 
-        return export.upscale(triplet_grid([img[None] for _, img in self.columns()], 1), scale)
+        return pictures.upscale(pictures.triplet_grid([img[None] for _, img in self.columns()], 1), scale)
 
 
 def translate_image(translators: dict[str, Translator], source: Any, direction: str = "AtoB", *,
@@ -219,7 +165,7 @@ def translate_image(translators: dict[str, Translator], source: Any, direction: 
         x = forward.fit(source, invert=invert, name=name)
     out = forward(x)[0]
     back = None
-    reverse = translators.get("BtoA" if direction == "AtoB" else "AtoB") if forward.task == "cyclegan" else None
+    reverse = translators.get("BtoA" if direction == "AtoB" else "AtoB")  # a CycleGAN's way back
     if reverse is not None:
         back = reverse(out)[0]
     return Translation(x, out, target, back, forward.input_name, forward.output_name)

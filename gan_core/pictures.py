@@ -1,4 +1,8 @@
-"""Pictures out of a GAN: sample grids, PNG bytes and animated GIFs, shared by the app, CLI and trainer."""
+"""Pictures as arrays and files: pixel ranges, grids, PNG and GIF bytes; no model in sight.
+
+Everything that shows an image (the trainer's snapshot grids, exports, the pages) goes through here, so a grid
+looks the same wherever it is made.
+"""
 from __future__ import annotations
 
 import io
@@ -6,25 +10,28 @@ import math
 from pathlib import Path
 from typing import Sequence
 
+import imageio.v3 as iio
 import numpy as np
 from PIL import Image
 
-from . import latent
-from .errors import ConfigError, RunError, resource_errors
-from .runs import atomic_write_bytes
+from .errors import ConfigError, resource_errors
+from .fsutil import atomic_write_bytes
 
 MAX_SIDE_PX = 8192  # a picture's longest side: 8192^2 RGB is 200 MB in memory, far past what anyone views
-MAX_GRID_CELLS = 4096  # 64 x 64 samples in one grid
 MIN_FPS, MAX_FPS = 0.01, 50.0  # a GIF stores a frame's delay in hundredths of a second, at most 65535 (655 s); viewers
 # slow a delay under 2 to 10 fps
 MAX_LOOP = 65535  # a GIF's loop count is 16 bits
 
 
+def to_unit(images, pixel_range: str = "tanh"):
+    """Images in a network's pixel range ('tanh': [-1, 1]; 'sigmoid' / 'unit': [0, 1]) as [0, 1], unclipped.
+    Works on NumPy arrays and on TensorFlow tensors alike (plain arithmetic)."""
+    return (images + 1.0) / 2.0 if pixel_range == "tanh" else images
+
+
 def to_uint8(images: np.ndarray, pixel_range: str = "unit") -> np.ndarray:
     """float images in [-1, 1] ('tanh'), or [0, 1] ('sigmoid' / 'unit'), to uint8."""
-    x = np.asarray(images, np.float32)
-    if pixel_range == "tanh":
-        x = (x + 1.0) / 2.0
+    x = to_unit(np.asarray(images, np.float32), pixel_range)
     return np.round(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
@@ -92,8 +99,6 @@ def save_png(path: str | Path, image: np.ndarray) -> Path:
 
 def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bounce: bool = False) -> bytes:
     """An animated GIF (imageio): `loop`=0 repeats forever; `bounce` plays forward then back."""
-    import imageio.v3 as iio
-
     if not len(frames):
         raise ConfigError("a GIF needs at least one frame")
     if not (isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
@@ -108,10 +113,13 @@ def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bou
     return iio.imwrite("<bytes>", np.stack(frames), extension=".gif", duration=1000.0 / fps, loop=loop)
 
 
-def save_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bounce: bool = False) -> Path:
+def save_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0,
+             bounce: bool = False) -> Path:
     path = check_output_file(path, "animation.gif")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, gif_bytes(frames, fps=fps, loop=loop, bounce=bounce))
+    gif = gif_bytes(frames, fps=fps, loop=loop, bounce=bounce)
+    with resource_errors(f"writing {path}"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, gif)
     return path
 
 
@@ -122,63 +130,16 @@ def read_png(path: str | Path) -> np.ndarray:
     return array[..., None] if array.ndim == 2 else array
 
 
-def _images(generator, z: np.ndarray, label) -> np.ndarray:
-    """uint8 images of z; `label` (a class, or one per z) only for a class-conditional generator."""
-    if label is None:
-        return generator.images_uint8(z)
-    if not getattr(generator, "num_classes", 0):
-        raise ConfigError("this generator is not class-conditional: it draws no chosen class")
-    return generator.images_uint8(z, label)
+def gray_to_rgb(images: np.ndarray, channels: int) -> np.ndarray:
+    """(N, H, W, 1) -> (N, H, W, channels) so that gray inputs and colour outputs share one grid."""
+    return np.repeat(images, channels, axis=-1) if images.shape[-1] == 1 and channels == 3 else images
 
 
-def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 1, pad: int = 2,
-                psi: float = 1.0, label: int | None = None) -> np.ndarray:
-    """rows x cols samples of seeds seed, seed+1, ...: the same picture for the same generator and seed.
-
-    psi < 1 truncates every z towards the noise's centre (latent.truncate): cleaner, more alike samples.
-    A class-conditional generator draws class `label` in every cell, or with None the classes in turn (a grid
-    as wide as the number of classes has one class per column)."""
-    if rows < 1 or cols < 1:
-        raise ConfigError(f"a grid needs at least 1 row and 1 column; got {rows}x{cols}")
-    if rows * cols > MAX_GRID_CELLS:
-        raise ConfigError(f"a {rows}x{cols} grid has {rows * cols} cells; the most is {MAX_GRID_CELLS} (64x64): use "
-                          "fewer rows or columns")
-    h, w = generator.image_shape[:2]
-    check_picture_size(rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, scale)
-    z = latent.z_from_seeds(latent.grid_seeds(seed, rows * cols), generator.noise_dim, generator.noise)
-    if psi != 1.0:
-        z = latent.truncate(z, psi, generator.noise)
-    return grid(_images(generator, z, label), rows, cols, pad=pad, scale=scale)
-
-
-def interpolation_frames(generator, a: np.ndarray, b: np.ndarray, steps: int, mode: str = "slerp",
-                         scale: int = 1, label: int | None = None) -> list[np.ndarray]:
-    """One image per interpolation step from z=a to z=b (of class `label`, for a conditional generator)."""
-    from .latent import interpolate
-
-    images = _images(generator, interpolate(a, b, steps, mode, generator.noise), label)
-    return [upscale(image, scale) for image in images]
-
-
-def class_interpolation_frames(generator, z: np.ndarray, a: int, b: int, steps: int,
-                               scale: int = 1) -> list[np.ndarray]:
-    """One image per step from class a to class b with the same z: the same style, another digit."""
-    from .latent import class_blend
-
-    num_classes = int(getattr(generator, "num_classes", 0) or 0)
-    if not num_classes:
-        raise ConfigError("this generator is not class-conditional: there are no classes to walk between")
-    for name, c in (("from", a), ("to", b)):
-        if not 0 <= int(c) < num_classes:
-            raise ConfigError(f"the class to walk {name} must be 0..{num_classes - 1}; got {c}")
-    zs = np.repeat(np.asarray(z, np.float32).reshape(1, -1), steps, axis=0)
-    images = generator.images_uint8(zs, class_blend(int(a), int(b), steps, num_classes))
-    return [upscale(image, scale) for image in images]
-
-
-def snapshots_gif(run, fps: float = 4.0, loop: int = 0, epochs: Sequence[int] | None = None) -> bytes:
-    """The run's epoch grids as one animation (the seed's dcgan.gif, from the run directory)."""
-    epochs = list(epochs) if epochs is not None else run.sample_epochs()
-    if not epochs:
-        raise RunError(f"run {run.name} has no snapshot grids yet")
-    return gif_bytes([read_png(run.sample_path(e)) for e in epochs], fps=fps, loop=loop)
+def triplet_grid(columns: list[np.ndarray], rows: int) -> np.ndarray:
+    """A grid of ``rows`` rows from aligned image sets in [0, 1] (e.g. input, output, target): row r shows
+    example r of every set, then example r + rows, ... (``len(columns[0]) // rows`` groups per row)."""
+    channels = max(c.shape[-1] for c in columns)
+    columns = [gray_to_rgb(np.asarray(c, np.float32), channels) for c in columns]
+    groups = len(columns[0]) // rows
+    cells = [columns[k][g * rows + r] for r in range(rows) for g in range(groups) for k in range(len(columns))]
+    return grid(to_uint8(np.stack(cells), "unit"), rows, groups * len(columns))

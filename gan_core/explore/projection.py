@@ -23,7 +23,6 @@ uploaded picture is seen the way a training image would have been.
 """
 from __future__ import annotations
 
-import io
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -32,9 +31,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import data as data_lib
-from . import latent
-from .errors import DataError, GanError
+from .. import data as data_lib
+from .. import latent, pictures
+from ..errors import DataError, GanError
+from ..evaluation import classifier
+from ..inference import sidecar_config
 
 DEFAULT_STEPS = 200
 DEFAULT_STEPS_LARGE = 100  # 64x64 and up
@@ -54,7 +55,6 @@ Progress = Callable[[int, int], None]  # (steps done, steps in all)
 @dataclass
 class Projection:
     """What a projection found: ``z`` and its image beside the target, with how close they are."""
-
     z: np.ndarray  # (noise_dim,) float32: the best restart's z
     image: np.ndarray  # (H, W, C) uint8: the generator's image of z
     target: np.ndarray  # (H, W, C) uint8: the image that was projected
@@ -88,10 +88,8 @@ class Projection:
 
     def panel(self, scale: int = 1, pad: int = 2) -> np.ndarray:
         """target | reconstruction | error map, side by side as one RGB uint8 image."""
-        from . import export
-
         tiles = np.stack([_rgb(self.target), _rgb(self.image), self.error_map()])
-        return export.grid(tiles, 1, 3, pad=pad, scale=scale)
+        return pictures.grid(tiles, 1, 3, pad=pad, scale=scale)
 
 
 def heat(values: np.ndarray) -> np.ndarray:
@@ -124,80 +122,18 @@ def prepare_target(source: str | Path | bytes | np.ndarray, generator, *, invert
         raise DataError(f"projection needs a square generator; this one makes {height}x{width} images")
     if channels not in (1, 3):
         raise DataError(f"projection needs a gray or RGB generator; this one makes {channels}-channel images")
-    return fit_image(source, height, channels, invert=invert, name=name)
-
-
-def fit_image(source: str | Path | bytes | np.ndarray, size: int, channels: int, *, invert: bool = False,
-              name: str | None = None) -> np.ndarray:
-    """Any image (see :func:`prepare_target`) -> (size, size, channels) uint8, as the training data was made."""
-    height = width = size
-    if isinstance(source, np.ndarray):
-        image = _fit_array(source, height, channels)
-    else:
-        image = _decode(source, height, channels, name)
-    image = image.reshape(height, width, channels)
-    return (255 - image) if invert else image
-
-
-def _decode(source: str | Path | bytes, size: int, channels: int, name: str | None = None) -> np.ndarray:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        raw = bytes(source)
-        handle: Any = io.BytesIO(raw)
-        name, length = name or "the uploaded image", len(raw)
-    else:
-        handle = Path(source).expanduser()
-        name = name or str(handle)
-        if not handle.is_file():
-            raise DataError(f"no image file at {handle}; pass a PNG or JPEG file")
-        length = handle.stat().st_size
-    file = data_lib._ImageFile(handle, name, length, 0)
-    try:
-        return data_lib._decode_image(file, size, channels)
-    except data_lib._Skip as reason:
-        raise DataError(f"{name} {_describe(str(reason))}") from None
-
-
-def _describe(reason: str) -> str:
-    """The data loader's skip reason as a sentence with its fix."""
-    fix = f"upload a PNG or JPEG image at least {data_lib.MIN_IMAGE_SIDE}x{data_lib.MIN_IMAGE_SIDE} pixels"
-    if reason.startswith("too many"):
-        return f"has {reason}: upload a smaller image"
-    if reason == "empty file":
-        return f"is empty: {fix}"
-    if reason.startswith("truncated"):
-        return f"is a {reason}: {fix}"
-    return f"{reason if reason.startswith('cannot') else 'is ' + reason}: {fix}"
-
-
-def _fit_array(array: np.ndarray, size: int, channels: int) -> np.ndarray:
-    x = np.asarray(array)
-    if x.ndim == 3 and x.shape[-1] == 1:
-        x = x[..., 0]
-    if x.ndim not in (2, 3) or (x.ndim == 3 and x.shape[-1] not in (3, 4)) or min(x.shape[:2]) < 1:
-        raise DataError(f"a target image must be (H, W), (H, W, 1), (H, W, 3) or (H, W, 4); got shape {x.shape}")
-    x = _unit_to_uint8(x)
-    if x.ndim == 2 and x.shape == (28, 28) and size == 32:  # the MNIST-32 rule of the data loader
-        x = np.pad(x, 2)
-    if x.shape[:2] == (size, size) and (x.ndim == 2) == (channels == 1) and (x.ndim == 2 or x.shape[-1] == 3):
-        return x
-    if x.shape[:2] == (size, size) and x.ndim == 2:
-        return np.repeat(x[..., None], 3, axis=-1)
-    # Anything else goes through the file decoder, so crop, resize and mode conversion follow the same rules.
-    buffer = io.BytesIO()
-    from PIL import Image
-
-    Image.fromarray(x).save(buffer, format="PNG")
-    return _decode(buffer.getvalue(), size, channels, "the target image")
+    return data_lib.fit_image(source, height, channels, invert=invert, name=name)
 
 
 # --- the search ---------------------------------------------------------------------------------------------
 
 def generator_config(generator) -> dict[str, Any]:
-    """The run config beside the generator's file ({} for a bare .keras file without one)."""
-    from .generator import _sidecar_config
-
+    """The run config the generator was loaded with, else the one beside its file ({} for a bare .keras file)."""
+    config = getattr(generator, "config", None)
+    if config:
+        return config
     source = getattr(generator, "source", "")
-    return _sidecar_config(Path(source)) if source else {}
+    return sidecar_config(Path(source)) if source else {}
 
 
 def generator_dataset(generator) -> str | None:
@@ -208,15 +144,14 @@ def generator_dataset(generator) -> str | None:
 def test_split_source(generator) -> tuple[str, Path] | None:
     """(dataset, where its labelled test split is) for an MNIST-like generator whose data is on this machine, else
     None: the run's own data path first, then where the data loader looks ($GAN_EXPLORER_DATA, ...)."""
-    from . import evaluators as ev
 
     config = generator_config(generator)
     dataset = config.get("dataset")
-    if dataset not in ev.DIGIT_DATASETS:
+    if dataset not in data_lib.DIGIT_DATASETS:
         return None
     for path in dict.fromkeys((config.get("data"), None)):
         try:
-            return dataset, ev._locate(dataset, path)
+            return dataset, data_lib.locate(dataset, path)
         except (GanError, OSError):
             continue
     return None
@@ -231,7 +166,6 @@ def default_steps(generator) -> int:
 def resolve_evaluator(generator, evaluator: Any = "auto"):
     """The evaluator whose features join the loss: ``"auto"`` picks the shipped one of the generator's dataset
     (MNIST, Fashion-MNIST; none for faces), a dataset name picks that one, None turns the feature loss off."""
-    from . import evaluators as ev
 
     if evaluator is None or evaluator is False:
         return None
@@ -239,12 +173,13 @@ def resolve_evaluator(generator, evaluator: Any = "auto"):
         return evaluator
     if evaluator == "auto":
         dataset = generator_dataset(generator)
-        if dataset not in ev.DIGIT_DATASETS or not ev.evaluator_path(dataset).is_file():
+        if dataset not in data_lib.DIGIT_DATASETS or not classifier.evaluator_path(dataset).is_file():
             return None
-        return ev.load_evaluator(dataset)
-    if evaluator not in ev.DIGIT_DATASETS:
-        raise GanError(f"no evaluator for {evaluator!r}; use 'auto', None or one of {', '.join(ev.DIGIT_DATASETS)}")
-    return ev.load_evaluator(evaluator)
+        return classifier.load_evaluator(dataset)
+    if evaluator not in data_lib.DIGIT_DATASETS:
+        raise GanError(f"no evaluator for {evaluator!r}; use 'auto', None or one of "
+                       f"{', '.join(data_lib.DIGIT_DATASETS)}")
+    return classifier.load_evaluator(evaluator)
 
 
 def project(generator, target: np.ndarray, *, steps: int | None = None, restarts: int = DEFAULT_RESTARTS,
@@ -358,19 +293,7 @@ def _as_target(target: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
     if x.shape != tuple(shape):
         raise DataError(f"the target is {x.shape} but this generator makes {tuple(shape)} images; "
                         "pass it through prepare_target() first")
-    return _unit_to_uint8(x)
-
-
-def _unit_to_uint8(x: np.ndarray) -> np.ndarray:
-    """A uint8 image as it is; a float one, checked to hold finite values in [0, 1], scaled to 0..255."""
-    if x.dtype == np.uint8:
-        return x
-    x = x.astype(np.float64)
-    if not np.all(np.isfinite(x)):
-        raise DataError("the target image has NaN or infinite pixels")
-    if x.min() < 0.0 or x.max() > 1.0:
-        raise DataError(f"a float target image must be in [0, 1]; got values {x.min():.3g} to {x.max():.3g}")
-    return np.round(x * 255.0).astype(np.uint8)
+    return data_lib.unit_to_uint8(x)
 
 
 @dataclass
@@ -399,11 +322,10 @@ def _build_runner(model, evaluator, uniform: bool, pixel_range: str, noise_dim: 
     import keras
     import tensorflow as tf
 
-    from . import evaluators as ev
 
     beta_1, beta_2, epsilon = 0.9, 0.999, 1e-8
     if evaluator is not None:
-        feature_model = keras.Model(evaluator.model.inputs, evaluator.model.get_layer(ev.FEATURE_LAYER).output)
+        feature_model = keras.Model(evaluator.model.inputs, evaluator.model.get_layer(classifier.FEATURE_LAYER).output)
     else:
         feature_model = None
 
@@ -418,8 +340,8 @@ def _build_runner(model, evaluator, uniform: bool, pixel_range: str, noise_dim: 
         side = x.shape[1]
         if side == 32:
             x = x[:, 2:30, 2:30]
-        elif side != ev.INPUT_SIZE:
-            x = tf.image.resize(x, (ev.INPUT_SIZE, ev.INPUT_SIZE), antialias=True)
+        elif side != classifier.INPUT_SIZE:
+            x = tf.image.resize(x, (classifier.INPUT_SIZE, classifier.INPUT_SIZE), antialias=True)
         return feature_model(tf.clip_by_value(x, 0.0, 1.0), training=False)
 
     def objective(z, y, target, target_feats, weights):

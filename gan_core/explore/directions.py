@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError, ModelError, first_line
-from .latent import MAX_SEED, noise_std, sample_z
+from ..errors import ConfigError, ModelError, first_line
+from ..fsutil import atomic_write_bytes
+from ..latent import MAX_SEED, noise_std, sample_z
 
 DEFAULT_K = 10
 DEFAULT_N = 4096
@@ -37,7 +38,6 @@ _BLOCK_LAYERS = ("BatchNormalization", "LayerNormalization", "GroupNormalization
 @dataclass(frozen=True)
 class Directions:
     """k orthonormal directions in z-space, strongest first, with each one's share of the layer's variance."""
-
     vectors: np.ndarray  # (k, noise_dim) float32, orthonormal rows
     explained: np.ndarray  # (k,) share of the layer's total activation variance along each principal component
     z_std: np.ndarray  # (k,) the noise's standard deviation along each direction: one slider unit
@@ -88,7 +88,7 @@ def _features(generator, z: np.ndarray) -> tuple[np.ndarray, str]:
         # a conditional generator's z enters alone first: its first block is the digit's style, not its class
         inputs = generator.model.inputs
         sub = keras.Model(inputs[0] if len(inputs) > 1 else generator.model.input, block[-1].output)
-    except Exception as exc:  # e.g. an uploaded subclassed model with no graph to cut
+    except Exception as exc:  # noqa: BLE001 - e.g. an uploaded subclassed model with no graph to cut
         raise ModelError(f"cannot read the first hidden layer of this generator ({first_line(exc, 200)}); "
                          "principal directions need a functional or Sequential Keras model") from None
     parts = [np.asarray(sub(z[i:i + _BATCH], training=False), np.float32).reshape(len(z[i:i + _BATCH]), -1)
@@ -193,8 +193,6 @@ def _read_cache(path: Path, want: dict[str, Any], k: int) -> Directions | None:
 
 
 def _write_cache(path: Path, directions: Directions, meta: dict[str, Any]) -> bool:
-    from .runs import atomic_write_bytes
-
     buf = io.BytesIO()
     info = {**meta, "k": directions.k, "layer": directions.layer, "seconds": directions.seconds}
     np.savez(buf, vectors=directions.vectors, explained=directions.explained, z_std=directions.z_std,

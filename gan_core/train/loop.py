@@ -1,14 +1,14 @@
-"""The training loop: the seed's two-tape step under tf.function, in a tf.distribute strategy, writing a run dir.
+"""The training loop every task shares, in a tf.distribute strategy, writing the run directory.
 
-Read top to bottom: build (models, optimizers, checkpoint) -> data -> the step -> the epoch loop. The loop knows
-nothing of the app or the CLI: it reports to `progress(record)` and polls `should_stop()` once per
-compiled call (one step unless steps_per_call says more).
+Read top to bottom: run_training (lock, status, failure) -> Trainer: the hooks a task fills in -> build (strategy,
+precision, checkpoint, resume) -> compiled steps -> outputs (grids, generators, checkpoints) -> the epoch loop.
+The loop knows nothing of the app or the CLI: it reports to `progress(record)` and polls `should_stop()` once per
+compiled call (one step unless steps_per_call says more). The GAN algorithms are the tasks' trainers.
 """
 from __future__ import annotations
 
 import contextlib
 import errno
-import io
 import json
 import math
 import os
@@ -20,24 +20,26 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import data as data_lib
-from . import augment as augment_lib
-from . import export, latent, models, objectives, preflight, speed
-from .ema import WeightAverage, half_life_steps
-from .config import TrainConfig
-from .errors import GanError, ResourceError, first_line
-from .runs import (Checkpoint, RunDir, atomic_write_bytes, atomic_write_json, clean_temp_files, epoch_file,
-                   overwrite_in_place, read_json)
+from .. import evaluation, models, pictures, preflight, speed
+from ..config import TrainConfig
+from ..errors import GanError, ResourceError, first_line
+from ..fsutil import (
+    atomic_write_json,
+    overwrite_in_place,
+    read_json,
+)
+from ..runs import Checkpoint, RunDir, append_quality
+from ..runs.temp_files import clean_temp_files
 
 Progress = Callable[[dict[str, Any]], None]
 KEEP_CHECKPOINTS = 2
-METRICS = ("g_loss", "d_loss", "d_real", "d_fake")
-QUICK_EVAL_N = {"digits": 2000, "faces": 500}  # eval_n = 0: enough to follow the trend, seconds not minutes
 
 
-def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
-          log: Callable[[str], None] | None = None, restart: bool = False) -> str:
-    """Train (or resume) the run in `run` to its configured epochs. Returns the final state:
+def run_training(run: RunDir, trainer: type[Trainer], *, progress: Progress | None = None,
+                 should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None,
+                 restart: bool = False) -> str:
+    """Train (or resume) the run in `run` to its configured epochs with its task's `trainer` class (the caller,
+    gan_core.tasks.train, looks it up). Returns the final state:
     'done', 'stopped' (asked to stop; resumable) or raises after marking the run 'failed'.
 
     A stop asked for before this process took the lock (Stop pressed while the run was 'starting') is kept and
@@ -49,11 +51,12 @@ def train(run: RunDir, *, progress: Progress | None = None, should_stop: Callabl
             moved = run.move_attempt_aside()
             run.write_status(state="starting", epoch=0, step=0, error=None, traceback=None)
             run.log_metrics({"kind": "event", "level": "info",
-                             "message": f"restarted from epoch 0; the previous attempt is in {moved.relative_to(run.path)}"})
+                             "message": "restarted from epoch 0; the previous attempt is in "
+                                        f"{moved.relative_to(run.path)}"})
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname(), error=None, traceback=None,
                          started_at=time.time(), finished_at=None)
         try:
-            state = trainer_for(cfg)(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
+            state = trainer(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
         except BaseException as exc:
             message = failure_message(exc, run)
             record_failure(run, message, None if isinstance(exc, GanError) else traceback.format_exc(limit=8))
@@ -83,15 +86,6 @@ def record_failure(run: RunDir, message: str, trace: str | None) -> None:
 
 
 _DISK_ERRORS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT)
-
-
-def trainer_for(cfg: TrainConfig) -> type["Trainer"]:
-    """The latent GANs' Trainer, or an image-to-image one (same loop and run folder, other models and step)."""
-    if cfg.task == "noise":
-        return Trainer
-    from . import translation
-
-    return translation.TRAINERS[cfg.task]
 
 
 def failure_message(exc: BaseException, run: RunDir) -> str:
@@ -126,6 +120,11 @@ def describe_devices() -> str:
 
 
 class Trainer:
+    """The loop every task shares: build, resume, epochs of compiled steps, snapshots, checkpoints, roll-backs.
+
+    A task's trainer (:mod:`.latent`, :mod:`.pix2pix`, :mod:`.cyclegan`) fills in the hooks below; the loop makes
+    no assumption of how many networks it trains."""
+
     def __init__(self, cfg: TrainConfig, run: RunDir, *, progress: Progress | None = None,
                  should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None):
         self.cfg, self.run = cfg, run
@@ -136,6 +135,39 @@ class Trainer:
     def log(self, message: str) -> None:
         self._log(message)
         self.run.log_metrics({"kind": "event", "level": "info", "message": message})
+
+    # --- what each task's trainer provides -------------------------------------------------------------
+    def build_models(self, arch: models.Architecture) -> dict[str, Any]:
+        """Build the networks and optimizers (in the strategy's scope); return what the checkpoint holds."""
+        raise NotImplementedError
+
+    def optimizers(self) -> list[Any]:
+        """Every optimizer, so a roll-back after NaN can lower all their learning rates."""
+        raise NotImplementedError
+
+    def load_data(self) -> Any:
+        """The training batches (a tf.data.Dataset); sets n_images and steps_per_epoch."""
+        raise NotImplementedError
+
+    def fixed_inputs(self) -> None:
+        """What every snapshot grid is drawn from, the same each epoch (fixed latents, held-out examples)."""
+        raise NotImplementedError
+
+    def make_train_step(self) -> Callable:
+        """`train_steps(iterator, n, first_step)` returning each step's metrics (see :meth:`compile_steps`)."""
+        raise NotImplementedError
+
+    def snapshot(self, epoch: int) -> None:
+        """Draw this epoch's grid from the fixed inputs (with :meth:`save_picture`)."""
+        raise NotImplementedError
+
+    def saved_generators(self) -> dict[str, Any]:
+        """The generators saved each generator_every epochs, by direction ("AtoB", and "BtoA" for a CycleGAN)."""
+        raise NotImplementedError
+
+    def measure_quality(self, epoch: int) -> dict[str, Any]:
+        """This epoch's quality figures (see gan_core.evaluation), for quality.jsonl."""
+        raise NotImplementedError
 
     # --- build -----------------------------------------------------------------------------------
     def build(self) -> None:
@@ -194,31 +226,6 @@ class Trainer:
             self.log(f"resuming from {readable.name}, the newest checkpoint that reads back")
         return readable
 
-    def build_models(self, arch) -> dict[str, Any]:
-        """G, D and their optimizers (called in the strategy's scope); returns what the checkpoint holds."""
-        cfg = self.cfg
-        self.G = arch.build_generator(cfg)
-        self.D = models.build_discriminator(cfg)  # the architecture's, with the config's options (spectral_norm)
-        self.g_opt = self.make_optimizer(cfg.g_lr, self.G.trainable_variables)
-        self.d_opt = self.make_optimizer(cfg.d_lr, self.D.trainable_variables)
-        held = dict(generator=self.G, discriminator=self.D, g_opt=self.g_opt, d_opt=self.d_opt)
-        self.ema = None
-        if cfg.ema_decay:
-            import keras
-
-            self.G_ema = keras.models.clone_model(self.G)  # same layers and names, its own variables
-            self.ema = WeightAverage(self.G, self.G_ema, cfg.ema_decay, cfg.ema_start_step, cfg.ema_rampup)
-            held["generator_ema"] = self.G_ema
-            self.log(f"EMA of G's weights: decay {cfg.ema_decay} (half-life {half_life_steps(cfg.ema_decay):.0f} "
-                     f"steps), copying G until step {cfg.ema_start_step}"
-                     + (f", half-life at most {cfg.ema_rampup:g} x the steps so far" if cfg.ema_rampup else ""))
-        return held
-
-    @property
-    def sampler(self):
-        """The generator that draws the grids, is scored and is saved for the app: the average when EMA is on."""
-        return self.G_ema if getattr(self, "ema", None) is not None else self.G
-
     def make_optimizer(self, learning_rate: float, variables):
         import keras
 
@@ -230,179 +237,12 @@ class Trainer:
         opt.build(variables)
         return opt
 
-    def load_data(self):
-        cfg = self.cfg
-        images, report = data_lib.load_images(
-            cfg.dataset, path=cfg.data, image_size=cfg.image_size, channels=cfg.channels,
-            pixel_range=cfg.pixel_range, limit=cfg.limit, log=self.log)
-        labels = self.load_labels(len(images)) if cfg.num_classes else None
-        self.n_images = len(images)
-        self.steps_per_epoch = self.n_images // cfg.batch_size
-        dataset = data_lib.make_dataset(images, cfg.batch_size, seed=cfg.seed + self.epoch, labels=labels)
-        self.log(f"data: {report.n_images} images from {cfg.dataset} ({report.path or 'standard location'}), "
-                 f"{report.n_skipped} skipped, {self.steps_per_epoch} steps of {cfg.batch_size} per epoch")
-        return self.strategy.experimental_distribute_dataset(dataset)
 
-    def load_labels(self, n_images: int) -> np.ndarray:
-        """One-hot training labels, in the same order as the images (both are the file's first n)."""
-        from .evaluators import load_labelled
 
-        cfg = self.cfg
-        _, labels = load_labelled(cfg.dataset, "train", cfg.data, limit=cfg.limit)
-        if len(labels) != n_images:
-            raise GanError(f"{cfg.dataset}: {n_images} training images but {len(labels)} labels; class-conditional "
-                           "training needs the labels file (Keras's .npz y_train, or train-labels-idx1-ubyte[.gz] "
-                           "beside the images)")
-        if labels.max() >= cfg.num_classes:
-            raise GanError(f"{cfg.dataset} has class {int(labels.max())} but num_classes is {cfg.num_classes}; "
-                           f"set num_classes={int(labels.max()) + 1}")
-        self.log(f"labels: {cfg.num_classes} classes, counts {np.bincount(labels, minlength=cfg.num_classes).tolist()}")
-        return latent.labels_for(len(labels), cfg.num_classes, labels)
 
-    def fixed_labels(self) -> np.ndarray | None:
-        """The snapshot grid's classes: cycling 0..C-1 along each row (a 10-wide grid has one digit per column)."""
-        return latent.labels_for(self.cfg.grid ** 2, self.cfg.num_classes) if self.cfg.num_classes else None
 
-    def fixed_inputs(self) -> None:
-        """What every snapshot grid is drawn from, the same each epoch: here the fixed latents."""
-        self._fixed_z = self.fixed_z()
 
-    def fixed_z(self) -> np.ndarray:
-        """The snapshot grid's latents: made once per run (seeds 0..n-1), then read back on every resume. A file
-        that is damaged or of another shape is made again from the same seeds, so the grids stay comparable."""
-        n, dim = self.cfg.grid ** 2, self.cfg.noise_dim
-        if self.run.fixed_z_path.is_file():
-            try:
-                z = self.run.fixed_z()
-            except GanError:
-                problem = "is not a saved array of latents"
-            else:
-                if z.shape == (n, dim):
-                    return z
-                problem = f"holds shape {z.shape}, not ({n}, {dim})"
-            self.log(f"fixed_z.npy {problem}; made it again from seeds 0..{n - 1}, as the run first did")
-        z = latent.z_from_seeds(latent.grid_seeds(0, n), dim, self.cfg.noise)
-        buf = io.BytesIO()
-        np.save(buf, z)
-        atomic_write_bytes(self.run.fixed_z_path, buf.getvalue())
-        return z
-
-    # --- the step ------------------------------------------------------------------------------------
-    def make_gan_step(self, mean: Callable):
-        """The GAN algorithm on one replica's batch, the seed's two-tape step with a swappable objective:
-        noise -> G -> D on real and fake (through DiffAugment, if on) -> objective (+ D's penalty) -> two updates.
-        `mean` reduces per-example losses (the replica's share of the global batch's mean); noise, keys and labels
-        come from the caller."""
-        import tensorflow as tf
-
-        cfg, G, D, g_opt, d_opt = self.cfg, self.G, self.D, self.g_opt, self.d_opt
-        objective = objectives.get(cfg.loss)
-        penalty = objectives.make_penalty(objective, gp_weight=cfg.gp_weight, r1_gamma=cfg.r1_gamma,
-                                          r1_every=cfg.r1_every)
-
-        def with_label(x, y):  # a conditional G or D also takes the one-hot class
-            return [x, y] if cfg.num_classes else x
-
-        def scaled(opt, loss):  # float16's loss scaling (bfloat16 and float32 need none)
-            return opt.scale_loss(loss) if cfg.precision == "mixed_float16" else loss
-
-        augment = augment_lib.make_augment(cfg.augment, cfg.pixel_range)  # the identity when cfg.augment is ""
-        fold = tf.random.experimental.stateless_fold_in  # the step's key -> independent draws: fold(key, i)
-
-        def logits(images, labels):
-            return tf.cast(D(with_label(images, labels), training=True), tf.float32)
-
-        def discriminate(real, real_y, fake, fake_y, key):
-            real, fake = augment(real, fold(key, 2)), augment(fake, fold(key, 3))  # independent draws
-            if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
-                both_y = tf.concat([real_y, fake_y], axis=0) if cfg.num_classes else None
-                both = logits(tf.concat([real, fake], axis=0), both_y)
-                n = tf.shape(real)[0]
-                return both[:n], both[n:]
-            return logits(real, real_y), logits(fake, fake_y)  # seed 000's two calls
-
-        def critic(key, labels):  # D as the penalties see it: on real images' augmentation and labels
-            return lambda images: logits(augment(images, fold(key, 2)), labels)
-
-        def gan_step(real, real_y, z, fake_y, key, step):
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = tf.cast(G(with_label(z, fake_y), training=True), real.dtype)
-                real_logits, fake_logits = discriminate(real, real_y, fake, fake_y, key)
-                g_loss, d_loss, logs = objective(real_logits, fake_logits, mean=mean, real_label=cfg.real_label)
-                if penalty is not None:
-                    with g_tape.stop_recording():
-                        logs["d_penalty"] = penalty(critic(key, real_y), real, fake, fold(key, 4), step, mean)
-                    d_loss += logs["d_penalty"]
-            g_grads = g_tape.gradient(scaled(g_opt, g_loss), G.trainable_variables)
-            d_grads = d_tape.gradient(scaled(d_opt, d_loss), D.trainable_variables)
-            g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
-            d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
-            return g_loss, d_loss, real_logits, fake_logits, logs
-
-        return gan_step
-
-    def step_metrics(self) -> tuple[str, ...]:
-        """The metrics of each step: the run contract's four, then the objective's and the penalty's."""
-        objective = objectives.get(self.cfg.loss)
-        has_penalty = objective.gradient_penalty or bool(self.cfg.r1_gamma)
-        return METRICS + objective.logs + (("d_penalty",) if has_penalty else ())
-
-    def make_train_step(self):
-        """`train_steps(iterator, n, first_step)`: n optimizer steps on the next n batches in one compiled call,
-        returning each step's metrics as length-n vectors. n = 1 is the seed's step; n > 1 is the same steps in
-        the same order (steps_per_call), with fewer Python round trips. The plumbing around :meth:`make_gan_step`:
-        keyed noise and labels, the global batch's mean, the EMA update and each metric's replica share."""
-        import tensorflow as tf
-
-        cfg, ema = self.cfg, self.ema
-        global_batch = cfg.batch_size
-        jit, jit_reason = speed.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
-        self.log(f"speed: precision {cfg.precision}, {jit_reason}, steps_per_call {cfg.steps_per_call}"
-                 + (f" (a call never spans a metrics window: at most log_every={cfg.log_every} steps)"
-                    if cfg.steps_per_call > cfg.log_every else ""))
-
-        def step_key(step):
-            # Stateless, keyed by (seed, global step, replica): the same z for a step however the steps are
-            # grouped into calls, XLA or not, and after a resume. Other draws fold further numbers into it.
-            key = tf.stack([tf.constant(cfg.seed, tf.int64), step])
-            return tf.random.experimental.stateless_fold_in(
-                key, tf.distribute.get_replica_context().replica_id_in_sync_group)
-
-        def noise(n, key):
-            if cfg.noise == "uniform":
-                return tf.random.stateless_uniform([n, cfg.noise_dim], seed=key)
-            return tf.random.stateless_normal([n, cfg.noise_dim], seed=key)
-
-        def fake_labels(n, key):
-            # the classes G is asked for: uniform, from the step's own key (so also reproducible)
-            classes = tf.random.stateless_uniform([n], seed=tf.random.experimental.stateless_fold_in(key, 1),
-                                                  minval=0, maxval=cfg.num_classes, dtype=tf.int32)
-            return tf.one_hot(classes, cfg.num_classes)
-
-        def mean(per_example):
-            return tf.nn.compute_average_loss(tf.reshape(per_example, [-1]), global_batch_size=global_batch)
-
-        conditional = cfg.num_classes > 0
-        gan_step = self.make_gan_step(mean)
-        extra = self.step_metrics()[len(METRICS):]
-
-        def replica_step(batch, step):
-            # a conditional run's batches are (images, one-hot labels); G and D then also take the label
-            real, real_y = batch if conditional else (batch, None)
-            n = tf.shape(real)[0]
-            key = step_key(step)
-            fake_y = fake_labels(n, key) if conditional else None
-            g_loss, d_loss, real_logits, fake_logits, logs = gan_step(real, real_y, noise(n, key), fake_y, key, step)
-            if ema is not None:
-                ema.update(step)
-            share = tf.cast(n, tf.float32) / global_batch  # so that a SUM over replicas is a mean
-            return {"g_loss": g_loss, "d_loss": d_loss,
-                    "d_real": tf.reduce_mean(tf.sigmoid(real_logits)) * share,
-                    "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share,
-                    **{k: logs[k] for k in extra}}
-
-        return self.compile_steps(tf.function(replica_step, jit_compile=True) if jit else replica_step,
-                                  self.step_metrics())
+    # --- steps -----------------------------------------------------------------------------------------
 
     def compile_steps(self, one_step: Callable, keys: tuple[str, ...]):
         """`train_steps(iterator, n, first_step)`: n calls of `one_step(batch, step)` on each replica in one
@@ -425,26 +265,11 @@ class Trainer:
         return train_steps
 
     # --- outputs -------------------------------------------------------------------------------------
-    def snapshot(self, epoch: int) -> None:
-        import tensorflow as tf
-
-        labels = self.fixed_labels()
-        inputs = self._fixed_z if labels is None else [self._fixed_z, labels]
-        images = np.asarray(self.sampler(inputs, training=False), np.float32)
-        if not np.all(np.isfinite(images)):
-            raise GanError(f"the generator produced NaN/Inf images at epoch {epoch}; lower the learning rates "
-                           "(--set g_lr=...) and resume from the last checkpoint")
-        picture = export.grid(export.to_uint8(images, self.cfg.pixel_range), self.cfg.grid, self.cfg.grid)
-        export.save_png(self.run.sample_path(epoch), picture)
-        with self.tb.as_default():
-            tf.summary.image("samples", picture[None].astype(np.float32) / 255.0, step=self.step)
 
     def evaluate_quality(self, epoch: int) -> None:
         """Score this epoch's generator into quality.jsonl, where the Snapshots page draws the quality curve. A
         metric that cannot run here (no evaluator, no test split) is a warning in the log: it never stops the
         training."""
-        from . import metrics
-
         start = time.perf_counter()
         try:
             result = self.measure_quality(epoch)
@@ -453,28 +278,32 @@ class Trainer:
                                   "message": f"quality at epoch {epoch} not measured: {exc}"})
             return
         result["epoch"] = epoch
-        metrics.append_quality(self.run, result)
+        append_quality(self.run, result)
         self.log(f"quality at epoch {epoch} (n={result['n']}, {time.perf_counter() - start:.0f} s): "
-                 + metrics.summary_line(result))
-
-    def measure_quality(self, epoch: int) -> dict[str, Any]:
-        """classifier-FID/score/coverage for digits, SWD for faces, at the quick n unless eval_n says."""
-        from . import metrics
-        from .generator import Generator
-
-        cfg = self.cfg
-        n = cfg.eval_n or QUICK_EVAL_N[metrics.data_kind(cfg.dataset)]
-        generator = Generator(self.sampler, cfg.noise_dim, cfg.noise, cfg.pixel_range, source=f"epoch {epoch}",
-                              num_classes=cfg.num_classes)
-        return metrics.evaluate(generator, cfg.dataset, cfg.data, n=n, epoch=epoch, log=lambda m: None)
+                 + evaluation.summary_line(result))
 
     def save_generator(self, epoch: int) -> None:
-        folder = self.run.generators_dir
-        folder.mkdir(exist_ok=True)
-        name = epoch_file(epoch, "keras")
-        tmp = folder / f".tmp-{os.getpid()}-{name}"  # Keras insists on the .keras ending; readers skip '.tmp-'
-        self.sampler.save(tmp)
-        os.replace(tmp, folder / name)
+        """generators/epoch_NNNN[.ba].keras for each of saved_generators(), A -> B last: its file is what makes
+        the epoch appear to readers, so they never find one direction without the other."""
+        self.run.generators_dir.mkdir(exist_ok=True)
+        for direction, model in reversed(list(self.saved_generators().items())):
+            final = self.run.generator_file(epoch, direction)
+            tmp = final.with_name(f".tmp-{os.getpid()}-{final.name}")  # Keras wants the .keras ending; readers skip it
+            model.save(tmp)
+            os.replace(tmp, final)
+
+    def save_picture(self, epoch: int, picture: np.ndarray) -> None:
+        """One epoch's snapshot grid: samples/epoch_NNNN.png and TensorBoard's image."""
+        import tensorflow as tf
+
+        pictures.save_png(self.run.sample_path(epoch), picture)
+        with self.tb.as_default():
+            tf.summary.image("samples", picture[None].astype(np.float32) / 255.0, step=self.step)
+
+    def check_finite(self, images: np.ndarray, epoch: int) -> None:
+        if not np.all(np.isfinite(images)):
+            raise GanError(f"the generator produced NaN/Inf images at epoch {epoch}; lower the learning rates "
+                           "(--set g_lr=...) and resume from the last checkpoint")
 
     def checkpoint(self) -> None:
         """Write to a temporary folder, rename it, then point latest.json at it: a kill at any moment leaves
@@ -536,7 +365,7 @@ class Trainer:
                                    "and resume") from None
                 rollbacks += 1
                 self.restore(latest)
-                for opt in (self.g_opt, self.d_opt):
+                for opt in self.optimizers():
                     opt.learning_rate.assign(opt.learning_rate * cfg.nan_lr_scale)
                 self.log(f"{exc}; rolled back to {latest.name} (epoch {self.epoch}, step {self.step}) with "
                          f"learning rates x{cfg.nan_lr_scale} (roll-back {rollbacks} of {cfg.nan_retries})")
@@ -621,7 +450,8 @@ class Trainer:
             means = {k: round(sum(n * v[k] for n, v in epoch_values) / weights, 5) for k in epoch_values[0][1]}
             run.log_metrics({"kind": "epoch", "epoch": epoch, "step": self.step, **means,
                              "seconds": round(seconds, 2),
-                             "images_per_sec": round((self.steps_per_epoch - done_in_epoch) * cfg.batch_size / seconds, 1)})
+                             "images_per_sec": round((self.steps_per_epoch - done_in_epoch) * cfg.batch_size
+                                                     / seconds, 1)})
             last = epoch == cfg.epochs
             if epoch % cfg.snapshot_every == 0 or last:
                 self.snapshot(epoch)

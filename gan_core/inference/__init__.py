@@ -1,0 +1,18 @@
+"""Trained models, ready to use: a latent :class:`Generator` and an image-to-image :class:`Translator`, both
+opened by one safe ``.keras`` loader (:mod:`.keras_files`: checked before Keras builds anything, safe mode, float32).
+"""
+from .generator import Generator, sidecar_config
+from .keras_files import (
+                          MAX_ACTIVATION,
+                          MAX_CONFIG_BYTES,
+                          MAX_PARAMETERS,
+                          average_weights,
+                          check_keras_file,
+                          in_float32,
+                          load_keras_file,
+)
+from .translator import Translation, Translator, examples, translate_image
+
+__all__ = ["MAX_ACTIVATION", "MAX_CONFIG_BYTES", "MAX_PARAMETERS", "Generator", "Translation",
+           "Translator", "average_weights", "check_keras_file", "examples", "in_float32", "load_keras_file",
+           "sidecar_config", "translate_image"]

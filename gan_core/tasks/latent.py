@@ -1,0 +1,39 @@
+"""The latent GAN (z -> image): the seeds' DCGAN family, explored on the Latent space and Export pages."""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import evaluation
+from ..errors import GanError
+from ..inference import Generator
+from ..models import LATENT
+from ..runs import RunDir
+from ..train import LatentTrainer
+from .registry import Task, register
+
+
+def evaluate(run: RunDir, epoch: int | None, n: int | None, *, metrics=None, seed: int = 0, cache_dir=None,
+             log=None, data_path: str | None = None, data_b: str | None = None) -> dict[str, Any]:
+    if data_b is not None:
+        raise GanError("--data-b is domain B of a CycleGAN; this is a latent GAN")
+    return evaluation.evaluate(run, None, data_path, n, metrics, epoch=epoch, seed=seed, cache_dir=cache_dir, log=log)
+
+
+def made_of(values: dict[str, Any]) -> str:
+    size = values.get("image_size")
+    return f"{size}x{size}x{values.get('channels')} images from {values.get('noise')} noise"
+
+
+register(Task(
+    name=LATENT,
+    title="latent GAN (z → image)",
+    trainer=LatentTrainer,
+    load=Generator.from_run,
+    evaluate=evaluate,
+    grid_caption="fixed-z grid",
+    made_of=made_of,
+    in_brief=lambda p: f"{p['noise']} z{p['noise_dim']}",
+    config_fields=("noise_dim", "noise", "num_classes", "loss", "real_label", "gp_weight", "r1_gamma", "r1_every",
+                   "spectral_norm", "augment", "ema_decay", "ema_start_step", "ema_rampup", "d_joint_batch"),
+    draws_from_noise=True,
+))

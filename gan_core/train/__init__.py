@@ -1,0 +1,20 @@
+"""Training: the loop every task shares (:mod:`.loop`) and one trainer per task.
+
+:mod:`.latent` is the latent GAN (z -> image) of the seeds; :mod:`.pix2pix` and :mod:`.cyclegan` the image-to-image
+chapters, sharing :mod:`.image_to_image`. Which trainer a run uses is its task's (gan_core.tasks), so start
+training with ``gan_core.tasks.train(run)``.
+"""
+from .cyclegan import CycleGANTrainer
+from .latent import LatentTrainer
+from .loop import (
+           Diverged,
+           Trainer,
+           describe_devices,
+           make_strategy,
+           record_failure,
+           run_training,
+)
+from .pix2pix import Pix2PixTrainer
+
+__all__ = ["CycleGANTrainer", "Diverged", "LatentTrainer", "Pix2PixTrainer", "Trainer", "describe_devices",
+           "make_strategy", "record_failure", "run_training"]

@@ -1,0 +1,41 @@
+"""pyproject.toml against the tree it packages: what `pip install -e .` (and the Docker image) would leave out."""
+import importlib
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from setuptools import find_packages
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def test_every_folder_of_python_modules_is_a_package_that_is_found():
+    """A new gan_core subfolder without __init__.py would import from the checkout but be missing from an install."""
+    found = set(find_packages(ROOT, **PYPROJECT["tool"]["setuptools"]["packages"]["find"]))
+    for top in ("gan_core", "explorer_ui"):
+        folders = {p.parent for p in (ROOT / top).rglob("*.py") if "__pycache__" not in p.parts}
+        for folder in folders:
+            name = ".".join(folder.relative_to(ROOT).parts)
+            assert (folder / "__init__.py").is_file(), f"{name} has modules but no __init__.py"
+            assert name in found, f"{name} is not packaged"
+    assert not {p for p in found if p.split(".")[0] not in ("gan_core", "explorer_ui")}, found
+
+
+def test_the_runtime_dependencies_are_requirements_txt_and_setuptools_can_read_it():
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["dependencies"] == {"file": ["requirements.txt"]}
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    names = {Requirement(line).name for line in lines if line}  # an -r or URL line would break the build
+    assert {"tensorflow", "keras", "streamlit", "tqdm"} <= names
+
+
+def test_the_test_requirements_install_the_package_itself():
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements-dev.txt").read_text().splitlines()]
+    assert "-e ." in lines
+
+
+def test_the_console_script_is_the_cli_and_returns_an_exit_code(capsys):
+    module, _, name = PYPROJECT["project"]["scripts"]["gan-explorer"].partition(":")
+    main = getattr(importlib.import_module(module), name)
+    assert main(["presets"]) == 0
+    assert "mnist_dcgan" in capsys.readouterr().out
