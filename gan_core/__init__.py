@@ -1,8 +1,16 @@
 """GAN Explorer's engine: train, watch and explore GANs on images, with no UI in it.
 
-Modules: ``config`` (one dataclass per run), ``models`` (architecture registry), ``data``, ``train``,
-``runs`` (the run directory contract), ``latent`` (z sampling and interpolation), ``export`` (grids, GIFs),
-``launch`` (training in its own process), ``cli`` (``python -m gan_core``).
+A library in layers, each importing only from those below (top first; the README's "Architecture" has the map):
+
+- ``cli`` (``python -m gan_core``); ``launch`` (training in its own process), ``storage``, ``uploads``
+- ``tasks``: latent | pix2pix | cyclegan, each mapped to its trainer, loader, evaluation and config section
+- ``train`` (the shared loop and one trainer per task); ``explore`` (export, directions, projection)
+- ``evaluation`` (metrics beside real-data floors); ``inference`` (Generator, Translator, the safe loader)
+- ``runs`` (the run-directory contract); ``preflight``; ``config`` (one dataclass per run)
+- ``models`` (architecture registry), ``objectives``, ``augment``, ``ema``, ``speed``
+- ``data`` (all loading); ``pictures``, ``latent``, ``charts``; ``fsutil``, ``errors``
+
+Start with ``tasks.train(runs.create_run(None, config.from_preset("mnist_dcgan")))``.
 """
 import os
 

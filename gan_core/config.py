@@ -21,7 +21,8 @@ JIT_COMPILES = ("auto", "on", "off")
 STRATEGIES = ("default", "mirrored")
 NOISES = ("normal", "uniform")
 DATASETS = SOURCES
-PAIRINGS = (*data.PAIRINGS, "side_by_side")  # pix2pix: made from single images, or A|B files
+PAIRINGS = data.PAIRING_CHOICES  # pix2pix: made from single images, or A|B files
+DIRECTIONS = data.DIRECTIONS  # pix2pix: which half of an A|B file is the input
 # Upper limits: past them a run exhausts memory, crashes TensorFlow (threads=1000000 segfaulted) or never ends.
 # Generous for what the architectures here are (z of 100, 28-64 px, batches of 16-256), so no recipe meets them.
 LIMITS = {"epochs": 100_000, "batch_size": 65_536, "noise_dim": 4096, "image_size": 1024, "grid": 32,

@@ -38,6 +38,7 @@ from .loading import (
 from .mnist import DATA_ENV, DEBIAN_DATASETS_DIR
 from .pairs import (
            DIRECTIONS,
+           PAIRING_CHOICES,
            PAIRINGS,
            Pairs,
            Split,
@@ -54,11 +55,11 @@ from .pairs import (
 )
 from .report import LoadReport
 
-__all__ = ["DIRECTIONS", "PAIRINGS", "Pairs", "Split", "edges", "fit_image", "unit_to_uint8", "grayscale", "hole_mask",
-           "load_domains", "load_pairs",
-           "load_split", "make_pairs", "masked", "pairing_makes_input", "split_side_by_side",
-           "CACHE_ENV", "CACHE_LIMIT_ENV", "CLASS_NAMES", "DATA_ENV", "DEBIAN_DATASETS_DIR", "DIGIT_DATASETS",
-           "IMAGE_EXTENSIONS", "MIN_IMAGE_SIDE", "PIXEL_RANGES", "SOURCES", "SPLITS", "CacheEntry", "ImageFile",
-           "LoadReport", "Unusable", "cache_entries", "cache_limit_bytes", "cache_root", "check_source",
-           "decode_image", "load_images", "load_labelled", "load_test_images", "locate", "make_dataset",
-           "read_idx_labels", "remove_cache_entry", "stale_cache_temp_files", "trim_cache"]
+__all__ = ["CACHE_ENV", "CACHE_LIMIT_ENV", "CLASS_NAMES", "CacheEntry", "DATA_ENV", "DEBIAN_DATASETS_DIR",
+           "DIGIT_DATASETS", "DIRECTIONS", "IMAGE_EXTENSIONS", "ImageFile", "LoadReport", "MIN_IMAGE_SIDE",
+           "PAIRINGS", "PAIRING_CHOICES", "PIXEL_RANGES", "Pairs", "SOURCES", "SPLITS", "Split", "Unusable",
+           "cache_entries", "cache_limit_bytes", "cache_root", "check_source", "decode_image", "edges",
+           "fit_image", "grayscale", "hole_mask", "load_domains", "load_images", "load_labelled",
+           "load_pairs", "load_split", "load_test_images", "locate", "make_dataset", "make_pairs", "masked",
+           "pairing_makes_input", "read_idx_labels", "remove_cache_entry", "split_side_by_side",
+           "stale_cache_temp_files", "trim_cache", "unit_to_uint8"]

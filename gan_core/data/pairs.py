@@ -102,6 +102,8 @@ PAIRINGS: dict[str, Pairing] = {
                       lambda x, seed: masked(x, seed), None),
 }
 
+PAIRING_CHOICES = (*PAIRINGS, "side_by_side")  # side_by_side: A|B files carry input and target
+
 
 def pairing_makes_input(pairing: str) -> bool:
     """Whether a pairing makes the input from a full picture (edges, grayscale, masked), so the picture is the

@@ -58,7 +58,7 @@ from .numerics import (
     gaussian_stats,
     mode_coverage_from_probs,
 )
-from .reference import Reference, Sample, _jsonable, reference_for
+from .reference import Reference, Sample, jsonable, reference_for
 from .registry import (
     DEFAULT_N,
     Metric,
@@ -150,7 +150,7 @@ def generate(generator, n: int, seed: int = 0, batch_size: int = 500) -> np.ndar
 def _record(metric: Metric, result: dict[str, Any], floor: dict[str, Any], ref: Reference) -> dict[str, Any]:
     extra = {k: v for k, v in result.items() if k != "value"}
     rec = {"metric": metric.name, "value": float(result["value"]), "floor": float(floor["value"]), "n": ref.n,
-           "better": metric.better, "dataset": ref.dataset, **_jsonable(extra)}
+           "better": metric.better, "dataset": ref.dataset, **jsonable(extra)}
     if "levels" in floor:
         rec["floor_levels"] = floor["levels"]
     if "classes_covered" in floor:

@@ -67,7 +67,7 @@ class Reference:
             if self.floor_sample is None:
                 made = self.floor_images()
                 self.floor_sample = made if isinstance(made, Sample) else Sample(made)
-            self.floors[metric.name] = _jsonable(metric.fn(self.floor_sample, self))
+            self.floors[metric.name] = jsonable(metric.fn(self.floor_sample, self))
             self._save_floors()
         return self.floors[metric.name]
 
@@ -110,11 +110,11 @@ def _data_identity(dataset: str, data_path: str | None) -> dict[str, Any]:
         return {"path": str(where)}
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import keras
+from keras import layers
 import numpy as np
 
 from ..errors import ConfigError
@@ -34,3 +35,17 @@ def check_channels(**channels: int) -> None:
     for name, value in channels.items():
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ConfigError(f"{name} must be a positive whole number (1 for gray, 3 for RGB); got {value!r}")
+
+
+def seed_upsampling(x: keras.KerasTensor, cfg) -> keras.KerasTensor:
+    """Seed 000's generator after its first block (TensorFlow's DCGAN tutorial): 5x5 transposed convolutions 128
+    (stride 1) and 64 (stride 2) with BatchNorm and LeakyReLU, then one to the image's channels (stride 2): x4 in
+    all. mnist_dcgan and its class-conditional sibling share it."""
+    x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU()(x)
+    x = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.LeakyReLU()(x)
+    return layers.Conv2DTranspose(cfg.channels, 5, strides=2, padding="same", use_bias=False,
+                                  activation=output_activation(cfg))(x)

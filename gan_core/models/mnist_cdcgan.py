@@ -12,7 +12,7 @@ import keras
 from keras import layers
 
 from . import Architecture, multiple_of, register
-from ._layers import image_input, label_input, noise_input, output_activation
+from ._layers import image_input, label_input, noise_input, seed_upsampling
 
 LABEL_MAPS = 16  # feature maps the label embedding adds to G's first block
 
@@ -27,14 +27,7 @@ def build_generator(cfg) -> keras.Model:
     e = layers.Dense(s * s * LABEL_MAPS, name="label_embedding")(label)
     e = layers.Reshape((s, s, LABEL_MAPS))(e)
     x = layers.Concatenate()([x, e])
-    x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU()(x)
-    x = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU()(x)
-    x = layers.Conv2DTranspose(cfg.channels, 5, strides=2, padding="same", use_bias=False,
-                               activation=output_activation(cfg))(x)
+    x = seed_upsampling(x, cfg)  # (s, s, C) -> 4s x 4s images
     return keras.Model([z, label], x, name="generator")
 
 

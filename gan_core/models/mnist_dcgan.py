@@ -9,7 +9,7 @@ import keras
 from keras import layers
 
 from . import Architecture, multiple_of, register, register_preset
-from ._layers import image_input, noise_input, output_activation
+from ._layers import image_input, noise_input, seed_upsampling
 
 
 def build_generator(cfg) -> keras.Model:
@@ -19,14 +19,7 @@ def build_generator(cfg) -> keras.Model:
     x = layers.BatchNormalization()(x)
     x = layers.LeakyReLU()(x)
     x = layers.Reshape((s, s, 256))(x)
-    x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU()(x)
-    x = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU()(x)
-    x = layers.Conv2DTranspose(cfg.channels, 5, strides=2, padding="same", use_bias=False,
-                               activation=output_activation(cfg))(x)
+    x = seed_upsampling(x, cfg)  # (s, s, C) -> 4s x 4s images
     return keras.Model(z, x, name="generator")
 
 

@@ -171,10 +171,9 @@ def check_image_to_image_config(cfg) -> None:
 
 def check_config(cfg) -> None:
     check_image_to_image_config(cfg)
-    pairings = (*data.PAIRINGS, "side_by_side")
-    if cfg.pairing not in pairings:
-        raise ConfigError(f"pairing must be one of {', '.join(pairings)} (how the input of each pair is made); "
-                          f"got {cfg.pairing!r}")
+    if cfg.pairing not in data.PAIRING_CHOICES:
+        raise ConfigError(f"pairing must be one of {', '.join(data.PAIRING_CHOICES)} (how the input of each pair "
+                          f"is made); got {cfg.pairing!r}")
     if cfg.direction not in data.DIRECTIONS:
         raise ConfigError(f"direction must be AtoB or BtoA; got {cfg.direction!r}")
     if cfg.pairing == "side_by_side" and cfg.dataset != "folder":

@@ -1,4 +1,4 @@
-"""Training: the loop every task shares (:mod:`.loop`) and one trainer per task.
+"""Training: the loop every task shares (:mod:`.loop`; a run of it is :mod:`.session`) and one trainer per task.
 
 :mod:`.latent` is the latent GAN (z -> image) of the seeds; :mod:`.pix2pix` and :mod:`.cyclegan` the image-to-image
 chapters, sharing :mod:`.image_to_image`. Which trainer a run uses is its task's (gan_core.tasks), so start
@@ -6,15 +6,10 @@ training with ``gan_core.tasks.train(run)``.
 """
 from .cyclegan import CycleGANTrainer
 from .latent import LatentTrainer
-from .loop import (
-           Diverged,
-           Trainer,
-           describe_devices,
-           make_strategy,
-           record_failure,
-           run_training,
-)
+from .devices import describe_devices, make_strategy
+from .loop import Diverged, Trainer
 from .pix2pix import Pix2PixTrainer
+from .session import record_failure, run_training
 
 __all__ = ["CycleGANTrainer", "Diverged", "LatentTrainer", "Pix2PixTrainer", "Trainer", "describe_devices",
            "make_strategy", "record_failure", "run_training"]
