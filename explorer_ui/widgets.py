@@ -1,8 +1,10 @@
 """Widgets shared by the pages: run and generator pickers, cached loading, errors as messages, save-on-download."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core import pictures, storage, tasks, uploads
-from gan_core.errors import GanError
+from gan_core.errors import GanError, ResourceError, first_line, resource_errors
 from gan_core.fsutil import atomic_write_bytes
 from gan_core.inference import Generator, Translator
 from gan_core.runs import (
@@ -37,6 +39,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\](){}<>!:$~|#&])")
 # (U+2060) inside each keeps the text as it reads while no longer matching.
 _AUTOLINKS = re.compile(r"(://|@|www(?=\\\.))", re.IGNORECASE)
 WORD_JOINER = "\u2060"
+log = logging.getLogger(__name__)
 
 
 def md_text(value: object) -> str:
@@ -47,13 +50,31 @@ def md_text(value: object) -> str:
     return _AUTOLINKS.sub(lambda m: m.group(1)[:1] + WORD_JOINER + m.group(1)[1:], escaped)
 
 
+def show_error(exc: Exception) -> None:
+    """An error in place on the page. A GanError (the user can act on it) is its one-line message; anything else
+    is a bug: a message naming it, its traceback in an expander and in the server's log, to report (the page
+    shows the traceback only where client.showErrorDetails is "full", as Streamlit does for its own)."""
+    if isinstance(exc, GanError):
+        st.error(md_text(exc), icon=":material/error:")
+        return
+    log.error("unexpected error on a page", exc_info=exc)
+    if str(st.get_option("client.showErrorDetails")).lower() not in ("full", "true"):
+        # Serving others (README, Docker): st.exception would ignore this setting and show server paths.
+        st.error("Something went wrong (a bug, not your input); the server's log has the details.",
+                 icon=":material/bug_report:")
+        return
+    st.error(f"Something went wrong (a bug, not your input): {md_text(first_line(exc))}. The details below and in "
+             "the server's log say where; please report them.", icon=":material/bug_report:")
+    st.exception(exc)
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn an error the user can act on into a message in place; the rest of the page still renders."""
+    """Show an error raised inside as `show_error` does, in place; the rest of the page still renders."""
     try:
         yield
-    except (GanError, ValueError, OSError) as exc:
-        st.error(md_text(exc), icon=":material/error:")
+    except Exception as exc:  # noqa: BLE001 -- shown, never hidden: a non-GanError keeps its traceback
+        show_error(exc)
 
 
 def runs_dir() -> Path:
@@ -144,8 +165,8 @@ def generator_picker(key: str) -> GeneratorChoice | None:
     """Pick a run at a saved epoch, a pretrained model or an uploaded .keras file; None (with the reason) if none."""
     try:
         return _pick_generator(key)
-    except (GanError, OSError) as exc:  # e.g. a .keras file that is not a generator
-        st.error(md_text(exc), icon=":material/error:")
+    except Exception as exc:  # noqa: BLE001 -- e.g. a .keras file that is not a generator (a ModelError)
+        show_error(exc)
         return None
 
 
@@ -236,8 +257,8 @@ def translator_picker(key: str) -> TranslatorChoice | None:
     try:
         path = run.generator_path(epoch)
         translators = _cached_translators(str(run.path), epoch, path.stat().st_mtime_ns)
-    except (GanError, OSError) as exc:
-        st.error(md_text(exc), icon=":material/error:")
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc)
         return None
     name = f"{run.name}_epoch{epoch:04d}"
     return TranslatorChoice(run, epoch, translators, name, exports_dir(run, name))
@@ -254,6 +275,15 @@ def upscaled_png(image: np.ndarray, scale: int) -> bytes:
     return pictures.png_bytes(pictures.upscale(image, scale))
 
 
+def png_data_url(image: np.ndarray, scale: int) -> str:
+    """`image` upscaled as a PNG inside a data: URL, for an st.image that changes on every slider move.
+
+    Why: st.image of bytes stores them in Streamlit's media store and the browser then fetches them over HTTP
+    from this same (busy) Python process, after Streamlit has re-opened them with PIL to check their size; a
+    small inline PNG arrives with the element itself. Equal images give equal URLs, as media URLs do."""
+    return "data:image/png;base64," + base64.b64encode(upscaled_png(image, scale)).decode("ascii")
+
+
 def download_and_save(label: str, data: bytes, file_name: str, mime: str, folder: Path, key: str) -> None:
     """A download button that also writes the file under `folder` when clicked, and then says where."""
     name = Path(file_name)  # made from run and upload names: keep it one safe path component
@@ -263,11 +293,12 @@ def download_and_save(label: str, data: bytes, file_name: str, mime: str, folder
 
     def save() -> None:
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(target, data)
+            with resource_errors(f"saving a copy to {target}"):  # a full disk, a folder this user cannot write
+                target.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(target, data)
             st.session_state[state_key] = ("ok", str(target))
-        except OSError as exc:
-            st.session_state[state_key] = ("error", f"could not save a copy to {target}: {exc.strerror or exc}")
+        except ResourceError as exc:
+            st.session_state[state_key] = ("error", f"could not save a copy: {exc}")
 
     st.download_button(label, data, file_name=file_name, mime=mime, on_click=save, key=key)
     outcome, message = st.session_state.get(state_key, (None, ""))

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import config as config_lib
 from . import evaluation, models, pictures, preflight, storage, tasks
-from .errors import GanError
+from .errors import GanError, resource_errors
 from .explore import directions, export, projection
 from .fsutil import atomic_write_bytes
 from .inference import Generator, translate_image
@@ -27,25 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     _check_numbers(parser, args)
     try:
         return args.func(args) or 0
-    except GanError as exc:
+    except GanError as exc:  # the user's mistake or situation; anything else is a bug and keeps its traceback
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a path that cannot be written or read: the system's reason, with the path
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return 2
-    except MemoryError as exc:
-        print(f"error: out of memory ({exc or 'no detail'}); ask for less: a smaller grid, --scale or --n",
-              file=sys.stderr)
-        return 2
-    except Exception as exc:
-        if type(exc).__name__ != "ResourceExhaustedError":  # TensorFlow's out-of-memory, without importing it here
-            raise
-        print(f"error: TensorFlow ran out of memory: {str(exc).splitlines()[0][:200]}; lower the batch size or "
-              "the model's size", file=sys.stderr)
         return 2
 
 
@@ -328,8 +311,9 @@ def cmd_sample(args) -> int:
     pictures.check_output_file(args.out, "grid.png")
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
-    picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=args.scale, psi=args.psi,
-                                 label=_check_class(generator, args.label))
+    with resource_errors("drawing the grid", "ask for less: a smaller --grid or --scale"):
+        picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=args.scale, psi=args.psi,
+                                     label=_check_class(generator, args.label))
     print(pictures.save_png(args.out, picture))
     return 0
 
@@ -384,8 +368,10 @@ def cmd_directions(args) -> int:
 def cmd_gif(args) -> int:
     run = resolve_run(args.run)
     out = pictures.check_output_file(args.out, "snapshots.gif")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out, export.snapshots_gif(run, fps=args.fps, loop=args.loop))
+    gif = export.snapshots_gif(run, fps=args.fps, loop=args.loop)
+    with resource_errors(f"writing {out}"):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(out, gif)
     print(f"{out} ({len(run.sample_epochs())} frames)")
     return 0
 
@@ -445,9 +431,10 @@ def cmd_stop(args) -> int:
 
 def cmd_evaluate(args) -> int:
     names = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
-    report = tasks.evaluate_model(args.model, epochs=args.epochs, n=args.n, dataset=args.dataset,
-                                    data_path=args.data, metrics=names, seed=args.seed, record=not args.no_record,
-                                    log=lambda m: print(m, file=sys.stderr), data_b=args.data_b)
+    with resource_errors("evaluating", "ask for less: a smaller --n"):
+        report = tasks.evaluate_model(args.model, epochs=args.epochs, n=args.n, dataset=args.dataset,
+                                      data_path=args.data, metrics=names, seed=args.seed, record=not args.no_record,
+                                      log=lambda m: print(m, file=sys.stderr), data_b=args.data_b)
     print(json.dumps(report, indent=2) if args.json else evaluation.format_table(report))
     return 0
 
@@ -466,8 +453,9 @@ def cmd_project(args) -> int:
     if args.save_z:
         buffer = io.BytesIO()
         np.save(buffer, found.z)
-        Path(args.save_z).parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(args.save_z, buffer.getvalue())
+        with resource_errors(f"writing {args.save_z}"):
+            Path(args.save_z).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(args.save_z, buffer.getvalue())
     print(f"{out}: target | reconstruction | |error|")
     print(projection.summary(found))
     if args.save_z:

@@ -18,7 +18,7 @@ MAX_SEEDS_IN_SET = 64
 def z_from_seed(seed: int, dim: int, noise: str = "normal") -> np.ndarray:
     """The same seed gives the same vector in every session and on every machine (numpy's PCG64)."""
     if not 0 <= int(seed) <= MAX_SEED:
-        raise ValueError(f"seed must be between 0 and {MAX_SEED}; got {seed}")
+        raise ConfigError(f"seed must be between 0 and {MAX_SEED}; got {seed}")
     return sample_z(int(seed), dim, noise)
 
 
@@ -76,9 +76,9 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float, noise: str = "normal") -> np.n
 def interpolate(a: np.ndarray, b: np.ndarray, steps: int, mode: str = "slerp", noise: str = "normal") -> np.ndarray:
     """`steps` vectors from a to b inclusive, linear ('lerp') or spherical ('slerp')."""
     if steps < 2:
-        raise ValueError(f"interpolation needs at least 2 steps; got {steps}")
+        raise ConfigError(f"interpolation needs at least 2 steps; got {steps}")
     if mode not in ("lerp", "slerp"):
-        raise ValueError(f"mode must be 'lerp' or 'slerp'; got {mode!r}")
+        raise ConfigError(f"mode must be 'lerp' or 'slerp'; got {mode!r}")
     ts = np.linspace(0.0, 1.0, steps)
     if mode == "lerp":
         return np.stack([lerp(a, b, t) for t in ts]).astype(np.float32)
@@ -124,7 +124,7 @@ def mean_z(zs: np.ndarray | Sequence[np.ndarray]) -> np.ndarray:
     if zs.ndim == 1:
         return zs.copy()
     if zs.ndim != 2 or not len(zs):
-        raise ValueError(f"mean_z takes a (count, dim) array of at least one z; got shape {zs.shape}")
+        raise ConfigError(f"mean_z takes a (count, dim) array of at least one z; got shape {zs.shape}")
     return zs.mean(axis=0).astype(np.float32)
 
 
@@ -133,7 +133,7 @@ def arithmetic(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     [0, 1]^d; the generator still draws it (clipping would change the sum's meaning)."""
     a, b, c = (np.asarray(v, np.float32) for v in (a, b, c))
     if not a.shape == b.shape == c.shape:
-        raise ValueError(f"A, B and C must have the same shape; got {a.shape}, {b.shape}, {c.shape}")
+        raise ConfigError(f"A, B and C must have the same shape; got {a.shape}, {b.shape}, {c.shape}")
     return (a - b + c).astype(np.float32)
 
 
@@ -178,13 +178,13 @@ def labels_for(n: int, num_classes: int, labels: int | Sequence[int] | np.ndarra
     array = np.asarray(labels)
     if array.ndim == 2:
         if array.shape != (n, num_classes):
-            raise ValueError(f"label weights must have shape ({n}, {num_classes}); got {array.shape}")
+            raise ConfigError(f"label weights must have shape ({n}, {num_classes}); got {array.shape}")
         return array.astype(np.float32)
     classes = np.broadcast_to(array.astype(np.int64), (n,)) if array.ndim == 0 else array.astype(np.int64)
     if classes.shape != (n,):
-        raise ValueError(f"need one label per image ({n}); got {classes.shape[0]}")
+        raise ConfigError(f"need one label per image ({n}); got {classes.shape[0]}")
     if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
-        raise ValueError(f"a class must be 0..{num_classes - 1}; got {int(classes.min())}..{int(classes.max())}")
+        raise ConfigError(f"a class must be 0..{num_classes - 1}; got {int(classes.min())}..{int(classes.max())}")
     return np.eye(num_classes, dtype=np.float32)[classes]
 
 

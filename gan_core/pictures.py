@@ -14,7 +14,7 @@ import imageio.v3 as iio
 import numpy as np
 from PIL import Image
 
-from .errors import ConfigError
+from .errors import ConfigError, resource_errors
 from .fsutil import atomic_write_bytes
 
 MAX_SIDE_PX = 8192  # a picture's longest side: 8192^2 RGB is 200 MB in memory, far past what anyone views
@@ -59,7 +59,7 @@ def grid(images: np.ndarray, rows: int, cols: int, *, pad: int = 2, scale: int =
         images = images[..., None]
     n, h, w, c = images.shape
     if rows < 1 or cols < 1:
-        raise ValueError(f"a grid needs at least 1 row and 1 column; got {rows}x{cols}")
+        raise ConfigError(f"a grid needs at least 1 row and 1 column; got {rows}x{cols}")
     check_picture_size(rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, scale)
     out = np.full((rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, c), background, np.uint8)
     for i in range(min(n, rows * cols)):
@@ -91,20 +91,21 @@ def check_output_file(path: str | Path, example: str) -> Path:
 
 def save_png(path: str | Path, image: np.ndarray) -> Path:
     path = check_output_file(path, "grid.png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, png_bytes(image))
+    with resource_errors(f"writing {path}"):  # a folder that cannot be made or written, a full disk
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, png_bytes(image))
     return path
 
 
 def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bounce: bool = False) -> bytes:
     """An animated GIF (imageio): `loop`=0 repeats forever; `bounce` plays forward then back."""
     if not len(frames):
-        raise ValueError("a GIF needs at least one frame")
+        raise ConfigError("a GIF needs at least one frame")
     if not (isinstance(fps, (int, float, np.number)) and math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
-        raise ValueError(f"frames per second must be a number from {MIN_FPS:g} to {MAX_FPS:g} (what a GIF's frame "
+        raise ConfigError(f"frames per second must be a number from {MIN_FPS:g} to {MAX_FPS:g} (what a GIF's frame "
                          f"delay can store); got {fps}")
     if isinstance(loop, bool) or not isinstance(loop, (int, np.integer)) or not 0 <= loop <= MAX_LOOP:
-        raise ValueError(f"loop must be 0 (forever) to {MAX_LOOP} times; got {loop}")
+        raise ConfigError(f"loop must be 0 (forever) to {MAX_LOOP} times; got {loop}")
     frames = [np.asarray(f, np.uint8) for f in frames]
     frames = [f[..., 0] if f.ndim == 3 and f.shape[-1] == 1 else f for f in frames]
     if bounce and len(frames) > 2:
@@ -115,8 +116,10 @@ def gif_bytes(frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0, bou
 def save_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 4.0, loop: int = 0,
              bounce: bool = False) -> Path:
     path = check_output_file(path, "animation.gif")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, gif_bytes(frames, fps=fps, loop=loop, bounce=bounce))
+    gif = gif_bytes(frames, fps=fps, loop=loop, bounce=bounce)
+    with resource_errors(f"writing {path}"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, gif)
     return path
 
 

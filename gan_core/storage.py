@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .data import cache_entries, stale_cache_temp_files
-from .errors import RunError
+from .errors import RunError, resource_errors
 from .runs import RunDir, default_runs_dir, list_runs, stale_temp_files
 from .uploads import uploads_dir
 
@@ -91,7 +91,8 @@ def remove(path: str | Path, runs_dir: str | Path | None = None, cache_dir: str 
                        "need it")
     if item.busy:
         raise RunError(f"{path} was {item.busy}: a run may be about to start on it; try again in a few minutes")
-    _delete(item)
+    with resource_errors(f"removing {path}"):  # e.g. a file this user may not delete
+        _delete(item)
     return item
 
 
@@ -100,7 +101,8 @@ def clean(runs_dir: str | Path | None = None, cache_dir: str | Path | None = Non
     removed = []
     for item in list_storage(runs_dir, cache_dir):
         if item.removable:
-            with contextlib.suppress(FileNotFoundError):  # removed meanwhile, by another tab or process
+            # removed meanwhile (by another tab or process): skipped; one this user may not delete: a ResourceError
+            with resource_errors(f"removing {item.path}"), contextlib.suppress(FileNotFoundError):
                 _delete(item)
                 removed.append(item)
     return removed

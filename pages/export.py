@@ -3,6 +3,7 @@ import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core import latent, pictures
+from gan_core.errors import ConfigError
 from gan_core.explore import export
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -38,7 +39,7 @@ scale = int(c[3].number_input("Pixel scale", 1, 16, 3))
 with widgets.user_errors():
     height, width = (scale * (n * side + (n + 1) * 2) for n, side in zip((rows, cols), generator.image_shape[:2]))
     if max(height, width) > MAX_SIDE_PX:
-        raise ValueError(f"that grid would be {width}x{height} pixels; the most is {MAX_SIDE_PX} a side: use fewer "
+        raise ConfigError(f"that grid would be {width}x{height} pixels; the most is {MAX_SIDE_PX} a side: use fewer "
                          "rows or columns, or a smaller pixel scale")
     png = pictures.png_bytes(export.sample_grid(generator, rows, cols, seed, scale=scale, psi=psi, label=label))
     st.image(png, caption=f"seeds {seed}…{seed + rows * cols - 1}{truncated}", output_format="PNG")

@@ -59,7 +59,7 @@ def _remove_stored(path: str | None) -> None:
             item = storage.remove(path, widgets.runs_dir())
             note = f"Removed {STORAGE_KINDS[item.kind].lower()} ({storage.format_bytes(item.size)})."
         st.session_state[STORAGE_NOTE] = ("success", note)
-    except (GanError, OSError) as exc:
+    except GanError as exc:  # anything else is a bug: Streamlit shows it with its traceback
         st.session_state[STORAGE_NOTE] = ("error", str(exc))
 
 

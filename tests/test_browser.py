@@ -5,6 +5,7 @@ it stream in, times how long a latent slider move takes to reach the screen as a
 principal direction; projects an uploaded digit on the Latent page and edits from the z it finds; picks a digit of
 the class-conditional model and walks between two classes.
 """
+import base64
 import contextlib
 import io
 import json
@@ -275,7 +276,10 @@ def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, share
             """The image file the browser shows in `img`, decoded (what is on screen, before any CSS scaling)."""
             expect(img).to_have_js_property("complete", True)
             assert img.evaluate("img => img.naturalWidth") > 0, "the image did not render"
-            response = page.request.get(urljoin(page.url, img.get_attribute("src")))
+            src = img.get_attribute("src")
+            if src.startswith("data:image/png;base64,"):  # the editor's image comes inline (widgets.png_data_url)
+                return np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))))
+            response = page.request.get(urljoin(page.url, src))
             assert response.ok, response.status
             return np.asarray(Image.open(io.BytesIO(response.body())))
 

@@ -10,7 +10,7 @@ import keras
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-import explorer_ui
+from explorer_ui import streamlit_compat
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,8 +28,8 @@ def test_streamlit_no_longer_clears_the_keras_session_after_a_run(monkeypatch):
     script_runner._clean_problem_modules()
     assert cleared, "precondition: stock Streamlit calls keras.backend.clear_session() after every run"
     cleared.clear()
-    explorer_ui.keep_keras_session()
-    explorer_ui.keep_keras_session()  # idempotent
+    streamlit_compat.keep_keras_session()
+    streamlit_compat.keep_keras_session()  # idempotent
     script_runner._clean_problem_modules()
     assert not cleared
 

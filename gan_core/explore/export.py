@@ -6,7 +6,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import latent
-from ..errors import ConfigError
+from ..errors import ConfigError, RunError
 from ..latent import class_blend, interpolate
 from ..pictures import check_picture_size, gif_bytes, grid, read_png, upscale
 
@@ -18,7 +18,7 @@ def _images(generator, z: np.ndarray, label) -> np.ndarray:
     if label is None:
         return generator.images_uint8(z)
     if not getattr(generator, "num_classes", 0):
-        raise ValueError("this generator is not class-conditional: it draws no chosen class")
+        raise ConfigError("this generator is not class-conditional: it draws no chosen class")
     return generator.images_uint8(z, label)
 
 
@@ -54,10 +54,10 @@ def class_interpolation_frames(generator, z: np.ndarray, a: int, b: int, steps: 
     """One image per step from class a to class b with the same z: the same style, another digit."""
     num_classes = int(getattr(generator, "num_classes", 0) or 0)
     if not num_classes:
-        raise ValueError("this generator is not class-conditional: there are no classes to walk between")
+        raise ConfigError("this generator is not class-conditional: there are no classes to walk between")
     for name, c in (("from", a), ("to", b)):
         if not 0 <= int(c) < num_classes:
-            raise ValueError(f"the class to walk {name} must be 0..{num_classes - 1}; got {c}")
+            raise ConfigError(f"the class to walk {name} must be 0..{num_classes - 1}; got {c}")
     zs = np.repeat(np.asarray(z, np.float32).reshape(1, -1), steps, axis=0)
     images = generator.images_uint8(zs, class_blend(int(a), int(b), steps, num_classes))
     return [upscale(image, scale) for image in images]
@@ -67,5 +67,5 @@ def snapshots_gif(run, fps: float = 4.0, loop: int = 0, epochs: Sequence[int] | 
     """The run's epoch grids as one animation (the seed's dcgan.gif, from the run directory)."""
     epochs = list(epochs) if epochs is not None else run.sample_epochs()
     if not epochs:
-        raise ValueError(f"run {run.name} has no snapshot grids yet")
+        raise RunError(f"run {run.name} has no snapshot grids yet")
     return gif_bytes([read_png(run.sample_path(e)) for e in epochs], fps=fps, loop=loop)

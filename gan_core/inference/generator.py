@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import models, pictures
 from ..data import CLASS_NAMES
-from ..errors import ModelError, RunError
+from ..errors import ConfigError, ModelError, RunError
 from ..latent import labels_for
 from ..runs import RunDir
 from .keras_files import TracedModel
@@ -56,11 +56,11 @@ class Generator(TracedModel):
         if z.ndim == 1:
             z = z[None]
         if z.shape[1] != self.noise_dim:
-            raise ValueError(f"this generator takes {self.noise_dim}-dimensional z; got {z.shape[1]}")
+            raise ConfigError(f"this generator takes {self.noise_dim}-dimensional z; got {z.shape[1]}")
         if self.num_classes:
             out = self._call(z, labels_for(len(z), self.num_classes, labels))
         elif labels is not None:
-            raise ValueError("this generator is not class-conditional; it takes no labels")
+            raise ConfigError("this generator is not class-conditional; it takes no labels")
         else:
             out = self._call(z)
         out = np.asarray(out, np.float32)

@@ -11,7 +11,7 @@ import time
 import traceback
 from typing import Callable
 
-from ..errors import GanError
+from ..errors import GanError, ResourceError, first_line
 from ..fsutil import (
     overwrite_in_place,
     read_json,
@@ -47,7 +47,10 @@ def run_training(run: RunDir, trainer: type[Trainer], *, progress: Progress | No
             message = failure_message(exc, run)
             record_failure(run, message, None if isinstance(exc, GanError) else traceback.format_exc(limit=8))
             if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
-                raise GanError(message) from exc
+                raise ResourceError(message) from exc
+            if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":  # TensorFlow's OOM
+                raise ResourceError(f"out of memory while training: {first_line(exc, 200)}; lower the batch size "
+                                    "or the model's size") from exc
             raise
         run.write_status(state=state, finished_at=time.time())
         return state

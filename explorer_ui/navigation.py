@@ -1,0 +1,57 @@
+"""The app's page list and page set-up, used by app.py and, on a first visit straight to a page, by that page.
+
+It lives here rather than in app.py so that nothing imports the entrypoint: app.py and every page import this.
+"""
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from explorer_ui import streamlit_compat
+
+# Set by every run that went through set_up_page: app.py's, or a page's that had to do app.py's work itself.
+APP_RAN_KEY = "_explorer_app_ran"
+
+PAGES = (  # (file beside app.py, title, icon, URL path): the order of the menu
+    ("pages/home.py", "Home", ":material/home:", None),
+    ("pages/train.py", "Train", ":material/model_training:", "train"),
+    ("pages/snapshots.py", "Snapshots", ":material/photo_library:", "snapshots"),
+    ("pages/latent.py", "Latent space", ":material/tune:", "latent"),
+    ("pages/export.py", "Export", ":material/download:", "export"),
+    ("pages/translate.py", "Translate", ":material/compare:", "translate"),
+)
+
+
+def set_up_page() -> None:
+    """What every run does before a page draws: Keras kept across reruns, page config, square pixels."""
+    streamlit_compat.keep_keras_session()  # else Streamlit clears TensorFlow's kernels after every rerun
+    st.set_page_config(page_title="GAN Explorer", page_icon=":material/blur_on:", layout="wide")
+    # GAN samples are small pixel grids shown enlarged: keep their pixels square instead of blurring them.
+    st.html("<style>[data-testid='stImage'] img { image-rendering: pixelated; }</style>")
+    st.session_state[APP_RAN_KEY] = True
+
+
+def navigation() -> StreamlitPage:
+    """The app's menu; its `.run()` runs the page the URL names (Home for /)."""
+    return st.navigation([st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path is None)
+                          for path, title, icon, url_path in PAGES])
+
+
+def use_app_navigation() -> None:
+    """Give a page that Streamlit ran on its own app.py's layout and navigation; a no-op otherwise.
+
+    Why: while Streamlit is in its legacy pages/ mode (see streamlit_compat), a first visit straight to /train
+    runs that page alone, with a narrow layout and a menu of file names. Every page calls this first; in that mode
+    it does app.py's set-up and `st.navigation` (which also leaves the mode, for every session). On a session's
+    first run (a page load) it then reruns at once as app.py's page: else this run's widgets have other ids than
+    the next run's, and the first thing the visitor changes is reset. A session that already ran app.py (AppTest
+    starts every run in the legacy mode, after a first run of app.py) keeps its run: its ids already match, and
+    a rerun would drop the click that started it.
+    """
+    if not streamlit_compat.pages_directory_mode():
+        return
+    first_run = not st.session_state.get(APP_RAN_KEY)
+    set_up_page()
+    navigation()
+    if first_run:
+        st.rerun()
