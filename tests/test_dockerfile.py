@@ -116,9 +116,10 @@ def test_the_package_is_installed_from_everything_it_is_built_from(instructions)
 
 
 def test_what_the_app_needs_is_copied_and_not_dockerignored(instructions):
-    """app.py, each page it lists, the packages, the pretrained models (and evaluators) and Streamlit's config."""
-    pages = re.findall(r"""st\.Page\(\s*["']([^"']+\.py)""", (ROOT / "app.py").read_text())
-    assert pages, "app.py lists no pages"
+    """app.py, each page of its menu (explorer_ui/navigation.py), the packages, the pretrained models (and
+    evaluators) and Streamlit's config."""
+    pages = re.findall(r"""["'](pages/[^"']+\.py)["']""", (ROOT / "explorer_ui" / "navigation.py").read_text())
+    assert pages, "explorer_ui/navigation.py lists no pages"
     needed = ["app.py", ".streamlit/config.toml", "pretrained/evaluators", *pages,
               *(str(p.relative_to(ROOT)) for p in (ROOT / "pretrained").iterdir() if p.is_dir()),
               *(str(p.relative_to(ROOT)) for p in (ROOT / "gan_core").rglob("*.py")),

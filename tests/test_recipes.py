@@ -87,6 +87,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import json
 import numpy as np
 from gan_core import config, runs, tasks
+from gan_core.inference import Generator
 from gan_core.train import LatentTrainer
 cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
                          batch_size=32, strategy="mirrored", grid=2, ema_decay=0.5, spectral_norm=True,
