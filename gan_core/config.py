@@ -56,7 +56,7 @@ class TrainConfig:
     dataset_b: str = ""  # cyclegan: domain B's source (domain A is dataset/data)
     data_b: str | None = None  # cyclegan: domain B's file or folder
     holdout: int = 500  # folder data: the last N images are held out (snapshots, quality); digits use the test split
-    filters: int = 64  # base width of the translation networks
+    filters: int = 64  # base width of the image-to-image networks and of dcgan64
     res_blocks: int = 6  # cyclegan: residual blocks in G (the paper: 6 at 128px, 9 at 256px)
     l1_weight: float = 100.0  # pix2pix's lambda
     keep_luminance: bool = True  # pix2pix grayscale -> colour: G predicts colour only, the input's brightness is kept

@@ -165,3 +165,21 @@ def test_diffaugment_trains_and_is_the_same_training_for_any_steps_per_call(tmp_
     assert made[1].keys() == made[2].keys()
     for key in made[1]:  # the augmentations are keyed by the step, not by the call
         np.testing.assert_allclose(made[2][key], made[1][key], rtol=1e-6, atol=1e-7, err_msg=key)
+
+
+# --- the modern face presets -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("preset,channels", [("faces_rgb64_modern", 3), ("faces_gray64_modern", 1)])
+def test_each_modern_face_preset_trains_an_epoch_into_the_run_contract(preset, channels, tmp_path, shared_data):
+    """One epoch of 96 faces: the resolved config before step 1, an epoch record, grids 0 and 1, and the saved
+    generator loads as a 64x64 face model, and the checkpoint holds the raw G beside its EMA (for resuming)."""
+    cfg = tiny(preset, shared_data, eval_every=0)
+    assert (cfg.loss, cfg.spectral_norm, cfg.ema_decay, cfg.architecture) == ("hinge", True, 0.999, "dcgan64")
+    run = runs.create_run(tmp_path / "runs", cfg)
+    assert train(run) == "done"
+    assert run.config().to_dict() == {**cfg.to_dict(), "precision": run.config().precision}
+    assert [r["epoch"] for r in run.metrics("epoch")] == [1] and run.sample_epochs() == [0, 1]
+    g = Generator.from_run(run, 1)
+    assert g.image_shape == (64, 64, channels) and g.noise_dim == 128
+    held = {k.split("/", 1)[0] for k in checkpoint_tensors(run)}
+    assert {"generator", "generator_ema", "discriminator", "g_opt", "d_opt"} <= held

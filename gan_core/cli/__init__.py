@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what a bare .keras imitates (default: its sidecar config)")
     s.add_argument("--data", help="real data file or folder (default: the run's config)")
     s.add_argument("--data-b", help="a CycleGAN's domain B data (default: the run's config)")
-    s.add_argument("--metrics", help="comma-separated metric names (default: all that fit the data)")
+    s.add_argument("--metrics", help="comma-separated metric names (default: all that fit the data; ppl, the "
+                                     "latent walk's path length, only when named)")
     s.add_argument("--seed", type=int, default=0, help="first latent seed (image i uses seed+i)")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.add_argument("--no-record", action="store_true", help="do not append to the run's quality.jsonl")

@@ -69,6 +69,8 @@ from .registry import (
     names,
     register,
 )
+from . import smoothness
+from .classifier import load_evaluator
 from .swd import swd
 
 # --- the metrics -------------------------------------------------------------------------------------------------
@@ -113,6 +115,27 @@ def _class_agreement(sample: Sample, ref: Reference) -> dict[str, Any]:
           summary="sliced Wasserstein distance x1e3 of 7x7 Laplacian-pyramid patches (Progressive GAN)")
 def _swd(sample: Sample, ref: Reference) -> dict[str, Any]:
     return swd(sample.images, ref.images)
+
+
+PATH_LENGTH = "ppl"  # evaluation.smoothness; not a Sample metric: it walks the generator's latent space
+
+
+def path_length_record(generator, dataset: str, n: int | None, seed: int = 0) -> dict[str, Any]:
+    """The ``ppl`` record: slerp path length in the evaluator's features (digits) or the Laplacian pyramid
+    (faces), over n pairs (default 2000 for digits, 500 for faces); no real-data floor (real images have no z)."""
+    kind = data_kind(dataset)
+    pairs = check_n(n) or smoothness.DEFAULT_PAIRS[kind]
+    check_seeds(seed, 2 * pairs)
+    start = time.perf_counter()
+    if kind == "digits":
+        evaluator = load_evaluator(dataset)
+        features, space = smoothness.evaluator_features(evaluator), f"evaluator features ({evaluator.dataset})"
+    else:
+        features, space = smoothness.pyramid_features, "Laplacian pyramid (the SWD's bands)"
+    result = smoothness.path_length(generator, features, pairs, seed)
+    return {"metric": PATH_LENGTH, "value": result.pop("value"), "floor": None, "n": pairs, "better": "lower",
+            "dataset": dataset, "floor_label": "no real-data floor", "features": space, **result,
+            "seconds": round(time.perf_counter() - start, 2)}
 
 
 # --- generating and evaluating -------------------------------------------------------------------------------------
@@ -225,14 +248,19 @@ def evaluate(generator_or_run, dataset: str | None = None, data_path: str | None
         data_path = config.get("data")
     kind = data_kind(dataset)
     conditional = bool(getattr(generator, "num_classes", 0))
-    chosen = [get(m) for m in metrics] if metrics else [get(m) for m in names(kind, conditional)]
+    wanted = list(metrics or [])
+    walk = PATH_LENGTH in wanted  # asked for by name only: it generates two images per pair
+    wanted = [m for m in wanted if m != PATH_LENGTH]
+    chosen = [get(m) for m in wanted] if wanted or walk else [get(m) for m in names(kind, conditional)]
     if not conditional and any(m.conditional for m in chosen):
         raise GanError(f"{', '.join(m.name for m in chosen if m.conditional)} needs a class-conditional generator")
     wrong = [m.name for m in chosen if m.kind != kind]
     if wrong:
         raise GanError(f"metric(s) {', '.join(wrong)} do not apply to {dataset} ({kind}) data; "
                        f"use {', '.join(names(kind))}")
-    results = _evaluate_images(generator, chosen, n, dataset, data_path, seed, cache_dir, log)
+    results = _evaluate_images(generator, chosen, n, dataset, data_path, seed, cache_dir, log) if chosen else {}
+    if walk:
+        results[PATH_LENGTH] = path_length_record(generator, dataset, n, seed)
     used_n = next(iter(results.values()))["n"] if results else n
     return {"dataset": dataset, "kind": kind, "n": used_n, "epoch": epoch, "source": source,
             "metrics": results, "seconds": round(time.perf_counter() - start, 2)}
