@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import fsutil, runs, tasks
+from gan_core import evaluation, fsutil, runs, tasks
 
 
 DATA_ENV = "GAN_EXPLORER_DATA"
@@ -157,3 +157,11 @@ def pretend_training():
     yield claim
     for fd in held:
         os.close(fd)
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """This test's own data and metrics cache (nothing decoded or measured leaks between tests), and no reference
+    from an earlier test kept in this process's memory."""
+    monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
+    evaluation.clear_memory_cache()

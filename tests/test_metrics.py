@@ -13,15 +13,6 @@ from gan_core.evaluation import metrics as metric_functions
 
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    """Each test gets its own metrics cache, and no reference leaks between tests through this process's memo."""
-    monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
-    evaluation.clear_memory_cache()
-    yield
-    evaluation.clear_memory_cache()
-
-
 @pytest.fixture
 def mnist(mnist_npz):
     return mnist_npz
@@ -43,6 +34,8 @@ class ServeImages:
         assert len(out) == len(z), "asked for more images than this stand-in holds"
         self.cursor += len(z)
         return out
+
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def real_digits(dataset, split, path, start=0, count=1000, classes=None):

@@ -49,3 +49,13 @@ def seed_upsampling(x: keras.KerasTensor, cfg) -> keras.KerasTensor:
     x = layers.LeakyReLU()(x)
     return layers.Conv2DTranspose(cfg.channels, 5, strides=2, padding="same", use_bias=False,
                                   activation=output_activation(cfg))(x)
+
+
+def seed_discrimination(x: keras.KerasTensor) -> keras.KerasTensor:
+    """Seed 000's discriminator on an image (or, conditional, an image with its label maps): two 5x5 stride-2
+    convolutions 64 and 128, each LeakyReLU and Dropout 0.3, then Dense(1) logits."""
+    for filters in (64, 128):
+        x = layers.Conv2D(filters, 5, strides=2, padding="same")(x)
+        x = layers.LeakyReLU()(x)
+        x = layers.Dropout(0.3)(x)
+    return layers.Dense(1)(layers.Flatten()(x))

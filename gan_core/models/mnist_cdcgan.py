@@ -12,7 +12,7 @@ import keras
 from keras import layers
 
 from . import Architecture, multiple_of, register
-from ._layers import image_input, label_input, noise_input, seed_upsampling
+from ._layers import image_input, label_input, noise_input, seed_discrimination, seed_upsampling
 
 LABEL_MAPS = 16  # feature maps the label embedding adds to G's first block
 
@@ -37,14 +37,7 @@ def build_discriminator(cfg) -> keras.Model:
     e = layers.Dense(side * side, name="label_embedding")(label)
     e = layers.Reshape((side, side, 1))(e)
     x = layers.Concatenate()([img, e])
-    x = layers.Conv2D(64, 5, strides=2, padding="same")(x)
-    x = layers.LeakyReLU()(x)
-    x = layers.Dropout(0.3)(x)
-    x = layers.Conv2D(128, 5, strides=2, padding="same")(x)
-    x = layers.LeakyReLU()(x)
-    x = layers.Dropout(0.3)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(1)(x)
+    x = seed_discrimination(x)  # -> logits
     return keras.Model([img, label], x, name="discriminator")
 
 

@@ -9,7 +9,7 @@ import keras
 from keras import layers
 
 from . import Architecture, multiple_of, register, register_preset
-from ._layers import image_input, noise_input, seed_upsampling
+from ._layers import image_input, noise_input, seed_discrimination, seed_upsampling
 
 
 def build_generator(cfg) -> keras.Model:
@@ -25,14 +25,7 @@ def build_generator(cfg) -> keras.Model:
 
 def build_discriminator(cfg) -> keras.Model:
     img = image_input(cfg)
-    x = layers.Conv2D(64, 5, strides=2, padding="same")(img)
-    x = layers.LeakyReLU()(x)
-    x = layers.Dropout(0.3)(x)
-    x = layers.Conv2D(128, 5, strides=2, padding="same")(x)
-    x = layers.LeakyReLU()(x)
-    x = layers.Dropout(0.3)(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(1)(x)
+    x = seed_discrimination(img)  # -> logits
     return keras.Model(img, x, name="discriminator")
 
 
