@@ -156,6 +156,7 @@ def test_every_architecture_has_a_first_block_to_take_pca_of(name):
                      "celeba_gray64": ["Dense", "BatchNormalization", "LeakyReLU"],
                      "digits32_upsample": ["Dense", "BatchNormalization", "ReLU"],
                      "faces_rgb64": ["Dense"],  # Dense(relu): the bend is inside it
+                     "dcgan64": ["Dense", "BatchNormalization", "ReLU"],
                      "mnist_dense": ["Dense", "BatchNormalization"]}[name]
     if name in ("digits32_upsample", "mnist_dense", "mnist_cdcgan"):  # uniform noise, the MLP, a conditional one
         g = Generator(model, cfg.noise_dim, cfg.noise, cfg.pixel_range, num_classes=cfg.num_classes)

@@ -1,7 +1,7 @@
 """DCGAN 64 (Radford et al. 2016), the lean 64x64 network of the modern face recipes.
 
-G: z -> Dense 4x4x8w -> four 4x4 stride-2 Conv2DTranspose (4w, 2w, w, then the image's channels), BatchNorm and
-ReLU between, tanh out. D mirrors it: four 4x4 stride-2 convolutions (w, 2w, 4w, 8w) with LeakyReLU(0.2), then
+G: z -> Dense 4x4x8w (BatchNorm, ReLU) -> four 4x4 stride-2 Conv2DTranspose (4w, 2w, w, then the image's channels),
+BatchNorm and ReLU between, tanh out. D mirrors it: four 4x4 stride-2 convolutions (w, 2w, 4w, 8w) with LeakyReLU(0.2), then
 Dense(1) logits; BatchNorm after all but the first unless spectral_norm is on (then spectral normalisation is D's
 only normaliser, as in SN-GAN). w is the config's ``filters``: 64 is the paper's 3.6M-parameter G; the presets use
 32 (0.9M), which sees about three times as many images an hour here as seed 003's network.
@@ -21,9 +21,9 @@ def build_generator(cfg) -> keras.Model:
     w, s = cfg.filters, cfg.image_size // 16
     z = noise_input(cfg)
     x = layers.Dense(s * s * 8 * w, use_bias=False, kernel_initializer=init())(z)
+    x = layers.BatchNormalization()(x)  # before the reshape, as mnist_dcgan's: z's first bent block is one layer
+    x = layers.ReLU()(x)  # apart, where the latent directions (GANSpace) take their PCA
     x = layers.Reshape((s, s, 8 * w))(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
     for filters in (4 * w, 2 * w, w):
         x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init())(x)
         x = layers.BatchNormalization()(x)
