@@ -1,8 +1,11 @@
 """pyproject.toml against the tree it packages: what `pip install -e .` (and the Docker image) would leave out."""
 import importlib
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
 from packaging.requirements import Requirement
 from setuptools import find_packages
 
@@ -39,3 +42,15 @@ def test_the_console_script_is_the_cli_and_returns_an_exit_code(capsys):
     main = getattr(importlib.import_module(module), name)
     assert main(["presets"]) == 0
     assert "mnist_dcgan" in capsys.readouterr().out
+
+
+def test_no_source_file_is_git_ignored():
+    """A .gitignore pattern meant for the runs folder once matched the gan_core.runs package: every test passed in
+    the working tree and the package was missing from every clean checkout. No project source may be ignored."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    sources = [str(p.relative_to(ROOT)) for folder in ("gan_core", "explorer_ui", "pages", "tests", "bench", "scripts")
+               for p in (ROOT / folder).rglob("*.py") if "__pycache__" not in p.parts]
+    ignored = subprocess.run(["git", "check-ignore", "--no-index", *sources], cwd=ROOT, capture_output=True,
+                             text=True).stdout.split()
+    assert ignored == []

@@ -1,0 +1,36 @@
+"""The run directory: the one contract between a trainer and everything that watches it.
+
+``rundir`` is the folder itself (layout in its docstring; read by anyone, written by the trainer holding its
+lock); ``naming`` the names on disk; ``listing`` finds, creates and resolves runs; ``records`` reads the metrics
+log as a viewer should; ``temp_files`` cleans what killed writes left. Nothing here loads a model.
+"""
+from .listing import (
+                     Skipped,
+                     create_run,
+                     list_pretrained,
+                     list_runs,
+                     resolve_run,
+                     scan_pretrained,
+                     scan_runs,
+)
+from .naming import (
+                     ACTIVE_STATES,
+                     CREATION_GRACE_S,
+                     LOCK_FD_ENV,
+                     STATES,
+                     default_pretrained_dir,
+                     default_runs_dir,
+                     epoch_file,
+                     run_folder_name,
+                     sanitize_name,
+                     transliterate,
+)
+from .quality import QUALITY_FILE, append_quality, quality_path, read_quality
+from .records import epoch_label, superseded_dropped
+from .rundir import Checkpoint, RunDir
+from .temp_files import STALE_TEMP_SECONDS, clean_temp_files, stale_temp_files
+
+__all__ = ["QUALITY_FILE", "append_quality", "quality_path", "read_quality", "ACTIVE_STATES", "CREATION_GRACE_S", "LOCK_FD_ENV", "STALE_TEMP_SECONDS", "STATES", "Checkpoint", "RunDir",
+           "Skipped", "clean_temp_files", "create_run", "default_pretrained_dir", "default_runs_dir", "epoch_file",
+           "epoch_label", "list_pretrained", "list_runs", "resolve_run", "run_folder_name", "sanitize_name",
+           "scan_pretrained", "scan_runs", "stale_temp_files", "superseded_dropped", "transliterate"]

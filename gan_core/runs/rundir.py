@@ -1,0 +1,412 @@
+"""The run directory: the one contract between a trainer and everything that watches it.
+
+Layout of ``runs/NNNNN-name/`` (StyleGAN's habits; the trainer writes, everyone else reads)::
+
+    config.json             resolved TrainConfig, written before step 1
+    status.json             state, epoch/step, pid, times, error; replaced atomically
+    metrics.jsonl           append-only, flushed: {"kind": "window"|"epoch"|"event", ...}
+    fixed_z.npy             the latents of every epoch's snapshot grid
+    examples.npz            image-to-image runs: held-out inputs (and targets) of the grids, instead of fixed_z
+    samples/epoch_NNNN.png  snapshot grid per epoch (0000 = before training)
+    generators/epoch_NNNN.keras       (a CycleGAN's A -> B; its B -> A is epoch_NNNN.ba.keras)
+    checkpoints/            step_NNNNNNNN/ (tf.train.Checkpoint of G, D, optimizers) + latest.json
+    tb/                     TensorBoard scalars and images
+    exports/                what the app or CLI exported from this run
+    train.log               the trainer process's output (runs launched by the app)
+
+Readers tolerate a run being written: a torn last JSONL line is skipped, a missing file reads as empty.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .. import models
+from ..config import TrainConfig
+from ..errors import ConfigError, RunError
+from ..fsutil import (
+    append_jsonl,
+    atomic_write_bytes,
+    atomic_write_json,
+    json_object_problem,
+    read_json,
+    read_json_object,
+    read_jsonl,
+    try_lock,
+)
+from .naming import (
+    ACTIVE_STATES,
+    CREATION_GRACE_S,
+    EPOCH_RE,
+    LOCK_FD_ENV,
+    RUN_RE,
+    STEP_RE,
+    epoch_file,
+)
+from .records import superseded_dropped
+
+# --- the run directory ----------------------------------------------------------------------------
+
+class RunDir:
+    """One run folder: read by anyone; written only by the trainer that holds its lock."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RunDir) and self.path.resolve() == other.path.resolve()
+
+    def __hash__(self) -> int:
+        return hash(self.path.resolve())
+
+    # paths
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def number(self) -> int:
+        m = RUN_RE.match(self.path.name)
+        return int(m.group(1)) if m else -1
+
+    config_path = property(lambda self: self.path / "config.json")
+    status_path = property(lambda self: self.path / "status.json")
+    metrics_path = property(lambda self: self.path / "metrics.jsonl")
+    fixed_z_path = property(lambda self: self.path / "fixed_z.npy")
+    examples_path = property(lambda self: self.path / "examples.npz")
+    samples_dir = property(lambda self: self.path / "samples")
+    generators_dir = property(lambda self: self.path / "generators")
+    checkpoints_dir = property(lambda self: self.path / "checkpoints")
+    tb_dir = property(lambda self: self.path / "tb")
+    exports_dir = property(lambda self: self.path / "exports")
+    log_path = property(lambda self: self.path / "train.log")
+    stop_path = property(lambda self: self.path / "STOP")
+    lock_path = property(lambda self: self.path / ".lock")
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    # reading
+    def config_dict(self) -> dict[str, Any]:
+        return read_json_object(self.config_path)
+
+    def problem(self) -> str | None:
+        """Why readers cannot use this folder: a config.json that is not a JSON object, or a status.json that is
+        valid JSON but not an object (hand-edited, or written by something else); None for a usable run."""
+        return json_object_problem(self.config_path) or _non_object(self.status_path) or self._task_problem()
+
+    def config(self) -> TrainConfig:
+        if not self.config_path.is_file():
+            raise RunError(f"{self.path} is not a run folder (no config.json); list runs with `python -m gan_core runs`")
+        return TrainConfig.load(self.config_path)
+
+    @property
+    def task(self) -> str:
+        """What its generator maps, a name in gan_core.tasks: its architecture's task (config.json also records it
+        since this field was added; runs written before have only the architecture). RunError for an architecture
+        this version does not know: never a guess."""
+        values = self.config_dict()
+        try:
+            return models.task_of(values.get("architecture") or "")
+        except ConfigError:
+            raise RunError(f"run {self.name} was made by architecture {values.get('architecture')!r}, which this "
+                           f"version does not know; known: {', '.join(models.names())}") from None
+
+    def _task_problem(self) -> str | None:
+        try:
+            self.task
+        except RunError as exc:
+            return str(exc).replace(f"run {self.name} ", "", 1)
+        return None
+
+    def status(self) -> dict[str, Any]:
+        """status.json, with state 'interrupted' when it claims to be training but nobody holds the run's lock.
+
+        The lock, not a pid: the kernel drops it on any death (kill -9, the OOM killer, a segfault, a container
+        restart), also for a zombie the app has not reaped and on any host that shares the folder."""
+        status = read_json(self.status_path, None)
+        if not isinstance(status, dict):
+            status = {"state": "starting" if self.exists() else "missing"}
+        if status.get("state") in ACTIVE_STATES and not self.is_locked() and not self._just_created(status):
+            status = {**status, "state": "interrupted"}
+        return status
+
+    def _just_created(self, status: dict[str, Any]) -> bool:
+        # create_run writes 'starting' a moment before a trainer (launched or in this process) takes the lock
+        updated = status.get("updated_at")
+        return (status.get("pid") is None and isinstance(updated, (int, float))
+                and time.time() - updated < CREATION_GRACE_S)
+
+    @property
+    def state(self) -> str:
+        return self.status().get("state", "missing")
+
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """metrics.jsonl's records (of one kind), the steps a resumed trainer logged again replaced by its records."""
+        records = superseded_dropped(read_jsonl(self.metrics_path))
+        return [r for r in records if kind is None or r.get("kind") == kind]
+
+    def _epochs_in(self, folder: Path, ext: str) -> list[int]:
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return []
+        found = []
+        for n in names:
+            m = EPOCH_RE.match(n)
+            if m and m.group(2) == ext:
+                found.append(int(m.group(1)))
+        return sorted(found)
+
+    def sample_epochs(self) -> list[int]:
+        return self._epochs_in(self.samples_dir, "png")
+
+    def generator_epochs(self) -> list[int]:
+        return self._epochs_in(self.generators_dir, "keras")
+
+    def sample_path(self, epoch: int) -> Path:
+        return self.samples_dir / epoch_file(epoch, "png")
+
+    def latest_sample(self) -> Path | None:
+        epochs = self.sample_epochs()
+        return self.sample_path(epochs[-1]) if epochs else None
+
+    def generator_path(self, epoch: int | None = None, direction: str = "AtoB") -> Path:
+        """The saved generator of `epoch` (default: the latest); a CycleGAN's B -> A with direction='BtoA'."""
+        epochs = self.generator_epochs()
+        if not epochs:
+            raise RunError(f"run {self.name} has no saved generator yet; wait for its first epoch to finish")
+        if epoch is None:
+            epoch = epochs[-1]
+        if epoch not in epochs:
+            raise RunError(f"run {self.name} has no generator for epoch {epoch}; saved epochs: "
+                           f"{', '.join(map(str, epochs))}")
+        return self.generator_file(epoch, direction)
+
+    def generator_file(self, epoch: int, direction: str = "AtoB") -> Path:
+        """Where epoch's generator is (or will be) saved: epoch_NNNN.keras, a CycleGAN's B -> A epoch_NNNN.ba.keras."""
+        return self.generators_dir / epoch_file(epoch, "ba.keras" if direction == "BtoA" else "keras")
+
+    def fixed_z(self):
+        """The snapshot grid's latents, (grid^2, noise_dim) float; RunError for a file that is not such an array
+        (never numpy's advice to allow pickles, which would run code from the file)."""
+        damaged = RunError(f"run {self.name}: fixed_z.npy is not a saved array of latents (damaged or replaced); "
+                           "delete it and resume: the trainer makes it again from the same seeds")
+        try:
+            z = np.load(self.fixed_z_path, allow_pickle=False)
+        except FileNotFoundError:
+            raise RunError(f"run {self.name} has no fixed_z.npy yet; it is written before the first epoch") from None
+        except (OSError, ValueError, EOFError):
+            raise damaged from None
+        if not isinstance(z, np.ndarray):  # an .npz archive under the .npy name
+            z.close()
+            raise damaged
+        if z.ndim != 2 or not np.issubdtype(z.dtype, np.floating) or not np.all(np.isfinite(z)):
+            raise damaged
+        return z
+
+    def examples(self) -> dict[str, np.ndarray]:
+        """examples.npz, an image-to-image run's held-out pictures as saved (uint8): Pix2Pix 'inputs' and 'targets',
+        CycleGAN 'a' and 'b'; {} while the run has none (it has not started) or the file is unreadable."""
+        try:
+            with np.load(self.examples_path, allow_pickle=False) as saved:
+                return {k: saved[k] for k in saved.files}
+        except (OSError, ValueError, AttributeError):  # missing, damaged, or a bare .npy under the .npz name
+            return {}
+
+    def write_examples(self, arrays: dict[str, np.ndarray]) -> None:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **{k: np.asarray(v, np.uint8) for k, v in arrays.items()})
+        atomic_write_bytes(self.examples_path, buffer.getvalue())
+
+    def checkpoints(self) -> tuple[list["Checkpoint"], list[str]]:
+        """Every complete checkpoint folder on disk, newest step first, and notes on what is wrong with the rest
+        (an unreadable or dangling latest.json, a folder without its index or data). Whether a checkpoint's bytes
+        really read back is the trainer's check (it needs TensorFlow); this is the cheap, Keras-free part."""
+        notes: list[str] = []
+        latest = read_json(self.checkpoints_dir / "latest.json", None)
+        if (self.checkpoints_dir / "latest.json").exists():
+            if not isinstance(latest, dict) or not isinstance(latest.get("dir"), str):
+                notes.append("checkpoints/latest.json is unreadable or not a checkpoint record")
+                latest = None
+            elif not STEP_RE.match(latest["dir"]) or not (self.checkpoints_dir / latest["dir"]).is_dir():
+                notes.append(f"checkpoints/latest.json points to {latest['dir']!r}, which is not on disk")
+        try:
+            folders = [p for p in self.checkpoints_dir.iterdir() if STEP_RE.match(p.name) and p.is_dir()]
+        except OSError:
+            folders = []
+        epoch_records = [r for r in self.metrics("epoch") if isinstance(r.get("step"), int)
+                         and isinstance(r.get("epoch"), int)]
+        found = []
+        for folder in sorted(folders, key=lambda p: int(STEP_RE.match(p.name).group(1)), reverse=True):
+            if not (folder / "ckpt.index").is_file() or not list(folder.glob("ckpt.data-*")):
+                notes.append(f"checkpoints/{folder.name} is incomplete (no ckpt.index or data file)")
+                continue
+            step = int(STEP_RE.match(folder.name).group(1))
+            found.append(Checkpoint(folder / "ckpt", step, self._checkpoint_epoch(folder, step, latest,
+                                                                                    epoch_records)))
+        return found, notes
+
+    def _checkpoint_epoch(self, folder: Path, step: int, latest: dict | None, epoch_records: list[dict]) -> int | None:
+        """Completed epochs at a checkpoint: its own meta.json; else latest.json if it names it; else the last
+        epoch the metrics log finished at or before its step (a mid-epoch stop is still in that epoch)."""
+        meta = read_json(folder / "meta.json", None)
+        if isinstance(meta, dict) and isinstance(meta.get("epoch"), int) and meta.get("step") == step:
+            return meta["epoch"]
+        if latest and latest.get("dir") == folder.name and isinstance(latest.get("epoch"), int):
+            return latest["epoch"]
+        finished = [r["epoch"] for r in epoch_records if r["step"] <= step]
+        return max(finished) if finished else (0 if step == 0 else None)
+
+    def latest_checkpoint(self) -> Path | None:
+        """The newest complete checkpoint's path prefix (`.../step_N/ckpt`), or None."""
+        found, _ = self.checkpoints()
+        return found[0].path if found else None
+
+    def trained_epochs(self) -> int:
+        """The last epoch with anything on disk (a generator, a grid or an epoch record): what a restart from
+        epoch 0 would overwrite."""
+        records = [r["epoch"] for r in self.metrics("epoch") if isinstance(r.get("epoch"), int)]
+        return max([0, *self.generator_epochs(), *self.sample_epochs(), *records])
+
+    def refuse_start_over(self, found: list["Checkpoint"], notes: list[str], checkpoint_every: int) -> None:
+        """Raise rather than start at epoch 0 over trained epochs whose checkpoints are gone or unreadable.
+
+        Starting over is normal while no checkpoint was due yet (killed in the first interval); past that, the
+        checkpoints were lost, and training from scratch would overwrite the epochs already on disk."""
+        if found:
+            return
+        trained = self.trained_epochs()
+        every = max(1, int(checkpoint_every or 1))
+        due = ((trained - 1) // every) * every if trained else 0  # the last checkpoint that must have been written
+        if due < 1:
+            return
+        why = "; ".join(notes) or "the checkpoints folder holds no checkpoint"
+        raise RunError(f"run {self.name} has trained epochs up to {trained} on disk but no readable checkpoint to "
+                       f"resume from ({why}). Resuming would start over at epoch 0 and overwrite them, so it is "
+                       f"refused: put the checkpoints back, or start over explicitly with `python -m gan_core train "
+                       f"--resume {self.path} --restart` (or Start over in the app), which moves the old epochs "
+                       "aside into attempts/")
+
+    def move_attempt_aside(self) -> Path:
+        """For an explicit restart: move everything a trainer wrote (grids, generators, checkpoints, logs) into
+        attempts/NN/, keeping config.json, fixed_z.npy and examples.npz, so epoch 1 is never written over an old
+        epoch 1."""
+        attempts = self.path / "attempts"
+        attempts.mkdir(exist_ok=True)
+        taken = [int(p.name) for p in attempts.iterdir() if p.name.isdigit()]
+        target = attempts / f"{(max(taken) + 1 if taken else 1):02d}"
+        target.mkdir()
+        for name in ("samples", "generators", "checkpoints", "tb", "metrics.jsonl", "quality.jsonl"):
+            source = self.path / name
+            if source.exists():
+                shutil.move(str(source), str(target / name))
+        for sub in (self.samples_dir, self.generators_dir, self.checkpoints_dir):
+            sub.mkdir(exist_ok=True)
+        return target
+
+    # control, from any process
+    def request_stop(self) -> None:
+        """Ask the trainer to finish its step, checkpoint and stop (it polls for this file)."""
+        self.stop_path.touch()
+
+    def stop_requested(self) -> bool:
+        return self.stop_path.exists()
+
+    # writing (trainer only, under the lock)
+    def write_config(self, cfg) -> None:
+        atomic_write_bytes(self.config_path, (cfg.to_json() + "\n").encode())
+
+    def write_status(self, **fields: Any) -> dict[str, Any]:
+        status = read_json_object(self.status_path)
+        status.update(fields, updated_at=time.time())
+        atomic_write_json(self.status_path, status)
+        return status
+
+    def log_metrics(self, record: dict[str, Any]) -> None:
+        append_jsonl(self.metrics_path, {"time": round(time.time(), 3), **record})
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive trainer lock; the kernel drops it when the process dies, so a crash never leaves it stuck.
+        A trainer spawned by `launch` inherits the lock its launcher took (LOCK_FD_ENV) instead of taking it."""
+        fd = self._inherited_lock()
+        if fd is None:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            if not try_lock(fd):
+                os.close(fd)
+                raise self.busy_error()
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+            yield
+        finally:
+            os.close(fd)
+
+    def busy_error(self) -> RunError:
+        status = read_json(self.status_path, {})
+        pid = status.get("pid") if isinstance(status, dict) else None
+        return RunError(f"run {self.name} is already being trained (pid {pid}); stop it first "
+                        f"(`python -m gan_core stop {self.path}`) or wait for it to finish")
+
+    def _inherited_lock(self) -> int | None:
+        value = os.environ.get(LOCK_FD_ENV)
+        if not value:
+            return None
+        try:
+            held, mine = os.fstat(int(value)), os.stat(self.lock_path)
+        except (ValueError, OSError):
+            return None
+        if (held.st_dev, held.st_ino) != (mine.st_dev, mine.st_ino):
+            return None  # a descriptor for some other run: not ours to use
+        del os.environ[LOCK_FD_ENV]  # used once; a run trained later in this process takes its own lock
+        return int(value)
+
+    def is_locked(self) -> bool:
+        """True while a trainer holds the lock (a quick probe that never blocks)."""
+        if not self.lock_path.exists():
+            return False
+        fd = os.open(self.lock_path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One checkpoint on disk: `path` is the tf.train.Checkpoint prefix; `epoch` completed epochs (None: unknown,
+    the trainer derives it from the step)."""
+    path: Path
+    step: int
+    epoch: int | None
+
+    @property
+    def name(self) -> str:
+        return self.path.parent.name
+
+
+def _non_object(path: Path) -> str | None:
+    """A status.json that parses but is not an object; a missing or torn one is the status reader's business."""
+    problem = json_object_problem(path, required=False)
+    return problem if problem and "not a JSON object" in problem else None
