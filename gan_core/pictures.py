@@ -29,6 +29,20 @@ def to_unit(images, pixel_range: str = "tanh"):
     return (images + 1.0) / 2.0 if pixel_range == "tanh" else images
 
 
+BINOMIAL = np.float32([1, 4, 6, 4, 1]) / 16.0  # the separable 5x5 Gaussian of cv2.pyrDown
+
+
+def binomial_blur(x: np.ndarray, gain: float = 1.0) -> np.ndarray:
+    """Separable 5x5 binomial filter on (N, H, W, C), mirrored edges (scipy.ndimage 'mirror' = numpy 'reflect');
+    `gain` scales the kernel (a Laplacian pyramid's upsampling uses 2 per axis)."""
+    k = BINOMIAL * np.float32(gain)
+    h, w = x.shape[1:3]
+    p = np.pad(x, ((0, 0), (2, 2), (0, 0), (0, 0)), mode="reflect")
+    y = sum(k[i] * p[:, i:i + h] for i in range(5))
+    p = np.pad(y, ((0, 0), (0, 0), (2, 2), (0, 0)), mode="reflect")
+    return sum(k[i] * p[:, :, i:i + w] for i in range(5)).astype(np.float32)
+
+
 def to_uint8(images: np.ndarray, pixel_range: str = "unit") -> np.ndarray:
     """float images in [-1, 1] ('tanh'), or [0, 1] ('sigmoid' / 'unit'), to uint8."""
     x = to_unit(np.asarray(images, np.float32), pixel_range)

@@ -1,33 +1,25 @@
-"""TODO docstring."""
+"""Sliced Wasserstein distance between Laplacian-pyramid patches of two image sets (Karras et al. 2018, Progressive
+GAN's sliced_wasserstein.py): the faces metric, which needs no pretrained network."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
+from .. import pictures
+
 SWD_SETTINGS = {"patch": 7, "patches_per_image": 128, "repeats": 4, "directions": 128, "min_resolution": 16}
-_BINOMIAL = np.float32([1, 4, 6, 4, 1]) / 16.0  # the separable 5x5 Gaussian of cv2.pyrDown
-
-
-def _blur(x: np.ndarray, gain: float = 1.0) -> np.ndarray:
-    """Separable 5x5 binomial filter on (N, H, W, C), mirrored edges (scipy.ndimage 'mirror' = numpy 'reflect')."""
-    k = _BINOMIAL * np.float32(gain)
-    h, w = x.shape[1:3]
-    p = np.pad(x, ((0, 0), (2, 2), (0, 0), (0, 0)), mode="reflect")
-    y = sum(k[i] * p[:, i:i + h] for i in range(5))
-    p = np.pad(y, ((0, 0), (0, 0), (2, 2), (0, 0)), mode="reflect")
-    return sum(k[i] * p[:, :, i:i + w] for i in range(5)).astype(np.float32)
 
 
 def pyr_down(x: np.ndarray) -> np.ndarray:
-    return _blur(x)[:, ::2, ::2]
+    return pictures.binomial_blur(x)[:, ::2, ::2]
 
 
 def pyr_up(x: np.ndarray) -> np.ndarray:
     n, h, w, c = x.shape
     up = np.zeros((n, h * 2, w * 2, c), np.float32)
     up[:, ::2, ::2] = x
-    return _blur(up, gain=2.0)  # 4x in 2-D: zero insertion keeps a quarter of the samples
+    return pictures.binomial_blur(up, gain=2.0)  # 4x in 2-D: zero insertion keeps a quarter of the samples
 
 
 def laplacian_pyramid(images: np.ndarray, levels: int) -> list[np.ndarray]:

@@ -224,13 +224,9 @@ class LatentTrainer(Trainer):
         labels = self.fixed_labels()
         inputs = self._fixed_z if labels is None else [self._fixed_z, labels]
         images = np.asarray(self.sampler(inputs, training=False), np.float32)
-        if not np.all(np.isfinite(images)):
-            raise GanError(f"the generator produced NaN/Inf images at epoch {epoch}; lower the learning rates "
-                           "(--set g_lr=...) and resume from the last checkpoint")
-        picture = pictures.grid(pictures.to_uint8(images, self.cfg.pixel_range), self.cfg.grid, self.cfg.grid)
-        pictures.save_png(self.run.sample_path(epoch), picture)
-        with self.tb.as_default():
-            tf.summary.image("samples", picture[None].astype(np.float32) / 255.0, step=self.step)
+        self.check_finite(images, epoch)
+        self.save_picture(epoch, pictures.grid(pictures.to_uint8(images, self.cfg.pixel_range), self.cfg.grid,
+                                               self.cfg.grid))
 
     def measure_quality(self, epoch: int) -> dict[str, Any]:
         """classifier-FID/score/coverage for digits, SWD for faces, at the quick n unless eval_n says."""
