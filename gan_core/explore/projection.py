@@ -144,7 +144,6 @@ def generator_dataset(generator) -> str | None:
 def test_split_source(generator) -> tuple[str, Path] | None:
     """(dataset, where its labelled test split is) for an MNIST-like generator whose data is on this machine, else
     None: the run's own data path first, then where the data loader looks ($GAN_EXPLORER_DATA, ...)."""
-
     config = generator_config(generator)
     dataset = config.get("dataset")
     if dataset not in data_lib.DIGIT_DATASETS:
@@ -166,7 +165,6 @@ def default_steps(generator) -> int:
 def resolve_evaluator(generator, evaluator: Any = "auto"):
     """The evaluator whose features join the loss: ``"auto"`` picks the shipped one of the generator's dataset
     (MNIST, Fashion-MNIST; none for faces), a dataset name picks that one, None turns the feature loss off."""
-
     if evaluator is None or evaluator is False:
         return None
     if not isinstance(evaluator, str):

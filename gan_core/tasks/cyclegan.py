@@ -36,11 +36,6 @@ def evaluate(run: RunDir, epoch: int | None, n: int | None, *, metrics=None, see
     return evaluate_saved(run, epoch, n, data_path, data_b, score, load)
 
 
-def made_of(values: dict[str, Any]) -> str:
-    size = values.get("image_size")
-    return f"{size}x{size}x{values.get('channels')} images between two unpaired sets, A and B (round-trip grids)"
-
-
 register(Task(
     name="cyclegan",
     title="CycleGAN (unpaired image ↔ image)",
@@ -48,7 +43,7 @@ register(Task(
     load=load,
     evaluate=evaluate,
     grid_caption="held-out A → B → A | B → A → B",
-    made_of=made_of,
+    made_from=lambda values: "between two unpaired sets, A and B (round-trip grids)",
     in_brief=lambda p: f"{p['dataset']} <-> {p['dataset_b']}",
     config_fields=("dataset_b", "data_b", "holdout", "filters", "res_blocks", "cycle_weight", "identity_weight",
                    "pool_size"),

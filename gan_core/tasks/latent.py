@@ -19,11 +19,6 @@ def evaluate(run: RunDir, epoch: int | None, n: int | None, *, metrics=None, see
     return evaluation.evaluate(run, None, data_path, n, metrics, epoch=epoch, seed=seed, cache_dir=cache_dir, log=log)
 
 
-def made_of(values: dict[str, Any]) -> str:
-    size = values.get("image_size")
-    return f"{size}x{size}x{values.get('channels')} images from {values.get('noise')} noise"
-
-
 register(Task(
     name=LATENT,
     title="latent GAN (z → image)",
@@ -31,7 +26,7 @@ register(Task(
     load=Generator.from_run,
     evaluate=evaluate,
     grid_caption="fixed-z grid",
-    made_of=made_of,
+    made_from=lambda values: f"from {values.get('noise')} noise",
     in_brief=lambda p: f"{p['noise']} z{p['noise_dim']}",
     config_fields=("noise_dim", "noise", "num_classes", "loss", "real_label", "gp_weight", "r1_gamma", "r1_every",
                    "spectral_norm", "augment", "ema_decay", "ema_start_step", "ema_rampup", "d_joint_batch"),

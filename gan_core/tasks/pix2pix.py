@@ -39,11 +39,6 @@ def evaluate(run: RunDir, epoch: int | None, n: int | None, *, metrics=None, see
     return evaluate_saved(run, epoch, n, data_path, data_b, score, load)
 
 
-def made_of(values: dict[str, Any]) -> str:
-    size = values.get("image_size")
-    return f"{size}x{size}x{values.get('channels')} images from paired inputs (input | output | target grids)"
-
-
 register(Task(
     name="pix2pix",
     title="Pix2Pix (paired image → image)",
@@ -51,7 +46,7 @@ register(Task(
     load=load,
     evaluate=evaluate,
     grid_caption="held-out input | output | target",
-    made_of=made_of,
+    made_from=lambda values: "from paired inputs (input | output | target grids)",
     in_brief=lambda p: f"pairs: {p['pairing']}",
     config_fields=("pairing", "direction", "keep_luminance", "holdout", "filters", "l1_weight"),
     domain_names=domain_names,

@@ -23,13 +23,18 @@ class Task:
     load: Callable[[RunDir, int | None], Any]  # a Generator, or {direction: Translator}
     evaluate: Evaluate  # one saved epoch's quality figures, as gan_core.evaluation records them
     grid_caption: str  # what a snapshot grid shows
-    made_of: Callable[[dict[str, Any]], str]  # a preset's or run's config values -> what it makes, in words
+    made_from: Callable[[dict[str, Any]], str]  # config values -> what its images are made from, in words
     in_brief: Callable[[dict[str, Any]], str]  # the same in a few words, for `presets`
     config_fields: tuple[str, ...] = ()  # the config section only this task reads (the Train page shows these)
     directions: tuple[str, ...] = ("AtoB",)  # saved generators: a CycleGAN also has B -> A
     draws_from_noise: bool = False  # z -> image: the Latent space and Export pages; else the Translate page
     round_trip: bool = False  # each translation can be translated back (CycleGAN)
     domain_names: Callable[[dict[str, Any]], tuple[str, str]] = lambda config: ("noise", "image")  # A, B in words
+
+    def made_of(self, values: dict[str, Any]) -> str:
+        """What a preset or run makes, in words: '28x28x1 images from normal noise'."""
+        size = values.get("image_size")
+        return f"{size}x{size}x{values.get('channels')} images {self.made_from(values)}"
 
 
 _TASKS: dict[str, Task] = {}
