@@ -169,7 +169,7 @@ def test_each_modern_face_preset_trains_an_epoch_into_the_run_contract(preset, c
     """One epoch of 96 faces: the resolved config before step 1, an epoch record, grids 0 and 1, and the saved
     generator loads as a 64x64 face model, and the checkpoint holds the raw G beside its EMA (for resuming)."""
     cfg = tiny(preset, shared_data, eval_every=0)
-    assert (cfg.loss, cfg.spectral_norm, cfg.ema_decay, cfg.architecture) == ("hinge", True, 0.999, "dcgan64")
+    assert (cfg.loss, cfg.spectral_norm, cfg.ema_decay, cfg.architecture) == ("bce", False, 0.999, "dcgan64")
     run = runs.create_run(tmp_path / "runs", cfg)
     assert train(run) == "done"
     assert run.config().to_dict() == {**cfg.to_dict(), "precision": run.config().precision}
