@@ -8,6 +8,8 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from explorer_ui import streamlit_compat
+from gan_core import gpu
+from gan_core.errors import GanError
 
 # Set by every run that went through set_up_page: app.py's, or a page's that had to do app.py's work itself.
 APP_RAN_KEY = "_explorer_app_ran"
@@ -29,6 +31,13 @@ def set_up_page() -> None:
     # GAN samples are small pixel grids shown enlarged: keep their pixels square instead of blurring them.
     st.html("<style>[data-testid='stImage'] img { image-rendering: pixelated; }</style>")
     st.session_state[APP_RAN_KEY] = True
+    try:  # before the page's first TensorFlow op: grow GPU memory (a trainer may share the GPU), or stay on the CPU
+        notes = gpu.configure("app")
+    except GanError as exc:
+        st.error(str(exc))
+    else:
+        if not notes[0].startswith("no GPU"):
+            st.sidebar.caption(" · ".join(notes))
 
 
 def navigation() -> StreamlitPage:

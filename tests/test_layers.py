@@ -26,7 +26,7 @@ LAYERS = [
     ["inference"],
     ["runs", "preflight"],
     ["config"],
-    ["models", "objectives", "augment", "ema", "speed"],
+    ["models", "objectives", "augment", "ema", "speed", "gpu"],
     ["data", "metrics_tail"],
     ["pictures", "latent", "charts"],
     ["fsutil", "errors"],

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import evaluation, models, pictures, preflight, speed
+from .. import evaluation, gpu, models, pictures, preflight, speed
 from ..config import TrainConfig
 from ..errors import GanError
 from ..fsutil import (
@@ -90,6 +90,9 @@ class Trainer:
         threads = speed.apply_threads(cfg.threads, cfg.inter_op_threads)  # before TensorFlow's first op
         if threads:
             self.log(threads)
+        for note in gpu.configure("trainer"):  # memory growth: the app may share this GPU
+            if "no GPU" not in note:
+                self.log(note)
         reason = speed.resolve_config(cfg)  # "auto" in a config saved without create_run (by hand, or older)
         if reason:
             self.run.write_config(cfg)

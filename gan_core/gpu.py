@@ -1,0 +1,89 @@
+"""GPU memory and placement for the two TensorFlow processes that share a GPU: the app and the trainer it spawns.
+
+Left alone, TensorFlow maps nearly all of a GPU's memory in the first process that touches it, so whichever of the
+app (Latent space, Export, Snapshots, metrics) and its trainer starts second fails to allocate. Both therefore grow
+their memory on demand (or take a fixed share), and the app can be kept off the GPU altogether while a run trains
+there. TensorFlow accepts these settings only before it first initialises its GPUs; made later they are refused,
+and :func:`configure` says so in its notes instead of failing.
+
+Environment (read by both processes; the trainer inherits the app's):
+  GAN_EXPLORER_GPU_MEMORY  "grow" (default): allocate as needed; a number: that many MiB per GPU for this process.
+  GAN_EXPLORER_APP_DEVICE  "auto" (default): the app's generators use a GPU when TensorFlow sees one; "cpu": the app
+                           hides its GPUs from itself (never the trainer's), so it cannot compete with training.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+MEMORY_ENV = "GAN_EXPLORER_GPU_MEMORY"
+APP_DEVICE_ENV = "GAN_EXPLORER_APP_DEVICE"
+APP_DEVICES = ("auto", "cpu")
+_configured: dict[str, list[str]] = {}  # role -> notes: a process configures its GPUs once
+
+
+def memory_setting(env: Mapping[str, str] | None = None) -> str | int:
+    """"grow", or a per-GPU limit in MiB, from GAN_EXPLORER_GPU_MEMORY (ConfigError naming the fix if neither)."""
+    text = (os.environ if env is None else env).get(MEMORY_ENV, "grow").strip().lower()
+    if text in ("", "grow"):
+        return "grow"
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    raise ConfigError(f"{MEMORY_ENV}={text!r} is neither 'grow' nor a number of MiB; set it to grow or e.g. 4096")
+
+
+def app_device(env: Mapping[str, str] | None = None) -> str:
+    """Where the app runs its generators: "auto" (a GPU if seen) or "cpu", from GAN_EXPLORER_APP_DEVICE."""
+    text = (os.environ if env is None else env).get(APP_DEVICE_ENV, "auto").strip().lower() or "auto"
+    if text not in APP_DEVICES:
+        raise ConfigError(f"{APP_DEVICE_ENV}={text!r} is not one of {', '.join(APP_DEVICES)}; set it to cpu to keep "
+                          "the app off the GPU, or leave it unset")
+    return text
+
+
+def configure(role: str, env: Mapping[str, str] | None = None, tf: Any = None) -> list[str]:
+    """Set this process's GPU memory (and, for role "app" with GAN_EXPLORER_APP_DEVICE=cpu, hide its GPUs) before
+    TensorFlow's first op. Returns what was done, in words; idempotent per process and role. `tf` is for tests."""
+    if role not in ("app", "trainer"):
+        raise ValueError(f"role must be app or trainer, not {role!r}")
+    if role in _configured and tf is None:
+        return _configured[role]
+    if tf is None:
+        import tensorflow as tf
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        notes = ["no GPU visible to TensorFlow: nothing to configure"]
+    elif role == "app" and app_device(env) == "cpu":
+        try:
+            tf.config.set_visible_devices([], "GPU")
+            notes = [f"{APP_DEVICE_ENV}=cpu: the app runs its generators on the CPU, leaving {len(gpus)} GPU(s) "
+                     "to training"]
+        except RuntimeError as exc:  # TensorFlow already initialised its GPUs in this process
+            notes = [f"{APP_DEVICE_ENV}=cpu came too late (TensorFlow's GPUs are initialised): {exc}"]
+    else:
+        setting, notes = memory_setting(env), []
+        for gpu in gpus:
+            try:
+                if setting == "grow":
+                    tf.config.experimental.set_memory_growth(gpu, True)
+                else:
+                    tf.config.set_logical_device_configuration(
+                        gpu, [tf.config.LogicalDeviceConfiguration(memory_limit=setting)])
+            except RuntimeError as exc:
+                notes.append(f"{gpu.name}: memory setting refused (TensorFlow's GPUs are initialised): {exc}")
+        what = "grows its memory on demand" if setting == "grow" else f"takes at most {setting} MiB"
+        notes.insert(0, f"the {role} {what} on {len(gpus)} GPU(s) ({MEMORY_ENV})")
+    _configured[role] = notes
+    return notes
+
+
+def trainer_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for a trainer the app spawns: the app's, plus TensorFlow's own allow-growth switch where
+    memory is "grow" (it acts even before our code runs, e.g. in a library's import-time op). The app's
+    GAN_EXPLORER_APP_DEVICE is the app's alone: the trainer never reads it."""
+    out = dict(os.environ if env is None else env)
+    if memory_setting(out) == "grow":
+        out.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    return out

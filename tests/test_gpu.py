@@ -1,0 +1,106 @@
+"""GPU memory and the app's device, tested with a fake device list (no GPU here): the calls made, the spawned
+trainer's environment."""
+import subprocess
+from types import SimpleNamespace
+
+import pytest
+
+from gan_core import config, gpu, launch, runs
+from gan_core.errors import ConfigError
+
+
+class FakeTF:
+    """tf.config's GPU calls, recorded."""
+
+    def __init__(self, n_gpus=2, refuse=False):
+        self.calls = []
+        gpus = [SimpleNamespace(name=f"/physical_device:GPU:{i}") for i in range(n_gpus)]
+
+        def record(name):
+            def call(*args, **kwargs):
+                if refuse:
+                    raise RuntimeError("Physical devices cannot be modified after being initialized")
+                self.calls.append((name, args))
+            return call
+
+        self.config = SimpleNamespace(
+            list_physical_devices=lambda kind: gpus if kind == "GPU" else [],
+            set_visible_devices=record("set_visible_devices"),
+            set_logical_device_configuration=record("set_logical_device_configuration"),
+            LogicalDeviceConfiguration=lambda memory_limit: ("limit", memory_limit),
+            experimental=SimpleNamespace(set_memory_growth=record("set_memory_growth")))
+
+
+def test_the_trainer_grows_memory_on_every_gpu_by_default():
+    tf = FakeTF()
+    notes = gpu.configure("trainer", env={}, tf=tf)
+    assert [(name, args[1]) for name, args in tf.calls] == [("set_memory_growth", True)] * 2
+    assert [args[0].name for _, args in tf.calls] == ["/physical_device:GPU:0", "/physical_device:GPU:1"]
+    assert "grows its memory on demand on 2 GPU(s)" in notes[0]
+
+
+def test_a_memory_share_in_mib_becomes_a_logical_device_limit():
+    tf = FakeTF(n_gpus=1)
+    gpu.configure("app", env={gpu.MEMORY_ENV: "4096"}, tf=tf)
+    assert tf.calls == [("set_logical_device_configuration", (tf.config.list_physical_devices("GPU")[0],
+                                                               [("limit", 4096)]))]
+
+
+def test_the_app_on_cpu_hides_its_gpus_and_the_trainer_ignores_that_setting():
+    env = {gpu.APP_DEVICE_ENV: "cpu"}
+    app, trainer = FakeTF(), FakeTF()
+    assert "runs its generators on the CPU" in gpu.configure("app", env=env, tf=app)[0]
+    assert app.calls == [("set_visible_devices", ([], "GPU"))]
+    gpu.configure("trainer", env=env, tf=trainer)
+    assert [name for name, _ in trainer.calls] == ["set_memory_growth"] * 2
+
+
+def test_no_gpu_means_no_calls_and_a_late_call_is_a_note_not_a_crash():
+    tf = FakeTF(n_gpus=0)
+    assert gpu.configure("trainer", env={}, tf=tf) == ["no GPU visible to TensorFlow: nothing to configure"]
+    assert tf.calls == []
+    late = gpu.configure("trainer", env={}, tf=FakeTF(n_gpus=1, refuse=True))
+    assert "refused (TensorFlow's GPUs are initialised)" in late[1]
+
+
+def test_the_real_tensorflow_has_the_calls_we_make():
+    import tensorflow as tf
+
+    for name in ("list_physical_devices", "set_visible_devices", "set_logical_device_configuration",
+                 "LogicalDeviceConfiguration"):
+        assert callable(getattr(tf.config, name)), name
+    assert callable(tf.config.experimental.set_memory_growth)
+    assert gpu.configure("trainer", env={}, tf=tf)[0].startswith(("no GPU", "the trainer"))
+
+
+@pytest.mark.parametrize("env,needle", [({gpu.MEMORY_ENV: "lots"}, "neither 'grow' nor a number of MiB"),
+                                        ({gpu.MEMORY_ENV: "0"}, "neither 'grow' nor a number of MiB"),
+                                        ({gpu.APP_DEVICE_ENV: "tpu"}, "is not one of auto, cpu")])
+def test_bad_settings_name_the_variable_and_the_fix(env, needle):
+    with pytest.raises(ConfigError, match=needle):
+        gpu.configure("app", env=env, tf=FakeTF())
+
+
+def test_the_spawned_trainer_gets_tensorflows_allow_growth_switch(tmp_path, monkeypatch):
+    assert gpu.trainer_env({})["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+    assert gpu.trainer_env({"TF_FORCE_GPU_ALLOW_GROWTH": "false"})["TF_FORCE_GPU_ALLOW_GROWTH"] == "false"
+    assert "TF_FORCE_GPU_ALLOW_GROWTH" not in gpu.trainer_env({gpu.MEMORY_ENV: "2048"})
+
+    seen = {}
+
+    class FakePopen:
+        pid = 12345
+
+        def __init__(self, cmd, env, **kwargs):
+            seen.update(cmd=cmd, env=env)
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
+    monkeypatch.setenv(gpu.APP_DEVICE_ENV, "cpu")
+    monkeypatch.delenv("TF_FORCE_GPU_ALLOW_GROWTH", raising=False)
+    run = runs.create_run(tmp_path, config.from_preset("mnist_dense", {"data": str(tmp_path)}))
+    launch.spawn(run)
+    assert seen["env"]["TF_FORCE_GPU_ALLOW_GROWTH"] == "true" and seen["env"]["PYTHONUNBUFFERED"] == "1"
+    assert seen["cmd"][1:4] == ["-m", "gan_core", "train"]
