@@ -154,8 +154,10 @@ def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras
             real_scores = [D_A(real_a, training=True), D_B(real_b, training=True)]
             fake_scores = [D_A(pooled_a, training=True), D_B(pooled_b, training=True)]
             d_loss = sum(discriminator_loss(r, f) for r, f in zip(real_scores, fake_scores))
-        g_opt.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
-        d_opt.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
+            # float16's loss scaling, inside the tapes (the product must be recorded); other optimizers' x1
+            g_scaled, d_scaled = g_opt.scale_loss(g_loss), d_opt.scale_loss(d_loss)
+        g_opt.apply_gradients(zip(g_tape.gradient(g_scaled, g_vars), g_vars))
+        d_opt.apply_gradients(zip(d_tape.gradient(d_scaled, d_vars), d_vars))
         mean = lambda scores: tf.reduce_mean([tf.reduce_mean(tf.cast(s, tf.float32)) for s in scores])  # noqa: E731
         return {"g_loss": g_loss, "d_loss": d_loss, "g_gan": g_gan, "cycle": cycle, "identity": identity,
                 "d_real": mean(real_scores), "d_fake": mean(fake_scores)}

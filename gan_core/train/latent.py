@@ -121,9 +121,6 @@ class LatentTrainer(Trainer):
         def with_label(x, y):  # a conditional G or D also takes the one-hot class
             return [x, y] if cfg.num_classes else x
 
-        def scaled(opt, loss):  # float16's loss scaling (bfloat16 and float32 need none)
-            return opt.scale_loss(loss) if cfg.precision == "mixed_float16" else loss
-
         augment = augment_lib.make_augment(cfg.augment, cfg.pixel_range)  # the identity when cfg.augment is ""
         fold = tf.random.experimental.stateless_fold_in  # the step's key -> independent draws: fold(key, i)
 
@@ -151,8 +148,11 @@ class LatentTrainer(Trainer):
                     with g_tape.stop_recording():
                         logs["d_penalty"] = penalty(critic(key, real_y), real, fake, fold(key, 4), step, mean)
                     d_loss += logs["d_penalty"]
-            g_grads = g_tape.gradient(scaled(g_opt, g_loss), G.trainable_variables)
-            d_grads = d_tape.gradient(scaled(d_opt, d_loss), D.trainable_variables)
+                # float16's loss scaling (a LossScaleOptimizer's apply_gradients divides it back out), inside the
+                # tapes: a product taken after them is not recorded and its gradients would be None
+                g_scaled, d_scaled = g_opt.scale_loss(g_loss), d_opt.scale_loss(d_loss)
+            g_grads = g_tape.gradient(g_scaled, G.trainable_variables)
+            d_grads = d_tape.gradient(d_scaled, D.trainable_variables)
             g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
             d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
             return g_loss, d_loss, real_logits, fake_logits, logs

@@ -88,8 +88,10 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_opt: A
             fake_logits = discriminator([inputs, fake], training=True)
             g_total, g_gan, g_l1 = generator_loss(fake_logits, fake, targets, l1_weight)
             d_loss = discriminator_loss(real_logits, fake_logits)
-        g_grads = g_tape.gradient(g_total, generator.trainable_variables)
-        d_grads = d_tape.gradient(d_loss, discriminator.trainable_variables)
+            # float16's loss scaling, inside the tapes (the product must be recorded); other optimizers' x1
+            g_scaled, d_scaled = g_opt.scale_loss(g_total), d_opt.scale_loss(d_loss)
+        g_grads = g_tape.gradient(g_scaled, generator.trainable_variables)
+        d_grads = d_tape.gradient(d_scaled, discriminator.trainable_variables)
         g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
         d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
         return {"g_loss": g_total, "d_loss": d_loss, "g_gan": g_gan, "g_l1": g_l1,
