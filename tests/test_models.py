@@ -24,8 +24,9 @@ EXPECTED = {
     "dcgan64": (  # width 32: Dense to 4x4x256, three 4x4 transposed convs with BatchNorm, then to RGB
         dense(128, 4 * 4 * 256, False) + bn(4 * 4 * 256) + conv(4, 256, 128, False) + bn(128) + conv(4, 128, 64, False)
         + bn(64) + conv(4, 64, 32, False) + bn(32) + conv(4, 32, 3),
-        # spectral_norm is on in its preset, so D has no BatchNorm (models.build_discriminator adds SN's u vectors)
-        conv(4, 3, 32) + conv(4, 32, 64) + conv(4, 64, 128) + conv(4, 128, 256) + dense(4 * 4 * 256, 1),
+        # its preset keeps spectral_norm off, so D has BatchNorm after every convolution but the first (as DCGAN)
+        conv(4, 3, 32) + conv(4, 32, 64) + bn(64) + conv(4, 64, 128) + bn(128) + conv(4, 128, 256) + bn(256)
+        + dense(4 * 4 * 256, 1),
     ),
     "mnist_dcgan": (
         2_330_944,
