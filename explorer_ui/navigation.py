@@ -36,7 +36,7 @@ def set_up_page() -> None:
     except GanError as exc:
         st.error(str(exc))
     else:
-        if not notes[0].startswith("no GPU"):
+        if notes != [gpu.NO_GPU]:
             st.sidebar.caption(" · ".join(notes))
 
 

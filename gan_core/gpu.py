@@ -21,6 +21,7 @@ from .errors import ConfigError
 MEMORY_ENV = "GAN_EXPLORER_GPU_MEMORY"
 APP_DEVICE_ENV = "GAN_EXPLORER_APP_DEVICE"
 APP_DEVICES = ("auto", "cpu")
+NO_GPU = "no GPU visible to TensorFlow: nothing to configure"  # configure's only note where there is nothing to do
 _configured: dict[str, list[str]] = {}  # role -> notes: a process configures its GPUs once
 
 
@@ -54,7 +55,7 @@ def configure(role: str, env: Mapping[str, str] | None = None, tf: Any = None) -
         import tensorflow as tf
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
-        notes = ["no GPU visible to TensorFlow: nothing to configure"]
+        notes = [NO_GPU]
     elif role == "app" and app_device(env) == "cpu":
         try:
             tf.config.set_visible_devices([], "GPU")

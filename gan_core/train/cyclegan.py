@@ -154,7 +154,7 @@ def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras
             real_scores = [D_A(real_a, training=True), D_B(real_b, training=True)]
             fake_scores = [D_A(pooled_a, training=True), D_B(pooled_b, training=True)]
             d_loss = sum(discriminator_loss(r, f) for r, f in zip(real_scores, fake_scores))
-            # float16's loss scaling, inside the tapes (the product must be recorded); other optimizers' x1
+            # float16's loss scaling, inside the tapes (the product must be recorded); x1 for other optimizers
             g_scaled, d_scaled = g_opt.scale_loss(g_loss), d_opt.scale_loss(d_loss)
         g_opt.apply_gradients(zip(g_tape.gradient(g_scaled, g_vars), g_vars))
         d_opt.apply_gradients(zip(d_tape.gradient(d_scaled, d_vars), d_vars))

@@ -90,8 +90,9 @@ class Trainer:
         threads = speed.apply_threads(cfg.threads, cfg.inter_op_threads)  # before TensorFlow's first op
         if threads:
             self.log(threads)
-        for note in gpu.configure("trainer"):  # memory growth: the app may share this GPU
-            if "no GPU" not in note:
+        notes = gpu.configure("trainer")  # memory growth: the app may share this GPU
+        if notes != [gpu.NO_GPU]:
+            for note in notes:
                 self.log(note)
         reason = speed.resolve_config(cfg)  # "auto" in a config saved without create_run (by hand, or older)
         if reason:

@@ -88,7 +88,7 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_opt: A
             fake_logits = discriminator([inputs, fake], training=True)
             g_total, g_gan, g_l1 = generator_loss(fake_logits, fake, targets, l1_weight)
             d_loss = discriminator_loss(real_logits, fake_logits)
-            # float16's loss scaling, inside the tapes (the product must be recorded); other optimizers' x1
+            # float16's loss scaling, inside the tapes (the product must be recorded); x1 for other optimizers
             g_scaled, d_scaled = g_opt.scale_loss(g_total), d_opt.scale_loss(d_loss)
         g_grads = g_tape.gradient(g_scaled, generator.trainable_variables)
         d_grads = d_tape.gradient(d_scaled, discriminator.trainable_variables)
