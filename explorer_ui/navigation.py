@@ -18,6 +18,8 @@ PAGES = (  # (file beside app.py, title, icon, URL path): the order of the menu
     ("pages/home.py", "Home", ":material/home:", None),
     ("pages/train.py", "Train", ":material/model_training:", "train"),
     ("pages/snapshots.py", "Snapshots", ":material/photo_library:", "snapshots"),
+    ("pages/lab.py", "Step-through lab", ":material/science:", "lab"),
+    ("pages/compare.py", "Compare runs", ":material/stacked_line_chart:", "compare"),
     ("pages/latent.py", "Latent space", ":material/tune:", "latent"),
     ("pages/export.py", "Export", ":material/download:", "export"),
     ("pages/translate.py", "Translate", ":material/compare:", "translate"),

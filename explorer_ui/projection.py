@@ -13,14 +13,15 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer_ui import widgets
+from explorer_ui import canvas, widgets
 from gan_core import data, latent
 from gan_core.errors import GanError
 from gan_core.explore import projection
 from gan_core.runs import sanitize_name
 
 RESULT_KEY = "project_result"
-SOURCES = ("Upload an image", "Test set")
+SOURCES = ("Upload an image", "Test set", "Draw")
+DRAW_PEN = 2.5  # model pixels: about an MNIST digit's stroke
 UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in data.IMAGE_EXTENSIONS)
 
 OnUse = Callable[[np.ndarray, str, str, "int | None"], None]  # (z, label, file-name tag, class)
@@ -61,10 +62,19 @@ def loss_figure(found: projection.Projection, height: int = 260) -> go.Figure:
 def _pick_target(generator, split) -> tuple[np.ndarray | None, str, str]:
     """The target image at the generator's size (None until there is one), its label and file-name tag."""
     shape = generator.image_shape
-    sources = SOURCES if split is not None else SOURCES[:1]
+    sources = [s for s in SOURCES if (s != SOURCES[1] or split is not None)
+               and (s != SOURCES[2] or shape[-1] == 1)]  # a drawing is white on black: for gray generators
     source = st.radio("Image", sources, horizontal=True, key="project_source",
                       help=None if split is not None else "The real test split is not on this machine "
-                      f"(set {data.DATA_ENV} to the folder that holds it) so only uploads are offered")
+                      f"(set {data.DATA_ENV} to the folder that holds it), so it is not offered")
+    if source == SOURCES[2]:
+        dataset = projection.generator_dataset(generator)
+        drawing = canvas.draw("project_canvas", shape[0], pen=DRAW_PEN,
+                              what="a digit" if dataset == "mnist" else "an image",
+                              box=canvas.digit_box(dataset, shape[0]))
+        if drawing is None:
+            return None, "", ""
+        return projection.prepare_target(drawing, generator), "projection of your drawing", "projected-drawing"
     if source == SOURCES[1]:
         dataset, images, labels = split
         index = int(st.number_input(f"Test image (0 … {len(images) - 1})", 0, len(images) - 1, 0,

@@ -1,8 +1,11 @@
 """Plotly figures of a run's metrics records (no UI here: the app shows them, tests inspect them)."""
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -20,6 +23,9 @@ SERIES = (
     ("identity", "identity term", "#b6e880", 1),
 )
 _MARKER_LINE = dict(color="#888", dash="dash", width=1.5)  # mark_epoch's vertical line, the same on every chart
+_BALANCE_DASH = "dot"  # reference lines at the game's balance (an objective's balance point)
+BALANCE_LABEL = "balance"
+_SHARED_GREY = "#999"  # a reference line that belongs to no one series or run: readable on light and dark themes
 
 
 def window_epoch(record: dict[str, Any]) -> float:
@@ -39,26 +45,34 @@ def window_series(windows: Sequence[dict[str, Any]]) -> dict[str, tuple[list[flo
 
 
 def training_figure(windows: Sequence[dict[str, Any]], epochs: Sequence[dict[str, Any]] = (),
-                    mark_epoch: float | None = None, height: int = 440) -> go.Figure:
+                    mark_epoch: float | None = None, height: int = 440,
+                    reference: Mapping[str, float] | None = None) -> go.Figure:
     """Losses (top) and D's mean outputs on real and generated images (bottom) against epochs.
 
     `windows` are the trainer's per-window records (a line each); `epochs` its per-epoch means (markers);
-    `mark_epoch` draws a vertical line, e.g. at the snapshot being looked at.
+    `mark_epoch` draws a vertical line, e.g. at the snapshot being looked at; `reference` (series key -> value, e.g.
+    ``RunDir.balance_point()``) a dotted line per series where the game is at balance.
     """
-    return series_figure(window_series(windows), epochs, mark_epoch, height)
+    return series_figure(window_series(windows), epochs, mark_epoch, height, reference=reference)
 
 
 def series_figure(series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
                   epochs: Sequence[dict[str, Any]] = (), mark_epoch: float | None = None,
-                  height: int = 440) -> go.Figure:
+                  height: int = 440, *, reference: Mapping[str, float] | None = None) -> go.Figure:
     """:func:`training_figure` from ready-made lines, key -> (x in epochs, values): e.g. the downsampled ones of
-    gan_core.metrics_tail, so a long run's chart holds a few thousand points, not every window."""
+    gan_core.metrics_tail, so a long run's chart holds a few thousand points, not every window.
+
+    `reference` (off by default): series key -> its value at the game's balance (``RunDir.balance_point()``, or
+    ``objectives.get(loss).balance_point(real_label)``), drawn as a dotted horizontal line in the series' colour and
+    panel for each series on the chart; D(x) and D(G(z)) share one line where their values are equal."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    drawn = set()
     for key, name, colour, row in SERIES:
         points = series.get(key)
         if points is not None and len(points[1]):
             fig.add_trace(go.Scatter(x=points[0], y=points[1], name=name, mode="lines",
                                      line=dict(color=colour, width=1.5), legendgroup=key), row=row, col=1)
+            drawn.add(key)
         else:
             points = None
         means = [r for r in epochs if key in r]
@@ -67,6 +81,7 @@ def series_figure(series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
                                      name=f"{name} (epoch mean)", mode="markers", legendgroup=key,
                                      showlegend=points is None, marker=dict(color=colour, size=7, symbol="diamond")),
                           row=row, col=1)
+            drawn.add(key)
     if mark_epoch is not None:
         for row in (1, 2):
             fig.add_vline(x=mark_epoch, line=_MARKER_LINE, row=row, col=1)
@@ -76,7 +91,96 @@ def series_figure(series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
                       uirevision="keep")  # keep the user's zoom while the live view refreshes
+    if reference:  # after the marker: a chart's first shape stays the epoch marker
+        _add_balance_lines(fig, {k: v for k, v in reference.items() if k in drawn})
     return fig
+
+
+def _balance_lines(reference: Mapping[str, float]) -> list[tuple[int, float, str, str]]:
+    """(panel row, value, colour, label) of each reference line: one per series, except that series of one panel
+    with the same value (D(x) and D(G(z)) at balance) share a grey line."""
+    by_row: dict[tuple[int, float], list[tuple[str, str]]] = {}
+    for key, name, colour, row in SERIES:
+        value = reference.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            by_row.setdefault((row, round(float(value), 9)), []).append((name, colour, float(value)))
+    lines = []
+    for (row, _), named in by_row.items():
+        value = named[0][2]
+        colour = named[0][1] if len(named) == 1 else _SHARED_GREY
+        lines.append((row, value, colour, f"{value:.2f}"))
+    return lines
+
+
+def _axes(row: int, col: int, cols: int) -> tuple[str, str]:
+    """make_subplots' axis names of the panel at (row, col): x, y for the first, x2, y2 ... after."""
+    k = (row - 1) * cols + col
+    return ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
+
+
+def _hlines(fig: go.Figure, lines: Sequence[tuple[float, int, int, dict, str, str]], cols: int = 1) -> None:
+    """Horizontal lines across whole panels, each (y, row, col, line style, label, where): the label just above
+    the line at its "left" end, or in the margin "outside" its right end (where no curve runs under it). What
+    add_hline draws, added at once (add_hline takes ~0.1 s a line)."""
+    shapes, notes = list(fig.layout.shapes), list(fig.layout.annotations)
+    for y, row, col, line, label, where in lines:
+        xref, yref = _axes(row, col, cols)
+        shapes.append(dict(type="line", xref=f"{xref} domain", x0=0, x1=1, yref=yref, y0=y, y1=y, line=line))
+        if label:
+            outside = where == "outside"
+            notes.append(dict(xref=f"{xref} domain", x=1.005 if outside else 0, xanchor="left", yref=yref, y=y,
+                              yanchor="middle" if outside else "bottom", text=label, showarrow=False,
+                              font=dict(size=11, color=line.get("color"))))
+    fig.update_layout(shapes=shapes, annotations=notes)
+
+
+def _balance_legend(fig: go.Figure) -> None:
+    """A legend entry saying what the dotted lines are (a trace with no points)."""
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=BALANCE_LABEL, hoverinfo="skip",
+                             line=dict(color=_SHARED_GREY, dash=_BALANCE_DASH, width=1.2)))
+
+
+def _add_balance_lines(fig: go.Figure, reference: Mapping[str, float]) -> None:
+    lines = _balance_lines(reference)
+    if not lines:
+        return
+    _hlines(fig, [(value, row, 1, dict(color=colour, dash=_BALANCE_DASH, width=1.2), label, "outside")
+                  for row, value, colour, label in lines])
+    _balance_legend(fig)
+    fig.update_layout(margin=dict(r=44))  # room for the values beside the lines
+
+
+_SPELLED = ((math.log(2), "ln 2 ≈ 0.69"), (2 * math.log(2), "2 ln 2 ≈ 1.39"))  # bce's balance, in words
+
+
+def _spelled(value: float) -> str:
+    return next((words for exact, words in _SPELLED if abs(value - exact) < 5e-4), f"{value:.2f}")
+
+
+def balance_note(reference: Mapping[str, float] | None) -> str:
+    """One sentence on what the dotted reference lines mean, with their values; '' without a reference."""
+    if not reference:
+        return ""
+    parts = [f"{name} {_spelled(reference[key])}" for key, name in (("g_loss", "G loss"), ("d_loss", "D loss"))
+             if key in reference]
+    if "d_real" in reference:
+        parts.append(f"D(x) = D(G(z)) = {reference['d_real']:.2f}")
+    return ("Dotted lines: the balance of the game, where the curves sit once D can no longer tell G's images from "
+            f"real ones ({', '.join(parts)}). Curves hovering near them are a healthy game, not a stalled one: GAN "
+            "losses do not fall to 0 as G improves.")
+
+
+TRAINING_NOTE = ("Top: G's and D's losses per logging window (lines) and per epoch (diamonds). Bottom: D's mean "
+                 "output, how sure it is that an image is real, on real images (D(x)) and on G's (D(G(z))). D(x) near "
+                 "1 with D(G(z)) near 0 for long means D is winning and G learns little.")
+QUALITY_NOTE = ("Each panel scores the generator saved at that epoch on n images (hover for details); the dashed green "
+                "line is the real-data floor, the same metric between two sets of real images: what a perfect "
+                "generator would score. Only values measured at the same n compare.")
+
+
+def training_note(reference: Mapping[str, float] | None = None) -> str:
+    """The "what am I looking at" caption of :func:`training_figure` / :func:`series_figure`."""
+    return " ".join(p for p in (TRAINING_NOTE, balance_note(reference)) if p)
 
 
 # --- sample quality (quality.jsonl, written by `python -m gan_core evaluate RUN --epochs all`) -------------------
@@ -87,6 +191,7 @@ QUALITY_METRICS = {
     "classifier_score": ("classifier score", "#ef553b"),
     "mode_coverage": ("mode coverage KL", "#00cc96"),
     "swd": ("SWD ×1e3", "#ab63fa"),
+    "class_agreement": ("class agreement", "#ffa15a"),  # class-conditional generators
     # image-to-image (gan_core.evaluation.image_to_image)
     "l1": ("L1 to the target", "#636efa"),
     "ssim": ("SSIM to the target", "#ef553b"),
@@ -185,4 +290,213 @@ def quality_figure(records: Sequence[dict[str, Any]], mark_epoch: float | None =
     fig.update_xaxes(title_text=f"epoch (n = {n} images per set)" if n else "epoch", row=rows, col=1)
     fig.update_layout(height=panel_height * rows + 50, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                       uirevision="keep")
+    return fig
+
+
+# --- several runs on shared axes (gan_core.runs.compare makes the lines from run folders) --------------------------
+
+# One colour per run, in the order the runs were picked (the floor's green last: it is the quality charts' floor).
+RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+               "#2ca02c")
+COMPARED_PANELS = (  # (series key, panel title, row, column) of compare_figure
+    ("g_loss", "G loss", 1, 1),
+    ("d_loss", "D loss", 1, 2),
+    ("d_real", "D(x): D's output on real images", 2, 1),
+    ("d_fake", "D(G(z)): D's output on G's images", 2, 2),
+)
+Lines = Mapping[str, tuple[Sequence[float], Sequence[float]]]  # series key -> (x, y)
+
+
+@dataclass(frozen=True)
+class RunLines:
+    """One run's curves for :func:`compare_figure`, on whichever x the caller chose (epochs, minutes)."""
+    name: str
+    windows: Lines  # per logging window: drawn thin and faint (the noise)
+    means: Lines = field(default_factory=dict)  # per epoch: drawn bold with markers (the trend), hovered
+    reference: Mapping[str, float] | None = None  # series key -> its value at the game's balance
+
+
+def _array(values: Sequence[float]) -> np.ndarray:
+    """Plotly checks a list element by element (slow for thousands of points) and takes an array as it is."""
+    return np.asarray(values, dtype=float)
+
+
+def run_colour(index: int) -> str:
+    return RUN_COLOURS[index % len(RUN_COLOURS)]
+
+
+def _shared_references(references: Sequence[Mapping[str, float] | None]) -> list[tuple[dict[str, float], list[int]]]:
+    """Each distinct reference and the indices of the runs that have it (runs without one left out)."""
+    distinct: list[tuple[dict[str, float], list[int]]] = []
+    for i, reference in enumerate(references):
+        if not reference:
+            continue
+        for values, owners in distinct:
+            if values.keys() == reference.keys() and all(math.isclose(values[k], reference[k], abs_tol=1e-9)
+                                                         for k in values):
+                owners.append(i)
+                break
+        else:
+            distinct.append((dict(reference), [i]))
+    return distinct
+
+
+def compare_figure(runs: Sequence[RunLines], x_title: str = "epoch", height: int = 560) -> go.Figure:
+    """Several runs' G loss, D loss, D(x) and D(G(z)) overlaid, one panel each and one colour per run (same axes, so
+    the runs compare at a glance), with each run's balance point as dotted lines where it has one: grey where every
+    run shares it, else in the colour of the run it belongs to."""
+    shared = _shared_references([run.reference for run in runs])
+    titles = []
+    for key, title, _, _ in COMPARED_PANELS:
+        values = list(dict.fromkeys(f"{values[key]:.2f}" for values, _ in shared if key in values))
+        titles.append(f"{title} · {BALANCE_LABEL} {' / '.join(values)}" if values else title)
+    fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.13, horizontal_spacing=0.07,
+                        subplot_titles=titles)
+    fig.update_annotations(font_size=13)
+    drawn: set[str] = set()
+    for i, run in enumerate(runs):
+        colour, legend = run_colour(i), True
+        for key, _, row, col in COMPARED_PANELS:
+            window, mean = run.windows.get(key), run.means.get(key)
+            has_mean = bool(mean) and len(mean[1]) > 0
+            if window and len(window[1]):
+                fig.add_trace(go.Scatter(x=_array(window[0]), y=_array(window[1]), name=run.name, mode="lines",
+                                         legendgroup=run.name, showlegend=legend and not has_mean,
+                                         opacity=0.35 if has_mean else 1.0, line=dict(color=colour, width=1),
+                                         hoverinfo="skip" if has_mean else None), row=row, col=col)
+                legend = legend and has_mean
+                drawn.add(key)
+            if has_mean:
+                fig.add_trace(go.Scatter(x=_array(mean[0]), y=_array(mean[1]), name=run.name, mode="lines+markers",
+                                         legendgroup=run.name, showlegend=legend, line=dict(color=colour, width=2),
+                                         marker=dict(size=5)), row=row, col=col)
+                legend = False
+                drawn.add(key)
+    lines = []
+    for values, owners in shared:
+        colour = _SHARED_GREY if len(owners) > 1 else run_colour(owners[0])
+        lines += [(values[key], row, col, dict(color=colour, dash=_BALANCE_DASH, width=1.2), "", "")
+                  for key, _, row, col in COMPARED_PANELS if key in values and key in drawn]
+    if lines:
+        _hlines(fig, lines, cols=2)
+        _balance_legend(fig)
+    for col in (1, 2):
+        fig.update_xaxes(title_text=x_title, row=2, col=col, rangemode="tozero")
+        fig.update_yaxes(range=[0, 1], row=2, col=col)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.06, xanchor="left", x=0),
+                      uirevision="keep")
+    return fig
+
+
+COMPARE_NOTE = ("One colour per run, the same in both charts. Faint lines: every logging window; bold lines with "
+                "dots: each epoch's mean, the ones to compare (hover for the values). Top: the losses; bottom: D's "
+                "mean output on real images (D(x)) and on G's (D(G(z))): D(x) near 1 with D(G(z)) near 0 for long "
+                "means that run's D wins and its G learns little.")
+
+
+def compare_note(runs: Sequence[RunLines]) -> str:
+    """The "what am I looking at" caption of :func:`compare_figure` for these runs' reference lines."""
+    shared = _shared_references([run.reference for run in runs])
+    if not shared:
+        return (f"{COMPARE_NOTE} No dotted balance lines: none of these runs' objectives has one value its curves "
+                "settle at (hinge, wgan-gp and the image-to-image losses have none).")
+    if len(shared) == 1 and len(shared[0][1]) == len(runs):
+        return f"{COMPARE_NOTE} {balance_note(shared[0][0])}"
+    return (f"{COMPARE_NOTE} Dotted lines: each run's balance, where its curves sit once D can no longer tell G's "
+            "images from real ones; it depends on the objective and on real_label (label smoothing lowers D's), "
+            "and a run whose objective has none (hinge, wgan-gp) has no line.")
+
+
+def compare_quality_figure(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]], n: int | None = None,
+                           x_key: str = "epoch", x_title: str = "epoch", panel_height: int = 170) -> go.Figure:
+    """Several runs' quality metrics overlaid: one panel per metric, one line per run (the colours of
+    :func:`compare_figure`), each run's records at sample size ``n`` (None: each run's latest n, which do not
+    compare). ``x_key`` is the records' field on x ("epoch", or "minutes" added by gan_core.runs.compare). The
+    real-data floor is one dashed green line where the runs share it, else a dashed line per run in its colour."""
+    per_run = [(name, quality_series(records, n)) for name, records in runs]
+    metrics = list(dict.fromkeys(m for _, series in per_run for m in series))
+    if not metrics:
+        return go.Figure(layout=dict(height=panel_height, margin=dict(l=10, r=10, t=30, b=10)))
+    titles = []
+    for metric in metrics:
+        label = QUALITY_METRICS.get(metric, (metric, None))[0]
+        better = next((s[metric][-1].get("better") for _, s in per_run if metric in s), None)
+        titles.append(f"{label} ({better} is better)" if better in ("lower", "higher") else label)
+    rows = len(metrics)
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=min(0.12, 0.35 / rows),
+                        subplot_titles=titles)
+    fig.update_annotations(font_size=13)
+    hlines = []
+    for row, metric in enumerate(metrics, start=1):
+        floors: list[tuple[float, int]] = []
+        for i, (name, series) in enumerate(per_run):
+            points = [r for r in series.get(metric, []) if isinstance(r.get(x_key), (int, float))]
+            if not points:
+                continue
+            fig.add_trace(go.Scatter(x=_array([r[x_key] for r in points]), y=_array([r["value"] for r in points]),
+                                     name=name,
+                                     mode="lines+markers", legendgroup=name, showlegend=row == 1,
+                                     line=dict(color=run_colour(i), width=1.8), marker=dict(size=6),
+                                     customdata=[[r["epoch"], r.get("n")] for r in points],
+                                     hovertemplate="%{y:.4g} (epoch %{customdata[0]}, n = %{customdata[1]})"),
+                          row=row, col=1)
+            floor = points[-1].get("floor")
+            if floor is not None:
+                floors.append((floor, i))
+        distinct = list(dict.fromkeys(round(f, 9) for f, _ in floors))
+        for floor, i in floors if len(distinct) > 1 else floors[:1]:
+            colour = run_colour(i) if len(distinct) > 1 else _FLOOR_LINE["color"]
+            label = FLOOR_LABEL if len(distinct) == 1 else f"{FLOOR_LABEL} ({per_run[i][0]})"
+            hlines.append((floor, row, 1, dict(_FLOOR_LINE, color=colour), label, "left"))
+    _hlines(fig, hlines)
+    fig.update_xaxes(rangemode="tozero")
+    shown_n = f" (n = {n} images per set)" if n else ""
+    fig.update_xaxes(title_text=x_title + shown_n, row=rows, col=1)
+    fig.update_layout(height=panel_height * rows + 80, margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0), uirevision="keep")
+    return fig
+
+
+# --- what D sees (evaluation.discriminator_view records) -----------------------------------------------------------
+
+D_VIEW_NOTE = ("D's score is its probability that an image is real. Bands: the middle half (25th-75th percentile) of "
+               "its scores on 256 real images (green) and 256 of G's (red), epoch by epoch, with the medians as "
+               "lines; the dotted line is D's accuracy. Early on D wins and the bands sit apart; as G learns they "
+               "move together around 0.5, where D can no longer tell. Bands pinned at 1 and 0 mean D has won and G "
+               "gets little to learn from; a red band that is very thin can mean G draws the same images whatever z.")
+
+
+def discriminator_figure(records: Sequence[dict[str, Any]], mark_epoch: float | None = None,
+                         height: int = 360) -> go.Figure:
+    """D's score distributions on real and fake images over epochs (median and middle half), and its accuracy."""
+    epochs = [r["epoch"] for r in records]
+    fig = go.Figure()
+    sides = (("real", "#2ca02c", "rgba(44,160,44,0.25)"), ("fake", "#d62728", "rgba(214,39,40,0.25)"))
+    for side, colour, fill in sides:
+        q = np.array([r[f"{side}_quantiles"] for r in records], float)  # columns: 5, 25, 50, 75, 95th percentiles
+        fig.add_trace(go.Scatter(x=epochs, y=q[:, 3], mode="lines", line=dict(width=0), showlegend=False,
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=epochs, y=q[:, 1], mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor=fill, name=f"D(x) middle half, {side}", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=epochs, y=q[:, 2], mode="lines+markers", line=dict(color=colour, width=2),
+                                 name=f"median on {side}"))
+    fig.add_trace(go.Scatter(x=epochs, y=[r["d_accuracy"] for r in records], mode="lines",
+                             line=dict(color=_SHARED_GREY, dash="dot"), name="D accuracy"))
+    if mark_epoch is not None:
+        fig.add_vline(x=mark_epoch, line=_MARKER_LINE)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.2),
+                      xaxis_title="epoch", yaxis=dict(range=[0, 1], title="D's score (probability of real)"))
+    return fig
+
+
+def score_histogram(record: dict[str, Any], height: int = 220) -> go.Figure:
+    """One epoch's histograms of D's score on real and fake images, overlaid."""
+    n = len(record["real_hist"])
+    centres = (np.arange(n) + 0.5) / n
+    fig = go.Figure([go.Bar(x=centres, y=record["real_hist"], name="real", marker_color="#2ca02c", opacity=0.6),
+                     go.Bar(x=centres, y=record["fake_hist"], name="fake", marker_color="#d62728", opacity=0.6)])
+    fig.update_layout(barmode="overlay", bargap=0, height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(range=[0, 1], title="D's score"), yaxis_title="images",
+                      legend=dict(orientation="h", y=1.1))
     return fig

@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import augment as augment_lib
-from . import data, models, objectives
+from . import data, gpu, models, objectives
 from .data import PIXEL_RANGES, SOURCES
 from .errors import ConfigError
 
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # "auto" is resolved when a run is created
 JIT_COMPILES = ("auto", "on", "off")
-STRATEGIES = ("default", "mirrored")
+STRATEGIES = ("default", "mirrored", "multiworker")  # multiworker: TF_CONFIG says the cluster
 NOISES = ("normal", "uniform")
+UPDATES = ("simultaneous", "alternating")  # latent GANs: one forward pass for both, or D first then G (seeds 2-3)
 DATASETS = SOURCES
 PAIRINGS = data.PAIRING_CHOICES  # pix2pix: made from single images, or A|B files
 DIRECTIONS = data.DIRECTIONS  # pix2pix: which half of an A|B file is the input
@@ -27,7 +28,7 @@ DIRECTIONS = data.DIRECTIONS  # pix2pix: which half of an A|B file is the input
 # Generous for what the architectures here are (z of 100, 28-64 px, batches of 16-256), so no recipe meets them.
 LIMITS = {"epochs": 100_000, "batch_size": 65_536, "noise_dim": 4096, "image_size": 1024, "grid": 32,
           "threads": 1024, "inter_op_threads": 1024, "steps_per_call": 10_000, "filters": 1024, "res_blocks": 64,
-          "pool_size": 10_000, "num_classes": 1000, "eval_n": 100_000, "nan_retries": 100}
+          "pool_size": 10_000, "num_classes": 1000, "eval_n": 100_000, "nan_retries": 100, "d_steps": 100}
 MAX_SEED = 2**32 - 1  # numpy's and Keras's seeds
 
 
@@ -74,6 +75,9 @@ class TrainConfig:
     r1_every: int = 1  # R1 every k-th step, k times as strong (StyleGAN2's lazy regularisation: 16)
     spectral_norm: bool = False  # every Conv2D and Dense of D spectrally normalised (gan_core/models/spectral_norm.py)
     augment: str = ""  # DiffAugment before D, e.g. "translation,cutout,color" (gan_core/augment.py); "" = off
+    update: str = "simultaneous"  # latent GANs: simultaneous (seed 000) | alternating (D, then G through the new D)
+    d_steps: int = 1  # latent GANs: D updates per G update (WGAN's n_critic); G learns on every d_steps-th batch
+    clip_norm: float = 0.0  # > 0: each network's gradients clipped to this global norm (seed 002's tip); 0 = off
     # optimisation
     epochs: int = 50
     batch_size: int = 256
@@ -83,6 +87,7 @@ class TrainConfig:
     beta_2: float = 0.999
     precision: str = "auto"  # resolved to a concrete value in the saved run (speed.resolve_precision)
     strategy: str = "default"
+    device: str = "auto"  # auto (TensorFlow's choice: its first GPU, else the CPU) | cpu | gpu:N (one GPU alone)
     # speed (issue #5): none of these changes the training math
     steps_per_call: int = 1  # optimizer steps per compiled call (fewer Python round trips)
     jit_compile: str = "auto"  # XLA: auto = on with a GPU, off on a CPU (measured slower there)
@@ -104,11 +109,13 @@ class TrainConfig:
         self._validate_types()
         arch = models.get(self.architecture)
         for name, allowed in (("precision", PRECISIONS), ("strategy", STRATEGIES), ("noise", NOISES),
-                              ("pixel_range", PIXEL_RANGES), ("dataset", DATASETS), ("jit_compile", JIT_COMPILES)):
+                              ("pixel_range", PIXEL_RANGES), ("dataset", DATASETS), ("jit_compile", JIT_COMPILES),
+                              ("update", UPDATES)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        gpu.check_train_device(self.device)
         for name in ("epochs", "batch_size", "noise_dim", "grid", "log_every", "snapshot_every",
-                     "checkpoint_every", "generator_every", "image_size", "steps_per_call"):
+                     "checkpoint_every", "generator_every", "image_size", "steps_per_call", "d_steps"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be a positive whole number; got {getattr(self, name)}")
         if self.limit is not None and self.limit < 1:
@@ -121,6 +128,8 @@ class TrainConfig:
         for name in ("g_lr", "d_lr"):
             if not 0 < getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be between 0 and 1 (e.g. 2e-4); got {getattr(self, name)}")
+        if not (self.clip_norm >= 0 and math.isfinite(self.clip_norm)):
+            raise ConfigError(f"clip_norm must be 0 (off) or a positive number, e.g. 1.0; got {self.clip_norm}")
         for name in ("beta_1", "beta_2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be in [0, 1); got {getattr(self, name)}")

@@ -28,6 +28,16 @@ class ModelError(GanError):
     """A generator file that cannot be loaded safely."""
 
 
+class DependencyError(GanError):
+    """An optional package that a feature needs is not installed (or does not import): the message names the
+    `pip install` that brings it."""
+
+
+class ClusterError(ConfigError):
+    """Several machines (strategy multiworker): TF_CONFIG missing or malformed, or a worker that cannot take part;
+    the message names the fix."""
+
+
 class ResourceError(GanError):
     """The machine cannot do what was asked: out of memory or disk space, or a path that cannot be read or written."""
 

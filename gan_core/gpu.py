@@ -14,6 +14,7 @@ Environment (read by both processes; the trainer inherits the app's):
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, Mapping
 
 from .errors import ConfigError
@@ -21,6 +22,7 @@ from .errors import ConfigError
 MEMORY_ENV = "GAN_EXPLORER_GPU_MEMORY"
 APP_DEVICE_ENV = "GAN_EXPLORER_APP_DEVICE"
 APP_DEVICES = ("auto", "cpu")
+TRAIN_DEVICE = re.compile(r"auto|cpu|gpu:\d{1,3}")  # a run's `device`: TensorFlow's choice, the CPU, or one GPU
 NO_GPU = "no GPU visible to TensorFlow: nothing to configure"  # configure's only note where there is nothing to do
 _configured: dict[str, list[str]] = {}  # role -> notes: a process configures its GPUs once
 
@@ -78,6 +80,43 @@ def configure(role: str, env: Mapping[str, str] | None = None, tf: Any = None) -
         notes.insert(0, f"the {role} {what} on {len(gpus)} GPU(s) ({MEMORY_ENV})")
     _configured[role] = notes
     return notes
+
+
+def check_train_device(device: str) -> str:
+    """A run's `device` as given, if it is auto, cpu or gpu:N (ConfigError naming the choices if not)."""
+    if not isinstance(device, str) or not TRAIN_DEVICE.fullmatch(device):
+        raise ConfigError(f"device must be auto (TensorFlow's choice: its first GPU, else the CPU), cpu, or gpu:N "
+                          f"for one GPU (gpu:0 is the first); got {device!r}")
+    return device
+
+
+def train_device_choices(tf: Any = None) -> list[str]:
+    """The `device` values this machine can train on: auto, cpu, and gpu:N for each GPU TensorFlow sees."""
+    if tf is None:
+        import tensorflow as tf
+    return ["auto", "cpu", *(f"gpu:{i}" for i in range(len(tf.config.list_physical_devices("GPU"))))]
+
+
+def place_trainer(device: str, tf: Any = None) -> str | None:
+    """Restrict the trainer's process to `device` before TensorFlow's first op: "cpu" hides every GPU, "gpu:N"
+    all but the N-th (so a mirrored strategy, too, trains there alone); "auto" leaves TensorFlow's placement.
+    Returns what was done in words, or None for "auto". A GPU that is not there is a ConfigError."""
+    check_train_device(device)
+    if device == "auto":
+        return None
+    if tf is None:
+        import tensorflow as tf
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "cpu":
+        if gpus:
+            tf.config.set_visible_devices([], "GPU")
+        return f"device cpu: training on the CPU{f' ({len(gpus)} GPU(s) left unused)' if gpus else ''}"
+    index = int(device.split(":")[1])
+    if index >= len(gpus):
+        seen = f"GPUs 0-{len(gpus) - 1}" if gpus else "no GPU"
+        raise ConfigError(f"device {device}: TensorFlow sees {seen} on this machine; pick one of those, cpu or auto")
+    tf.config.set_visible_devices([gpus[index]], "GPU")
+    return f"device {device}: training on {gpus[index].name} alone"
 
 
 def trainer_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -141,6 +141,7 @@ class MetricsTail:
         self._pending = b""
         self._windows = _Columns(self.max_points)
         self._epochs: list[dict[str, Any]] = []
+        self._discriminator: list[dict[str, Any]] = []  # what D sees, one record per epoch (a few KB each)
         self._series: tuple[int, dict[str, tuple[np.ndarray, np.ndarray]]] | None = None
 
     # --- reading ---------------------------------------------------------------------------------------------------
@@ -204,12 +205,13 @@ class MetricsTail:
                 return
             if isinstance(step, (int, float)) and not isinstance(step, bool) and np.isfinite(x):
                 self._windows.append(float(step), x, record)
-        elif kind == "epoch":
+        elif kind in ("epoch", "discriminator"):
             epoch = record.get("epoch")
             if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):
-                while self._epochs and self._epochs[-1]["epoch"] >= epoch:
-                    self._epochs.pop()
-                self._epochs.append(record)
+                kept = self._epochs if kind == "epoch" else self._discriminator
+                while kept and kept[-1]["epoch"] >= epoch:  # a resume logs again from its checkpoint
+                    kept.pop()
+                kept.append(record)
 
     # --- what the chart needs ---------------------------------------------------------------------------------------
     @property
@@ -220,6 +222,11 @@ class MetricsTail:
         """The epoch records (each epoch's latest)."""
         with self._lock:
             return list(self._epochs)
+
+    def discriminator(self) -> list[dict[str, Any]]:
+        """What D saw each epoch (the trainer's kind "discriminator" records, each epoch's latest)."""
+        with self._lock:
+            return list(self._discriminator)
 
     def series_now(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """:meth:`refresh`, then :meth:`series`: what a live view draws each second."""

@@ -12,12 +12,21 @@ trainer passes ``tf.nn.compute_average_loss`` so that a replica's loss is its sh
 ``wgan-gp``  the critic's Wasserstein estimate, D: fake - real, G: -fake, plus ``gp_weight`` x the gradient penalty
              (||grad D(x_hat)|| - 1)^2 on random interpolates of real and fake (Gulrajani et al. 2017).
 
+Each objective may declare its **balance point** (``balance``: real_label -> values): where the logged curves sit
+when G's images match the data and D gives its best answer to that, i.e. D can no longer tell them apart. The keys
+are the trainer's metrics (``g_loss``, ``d_loss``, and ``d_real`` / ``d_fake``, D's mean *sigmoid* output); charts
+draw them as reference lines. bce: D(x) = D(G(z)) = real_label / 2 (0.5), G loss ln 2, D loss 2 ln 2 (the sum of
+two means). lsgan: D's logits real_label / 2, G loss (real_label / 2 - 1)^2 / 2, D loss real_label^2 / 4. hinge
+and wgan-gp have none: with G matching the data, any constant D in [-1, 1] (hinge) or any constant critic
+(wgan-gp) is optimal, so their curves have no one value to sit at.
+
 Penalties need D itself, not only its logits: :func:`gradient_penalty` and :func:`r1_penalty` take a ``critic``
 (images -> logits). R1 (Mescheder et al. 2018), gamma / 2 x ||grad D(x_real)||^2, works with any objective
 (``r1_gamma`` > 0; ``r1_every`` = k applies it every k-th step with weight x k, StyleGAN2's lazy regularisation).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -41,6 +50,12 @@ class Objective:
     logs: tuple[str, ...] = ()  # the keys of the logs it returns (the step's metrics, fixed per run)
     smoothing: bool = False  # whether real_label (label smoothing) means anything to it
     gradient_penalty: bool = False  # wgan-gp: the trainer adds gp_weight x gradient_penalty to D's loss
+    balance: Callable[[float], dict[str, float]] | None = None  # real_label -> the curves' values at balance
+
+    def balance_point(self, real_label: float = 1.0) -> dict[str, float] | None:
+        """Where G loss, D loss, D(x) and D(G(z)) sit when D can no longer tell G's images from real ones (see the
+        module's docstring), for this real_label; None for an objective without one."""
+        return dict(self.balance(real_label)) if self.balance is not None else None
 
     def __call__(self, real_logits, fake_logits, *, mean: Callable = _reduce_mean, real_label: float = 1.0) -> Losses:
         return self.fn(real_logits, fake_logits, mean=mean, real_label=real_label)
@@ -80,8 +95,24 @@ def _bce(label: float, logits, mean):
     return mean(tf.nn.sigmoid_cross_entropy_with_logits(tf.fill(tf.shape(logits), label), logits))
 
 
+def _bce_balance(real_label: float) -> dict[str, float]:
+    """D's best answer to G matching the data is D = real_label / 2 everywhere (0.5 without smoothing): minimise
+    -s ln D - (1 - s) ln(1 - D) - ln(1 - D) over D. Then G's loss is -ln D and D's the two cross-entropies."""
+    p = real_label / 2
+    d_loss = -(real_label * math.log(p) + (1 - real_label) * math.log(1 - p)) - math.log(1 - p)
+    return {"g_loss": -math.log(p), "d_loss": d_loss, "d_real": p, "d_fake": p}
+
+
+def _lsgan_balance(real_label: float) -> dict[str, float]:
+    """D's best answer to G matching the data: logits real_label / 2 (the mean of its targets real_label and 0);
+    the logged D outputs are their sigmoid."""
+    logit = real_label / 2
+    p = 1 / (1 + math.exp(-logit))
+    return {"g_loss": 0.5 * (logit - 1) ** 2, "d_loss": real_label ** 2 / 4, "d_real": p, "d_fake": p}
+
+
 @register("bce", "sigmoid cross-entropy from logits, real_label smoothing for D, non-saturating G (the seeds')",
-          smoothing=True)
+          smoothing=True, balance=_bce_balance)
 def bce(real_logits, fake_logits, *, mean=_reduce_mean, real_label: float = 1.0) -> Losses:
     g_loss = _bce(1.0, fake_logits, mean)
     d_loss = _bce(real_label, real_logits, mean) + _bce(0.0, fake_logits, mean)
@@ -89,7 +120,7 @@ def bce(real_logits, fake_logits, *, mean=_reduce_mean, real_label: float = 1.0)
 
 
 @register("lsgan", "least squares: D's logits pulled to real_label on real and 0 on fake, G's to 1 (Mao et al.)",
-          smoothing=True)
+          smoothing=True, balance=_lsgan_balance)
 def lsgan(real_logits, fake_logits, *, mean=_reduce_mean, real_label: float = 1.0) -> Losses:
     import tensorflow as tf
 

@@ -157,3 +157,12 @@ def triplet_grid(columns: list[np.ndarray], rows: int) -> np.ndarray:
     groups = len(columns[0]) // rows
     cells = [columns[k][g * rows + r] for r in range(rows) for g in range(groups) for k in range(len(columns))]
     return grid(to_uint8(np.stack(cells), "unit"), rows, groups * len(columns))
+
+
+def grid_cells(picture: np.ndarray, rows: int, cols: int, *, pad: int = 2) -> list[np.ndarray]:
+    """The cells of a picture made by :func:`grid` (scale 1), row by row: the inverse of the tiling."""
+    h, w = (picture.shape[0] - (rows + 1) * pad) // rows, (picture.shape[1] - (cols + 1) * pad) // cols
+    if h < 1 or w < 1:
+        raise ConfigError(f"a {picture.shape[0]}x{picture.shape[1]} picture has no {rows}x{cols} grid of cells")
+    return [picture[pad + r * (h + pad):pad + r * (h + pad) + h, pad + k * (w + pad):pad + k * (w + pad) + w]
+            for r in range(rows) for k in range(cols)]

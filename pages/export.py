@@ -1,10 +1,13 @@
-"""Export: a grid of samples as a PNG and an interpolation as a GIF, downloaded and kept beside the model."""
+"""Export: a grid of samples as a PNG and an interpolation as a GIF, downloaded and kept beside the model; and the
+generator itself as a SavedModel, TFLite and ONNX file, each checked against it."""
+from pathlib import Path
+
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core import latent, pictures
 from gan_core.errors import ConfigError
-from gan_core.explore import export
+from gan_core.explore import export, model_export
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -71,3 +74,28 @@ with widgets.user_errors():
         f"{choice.name}_{mode}_seed{seed_a}-seed{seed_b}_{steps}steps_{fps:g}fps{'_bounce' if bounce else ''}"
         f"{psi_tag}{class_tag}.gif",
         "image/gif", choice.exports_dir, key="export_gif")
+
+st.subheader("Export the generator for other runtimes")
+st.caption("Each format is written, run back on seeds 0…15 and compared with this generator (max |diff| in its output "
+           "range and in 0–255 pixels). Inputs: `z` float32 [N, noise size]"
+           + (", `label` int32 [N]" if generator.conditional else "") + "; output: `images` float32 [N, H, W, C] in "
+           "the generator's own range. ONNX needs tf2onnx and onnxruntime: `pip install \".[export]\"`.")
+c = st.columns(3)
+picked = [name for name, column, label in zip(model_export.FORMATS, c, ("SavedModel", "TFLite", "ONNX"))
+          if column.checkbox(label, value=True, key=f"runtime_{name}")]
+if st.button("Export the generator", key="runtime_export"):
+    with widgets.user_errors(), st.spinner("Exporting and checking each format…"):
+        out_dir = model_export.fresh_dir(choice.exports_dir, f"{choice.name}_runtimes")
+        report = model_export.export_generator(generator, out_dir, picked)
+        st.session_state["runtime_export_report"] = (choice.name, report, report.zip_bytes())
+done = st.session_state.get("runtime_export_report")
+if done and done[0] == choice.name:
+    _, report, zipped = done
+    st.dataframe(report.rows(), hide_index=True)
+    for tensor in report.inputs + report.outputs:
+        st.caption(widgets.md_text(model_export.describe(tensor)))
+    if not report.ok:
+        st.error("A format differs from the generator by more than its tolerance: see the table")
+    st.download_button("Download the export (zip)", zipped, file_name=f"{Path(report.out_dir).name}.zip",
+                       mime="application/zip", key="runtime_zip")
+    st.caption(f":material/check: Saved in {widgets.md_text(report.out_dir)}")

@@ -107,12 +107,13 @@ python -m gan_core train --preset mnist_dcgan --epochs 5
 Runs appear here as they train.""", icon=":material/info:")
     st.page_link("pages/train.py", label="Start training", icon=":material/model_training:")
 else:
-    links = st.columns(5)
+    links = st.columns(6)
     links[0].page_link("pages/train.py", label="Train", icon=":material/model_training:")
     links[1].page_link("pages/snapshots.py", label="Snapshots", icon=":material/photo_library:")
-    links[2].page_link("pages/latent.py", label="Latent space", icon=":material/tune:")
-    links[3].page_link("pages/export.py", label="Export", icon=":material/download:")
-    links[4].page_link("pages/translate.py", label="Translate", icon=":material/compare:")
+    links[2].page_link("pages/compare.py", label="Compare runs", icon=":material/stacked_line_chart:")
+    links[3].page_link("pages/latent.py", label="Latent space", icon=":material/tune:")
+    links[4].page_link("pages/export.py", label="Export", icon=":material/download:")
+    links[5].page_link("pages/translate.py", label="Translate", icon=":material/compare:")
 
 for title, items, is_pretrained in (("Training runs", runs[::-1], False), ("Pretrained models", pretrained, True)):
     if not items:

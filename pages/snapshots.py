@@ -1,10 +1,11 @@
-"""Snapshots: a run's fixed-z grid epoch by epoch beside its loss and quality curves, played back or saved as a GIF."""
+"""Snapshots: a run's fixed-z grid epoch by epoch beside its loss and quality curves, played back or saved as a GIF;
+and the layers of its G and D."""
 import shlex
 
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, pictures, runs
+from gan_core import charts, inference, pictures, runs
 from gan_core.explore import export
 from gan_core.runs import RunDir
 
@@ -13,6 +14,11 @@ use_app_navigation()  # before anything renders: see its docstring
 PLAYING_KEY = "snapshots_playing"
 PLAY_INTERVAL_S = 0.7
 GRID_SCALE = 3
+TABLE_COLUMNS = {  # fixed widths: a long layer name is cut (in full on hover), the parameters always show
+    "layer (type)": st.column_config.TextColumn(width=250),
+    "output shape": st.column_config.TextColumn(width=130),
+    "parameters": st.column_config.NumberColumn(width=90, format="localized"),
+}
 
 
 def toggle_playing() -> None:
@@ -37,15 +43,48 @@ def viewer(run_path: str) -> None:
     grid_column, chart_column = st.columns([1, 2])
     grid_column.image(widgets.upscaled_png(pictures.read_png(run.sample_path(epoch)), GRID_SCALE), output_format="PNG",
                       caption=f"epoch {epoch}" + (" (before training)" if epoch == 0 else ""))
-    losses_tab, quality_tab = chart_column.tabs(["Losses", "Quality"])
+    losses_tab, quality_tab, d_tab = chart_column.tabs(["Losses", "Quality", "What D sees"])
     windows, means = run.metrics("window"), run.metrics("epoch")
     if windows or means:
-        losses_tab.plotly_chart(charts.training_figure(windows, means, mark_epoch=epoch, height=400),
-                                config={"displayModeBar": False})
+        reference = run.balance_point()  # dotted lines where the game is at balance, for objectives that have one
+        losses_tab.plotly_chart(charts.training_figure(windows, means, mark_epoch=epoch, height=400,
+                                                       reference=reference), config={"displayModeBar": False})
+        losses_tab.caption(charts.training_note(reference) + " The dashed vertical line marks the grid's epoch.")
     else:
         losses_tab.caption("This model has no training metrics.")
     with quality_tab:
         quality_chart(run, epoch)
+    with d_tab:
+        what_d_sees(run, epoch)
+
+
+def what_d_sees(run: RunDir, epoch: int) -> None:
+    """D's verdicts over epochs, this epoch's histograms, and the grid's most and least real-looking cells."""
+    records = run.metrics("discriminator")
+    if not records:
+        st.caption("This run has no record of D's verdicts: runs trained by this version log them at every grid "
+                   "(latent GANs; pretrained models ship without D).")
+        return
+    st.plotly_chart(charts.discriminator_figure(records, mark_epoch=epoch), config={"displayModeBar": False})
+    st.caption(charts.D_VIEW_NOTE)
+    this = next((r for r in records if r["epoch"] == epoch), None)
+    if this is None:
+        st.caption(f"No record of D's verdicts at epoch {epoch}.")
+        return
+    left, right = st.columns([3, 2])
+    left.plotly_chart(charts.score_histogram(this), config={"displayModeBar": False})
+    left.caption(f"Epoch {epoch}: D's accuracy {this['d_accuracy']:.0%} on {this['n']} real and {this['n']} fake "
+                 f"images; the fakes' diversity {this.get('diversity', float('nan')):.2f}x the reals'.")
+    side = int(round(len(this["grid_scores"]) ** 0.5))
+    if this["grid_scores"] and side * side == len(this["grid_scores"]):
+        with right, widgets.user_errors():
+            cells = pictures.grid_cells(pictures.read_png(run.sample_path(epoch)), side, side)
+            order = sorted(range(len(cells)), key=lambda i: this["grid_scores"][i])
+            for title, picked in (("Most real-looking to D", order[::-1][:4]), ("Least real-looking", order[:4])):
+                st.markdown(f"**{title}**")
+                for column, i in zip(st.columns(4), picked):
+                    column.image(widgets.upscaled_png(cells[i], 3), output_format="PNG",
+                                 caption=f"seed {i}: {this['grid_scores'][i]:.2f}")
 
 
 def quality_chart(run: RunDir, epoch: int) -> None:
@@ -61,6 +100,33 @@ def quality_chart(run: RunDir, epoch: int) -> None:
         n = st.selectbox("Images per set (n)", sizes, key=f"snapshots_quality_n_{run.name}",
                          help="Each evaluation's n; the metrics are biased by n, so only values at one n compare")
     st.plotly_chart(charts.quality_figure(records, mark_epoch=epoch, n=n), config={"displayModeBar": False})
+    st.caption(charts.QUALITY_NOTE)
+
+
+@st.cache_data(max_entries=16, show_spinner="Loading G and building D…")
+def network_tables(run_path: str, version: tuple) -> list[inference.NetworkTable]:
+    """The run's G and D as layer tables, made once per run and file version (`version`), shared by every session."""
+    return inference.network_tables(RunDir(run_path))
+
+
+def architecture(run: RunDir) -> None:
+    """G's and D's layers, output shapes and parameters, loaded only while the expander is open."""
+    box = st.expander("Architecture: the layers of G and D", key="snapshots_architecture", on_change="rerun",
+                      icon=":material/account_tree:")
+    if not box.open:
+        return
+    with box, widgets.user_errors():
+        version = (run.config_path.stat().st_mtime_ns, tuple(run.generator_epochs()))
+        tables = network_tables(str(run.path), version)
+        for column, table in zip(st.columns(len(tables)), tables):
+            column.markdown(f"**{table.role.capitalize()}** · {table.total:,} parameters ({table.trainable:,} "
+                            f"trainable)" + (f" · {table.note}" if table.note else ""))
+            column.caption(widgets.md_text(table.source))
+            column.dataframe(table.rows, hide_index=True, height="content", column_config=TABLE_COLUMNS)
+        st.caption("What model.summary() prints: one row per layer, top to bottom, with its output shape (None is "
+                   "the batch: any size) and its parameters (weights and biases; BatchNorm's moving mean and variance "
+                   "count but are not trained). G is the run's latest saved generator; D is built from config.json "
+                   "as the trainer builds it, since only checkpoints keep its weights.")
 
 
 def evaluate_command(run: RunDir) -> str:
@@ -79,6 +145,7 @@ playing = st.session_state.get(PLAYING_KEY, False)
 st.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
           on_click=toggle_playing, help="Step through the epochs on the slider, over and over")
 viewer(str(run.path))
+architecture(run)
 
 st.subheader("GIF")
 fps_column, loop_column, button_column = st.columns([1, 1, 2], vertical_alignment="bottom")

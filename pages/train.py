@@ -6,8 +6,10 @@ import streamlit as st
 from explorer_ui import use_app_navigation, widgets
 from gan_core import (
     charts,
+    gpu,
     launch,
     models,
+    objectives,
     pictures,
     preflight,
     storage,
@@ -15,11 +17,13 @@ from gan_core import (
     uploads,
 )
 from gan_core.cli import format_seconds
-from gan_core.config import PAIRINGS, PRECISIONS, TrainConfig, from_preset
+from gan_core.augment import POLICIES, parse_policy
+from gan_core.config import JIT_COMPILES, NOISES, PAIRINGS, PRECISIONS, UPDATES, TrainConfig, from_preset
 from gan_core.errors import DataError
 from gan_core.metrics_tail import MetricsTail
-from gan_core.runs import RunDir, epoch_label
+from gan_core.runs import RunDir, epoch_label, read_quality, run_warnings
 from gan_core.speed import resolve_precision
+from gan_core.train import describe_devices
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -29,6 +33,9 @@ PAIRING_LABELS = {"edges": "edges → image (Sobel edge map)", "grayscale": "gra
 RESUMABLE = ("stopped", "interrupted", "failed", "done")
 RUN_KEY = "train_run"
 LOG_TAIL_LINES = 40
+JIT_HELP = ("auto: on with a GPU (fusing the step's small ops usually pays there; not measured here, no GPU), off "
+            "on a CPU, where XLA measured about 0.55x the images/s (mnist_dcgan, bench/train_throughput.py). on/off "
+            "force it. XLA or not trains the same weights (tests/test_xla.py), bar Dropout's random masks")
 
 
 def new_run_form() -> None:
@@ -91,6 +98,8 @@ def new_run_form() -> None:
                  "seconds for digits, a minute or two for faces")
         limit = right.number_input("Use only the first N images", min_value=1, value=None, placeholder="all")
         name = left.text_input("Run name", placeholder=preset)
+        knobs = gan_knobs(p) if task.draws_from_noise else {}
+        device, strategy, jit_compile = device_fields(p)
         submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
 
     if submitted:
@@ -107,15 +116,73 @@ def new_run_form() -> None:
                 cfg = from_preset(preset, {
                     "dataset": "folder" if source == "zip" else source, "data": data_path.strip() or None,
                     "epochs": epochs, "batch_size": batch_size, "g_lr": g_lr, "d_lr": d_lr, "noise_dim": noise_dim,
-                    "precision": precision, "snapshot_every": snapshot_every, "checkpoint_every": checkpoint_every,
+                    "precision": precision, "device": device, "strategy": strategy, "jit_compile": jit_compile,
+                    "snapshot_every": snapshot_every, "checkpoint_every": checkpoint_every,
                     "eval_every": eval_every, "name": name.strip() or None, "limit": limit,
-                    "pairing": pairing, "dataset_b": source_b, "data_b": data_b.strip() or None,
+                    "pairing": pairing, "dataset_b": source_b, "data_b": data_b.strip() or None, **knobs,
                 })
                 preflight.check(cfg)  # missing data or models too big: refused before a run folder exists
                 run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run
             st.success(f"Started **{widgets.md_text(run.name)}** in its own process; it keeps training if you close "
                        "this tab.")
+
+
+UPDATE_LABELS = {"simultaneous": "simultaneous (seed 000: one pass, both update)",
+                 "alternating": "alternating (seeds 002/003: D first, then G through the new D)"}
+
+
+def gan_knobs(p: dict) -> dict:
+    """The options the reference notes discuss, preset values first: the objective, label smoothing, Adam's
+    beta_1, the noise, D:G steps, the update order, gradient clipping, EMA of G, DiffAugment and the grid."""
+    with st.expander("GAN options (the notes' knobs)", icon=":material/tune:"):
+        left, right = st.columns(2)
+        losses = objectives.names()
+        loss = left.selectbox("Loss", losses, index=losses.index(p["loss"]),
+                              help="; ".join(f"{n}: {objectives.get(n).summary}" for n in losses))
+        real_label = right.number_input(
+            "Real label (label smoothing)", 0.51, 1.0, float(p["real_label"]), step=0.05, format="%.2f",
+            help="D's target for real images: 1 = none; 0.9 is one-sided smoothing (seed 003). bce and lsgan only")
+        beta_1 = left.number_input("Adam β1", 0.0, 0.999, float(p["beta_1"]), step=0.1, format="%.2f",
+                                   help="0.5 is DCGAN's choice; Keras's default 0.9 (seed 000)")
+        noise = right.selectbox("Noise distribution", NOISES, index=NOISES.index(p["noise"]))
+        d_steps = left.number_input("D steps per G step", 1, 100, int(p["d_steps"]),
+                                    help="k: G learns on every k-th batch, D on all (WGAN's n_critic is 5)")
+        update = right.selectbox("Update order", UPDATES, index=UPDATES.index(p["update"]),
+                                 format_func=UPDATE_LABELS.get)
+        clip_norm = left.number_input("Gradient clipping (global norm, 0 = off)", 0.0, 1e6, float(p["clip_norm"]),
+                                      step=0.5, help="seed 002's tip when losses explode: e.g. 1.0")
+        ema_decay = right.number_input("EMA of G (decay, 0 = off)", 0.0, 0.99999, float(p["ema_decay"]),
+                                       step=0.001, format="%.4f",
+                                       help="the app shows a moving average of G's weights, e.g. 0.999: smoother")
+        augment = left.multiselect("DiffAugment (before D)", POLICIES, default=list(parse_policy(p["augment"])),
+                                   help="the same random augmentation of real and fake images: helps small data")
+        grid = right.number_input("Snapshot grid (n x n)", 1, 32, int(p["grid"]))
+    return {"loss": loss, "real_label": real_label, "beta_1": beta_1, "noise": noise, "d_steps": d_steps,
+            "update": update, "clip_norm": clip_norm, "ema_decay": ema_decay, "augment": ",".join(augment),
+            "grid": grid}
+
+
+DEVICE_LABELS = {"auto": "auto (TensorFlow's first GPU, else the CPU)", "cpu": "CPU only"}
+STRATEGY_LABELS = {"default": "default (one device)", "mirrored": "mirrored (every GPU of this machine)"}
+
+
+def device_fields(p: dict) -> tuple[str, str, str]:
+    """Where the run trains: what TensorFlow sees here, the device, the tf.distribute strategy and XLA."""
+    with st.expander("Device and speed", icon=":material/memory:"):
+        st.caption(f"TensorFlow sees: **{widgets.md_text(describe_devices())}**")
+        choices = gpu.train_device_choices()
+        device = st.selectbox("Train on", choices, index=choices.index(p["device"]) if p["device"] in choices else 0,
+                              format_func=lambda d: DEVICE_LABELS.get(d, d.upper()),
+                              help="cpu keeps the GPU free (e.g. for the app); gpu:N trains on that GPU alone")
+        strategy = st.selectbox(
+            "Strategy (tf.distribute)", list(STRATEGY_LABELS), format_func=STRATEGY_LABELS.get,
+            index=list(STRATEGY_LABELS).index(p["strategy"]) if p["strategy"] in STRATEGY_LABELS else 0,
+            help="mirrored splits each batch over the GPUs (the CPU alone without one). Several machines "
+                 "(multiworker) are launched one command per machine: README, Several machines")
+        jit_compile = st.selectbox("XLA (jit_compile)", JIT_COMPILES, index=JIT_COMPILES.index(p["jit_compile"]),
+                                   help=JIT_HELP)
+    return device, strategy, jit_compile
 
 
 def log_tail(run: RunDir) -> str:
@@ -170,10 +237,15 @@ def live_view(run_path: str) -> None:
         with st.expander("Trainer log (last lines)", expanded=True):
             st.code(log_tail(run) or status.get("traceback") or "(no log)", language="text")
 
+    tail = metrics_tail(run_path)
+    series = tail.series_now()
+    for warning in run_warnings(tail.discriminator(), read_quality(run)):  # mode collapse, a D that has won
+        st.warning(warning, icon=":material/crisis_alert:")
     chart, grid = st.columns([3, 2])
-    series = metrics_tail(run_path).series_now()
     if series:
-        chart.plotly_chart(charts.series_figure(series), config={"displayModeBar": False})
+        balance = run.balance_point()  # where the curves sit once D cannot tell (None: no such point)
+        chart.plotly_chart(charts.series_figure(series, reference=balance), config={"displayModeBar": False})
+        chart.caption(charts.training_note(balance))
     else:
         chart.caption("Loss curves appear after the first training steps.")
     epochs_with_grid = run.sample_epochs()

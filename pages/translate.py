@@ -1,14 +1,15 @@
-"""Translate: an image-to-image model (Pix2Pix, CycleGAN) on a held-out example or an uploaded picture."""
+"""Translate: an image-to-image model (Pix2Pix, CycleGAN) on a held-out example, an uploaded picture or a drawing."""
 import streamlit as st
 
-from explorer_ui import use_app_navigation, widgets
+from explorer_ui import canvas, use_app_navigation, widgets
 from gan_core import data, pictures, tasks
 from gan_core.inference import examples, translate_image
 from gan_core.runs import sanitize_name
 
 use_app_navigation()  # before anything renders: see its docstring
 
-SOURCES = ("Held-out example", "Upload an image")
+SOURCES = ("Held-out example", "Upload an image", "Draw")
+DRAW_PEN = 1.5  # model pixels: about as wide as the lines of an edge map (Sobel spreads a step over two)
 UPLOAD_TYPES = sorted(ext.lstrip(".") for ext in data.IMAGE_EXTENSIONS)
 ARROW = " → "
 
@@ -40,9 +41,11 @@ saved = examples(run)
 # the pictures a held-out example offers: the originals the input is made from, the inputs, or a CycleGAN domain
 pool = (saved.get("targets" if forward.makes_its_input else "inputs") if "inputs" in saved  # Pix2Pix's pairs
         else saved.get("a" if direction == "AtoB" else "b"))
-sources = SOURCES if pool is not None and len(pool) else SOURCES[1:]
+sources = [s for s in SOURCES if (s != SOURCES[0] or (pool is not None and len(pool)))
+           and (s != SOURCES[2] or forward.input_shape[-1] == 1)]  # white on black: for gray inputs
 source = st.radio("Image", sources, horizontal=True, key="translate_source",
-                  help=None if len(sources) == 2 else "This model has no saved held-out examples; upload a picture")
+                  help=None if SOURCES[0] in sources else "This model has no saved held-out examples; upload or "
+                                                          "draw a picture")
 
 picture, as_input, invert, tag = None, False, False, ""
 left, right = st.columns([1, 2], gap="large")
@@ -51,6 +54,15 @@ with left:
         index = int(st.number_input(f"Example (0 … {len(pool) - 1})", 0, len(pool) - 1, 0,
                                     key=f"translate_index_{run.name}_{direction}"))
         picture, tag = pool[index], f"example{index}"
+    elif source == SOURCES[2]:
+        edges = forward.pairing == "edges"
+        dataset = config.get("dataset_b" if direction == "BtoA" else "dataset", "")
+        with widgets.user_errors():
+            picture = canvas.draw(f"translate_canvas_{direction}", size, pen=DRAW_PEN,
+                                  what=f"the {forward.input_name}", box=canvas.digit_box(dataset, size, outline=edges),
+                                  hint="An edge map outlines each stroke on both sides, as the held-out examples "
+                                       "show: draw a digit's outline (or use a thick pen)." if edges else "")
+        as_input, tag = True, "drawing"  # the drawing is the input itself, translated on every stroke
     else:
         upload = st.file_uploader("Image file", type=UPLOAD_TYPES, key="translate_upload",
                                   help=f"Centre-cropped to a square and resized to {size}x{size}, as training "

@@ -165,3 +165,14 @@ def private_cache(tmp_path, monkeypatch):
     from an earlier test kept in this process's memory."""
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     evaluation.clear_memory_cache()
+
+
+@pytest.fixture
+def sgd(monkeypatch):
+    """Every trainer's optimizer becomes SGD at its learning rate, so an update is the gradient times the rate: tests
+    that compare two trainings weight by weight use it. Adam divides each gradient by its own running size, so it
+    hides a wrong scale, and its first steps are nearly sign(gradient), which rounding flips for the smallest
+    components."""
+    import keras
+
+    monkeypatch.setattr(keras.optimizers, "Adam", lambda learning_rate, **_: keras.optimizers.SGD(learning_rate))

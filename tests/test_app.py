@@ -162,7 +162,7 @@ def test_snapshots_slider_chart_and_gif(runs_dir):
     at = open_page("snapshots")
     (slider,) = at.select_slider
     assert slider.options == ["0 (untrained)", "1", "2"] and slider.value == 2
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("plotly_chart")) == 3  # the losses; what D sees over epochs and at this epoch
     vline = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["shapes"][0]
     assert vline["x0"] == 2
     latest = image_urls(at)[0]
@@ -206,8 +206,8 @@ def test_snapshots_quality_chart_marks_the_epoch_or_says_how_to_measure_it(runs_
     assert len(runs.read_quality(evaluated)) == 6
     at = open_page("snapshots")
     assert at.selectbox(key="snapshots_run").value == evaluated  # the newest run
-    assert [t.label for t in at.tabs] == ["Losses", "Quality"]
-    loss_chart, quality_chart = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert [t.label for t in at.tabs] == ["Losses", "Quality", "What D sees"]
+    loss_chart, quality_chart = (json.loads(c.proto.spec) for c in at.get("plotly_chart")[:2])
     assert [t["name"] for t in quality_chart["data"]] == ["classifier-FID", "classifier score", "mode coverage KL"]
     assert quality_chart["data"][0]["x"] == [1, 2] and quality_chart["data"][0]["y"] == [80.0, 50.0]
     assert loss_chart["layout"]["shapes"][0]["x0"] == 2
@@ -225,8 +225,105 @@ def test_snapshots_quality_chart_marks_the_epoch_or_says_how_to_measure_it(runs_
     unevaluated = only_run_named(runs_dir, "00000-tiny")
     at.selectbox(key="snapshots_run").set_value(unevaluated).run()
     assert_clean(at)
-    assert len(at.get("plotly_chart")) == 1  # the losses only
+    assert len(at.get("plotly_chart")) == 3  # the losses and what D sees; no quality chart
     assert f"python -m gan_core evaluate {unevaluated.path} --epochs all" in texts(at)
+
+
+def test_snapshots_loss_chart_has_the_balance_lines_and_the_architecture_of_g_and_d(runs_dir):
+    at = open_page("snapshots")
+    loss_chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    balance = [s["y0"] for s in loss_chart["layout"]["shapes"] if s["y0"] == s["y1"]]
+    assert balance == pytest.approx([0.6931, 1.3863, 0.5], abs=1e-4)  # bce: ln 2, 2 ln 2, D(x) = D(G(z)) = 0.5
+    assert "G loss ln 2 ≈ 0.69" in texts(at)
+    (box,) = [e for e in at.expander if e.label == "Architecture: the layers of G and D"]
+    assert not at.dataframe  # closed: nothing loaded or built
+    at.session_state["snapshots_architecture"] = True  # what opening the expander does
+    at.run()
+    assert_clean(at)
+    generator, discriminator = (d.value for d in at.dataframe)
+    assert list(generator.columns) == ["layer (type)", "output shape", "parameters"]
+    assert generator["layer (type)"].iloc[0] == "z (InputLayer)"
+    assert generator["output shape"].iloc[-1] == "(None, 28, 28, 1)"
+    assert discriminator["output shape"].iloc[-1] == "(None, 1)"
+    assert (generator["parameters"].sum(), discriminator["parameters"].sum()) == (2_330_944, 212_865)
+    page = plain(texts(at))
+    assert "**Generator** · 2,330,944 parameters" in page and "**Discriminator** · 212,865 parameters" in page
+    assert "generators/epoch_0002.keras" in page
+
+
+# --- Compare runs -------------------------------------------------------------------------------------
+
+def changed_copy(tiny_run, copy_run, tmp_path, runs_dir: Path, name: str, **changes) -> runs.RunDir:
+    """A copy of the tiny run as `name` in the runs folder, with config fields changed as if it trained so."""
+    run = runs.RunDir(copy_run(tiny_run, tmp_path).rename(runs_dir / name))
+    run.config_path.write_text(json.dumps({**run.config_dict(), **changes}))
+    return run
+
+
+def test_compare_two_runs_curves_quality_grids_on_one_slider_and_what_differs(runs_dir, tiny_run, copy_run,
+                                                                              tmp_path):
+    smooth = changed_copy(tiny_run, copy_run, tmp_path, runs_dir, "00001-smooth", real_label=0.9, beta_1=0.5)
+    (smooth.samples_dir / "epoch_0001.png").unlink()  # its grids: epochs 0 and 2
+    _record_quality(smooth, 2, 50.0)
+    at = open_page("compare")
+    assert [r.name for r in at.multiselect(key="compare_runs").value] == ["00001-smooth", "00000-tiny"]
+
+    summary, differences = (d.value for d in at.dataframe)
+    assert list(summary.columns) == ["measure", "00001-smooth", "00000-tiny"]
+    rows = summary.set_index("measure")
+    assert rows.loc["epochs"].tolist() == ["2", "2"]
+    assert rows.loc["classifier-FID ↓"].tolist() == ["50", "—"]  # only the smoothed run was evaluated
+    assert {"G loss", "D loss", "D(x)", "D(G(z))", "images/s", "training time (min)"} <= set(rows.index)
+    assert differences.to_dict("records") == [
+        {"field": "real_label", "00001-smooth": "0.9", "00000-tiny": "1"},
+        {"field": "beta_1", "00001-smooth": "0.5", "00000-tiny": "0.9"}]
+
+    curves, quality = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+    assert [t["name"] for t in curves["data"] if t.get("showlegend") is not False] == \
+        ["00001-smooth", "00000-tiny", "balance"]
+    assert curves["layout"]["annotations"][0]["text"] == "G loss · balance 0.80 / 0.69"  # smoothing moves it
+    assert {t["name"] for t in quality["data"]} == {"00001-smooth"}
+    assert "each run's balance" in texts(at)
+
+    def grid_captions():
+        return [caption for image in at.get("image") for caption in image.captions]
+
+    (slider,) = at.select_slider  # one slider: the epochs both runs have a grid for
+    assert slider.options == ["0 (untrained)", "2"] and slider.value == 2
+    assert grid_captions() == ["00001-smooth · epoch 2", "00000-tiny · epoch 2"]
+    assert "each grid is at exactly the chosen epoch" in texts(at)
+    at.toggle(key="compare_every_epoch").set_value(True).run()
+    assert at.select_slider[0].options == ["0 (untrained)", "1", "2"]
+    at.select_slider[0].set_value(1).run()
+    assert_clean(at)
+    assert grid_captions() == ["00001-smooth · epoch 0 (nearest to 1)", "00000-tiny · epoch 1"]
+    assert "shows its nearest" in texts(at)
+
+    at.toggle(key="compare_by_time").set_value(True).run()
+    assert_clean(at)
+    curves = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert curves["layout"]["xaxis3"]["title"]["text"] == "training time (minutes)"
+
+
+def test_compare_with_one_run_chosen_asks_for_a_second_and_with_one_candidate_says_so(runs_dir, tmp_path,
+                                                                                      monkeypatch):
+    at = open_page("compare")  # one training run and one pretrained model: only the run is picked at first
+    chosen = at.multiselect(key="compare_runs")
+    assert [r.name for r in chosen.value] == ["00000-tiny"]
+    (info,) = at.info
+    assert "Pick at least two runs" in info.value and "00000-tiny is the only one" in plain(info.value)
+    assert not at.get("plotly_chart") and not at.dataframe and not at.select_slider
+
+    (pretrained,) = runs.list_pretrained(tmp_path / "pretrained")
+    chosen.select(pretrained).run()
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 1 and len(at.get("image")) == 2
+    assert "Their configs are the same" in texts(at)  # the pretrained model is a copy of the run
+
+    monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(tmp_path / "none"))
+    at = open_page("compare")
+    (info,) = at.info
+    assert "Comparing needs two runs" in info.value and not at.multiselect
 
 
 # --- Latent space --------------------------------------------------------------------------------------
@@ -507,6 +604,17 @@ def test_markup_in_a_run_folder_name_or_status_renders_as_text(runs_dir):
     assert "\\<img src=x onerror=alert\\(1\\)\\>" in text and "\\!\\[tracker\\]" in text
 
 
+def test_compare_shows_a_markup_run_name_as_text_under_its_grid(runs_dir, tmp_path):
+    hostile_run(runs_dir)
+    at = open_page("compare")  # one training run and one pretrained model: pick the model too
+    (pretrained,) = runs.list_pretrained(tmp_path / "pretrained")
+    at.multiselect(key="compare_runs").select(pretrained).run()
+    assert_clean(at)
+    caption = next(c for image in at.get("image") for c in image.captions if "iframe" in c)
+    assert caption.startswith("00001-\\<iframe srcdoc=") and "\\[x\\]\\(http\\:example.com\\)" in caption
+    assert XSS_NAME in at.dataframe[0].value.columns  # tables show it as it is: plain text
+
+
 def test_a_zip_member_name_in_an_error_is_shown_as_text(runs_dir):
     at = open_page("train")
     at.radio[0].set_value("Zip of images").run()
@@ -558,7 +666,7 @@ def assert_notes_name_the_bad_folders(at: AppTest) -> None:
     assert any(f"Skipped `{BAD_NAME}`: config.json is not a JSON object (it holds a list)" in c for c in captions)
 
 
-@pytest.mark.parametrize("page", ["home", "train", "latent", "export", "snapshots"])
+@pytest.mark.parametrize("page", ["home", "train", "latent", "export", "snapshots", "compare"])
 def test_a_run_folder_whose_json_is_a_list_is_skipped_with_a_note(runs_dir, page):
     good = only_run(runs_dir)
     add_bad_folders(runs_dir, good)
@@ -593,3 +701,105 @@ def test_latent_a_five_channel_generator_upload_is_a_message_not_a_pillow_error(
     assert not at.exception, [e.value for e in at.exception]  # before: TypeError from Pillow's fromarray
     assert any("makes 5-channel images; the explorer draws gray (1 channel) or RGB (3 channels)" in plain(e.value)
                for e in at.error)
+
+
+def test_train_device_strategy_and_xla_reach_the_new_runs_config(runs_dir, monkeypatch):
+    from gan_core import launch
+
+    spawned = []
+    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(run))
+    at = open_page("train")
+    assert "TensorFlow sees: **CPU (" in plain(texts(at))
+    train_on = next(s for s in at.selectbox if s.label == "Train on")
+    assert train_on.options == ["auto (TensorFlow's first GPU, else the CPU)", "CPU only"]  # no GPU here
+    train_on.set_value("cpu")
+    next(s for s in at.selectbox if s.label == "Strategy (tf.distribute)").set_value("mirrored")
+    xla = next(s for s in at.selectbox if s.label == "XLA (jit_compile)")
+    assert "0.55x" in xla.help
+    xla.set_value("on")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert_clean(at)
+    (run,) = spawned
+    cfg = run.config()
+    assert (cfg.device, cfg.strategy, cfg.jit_compile) == ("cpu", "mirrored", "on")
+
+
+def test_train_gan_options_from_the_notes_reach_the_new_runs_config(runs_dir, monkeypatch):
+    from gan_core import launch
+
+    spawned = []
+    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(run))
+    at = open_page("train")
+
+    def field(kind, label):
+        return next(w for w in at.get(kind) if w.label == label)
+
+    assert field("selectbox", "Loss").value == "bce" and field("number_input", "Adam β1").value == 0.9
+    field("selectbox", "Loss").set_value("lsgan")
+    field("number_input", "Real label (label smoothing)").set_value(0.9)
+    field("number_input", "Adam β1").set_value(0.5)
+    field("selectbox", "Noise distribution").set_value("uniform")
+    field("number_input", "D steps per G step").set_value(2)
+    field("selectbox", "Update order").set_value("alternating")
+    field("number_input", "Gradient clipping (global norm, 0 = off)").set_value(1.0)
+    field("number_input", "EMA of G (decay, 0 = off)").set_value(0.99)
+    field("multiselect", "DiffAugment (before D)").set_value(["translation", "cutout"])
+    field("number_input", "Snapshot grid (n x n)").set_value(6)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert_clean(at)
+    (run,) = spawned
+    cfg = run.config()
+    assert (cfg.loss, cfg.real_label, cfg.beta_1, cfg.noise, cfg.d_steps, cfg.update, cfg.clip_norm, cfg.ema_decay,
+            cfg.augment, cfg.grid) == ("lsgan", 0.9, 0.5, "uniform", 2, "alternating", 1.0, 0.99,
+                                       "translation,cutout", 6)
+
+
+def test_train_gan_options_show_for_latent_gans_only(translation_runs_dir):
+    at = open_page("train")
+    assert "Loss" in labels(at.selectbox)
+    at.selectbox[0].set_value("pix2pix_edges_digits").run()
+    assert "Loss" not in labels(at.selectbox) and "Train on" in labels(at.selectbox)
+
+
+def test_train_live_view_raises_the_mode_collapse_alarm(runs_dir):
+    run = only_run(runs_dir)
+    run.log_metrics({"kind": "discriminator", "epoch": 2, "diversity": 0.2, "d_accuracy": 0.7})
+    at = open_page("train")
+    assert any("Mode collapse likely at epoch 2" in w.value and "what to try" in w.value for w in at.warning)
+
+
+def test_lab_steps_d_and_g_and_the_grid_and_scores_change(runs_dir, mnist_npz, monkeypatch):
+    monkeypatch.setenv("GAN_EXPLORER_DATA", str(mnist_npz.parent))
+    at = open_page("lab")
+    assert "Press **D step**" in texts(at)
+    grids = [image_urls(at)]
+
+    def click(label):
+        next(b for b in at.button if b.label == label).click().run()
+        assert_clean(at)
+        grids.append(image_urls(at))
+
+    click("D step")
+    assert "Last update: **D**" in texts(at) and {"G loss", "D loss", "D(x)", "D(G(z))"} <= set(labels(at.metric))
+    d_only = {m.label: m.value for m in at.metric}
+    click("G step")
+    assert "Last update: **G**" in texts(at)
+    click("10 steps")
+    assert "after 22 updates" in texts(at)  # 1 + 1 + 10 x (1 D + 1 G)
+    next(s for s in at.selectbox if s.label == "Loss").set_value("hinge").run()
+    next(n for n in at.number_input if n.label == "D steps per G step").set_value(2).run()
+    click("Full step")
+    assert "after 25 updates" in texts(at)  # + 2 D + 1 G
+    assert {m.label: m.value for m in at.metric} != d_only
+    next(n for n in at.number_input if n.label == "Real label").set_value(0.9).run()
+    assert any("label smoothing means nothing to the hinge loss" in e.value for e in at.error)
+
+
+def test_snapshots_shows_what_d_sees_with_the_grids_best_and_worst_cells(runs_dir):
+    at = open_page("snapshots")
+    text = texts(at)
+    assert "D's score is its probability that an image is real" in text
+    assert "Most real-looking to D" in text and "Least real-looking" in text
+    captions = [c for image in at.get("image") for c in image.captions]
+    scores = [float(c.split(": ")[1]) for c in captions if c.startswith("seed ")]
+    assert len(scores) == 8 and scores[:4] == sorted(scores[:4], reverse=True) and min(scores[:4]) >= max(scores[4:])

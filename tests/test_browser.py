@@ -3,10 +3,13 @@
 Visits every page (a screenshot of each goes to tests/artifacts/), trains a tiny run from the Train page and watches
 it stream in, times how long a latent slider move takes to reach the screen as a new image, and moves z along a
 principal direction; projects an uploaded digit on the Latent page and edits from the z it finds; picks a digit of
-the class-conditional model and walks between two classes.
+the class-conditional model and walks between two classes; draws with the mouse on the drawing canvas of the
+Translate page (the translation follows each stroke) and of the Latent page's projection; picks two runs on the
+Compare page and sees a curve and a grid for each.
 """
 import base64
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -489,6 +492,46 @@ def test_translate_page_in_a_real_browser(app_url, tiny_translation_runs, shared
         screenshot(page, "snapshots_translation")
 
 
+def test_compare_two_runs_in_a_real_browser(app_url, tiny_run, copy_run, tmp_path):
+    """Compare runs: of three runs (the tiny one and two copies that differ in label smoothing and in beta_1), drop
+    one from the two the page opens on and pick another, as a person would; then each loss panel has one curve per
+    run with the balance line, the grids show one per run under one slider, and the table lists what differs."""
+    from playwright.sync_api import expect
+
+    url, runs_dir = app_url
+    for name, changes in (("00001-smooth", {"real_label": 0.9}), ("00002-beta", {"beta_1": 0.5})):
+        run = runs.RunDir(copy_run(tiny_run, tmp_path).rename(runs_dir / name))
+        run.config_path.write_text(json.dumps({**run.config_dict(), **changes}))
+    with chromium_page(60_000) as page:
+        open_page(page, f"{url}/compare", "Fixed-seed grids")
+        picker = page.locator('[data-testid="stMultiSelect"]')
+        expect(picker.get_by_role("button", name=re.compile(r"^Remove "))).to_have_count(2)  # the two newest
+        picker.get_by_role("button", name=re.compile(r"^Remove 00002-beta")).click()
+        expect(page.get_by_text("Pick at least two runs")).to_be_visible()
+        settle(page)
+        picker.get_by_role("combobox").click()
+        page.get_by_role("option", name=re.compile(r"^00000-tiny")).click()
+        page.keyboard.press("Escape")
+        expect(page.get_by_text("Fixed-seed grids")).to_be_visible()
+        settle(page)
+        expect(picker.get_by_role("button", name=re.compile(r"^Remove "))).to_have_count(2)
+
+        curves = page.locator('[data-testid="stPlotlyChart"]').first
+        expect(curves.locator(".legendtext")).to_have_text(["00001-smooth", "00000-tiny", "balance"])
+        # the G loss panel: per run its windows (faint) and its epoch means, plus the legend's empty "balance" trace
+        expect(curves.locator(".subplot.xy .trace.scatter")).to_have_count(5)
+        expect(curves.get_by_text("G loss · balance 0.80 / 0.69")).to_be_visible()
+        grids = page.locator('[data-testid="stImage"]')
+        expect(grids).to_have_count(2)
+        expect(page.locator('[data-testid="stImageCaption"]')).to_have_text(
+            ["00001-smooth · epoch 2", "00000-tiny · epoch 2"])
+        expect(page.locator('[data-testid="stSlider"]', has_text="Epoch")).to_be_visible()
+        differs = page.locator('[data-testid="stDataFrame"]').nth(1)  # how each did | what differs
+        expect(differs.get_by_text("real_label", exact=True)).to_have_count(1)
+        expect(differs.get_by_text("beta_1", exact=True)).to_have_count(0)  # 00002-beta is no longer chosen
+        screenshot(page, "compare")
+
+
 XSS_FOLDER = ('00001-<iframe srcdoc="&lt;script&gt;top.document.title=&quot;pwned&quot;&lt;&#47;script&gt;">'
               '[x](http:example.com)')
 
@@ -514,3 +557,113 @@ def test_markup_in_a_run_folder_name_is_text_in_a_real_browser(app_url):
             assert page.title() != "pwned"
         screenshot(page, "train_markup_name_as_text")
     assert not [r for r in requests if "example.com" in r]
+
+
+def draw_stroke(page, surface, points) -> None:
+    """One pen stroke with the real mouse over `surface` (the canvas's top layer), through `points` given as
+    fractions of its width and height: press, move in small steps, release (the canvas sends its picture then)."""
+    box = surface.bounding_box()
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=12)
+    page.mouse.up()
+
+
+SEVEN_OUTLINE = ([(0.28, 0.23), (0.68, 0.23), (0.40, 0.77)],  # both sides of a 7's strokes, as an edge map has them
+                 [(0.36, 0.31), (0.76, 0.31), (0.48, 0.83)])
+
+
+def test_drawing_on_the_canvas_translates_and_projects_in_a_real_browser(app_url):
+    """Draw your own input, with a real mouse on streamlit-drawable-canvas (a Components v2 element: in the page's
+    DOM, in a shadow root Playwright's locators see into, no iframe). Translate: each stroke of an edge map reaches
+    the shipped Pix2Pix model and the translation on screen changes. Latent space: a drawn digit is projected and
+    the editor starts from its z. Screenshots: tests/artifacts/canvas_translate.png, canvas_latent.png."""
+    import shutil
+
+    from playwright.sync_api import expect
+
+    if importlib.util.find_spec("streamlit_drawable_canvas") is None:  # not imported: it needs a running Streamlit
+        pytest.skip('the canvas extra is not installed: pip install ".[canvas]"')
+    url, runs_dir = app_url
+    for number, name in ((1, "pix2pix_edges_digits"), (2, "mnist_dcgan")):  # mnist_dcgan: the newest latent run
+        shipped = ROOT / "pretrained" / name
+        if not (shipped / "generators").is_dir():
+            pytest.skip(f"the shipped model {shipped} is absent")
+        shutil.copytree(shipped, runs_dir / f"{number:05d}-{name}")
+    with chromium_page(120_000) as page:
+        open_page(page, f"{url}/translate", "L1 to the original")
+        page.locator(".st-key-translate_source").get_by_text("Draw", exact=True).click()
+        settle(page)
+        surface = page.locator("canvas.upper-canvas")
+        expect(surface).to_have_count(1)
+        expect(surface).to_be_visible()
+        expect(page.get_by_text("Nothing drawn yet", exact=False)).to_be_visible()
+        images = page.locator('[data-testid="stImage"]')
+        expect(images).to_have_count(0)  # nothing to translate yet
+
+        draw_stroke(page, surface, SEVEN_OUTLINE[0])
+        captions = page.locator('[data-testid="stImageCaption"]')
+        expect(captions).to_have_text(["edge map", "image"])
+        settle(page)
+        output = images.filter(has_text=re.compile(r"^image$")).locator("img")
+        before, src = output.screenshot(), output.get_attribute("src")
+
+        draw_stroke(page, surface, SEVEN_OUTLINE[1])  # the other side of the strokes: a whole 7's edge map
+        page.wait_for_function(
+            """old => { const imgs = [...document.querySelectorAll('[data-testid=stImage] img')];
+                        return imgs.length === 2 && imgs[1].src !== old && imgs[1].complete
+                               && imgs[1].naturalWidth > 0; }""", arg=src)
+        settle(page)
+        after = output.screenshot()
+        change = np.abs(pixels(before) - pixels(after)).mean()
+        assert change > 1, f"the second stroke did not change the translation (mean |change| {change:.2f})"
+        screenshot(page, "canvas_translate")
+        assert (pixels(after) > 128).mean() > 0.03, "the translation of a 7's edge map is (nearly) black"
+
+        # Latent space: draw a digit, project it, edit from its z
+        open_page(page, f"{url}/latent", "Project an image")
+        heading = page.get_by_role("heading", name="Project an image")
+        heading.scroll_into_view_if_needed()
+        page.locator(".st-key-project_source").get_by_text("Draw", exact=True).click()
+        settle(page)
+        project_button = page.get_by_role("button", name=re.compile(r"\bProject$"))
+        expect(project_button).to_be_disabled()  # nothing drawn yet
+        surface = page.locator("canvas.upper-canvas")
+        surface.scroll_into_view_if_needed()
+        draw_stroke(page, surface, [(0.30, 0.27), (0.68, 0.27), (0.45, 0.78)])  # a 7
+        preview = page.locator('[data-testid="stImage"]').filter(
+            has=page.locator('[data-testid="stImageCaption"]', has_text="to project")).locator("img")
+        expect(preview).to_be_visible()
+        expect(project_button).to_be_enabled()
+        settle(page)
+        for key, value in (("project_steps_", "100"), ("project_restarts", "2")):
+            box = page.locator(f'[class*="st-key-{key}"] input')
+            box.fill(value)
+            box.press("Enter")
+            expect(box).to_have_value(value)
+            settle(page)
+        project_button.click()
+        metric = page.locator('[data-testid="stMetric"]', has_text="Pixel error (MSE)")
+        expect(metric).to_be_visible()
+        settle(page)
+        editor = page.locator('img[alt="Generated image"]')
+        src = editor.get_attribute("src")
+        page.get_by_role("button", name="Edit from here").click()
+        page.wait_for_function(
+            """old => { const img = document.querySelector('img[alt="Generated image"]');
+                        return img && img.src !== old && img.complete && img.naturalWidth > 0; }""", arg=src)
+        settle(page)
+        caption = page.locator('[data-testid="stImage"]').filter(has=editor).locator('[data-testid="stImageCaption"]')
+        expect(caption).to_contain_text("projection of your drawing")
+        # the page as tall as its content, so Streamlit's header bar covers no part of either picture
+        viewport = page.viewport_size
+        height = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+        page.set_viewport_size({"width": viewport["width"], "height": max(viewport["height"], height + 200)})
+        page.wait_for_timeout(500)
+        page.locator('[data-testid="stHorizontalBlock"]').filter(has=editor).first.screenshot(
+            path=str(ARTIFACTS / "canvas_latent_edit.png"))
+        section = page.locator('[data-testid="stVerticalBlock"]').filter(has=heading).filter(has=metric).last
+        section.screenshot(path=str(ARTIFACTS / "canvas_latent.png"))  # canvas, target | reconstruction | error
+        page.set_viewport_size(viewport)

@@ -33,6 +33,39 @@ def test_no_records_make_an_empty_figure_without_a_marker():
     assert not fig.data and not fig.layout.shapes
 
 
+BCE_BALANCE = {"g_loss": 0.6931, "d_loss": 1.3863, "d_real": 0.5, "d_fake": 0.5}  # objectives.get("bce")'s
+
+
+def test_balance_lines_are_off_by_default_and_one_per_series_in_its_colour_and_panel():
+    windows = [window(1, 2), window(1, 4)]
+    assert not charts.training_figure(windows).layout.shapes
+    fig = charts.training_figure(windows, mark_epoch=1, reference=BCE_BALANCE)
+    assert [s.x0 for s in fig.layout.shapes[:2]] == [1, 1]  # the epoch marker stays the first shape
+    balance = [s for s in fig.layout.shapes if s.y0 == s.y1]
+    colours = {name: colour for _, name, colour, _ in charts.SERIES}
+    assert [(s.y0, s.yref, s.line.color, s.line.dash) for s in balance] == [
+        (0.6931, "y", colours["G loss"], "dot"), (1.3863, "y", colours["D loss"], "dot"),
+        (0.5, "y2", "#999", "dot")]  # D(x) and D(G(z)) share one line
+    assert all(s.xref.endswith("domain") and (s.x0, s.x1) == (0, 1) for s in balance)  # across the whole panel
+    assert [a.text for a in fig.layout.annotations] == ["0.69", "1.39", "0.50"]  # beside the lines
+    assert [t.name for t in fig.data if t.line.dash == "dot"] == ["balance"]  # the legend says what dots are
+
+
+def test_balance_lines_only_for_series_on_the_chart_and_keyword_only_on_series_figure():
+    fig = charts.series_figure({"g_loss": ([0.5, 1.0], [0.9, 0.8])}, reference=BCE_BALANCE)
+    assert [s.y0 for s in fig.layout.shapes] == [0.6931]
+    with pytest.raises(TypeError):
+        charts.series_figure({}, (), None, 440, BCE_BALANCE)
+    assert not charts.series_figure({"g_loss": ([1.0], [0.9])}, reference=None).layout.shapes
+
+
+def test_the_training_note_explains_the_balance_only_when_it_is_drawn():
+    assert "Dotted" not in charts.training_note() and "D(G(z))" in charts.training_note()
+    note = charts.training_note({"g_loss": 0.693147, "d_loss": 1.386294, "d_real": 0.5, "d_fake": 0.5})
+    assert "G loss ln 2 ≈ 0.69" in note and "D loss 2 ln 2 ≈ 1.39" in note and "D(x) = D(G(z)) = 0.50" in note
+    assert "G loss 0.80" in charts.balance_note({"g_loss": 0.798, "d_real": 0.45})
+
+
 # --- the quality chart (records as metrics.append_quality writes them to quality.jsonl) -----------------------------
 
 def quality(epoch, metric, value, floor, n=500, better="lower", **extra):

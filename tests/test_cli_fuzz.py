@@ -121,12 +121,14 @@ def base(command: str, w: dict) -> list[str]:
         "evaluate": ["evaluate", d, "--n", "50", "--no-record", "--metrics", "classifier_score", "--json"],
         "project": ["project", d, str(w["image"]), "--steps", "2", "--restarts", "1", "--feature-weight", "0",
                     "--scale", "1", "--out", f"{out}/p.png"],
+        # the first valid case writes the folder; later ones are refused (2) once their numbers pass
+        "export-model": ["export-model", d, "--formats", "savedmodel", "--n", "2", "--out", f"{out}/export"],
     }[command]
 
 
 def test_every_command_with_numeric_options_has_a_base_command_line(world):
     missing = sorted({c for c, _, _ in NUMERIC} - {"train", "sample", "translate", "directions", "gif", "evaluate",
-                                                   "project"})
+                                                   "project", "export-model"})
     assert not missing, f"add a working base command line for {missing} to BASE in this file"
     assert len(NUMERIC) >= 20  # the parser was read: epochs, batch size, seeds, scales, fps, loop, n, k, lr, ...
 

@@ -104,3 +104,45 @@ def test_the_spawned_trainer_gets_tensorflows_allow_growth_switch(tmp_path, monk
     launch.spawn(run)
     assert seen["env"]["TF_FORCE_GPU_ALLOW_GROWTH"] == "true" and seen["env"]["PYTHONUNBUFFERED"] == "1"
     assert seen["cmd"][1:4] == ["-m", "gan_core", "train"]
+
+
+# --- a run's device ------------------------------------------------------------------------------------------------
+
+def test_a_run_on_one_gpu_hides_the_others_and_cpu_hides_them_all():
+    tf = FakeTF(n_gpus=3)
+    assert "training on /physical_device:GPU:1 alone" in gpu.place_trainer("gpu:1", tf=tf)
+    assert tf.calls == [("set_visible_devices", ([tf.config.list_physical_devices("GPU")[1]], "GPU"))]
+    tf = FakeTF(n_gpus=2)
+    assert "3 GPU" not in gpu.place_trainer("cpu", tf=tf) and tf.calls == [("set_visible_devices", ([], "GPU"))]
+    tf = FakeTF(n_gpus=2)
+    assert gpu.place_trainer("auto", tf=tf) is None and tf.calls == []
+
+
+def test_the_train_page_offers_each_gpu_it_sees():
+    assert gpu.train_device_choices(tf=FakeTF(n_gpus=2)) == ["auto", "cpu", "gpu:0", "gpu:1"]
+    assert gpu.train_device_choices(tf=FakeTF(n_gpus=0)) == ["auto", "cpu"]
+
+
+def test_a_gpu_the_machine_lacks_is_refused_naming_what_it_has():
+    with pytest.raises(ConfigError, match="TensorFlow sees GPUs 0-1 on this machine"):
+        gpu.place_trainer("gpu:2", tf=FakeTF(n_gpus=2))
+    with pytest.raises(ConfigError, match="sees no GPU"):
+        gpu.place_trainer("gpu:0", tf=FakeTF(n_gpus=0))
+
+
+@pytest.mark.parametrize("bad", ["GPU", "gpu", "gpu:x", "cuda:0", "", "gpu:-1"])
+def test_a_device_that_is_not_auto_cpu_or_gpu_n_is_a_config_error(bad):
+    with pytest.raises(ConfigError, match="device must be auto"):
+        config.from_preset("mnist_dense", {"device": bad})
+    assert config.from_preset("mnist_dense", {"device": "gpu:0"}).device == "gpu:0"
+
+
+def test_the_trainer_is_placed_before_it_builds(tmp_path, mnist_npz):
+    """The device setting reaches the trainer: a tiny run on "cpu" trains and says where."""
+    from gan_core import tasks
+
+    cfg = config.from_preset("mnist_dense", {"data": str(mnist_npz), "epochs": 1, "limit": 32, "batch_size": 32,
+                                             "grid": 2, "device": "cpu", "precision": "float32"})
+    run = runs.create_run(tmp_path, cfg)
+    assert tasks.train(run) == "done"
+    assert any(r["message"].startswith("device cpu: training on the CPU") for r in run.metrics("event"))

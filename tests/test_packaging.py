@@ -34,7 +34,25 @@ def test_the_runtime_dependencies_are_requirements_txt_and_setuptools_can_read_i
 
 def test_the_test_requirements_install_the_package_itself():
     lines = [line.split("#")[0].strip() for line in (ROOT / "requirements-dev.txt").read_text().splitlines()]
-    assert "-e ." in lines
+    assert "-e .[export,canvas]" in lines  # the package, with the extras the ONNX export and drawing tests need
+
+
+def test_the_export_extra_is_optional():
+    """tf2onnx and onnxruntime come with `pip install ".[export]"`, never with the app's (and Docker's) base list."""
+    extra = {Requirement(r).name for r in PYPROJECT["project"]["optional-dependencies"]["export"]}
+    assert {"tf2onnx", "onnx", "onnxruntime"} <= extra
+    base = (ROOT / "requirements.txt").read_text()
+    assert not [name for name in extra if name in base]
+
+
+def test_the_canvas_extra_is_optional():
+    """streamlit-drawable-canvas comes with `pip install ".[canvas]"` only; explorer_ui.canvas alone imports it."""
+    extra = {Requirement(r).name for r in PYPROJECT["project"]["optional-dependencies"]["canvas"]}
+    assert extra == {"streamlit-drawable-canvas"}
+    assert "streamlit-drawable-canvas" not in (ROOT / "requirements.txt").read_text()
+    users = {str(p.relative_to(ROOT)) for folder in ("gan_core", "explorer_ui", "pages") for p in
+             (ROOT / folder).rglob("*.py") if "streamlit_drawable_canvas" in p.read_text()}
+    assert users == {"explorer_ui/canvas.py"}
 
 
 def test_the_console_script_is_the_cli_and_returns_an_exit_code(capsys):

@@ -11,6 +11,7 @@ overflow float16 at the initial scale (2^15) and the LossScaleOptimizer skips th
 import numpy as np
 import pytest
 
+from checkpoints import initial_weights, network_weights
 from gan_core import config, runs, tasks
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("private_cache")]
@@ -23,49 +24,21 @@ def tiny(mnist_npz, **overrides):
     return config.from_preset("mnist_dense", values)
 
 
-def weights(run: runs.RunDir) -> dict[str, np.ndarray]:
-    """The networks' variables in a checkpoint: the trainable ones sit under the optimizer that tracks them
-    (`g_opt/_trainable_variables/N`, the same path under a LossScaleOptimizer), BatchNorm's statistics under their
-    network; the optimizers' slots, step counters and loss scales are left out."""
-    import tensorflow as tf
-
-    reader = tf.train.load_checkpoint(str(run.latest_checkpoint()))
-    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
-            if "/_trainable_variables/" in k or "/moving_" in k}
-
-
 def trained(tmp_path, mnist_npz, name, **overrides):
     run = runs.create_run(tmp_path / name, tiny(mnist_npz, **overrides))
     assert tasks.train(run) == "done"
     return run
 
 
-def initial_weights(tmp_path, mnist_npz) -> dict[str, np.ndarray]:
-    """What every run of the same config starts from (the trainer seeds its build): built, checkpointed, read."""
-    run = runs.create_run(tmp_path / "init", tiny(mnist_npz))
-    trainer = tasks.of_run(run).trainer(run.config(), run)
-    trainer.build()
-    trainer.checkpoint()
-    return weights(run)
-
-
 def trainable(init: dict, after: dict) -> list[str]:
     return [k for k in init if "moving_" not in k and np.abs(after[k] - init[k]).max() > 0]
 
 
-@pytest.fixture
-def sgd(monkeypatch):
-    """Every trainer's optimizer becomes SGD at its learning rate, so an update is the gradient times the rate."""
-    import keras
-
-    monkeypatch.setattr(keras.optimizers, "Adam", lambda learning_rate, **_: keras.optimizers.SGD(learning_rate))
-
-
 def test_mixed_float16_makes_float32s_update_within_float16_rounding(tmp_path, mnist_npz, sgd):
-    init = initial_weights(tmp_path, mnist_npz)
-    f32 = weights(trained(tmp_path, mnist_npz, "f32"))
+    init = initial_weights(tmp_path, tiny(mnist_npz))
+    f32 = network_weights(trained(tmp_path, mnist_npz, "f32"))
     f16_run = trained(tmp_path, mnist_npz, "f16", precision="mixed_float16")
-    f16 = weights(f16_run)
+    f16 = network_weights(f16_run)
     assert f16.keys() == f32.keys() == init.keys()
     moved = trainable(init, f32)
     assert len(moved) >= 4

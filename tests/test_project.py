@@ -281,7 +281,7 @@ def test_latent_page_projects_a_test_digit_and_edits_from_it(tmp_path, monkeypat
     shipped = runs.RunDir(runs.default_pretrained_dir() / "mnist_dcgan").generator_epochs()[-1]
     assert f"mnist_dcgan_epoch{shipped:04d}" in texts(at)
     source = at.radio(key="project_source")
-    assert source.options == ["Upload an image", "Test set"]
+    assert source.options == ["Upload an image", "Test set", "Draw"]  # Draw: tests/test_canvas.py
 
     at.get("file_uploader")[-1].upload("scribble.png", b"not an image", "image/png").run()
     assert not at.exception and any("scribble.png is not a readable image" in e.value

@@ -11,6 +11,7 @@ from gan_core import config, runs
 from gan_core.inference import Generator
 from gan_core.tasks import train
 from gan_core.train import LatentTrainer as Trainer
+from checkpoints import checkpoint_tensors
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("private_cache")]
@@ -22,14 +23,6 @@ def tiny(preset, shared_data, **overrides):
     values = {"data": str(data), "epochs": 1, "limit": 96, "batch_size": 32, "log_every": 2, "grid": 2}
     values.update(overrides)
     return config.from_preset(preset, values)
-
-
-def checkpoint_tensors(run: runs.RunDir) -> dict:
-    import tensorflow as tf
-
-    reader = tf.train.load_checkpoint(str(run.latest_checkpoint()))
-    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
-            if "save_counter" not in k and k != "_CHECKPOINTABLE_OBJECT_GRAPH"}
 
 
 def weights(model) -> list:
@@ -178,3 +171,48 @@ def test_each_modern_face_preset_trains_an_epoch_into_the_run_contract(preset, c
     assert g.image_shape == (64, 64, channels) and g.noise_dim == 128
     held = {k.split("/", 1)[0] for k in checkpoint_tensors(run)}
     assert {"generator", "generator_ema", "discriminator", "g_opt", "d_opt"} <= held
+
+
+# --- the notes' update schemes: D:G steps, alternating updates, gradient clipping -----------------------------------
+
+def optimizer_steps(run: runs.RunDir) -> dict[str, int]:
+    tensors = checkpoint_tensors(run)
+    return {opt: int(next(v for k, v in tensors.items() if k.startswith(f"{opt}/") and "iteration" in k))
+            for opt in ("g_opt", "d_opt")}
+
+
+def test_d_steps_updates_g_on_every_kth_batch_only(tmp_path, shared_data):
+    run = runs.create_run(tmp_path, tiny("mnist_dense", shared_data, epochs=2, d_steps=3, precision="float32"))
+    assert train(run) == "done"
+    assert optimizer_steps(run) == {"g_opt": 2, "d_opt": 6}  # 6 batches of 32: G learns on the 3rd and 6th
+
+
+def test_alternating_update_trains_g_through_the_updated_d(tmp_path, shared_data):
+    made = {}
+    for update in ("simultaneous", "alternating"):  # one step each, on the same batch, z and initial weights
+        cfg = tiny("mnist_dense", shared_data, update=update, precision="float32", seed=4, limit=32)
+        made[update] = runs.create_run(tmp_path / update, cfg)
+        assert train(made[update]) == "done"
+    assert optimizer_steps(made["alternating"]) == {"g_opt": 1, "d_opt": 1}
+    one, two = (checkpoint_tensors(made[u]) for u in ("simultaneous", "alternating"))
+    d_keys = [k for k in one if k.startswith("d_opt/_trainable_variables/")]
+    g_keys = [k for k in one if k.startswith("g_opt/_trainable_variables/")]
+    # D's update is the same in both (D learns before G changed anything); G's is not: it stepped through the
+    # updated D
+    assert d_keys and all(np.allclose(one[k], two[k], atol=1e-7) for k in d_keys)
+    assert g_keys and any(not np.allclose(one[k], two[k], atol=1e-7) for k in g_keys)
+    (window,) = made["alternating"].metrics("window")
+    assert np.isfinite(window["g_loss"]) and 0 < window["d_real"] < 1
+
+
+def test_clip_norm_bounds_each_networks_gradient(tmp_path, shared_data, monkeypatch):
+    import keras
+
+    seen = []
+    real_adam = keras.optimizers.Adam
+    monkeypatch.setattr(keras.optimizers, "Adam", lambda *a, **k: seen.append(k.get("global_clipnorm")) or
+                        real_adam(*a, **k))
+    run = runs.create_run(tmp_path, tiny("mnist_dense", shared_data, clip_norm=0.5, precision="float32"))
+    assert train(run) == "done"
+    assert seen == [0.5, 0.5]
+    assert config.from_preset("mnist_dense").clip_norm == 0  # off by default

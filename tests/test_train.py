@@ -14,6 +14,7 @@ from gan_core import config, pictures, runs
 from gan_core.explore import export
 from gan_core.inference import Generator
 from gan_core.tasks import train
+from checkpoints import checkpoint_tensors
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("private_cache")]
@@ -237,14 +238,6 @@ def test_nan_that_keeps_coming_back_fails_without_writing_nan_grids(tmp_path, sh
     status = run.status()
     assert status["state"] == "failed" and "lower the learning rates" in status["error"]
     assert run.sample_epochs() == [0, 1]  # nothing written after the divergence
-
-
-def checkpoint_tensors(run: runs.RunDir) -> dict:
-    import tensorflow as tf
-
-    reader = tf.train.load_checkpoint(str(run.latest_checkpoint()))
-    return {k: reader.get_tensor(k) for k in reader.get_variable_to_shape_map()
-            if "save_counter" not in k and k != "_CHECKPOINTABLE_OBJECT_GRAPH"}
 
 
 def test_steps_per_call_is_the_same_training_as_one_step_per_call(tmp_path, shared_data):

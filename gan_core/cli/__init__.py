@@ -1,5 +1,5 @@
 """`python -m gan_core presets | train | sample | translate | directions | gif | runs | storage | stop | evaluate |
-project`: what the app does, from a terminal."""
+project | export-model`: what the app does, from a terminal."""
 from __future__ import annotations
 
 import argparse
@@ -7,8 +7,9 @@ import sys
 
 from .. import config
 from ..errors import GanError
-from .commands import (cmd_directions, cmd_evaluate, cmd_gif, cmd_presets, cmd_project, cmd_runs, cmd_sample,
-                       cmd_stop, cmd_storage, cmd_train, cmd_translate, load_model_ref)
+from ..explore import model_export
+from .commands import (cmd_directions, cmd_evaluate, cmd_export_model, cmd_gif, cmd_presets, cmd_project, cmd_runs,
+                       cmd_sample, cmd_stop, cmd_storage, cmd_train, cmd_translate, load_model_ref)
 from .progress import ProgressBar, format_seconds
 
 __all__ = ["ProgressBar", "build_parser", "format_seconds", "load_model_ref", "main"]
@@ -55,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, help="use only the first N training images")
     s.add_argument("--precision", choices=config.PRECISIONS,
                    help="auto (default): mixed_bfloat16 where the GPU/CPU computes bfloat16 natively, else float32")
-    s.add_argument("--strategy", choices=config.STRATEGIES)
+    s.add_argument("--strategy", choices=config.STRATEGIES,
+                   help="default: one device; mirrored: every GPU of this machine; multiworker: the machines in "
+                        "TF_CONFIG (README: Several machines)")
+    s.add_argument("--device", help="auto (default: TensorFlow's first GPU, else the CPU), cpu, or gpu:N (one GPU)")
     s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
     s.add_argument("--name", help="run name (the folder is NNNNN-name)")
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -156,6 +160,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="PNG of target | reconstruction | error (default: IMAGE-projection.png here)")
     s.add_argument("--save-z", metavar="Z.npy", help="also save the found z as a .npy vector")
     s.set_defaults(func=cmd_project)
+
+    s = sub.add_parser("export-model", help="export a generator as a SavedModel, TFLite and ONNX, each run back "
+                                            "and compared with the Keras generator")
+    s.add_argument("model", help="run folder, pretrained model folder or .keras file")
+    s.add_argument("--out", required=True, help="a new (or empty) folder for the exported files")
+    s.add_argument("--formats", default=",".join(model_export.FORMATS),
+                   help=f"comma-separated, any of {', '.join(model_export.FORMATS)} (default: all; onnx needs "
+                        "pip install \".[export]\")")
+    s.add_argument("--epoch", type=int, help="which saved epoch of a run (default: latest)")
+    s.add_argument("--n", type=int, default=model_export.CHECK_N,
+                   help=f"images compared per format, seeds SEED..SEED+n-1 (default {model_export.CHECK_N})")
+    s.add_argument("--seed", type=int, default=0, help="first seed of the check (default 0)")
+    s.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    s.set_defaults(func=cmd_export_model)
     return p
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from .. import config as config_lib
 from .. import evaluation, models, pictures, preflight, storage, tasks
 from ..errors import GanError, resource_errors
-from ..explore import directions, export, projection
+from ..explore import directions, export, model_export, projection
 from ..fsutil import atomic_write_bytes
 from ..inference import Generator, translate_image
 from ..runs import create_run, default_runs_dir, resolve_run, scan_runs
@@ -39,10 +39,16 @@ def cmd_train(args) -> int:
         raise GanError("give either --preset NAME (a new run) or --resume RUN_DIR (continue one)")
     if args.restart and not args.resume:
         raise GanError("--restart starts an existing run over: give it with --resume RUN_DIR")
-    if args.resume:
+    worker = tasks.joins_as_worker(args.strategy, args.resume, args.runs_dir)  # a multiworker run's non-chief
+    if worker is not None:
+        run = None  # worker 0 writes the run folder; this one takes its config and writes only a scratch folder
+        print(f"{worker.describe()}: joining worker 0's run (nothing is written in the runs folder here)",
+              file=sys.stderr)
+    elif args.resume:
         changed = [flag for flag, value in (("--data", args.data), ("--dataset", args.dataset),
                                             ("--batch-size", args.batch_size), ("--limit", args.limit),
                                             ("--precision", args.precision), ("--strategy", args.strategy),
+                                            ("--device", args.device),
                                             ("--name", args.name), ("--set", args.set or None)) if value]
         if changed:
             raise GanError(f"{', '.join(changed)} cannot change on --resume (the run's config.json holds them); "
@@ -57,7 +63,7 @@ def cmd_train(args) -> int:
     else:
         overrides = {"data": args.data, "dataset": args.dataset, "epochs": args.epochs,
                      "batch_size": args.batch_size, "limit": args.limit, "precision": args.precision,
-                     "strategy": args.strategy, "name": args.name}
+                     "strategy": args.strategy, "device": args.device, "name": args.name}
         cfg = config_lib.from_preset(args.preset, overrides, args.set)
         preflight.check(cfg)  # missing data, models too big for memory: found before the run folder exists
         run = create_run(args.runs_dir, cfg)
@@ -75,11 +81,17 @@ def cmd_train(args) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        state = tasks.train(run, progress=bar, should_stop=lambda: stop["requested"], log=bar.write,
-                      restart=args.restart)
+        if run is None:
+            state = tasks.train_as_worker(progress=bar, should_stop=lambda: stop["requested"], log=bar.write,
+                                          data=args.data)
+        else:
+            state = tasks.train(run, progress=bar, should_stop=lambda: stop["requested"], log=bar.write,
+                          restart=args.restart)
     finally:
         bar.close()
-    if state == "stopped":
+    if run is None:
+        print(f"{worker.describe()}: {state}; the run folder is worker 0's", file=sys.stderr)
+    elif state == "stopped":
         print(f"stopped; resume with: python -m gan_core train --resume {run.path}", file=sys.stderr)
     else:
         print(f"done: {run.path} (grids in {run.samples_dir})", file=sys.stderr)
@@ -259,4 +271,25 @@ def cmd_project(args) -> int:
     print(projection.summary(found))
     if args.save_z:
         print(f"z saved to {args.save_z}")
+    return 0
+
+
+def cmd_export_model(args) -> int:
+    formats = model_export.check_formats(args.formats)
+    model_export.check_options(args.n, args.seed)
+    generator = load_model_ref(args.model, args.epoch)
+    model_export.check_out_dir(args.out)
+    with resource_errors(f"exporting into {args.out}", "free some disk space or pick another --out"):
+        report = model_export.export_generator(generator, args.out, formats, n=args.n, seed=args.seed,
+                                               log=lambda m: print(m, file=sys.stderr))
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(report.table())
+        print(f"written to {report.out_dir} (report: {model_export.REPORT_FILE})")
+    failed = [r.format for r in report.formats if not r.ok]
+    if failed:
+        print(f"error: {', '.join(failed)} differ(s) from the Keras generator by more than the tolerance; see "
+              f"{Path(report.out_dir) / model_export.REPORT_FILE}", file=sys.stderr)
+        return 1
     return 0

@@ -12,6 +12,7 @@ from .classifier import (
                        load_evaluator,
                        to_evaluator_input,
 )
+from .discriminator import discriminator_view
 from .metrics import compute, evaluate, generate, requested_labels
 from .numerics import (
                        COVERAGE_SHARE,
@@ -55,7 +56,7 @@ from .swd import (
 
 __all__ = ["COVERAGE_SHARE", "DEFAULT_N", "MAX_N", "MIN_N", "REFERENCE_SEED", "SWD_SETTINGS", "Evaluator", "Metric",
            "Reference", "Sample", "build_classifier", "check_n", "check_seeds", "classifier_score_from_probs",
-           "clear_memory_cache", "compute", "data_kind", "evaluate", "evaluator_path",
+           "clear_memory_cache", "compute", "data_kind", "discriminator_view", "evaluate", "evaluator_path",
            "format_table", "frechet_distance", "frechet_distance_of", "gaussian_stats", "generate", "get",
            "kl_divergence", "laplacian_pyramid", "load_evaluator", "mode_coverage_from_probs", "names",
            "parse_epochs", "pyr_down", "pyr_up", "reference_for", "register", "requested_labels",

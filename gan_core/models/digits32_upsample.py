@@ -4,7 +4,7 @@ G: Dense 4x4x256 (no bias) + BatchNorm + ReLU -> UpSampling + Conv2D 128 -> UpSa
 ReLU) -> Conv2DTranspose 32 (s2) -> Conv2DTranspose channels, sigmoid: pixels in [0, 1].
 D: Conv2D 32 / 64 (4x4, s2) + ReLU + Dropout 0.3 -> Dense(1) logits.
 Noise is uniform on [0, 1) (`tf.random.uniform`), the note's choice. MNIST is padded by 2 pixels to 32x32.
-The note leaves the batch size open; we use seed 000's 256 and its Adam(1e-4).
+The note sets Adam(1e-4) for both networks (as seed 000 does) and leaves the batch size open; we use seed 000's 256.
 """
 import keras
 from keras import layers

@@ -4,6 +4,7 @@
 lock); ``naming`` the names on disk; ``listing`` finds, creates and resolves runs; ``records`` reads the metrics
 log as a viewer should; ``temp_files`` cleans what killed writes left. Nothing here loads a model.
 """
+from .health import warnings as run_warnings
 from .listing import (
                      Skipped,
                      create_run,
@@ -32,5 +33,5 @@ from .temp_files import STALE_TEMP_SECONDS, clean_temp_files, stale_temp_files
 
 __all__ = ["QUALITY_FILE", "append_quality", "quality_path", "read_quality", "ACTIVE_STATES", "CREATION_GRACE_S", "LOCK_FD_ENV", "STALE_TEMP_SECONDS", "STATES", "Checkpoint", "RunDir",
            "Skipped", "clean_temp_files", "create_run", "default_pretrained_dir", "default_runs_dir", "epoch_file",
-           "epoch_label", "list_pretrained", "list_runs", "resolve_run", "run_folder_name", "sanitize_name",
+           "epoch_label", "list_pretrained", "list_runs", "resolve_run", "run_folder_name", "run_warnings", "sanitize_name",
            "scan_pretrained", "scan_runs", "stale_temp_files", "superseded_dropped", "transliterate"]

@@ -5,7 +5,7 @@ from typing import Any
 
 from .naming import ACTIVE_STATES
 
-_RECORD_KEYS = {"window": "step", "epoch": "epoch"}
+_RECORD_KEYS = {"window": "step", "epoch": "epoch", "discriminator": "epoch"}
 
 
 def _record_key(record: dict[str, Any]) -> tuple[str, float] | None:

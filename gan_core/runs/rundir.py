@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import models
+from .. import models, objectives
 from ..config import TrainConfig
 from ..errors import ConfigError, RunError
 from ..fsutil import (
@@ -123,6 +123,23 @@ class RunDir:
         except ConfigError:
             raise RunError(f"run {self.name} was made by architecture {values.get('architecture')!r}, which this "
                            f"version does not know; known: {', '.join(models.names())}") from None
+
+    def balance_point(self) -> dict[str, float] | None:
+        """Where this run's G loss, D loss, D(x) and D(G(z)) sit when D can no longer tell G's images from real
+        ones (its objective's balance at its real_label; see gan_core.objectives), for reference lines on its
+        charts. None where no such point holds: hinge and wgan-gp, image-to-image runs (their G loss adds L1 or
+        cycle terms), or a config this version cannot read."""
+        values = self.config_dict()
+        try:
+            if self.task != models.LATENT:
+                return None
+            objective = objectives.get(values.get("loss") or "bce")
+        except (RunError, ConfigError):
+            return None
+        real_label = values.get("real_label", 1.0)
+        if isinstance(real_label, bool) or not isinstance(real_label, (int, float)) or not 0.5 < real_label <= 1:
+            return None
+        return objective.balance_point(float(real_label))
 
     def _task_problem(self) -> str | None:
         try:

@@ -12,17 +12,25 @@ from typing import Any, Callable, Iterable
 from .. import evaluation
 from ..errors import GanError
 from ..runs import RunDir, append_quality, quality_path, resolve_run
-from ..train import run_training
+from ..train import Worker, joins_as_worker, run_as_worker, run_training
 from . import cyclegan, latent, pix2pix  # noqa: F401  (each registers its task)
 from .registry import Task, get, names, of_run, register
 
-__all__ = ["Task", "evaluate", "evaluate_model", "get", "load", "names", "of_run", "register", "train"]
+__all__ = ["Task", "Worker", "evaluate", "evaluate_model", "get", "joins_as_worker", "load", "names", "of_run",
+           "register", "train", "train_as_worker"]
 
 
 def train(run: RunDir, **options: Any) -> str:
     """Train (or resume) a run with its task's trainer; `options` as gan_core.train.run_training takes them
     (progress, should_stop, log, restart). Returns 'done' or 'stopped'."""
     return run_training(run, of_run(run).trainer, **options)
+
+
+def train_as_worker(**options: Any) -> str:
+    """A non-chief worker of a multiworker run (see gan_core.train.run_as_worker): the chief sends the config and
+    this process trains beside it with the run's task trainer, writing only a scratch folder of its own; `options`
+    are progress, should_stop, log and data (this machine's data path). Returns 'done' or 'stopped'."""
+    return run_as_worker(lambda run: of_run(run).trainer, **options)
 
 
 def load(run: RunDir, epoch: int | None = None) -> Any:

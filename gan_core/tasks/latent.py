@@ -29,6 +29,7 @@ register(Task(
     made_from=lambda values: f"from {values.get('noise')} noise",
     in_brief=lambda p: f"{p['noise']} z{p['noise_dim']}",
     config_fields=("noise_dim", "noise", "num_classes", "loss", "real_label", "gp_weight", "r1_gamma", "r1_every",
-                   "spectral_norm", "augment", "ema_decay", "ema_start_step", "ema_rampup", "d_joint_batch"),
+                   "spectral_norm", "augment", "ema_decay", "ema_start_step", "ema_rampup", "d_joint_batch",
+                   "update", "d_steps"),
     draws_from_noise=True,
 ))

@@ -79,29 +79,40 @@ class ImagePool:
         self.images = tf.Variable(tf.zeros([max(1, self.size), *image_shape]), trainable=False, name=f"{name}_images")
         self.count = tf.Variable(0, dtype=tf.int32, trainable=False, name=f"{name}_count")
 
-    def query(self, fakes: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        """The images D should see as fakes this step; ``seed`` (a stateless key, shape [2]) draws the swaps."""
+    def draw(self, n: tf.Tensor, seed: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The random numbers a query of n fakes uses, keyed by ``seed`` (a stateless key, shape [2]): per fake a
+        coin in [0, 1) and a slot. Drawn apart from :meth:`query` so that an XLA-compiled step can take them as
+        inputs (XLA's generators give other numbers for the same key)."""
+        coins, slots = tf.TensorArray(tf.float32, size=n), tf.TensorArray(tf.int32, size=n)
+        for i in tf.range(n):
+            key = tf.random.experimental.stateless_fold_in(seed, i)
+            coins = coins.write(i, tf.random.stateless_uniform([], seed=key))
+            slots = slots.write(i, tf.random.stateless_uniform(
+                [], seed=tf.random.experimental.stateless_fold_in(key, 1), minval=0, maxval=max(1, self.size),
+                dtype=tf.int32))
+        return coins.stack(), slots.stack()
+
+    def query(self, fakes: tf.Tensor, seed: tf.Tensor | None = None,
+              draws: tuple[tf.Tensor, tf.Tensor] | None = None) -> tf.Tensor:
+        """The images D should see as fakes this step: the swaps drawn from ``seed``, or given as :meth:`draw`'s
+        ``draws``."""
         fakes = tf.stop_gradient(tf.cast(fakes, tf.float32))
         if self.size == 0:
             return fakes
         n = tf.shape(fakes)[0]
+        coins, slots = self.draw(n, seed) if draws is None else draws
         out = tf.TensorArray(tf.float32, size=n)
         for i in tf.range(n):
             image = fakes[i]
-            key = tf.random.experimental.stateless_fold_in(seed, i)
-            coin = tf.random.stateless_uniform([], seed=key)
-            slot = tf.random.stateless_uniform([], seed=tf.random.experimental.stateless_fold_in(key, 1),
-                                               minval=0, maxval=self.size, dtype=tf.int32)
-            if self.count < self.size:
-                self.images[self.count].assign(image)
-                self.count.assign_add(1)
-                out = out.write(i, image)
-            elif coin < 0.5:
-                old = tf.identity(self.images[slot])
-                self.images[slot].assign(image)
-                out = out.write(i, old)
-            else:
-                out = out.write(i, image)
+            # Branch-free (XLA compiles no assignment to a slice at a variable index): a pool not yet full takes
+            # the fake into its next free slot; a full one swaps it for the slot's image when the coin says so.
+            filling = self.count < self.size
+            index = tf.where(filling, self.count, slots[i])
+            stored = tf.gather(self.images, index)
+            swapped = tf.logical_and(tf.logical_not(filling), coins[i] < 0.5)
+            self.images.scatter_nd_update([[index]], [tf.where(filling | swapped, image, stored)])
+            self.count.assign_add(tf.cast(filling, tf.int32))
+            out = out.write(i, tf.where(swapped, stored, image))
         return out.stack()
 
 
@@ -119,7 +130,9 @@ def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras
 
     ``identity_weight`` is a share of ``cycle_weight`` (the paper's 0.5); it needs A and B of one shape.
     d_real and d_fake are the discriminators' mean raw scores (least squares aims them at 1 and 0).
-    ``compile=False`` returns the plain function, for a caller that compiles several steps into one call.
+    ``compile=False`` returns the plain function, for a caller that compiles several steps into one call, and
+    `step.pool_draws(real_a, real_b, seed)`: the pools' random numbers, for a caller that makes them outside an
+    XLA-compiled step and passes them as ``draws``.
     """
     g_vars = G.trainable_variables + F.trainable_variables
     d_vars = D_A.trainable_variables + D_B.trainable_variables
@@ -132,7 +145,11 @@ def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras
                           "size and channels; set identity_weight=0 or load both domains alike")
     id_weight = cycle_weight * identity_weight
 
-    def step(real_a, real_b, seed):
+    def pool_draws(real_a, real_b, seed):
+        return (pool_a.draw(tf.shape(real_b)[0], tf.random.experimental.stateless_fold_in(seed, 0)),
+                pool_b.draw(tf.shape(real_a)[0], tf.random.experimental.stateless_fold_in(seed, 1)))
+
+    def step(real_a, real_b, seed, draws=None):
         real_a, real_b = tf.cast(real_a, tf.float32), tf.cast(real_b, tf.float32)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake_b = G(real_a, training=True)
@@ -149,8 +166,8 @@ def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras
                 identity = tf.constant(0.0)
             g_loss = g_gan + cycle + identity
 
-            pooled_a = pool_a.query(fake_a, tf.random.experimental.stateless_fold_in(seed, 0))
-            pooled_b = pool_b.query(fake_b, tf.random.experimental.stateless_fold_in(seed, 1))
+            draws_a, draws_b = draws if draws is not None else pool_draws(real_a, real_b, seed)
+            pooled_a, pooled_b = pool_a.query(fake_a, draws=draws_a), pool_b.query(fake_b, draws=draws_b)
             real_scores = [D_A(real_a, training=True), D_B(real_b, training=True)]
             fake_scores = [D_A(pooled_a, training=True), D_B(pooled_b, training=True)]
             d_loss = sum(discriminator_loss(r, f) for r, f in zip(real_scores, fake_scores))
@@ -162,7 +179,9 @@ def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras
         return {"g_loss": g_loss, "d_loss": d_loss, "g_gan": g_gan, "cycle": cycle, "identity": identity,
                 "d_real": mean(real_scores), "d_fake": mean(fake_scores)}
 
-    return tf.function(step) if compile else step
+    made = tf.function(step) if compile else step
+    made.pool_draws = pool_draws
+    return made
 
 
 # --- the trainer --------------------------------------------------------------------------------------------------
@@ -202,15 +221,19 @@ class CycleGANTrainer(TranslationTrainer):
 
     def make_train_step(self):
         cfg = self.cfg
-        self.log(f"speed: precision {cfg.precision}, no XLA for image-to-image, steps_per_call {cfg.steps_per_call}")
         step = make_train_step(self.G, self.F, self.D_A, self.D_B, self.g_opt, self.d_opt, self.pool_a,
                                         self.pool_b, cfg.cycle_weight, cfg.identity_weight, compile=False)
 
-        def one_step(batch, global_step):
-            # the pools' draws are keyed by (seed, step), like the latent GANs' noise: reproducible and resumable
-            return step(batch[0], batch[1], tf.stack([tf.constant(cfg.seed, tf.int64), global_step]))
+        def draw(batch, global_step):
+            # the pools' draws are keyed by (seed, step), like the latent GANs' noise: reproducible and resumable;
+            # made outside XLA (compile_steps)
+            seed = tf.stack([tf.constant(cfg.seed, tf.int64), global_step])
+            return (step.pool_draws(batch[0], batch[1], seed),)
 
-        return self.compile_steps(one_step, METRICS)
+        def one_step(batch, _global_step, draws):
+            return step(batch[0], batch[1], None, draws)
+
+        return self.compile_steps(one_step, METRICS, draw)
 
     def snapshot(self, epoch: int) -> None:
         rows = self.cfg.grid

@@ -15,8 +15,9 @@ import tensorflow as tf
 
 from .. import augment as augment_lib
 from .. import data as data_lib
-from .. import evaluation, latent, models, objectives, pictures, speed
+from .. import evaluation, latent, models, objectives, pictures
 from ..ema import WeightAverage, half_life_steps
+from ..evaluation.discriminator import PROBE, diversity_ratio
 from ..errors import GanError
 from ..fsutil import atomic_write_bytes
 from ..inference import Generator
@@ -24,6 +25,7 @@ from .loop import Trainer
 
 METRICS = ("g_loss", "d_loss", "d_real", "d_fake")
 QUICK_EVAL_N = {"digits": 2000, "faces": 500}  # eval_n = 0: enough to follow the trend, seconds not minutes
+PROBE_SEED = 1_000_000  # the fakes D is shown each epoch: seeds from here on, apart from the grid's 0..n-1
 
 
 class LatentTrainer(Trainer):
@@ -59,12 +61,15 @@ class LatentTrainer(Trainer):
             cfg.dataset, path=cfg.data, image_size=cfg.image_size, channels=cfg.channels,
             pixel_range=cfg.pixel_range, limit=cfg.limit, log=self.log)
         labels = self.load_labels(len(images)) if cfg.num_classes else None
+        # what D is shown each epoch (see discriminator_view): a fixed sample of real images, spread over the data
+        probe = np.linspace(0, len(images) - 1, min(PROBE, len(images))).astype(int)
+        self.real_probe = (images[probe], None if labels is None else labels[probe])
         self.n_images = len(images)
         self.steps_per_epoch = self.n_images // cfg.batch_size
         dataset = data_lib.make_dataset(images, cfg.batch_size, seed=cfg.seed + self.epoch, labels=labels)
         self.log(f"data: {report.n_images} images from {cfg.dataset} ({report.path or 'standard location'}), "
                  f"{report.n_skipped} skipped, {self.steps_per_epoch} steps of {cfg.batch_size} per epoch")
-        return self.strategy.experimental_distribute_dataset(dataset)
+        return self.distribute(dataset)
 
     def load_labels(self, n_images: int) -> np.ndarray:
         """One-hot training labels, in the same order as the images (both are the file's first n)."""
@@ -110,7 +115,9 @@ class LatentTrainer(Trainer):
 
     def make_gan_step(self, mean: Callable):
         """The GAN algorithm on one replica's batch, the seed's two-tape step with a swappable objective:
-        noise -> G -> D on real and fake (through DiffAugment, if on) -> objective (+ D's penalty) -> two updates.
+        noise -> G -> D on real and fake (through DiffAugment, if on) -> objective (+ D's penalty) -> two updates;
+        or, with update="alternating", D's update first and then G's through the updated D. With d_steps = k, G's
+        update happens on every k-th step only.
         `mean` reduces per-example losses (the replica's share of the global batch's mean); noise, keys and labels
         come from the caller."""
         cfg, G, D, g_opt, d_opt = self.cfg, self.G, self.D, self.g_opt, self.d_opt
@@ -139,24 +146,60 @@ class LatentTrainer(Trainer):
         def critic(key, labels):  # D as the penalties see it: on real images' augmentation and labels
             return lambda images: logits(augment(images, fold(key, 2)), labels)
 
-        def gan_step(real, real_y, z, fake_y, key, step):
+        def penalised(d_loss, real, real_y, fake, key, step, logs):
+            """D's loss plus its penalty, if any (also added to `logs`)."""
+            if penalty is None:
+                return d_loss
+            logs["d_penalty"] = penalty(critic(key, real_y), real, fake, fold(key, 4), step, mean)
+            return d_loss + logs["d_penalty"]
+
+        def update_g(g_grads, step):
+            # d_steps D updates per G update (WGAN's n_critic): G learns on every d_steps-th batch only
+            def apply():
+                g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
+                return tf.constant(True)
+
+            if cfg.d_steps == 1:
+                apply()
+            else:
+                tf.cond(tf.equal(step % cfg.d_steps, cfg.d_steps - 1), apply, lambda: tf.constant(False))
+
+        def simultaneous_step(real, real_y, z, fake_y, key, step):
+            # seed 000's step: both losses from one forward pass, both networks updated from it
             with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
                 fake = tf.cast(G(with_label(z, fake_y), training=True), real.dtype)
                 real_logits, fake_logits = discriminate(real, real_y, fake, fake_y, key)
                 g_loss, d_loss, logs = objective(real_logits, fake_logits, mean=mean, real_label=cfg.real_label)
-                if penalty is not None:
-                    with g_tape.stop_recording():
-                        logs["d_penalty"] = penalty(critic(key, real_y), real, fake, fold(key, 4), step, mean)
-                    d_loss += logs["d_penalty"]
+                with g_tape.stop_recording():
+                    d_loss = penalised(d_loss, real, real_y, fake, key, step, logs)
                 # float16's loss scaling (a LossScaleOptimizer's apply_gradients divides it back out), inside the
                 # tapes: a product taken after them is not recorded and its gradients would be None
                 g_scaled, d_scaled = g_opt.scale_loss(g_loss), d_opt.scale_loss(d_loss)
             g_grads = g_tape.gradient(g_scaled, G.trainable_variables)
             d_grads = d_tape.gradient(d_scaled, D.trainable_variables)
-            g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
+            update_g(g_grads, step)
             d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
             return g_loss, d_loss, real_logits, fake_logits, logs
 
+        def alternating_step(real, real_y, z, fake_y, key, step):
+            # seeds 002/003's combined model: D learns first, then G through the updated D, on the same z
+            with tf.GradientTape() as d_tape:
+                fake = tf.stop_gradient(tf.cast(G(with_label(z, fake_y), training=True), real.dtype))
+                real_logits, fake_logits = discriminate(real, real_y, fake, fake_y, key)
+                _, d_loss, logs = objective(real_logits, fake_logits, mean=mean, real_label=cfg.real_label)
+                d_loss = penalised(d_loss, real, real_y, fake, key, step, logs)
+                d_scaled = d_opt.scale_loss(d_loss)
+            d_opt.apply_gradients(zip(d_tape.gradient(d_scaled, D.trainable_variables), D.trainable_variables))
+            with tf.GradientTape() as g_tape:
+                fake = tf.cast(G(with_label(z, fake_y), training=True), real.dtype)
+                after = logits(augment(fake, fold(key, 3)), fake_y)  # the updated D's verdict
+                g_loss, _, g_logs = objective(tf.stop_gradient(real_logits), after, mean=mean,
+                                              real_label=cfg.real_label)
+                g_scaled = g_opt.scale_loss(g_loss)
+            update_g(g_tape.gradient(g_scaled, G.trainable_variables), step)
+            return g_loss, d_loss, real_logits, fake_logits, {**g_logs, **logs}
+
+        gan_step = alternating_step if cfg.update == "alternating" else simultaneous_step
         return gan_step
 
     def step_metrics(self) -> tuple[str, ...]:
@@ -172,10 +215,6 @@ class LatentTrainer(Trainer):
         keyed noise and labels, the global batch's mean, the EMA update and each metric's replica share."""
         cfg, ema = self.cfg, self.ema
         global_batch = cfg.batch_size
-        jit, jit_reason = speed.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
-        self.log(f"speed: precision {cfg.precision}, {jit_reason}, steps_per_call {cfg.steps_per_call}"
-                 + (f" (a call never spans a metrics window: at most log_every={cfg.log_every} steps)"
-                    if cfg.steps_per_call > cfg.log_every else ""))
 
         def step_key(step):
             # Stateless, keyed by (seed, global step, replica): the same z for a step however the steps are
@@ -202,13 +241,25 @@ class LatentTrainer(Trainer):
         gan_step = self.make_gan_step(mean)
         extra = self.step_metrics()[len(METRICS):]
 
-        def replica_step(batch, step):
+        def draw(batch, step):
+            # the step's keyed random numbers, outside XLA (compile_steps): its key, z and G's classes
+            n = tf.shape(batch[0] if conditional else batch)[0]
+            key = step_key(step)
+            if self.worker is not None:
+                # several workers: z and classes are this replica's rows of what one process draws for the global
+                # batch (its key is replica 0's), so N workers train on the same numbers as one process
+                replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+                whole = tf.random.experimental.stateless_fold_in(tf.stack([tf.constant(cfg.seed, tf.int64), step]), 0)
+                rows = tf.range(n) + replica * n
+                return (key, tf.gather(noise(global_batch, whole), rows),
+                        tf.gather(fake_labels(global_batch, whole), rows) if conditional else None)
+            return key, noise(n, key), fake_labels(n, key) if conditional else None
+
+        def replica_step(batch, step, key, z, fake_y):
             # a conditional run's batches are (images, one-hot labels); G and D then also take the label
             real, real_y = batch if conditional else (batch, None)
             n = tf.shape(real)[0]
-            key = step_key(step)
-            fake_y = fake_labels(n, key) if conditional else None
-            g_loss, d_loss, real_logits, fake_logits, logs = gan_step(real, real_y, noise(n, key), fake_y, key, step)
+            g_loss, d_loss, real_logits, fake_logits, logs = gan_step(real, real_y, z, fake_y, key, step)
             if ema is not None:
                 ema.update(step)
             share = tf.cast(n, tf.float32) / global_batch  # so that a SUM over replicas is a mean
@@ -217,8 +268,7 @@ class LatentTrainer(Trainer):
                     "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share,
                     **{k: logs[k] for k in extra}}
 
-        return self.compile_steps(tf.function(replica_step, jit_compile=True) if jit else replica_step,
-                                  self.step_metrics())
+        return self.compile_steps(replica_step, self.step_metrics(), draw)
 
     def snapshot(self, epoch: int) -> None:
         labels = self.fixed_labels()
@@ -227,6 +277,25 @@ class LatentTrainer(Trainer):
         self.check_finite(images, epoch)
         self.save_picture(epoch, pictures.grid(pictures.to_uint8(images, self.cfg.pixel_range), self.cfg.grid,
                                                self.cfg.grid))
+        self.log_discriminator_view(epoch, images, labels)
+
+    def log_discriminator_view(self, epoch: int, grid_images: np.ndarray, grid_labels: np.ndarray | None) -> None:
+        """D's verdicts this epoch into metrics.jsonl (kind "discriminator"): on the fixed real sample, on as many
+        fakes of the raw G (what D is trained against) from fixed seeds, and on each cell of the epoch's grid; and
+        those fakes' diversity against the reals'."""
+        cfg = self.cfg
+        real, real_y = self.real_probe
+        n = len(real)
+        z = latent.z_from_seeds(latent.grid_seeds(PROBE_SEED, n), cfg.noise_dim, cfg.noise)
+        fake_y = latent.labels_for(n, cfg.num_classes) if cfg.num_classes else None
+
+        def d(images, labels):
+            return np.asarray(self.D(images if labels is None else [images, labels], training=False), np.float32)
+
+        fakes = np.asarray(self.G(z if fake_y is None else [z, fake_y], training=False), np.float32)
+        view = evaluation.discriminator_view(d(real, real_y), d(fakes, fake_y), d(grid_images, grid_labels))
+        view["diversity"] = round(diversity_ratio(fakes, real), 4)  # the live view's mode-collapse alarm reads it
+        self.run.log_metrics({"kind": "discriminator", "epoch": epoch, **view})
 
     def measure_quality(self, epoch: int) -> dict[str, Any]:
         """classifier-FID/score/coverage for digits, SWD for faces, at the quick n unless eval_n says."""

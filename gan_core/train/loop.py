@@ -12,22 +12,25 @@ import math
 import os
 import shutil
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from .. import evaluation, gpu, models, pictures, preflight, speed
 from ..config import TrainConfig
-from ..errors import GanError
+from ..errors import ClusterError, GanError
 from ..fsutil import (
     atomic_write_json,
     read_json,
 )
 from ..runs import Checkpoint, RunDir, append_quality
 from ..runs.temp_files import clean_temp_files
-from .devices import Progress, describe_devices, make_strategy
+from . import workers
+from .devices import MULTIWORKER, Progress, cluster_worker, describe_devices, make_strategy
 
 KEEP_CHECKPOINTS = 2
+CHIEFS = Checkpoint(Path("the chief's checkpoint") / "ckpt", -1, None)  # a non-chief's stand-in: it reads none
 
 
 class Trainer:
@@ -42,6 +45,9 @@ class Trainer:
         self.progress = progress or (lambda record: None)
         self.should_stop = should_stop or (lambda: False)
         self._log = log or (lambda message: None)
+        # multiworker: this process's place in TF_CONFIG's cluster; it writes `run` (the chief's run folder, or a
+        # non-chief's scratch folder that its session removes) and takes resume points and weights from the chief
+        self.worker = cluster_worker() if cfg.strategy == MULTIWORKER else None
 
     def log(self, message: str) -> None:
         self._log(message)
@@ -90,6 +96,9 @@ class Trainer:
         threads = speed.apply_threads(cfg.threads, cfg.inter_op_threads)  # before TensorFlow's first op
         if threads:
             self.log(threads)
+        placed = gpu.place_trainer(cfg.device)  # before TensorFlow initialises its GPUs, as memory growth
+        if placed:
+            self.log(placed)
         notes = gpu.configure("trainer")  # memory growth: the app may share this GPU
         if notes != [gpu.NO_GPU]:
             for note in notes:
@@ -100,6 +109,10 @@ class Trainer:
             self.log(reason)
         keras.utils.set_random_seed(cfg.seed)
         self.strategy = make_strategy(cfg.strategy)
+        replicas = self.strategy.num_replicas_in_sync
+        if self.worker is not None and cfg.batch_size % replicas:
+            raise ClusterError(f"batch_size {cfg.batch_size} does not split evenly over the cluster's {replicas} "
+                               f"replicas: make it a multiple of {replicas}")
         arch = models.get(cfg.architecture)
         previous_policy = keras.mixed_precision.dtype_policy()
         keras.mixed_precision.set_dtype_policy(cfg.precision)
@@ -110,7 +123,7 @@ class Trainer:
         finally:
             keras.mixed_precision.set_dtype_policy(previous_policy)
         self.epoch, self.step = 0, 0
-        found = self.resume_point()
+        found = self.chief_checkpoint(self.resume_point())
         if found is not None:
             self.restore(found)
             self.log(f"resumed from {found.name}: epoch {self.epoch}, step {self.step}")
@@ -145,7 +158,8 @@ class Trainer:
         import keras
 
         cfg = self.cfg
-        opt = keras.optimizers.Adam(learning_rate, beta_1=cfg.beta_1, beta_2=cfg.beta_2)
+        clip = {"global_clipnorm": cfg.clip_norm} if cfg.clip_norm else {}  # one network's gradients, together
+        opt = keras.optimizers.Adam(learning_rate, beta_1=cfg.beta_1, beta_2=cfg.beta_2, **clip)
         if cfg.precision == "mixed_float16":
             opt = keras.optimizers.LossScaleOptimizer(opt)
         # Keras 3 optimizers create their slots lazily; inside a strategy that must happen in scope.
@@ -155,12 +169,23 @@ class Trainer:
 
     # --- steps -----------------------------------------------------------------------------------------
 
-    def compile_steps(self, one_step: Callable, keys: tuple[str, ...]):
-        """`train_steps(iterator, n, first_step)`: n calls of `one_step(batch, step)` on each replica in one
-        compiled call, each metric summed over replicas (a step reports its replica's share of the mean)."""
+    def compile_steps(self, one_step: Callable, keys: tuple[str, ...], draw: Callable | None = None):
+        """`train_steps(iterator, n, first_step)`: n calls of `one_step(batch, step, *draw(batch, step))` on each
+        replica in one compiled call, each metric summed over replicas (a step reports its replica's share of the
+        mean). `one_step` is XLA-compiled where the config's jit_compile resolves to on (speed.resolve_jit);
+        `draw`, never: XLA's random generators give other numbers for the same key, so the step's keyed draws
+        (noise, labels) are made outside it, and XLA or not trains on the same ones."""
         import tensorflow as tf
 
-        strategy = self.strategy
+        cfg, strategy = self.cfg, self.strategy
+        jit, jit_reason = speed.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
+        self.log(f"speed: precision {cfg.precision}, {jit_reason}, steps_per_call {cfg.steps_per_call}"
+                 + (f" (a call never spans a metrics window: at most log_every={cfg.log_every} steps)"
+                    if cfg.steps_per_call > cfg.log_every else ""))
+        compiled = tf.function(one_step, jit_compile=True) if jit else one_step
+
+        def replica_step(batch, step):
+            return compiled(batch, step, *(draw(batch, step) if draw else ()))
 
         def total(value):
             return tf.cast(strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None), tf.float32)
@@ -169,7 +194,7 @@ class Trainer:
         def train_steps(iterator, n, first_step):
             per_step = {k: tf.TensorArray(tf.float32, size=n) for k in keys}
             for j in tf.range(n):
-                out = strategy.run(one_step, args=(next(iterator), first_step + tf.cast(j, tf.int64)))
+                out = strategy.run(replica_step, args=(next(iterator), first_step + tf.cast(j, tf.int64)))
                 per_step = {k: values.write(j, total(out[k])) for k, values in per_step.items()}
             return {k: values.stack() for k, values in per_step.items()}
 
@@ -257,11 +282,11 @@ class Trainer:
         self.train_step = self.make_train_step()
         self.total_steps = cfg.epochs * self.steps_per_epoch
         run.write_status(epoch=self.epoch, epochs=cfg.epochs, step=self.step, steps_per_epoch=self.steps_per_epoch,
-                         total_steps=self.total_steps, device=describe_devices(), n_images=self.n_images,
+                         total_steps=self.total_steps, device=describe_devices(self.worker), n_images=self.n_images,
                          batch_size=cfg.batch_size)
         if self.step == 0 and not run.sample_path(0).exists():
             self.snapshot(0)  # what the untrained generator makes: the GIF's first frame
-        if run.stop_requested():  # Stop pressed while the run was still starting
+        if self.stop_wanted(run.stop_requested()):  # Stop pressed while the run was still starting
             return self.stop_now(self.epoch + 1)
         rollbacks = 0
         while True:
@@ -269,7 +294,7 @@ class Trainer:
                 return self.run_epochs()
             except Diverged as exc:
                 found, _ = run.checkpoints()
-                latest = found[0] if found else None
+                latest = self.chief_checkpoint(found[0] if found else None)
                 if rollbacks >= cfg.nan_retries or latest is None:
                     where = "no checkpoint to roll back to" if latest is None else f"{rollbacks} roll-backs"
                     raise GanError(f"{exc} ({where}); lower the learning rates (--set g_lr=... d_lr=...) "
@@ -290,6 +315,52 @@ class Trainer:
         return "stopped"
 
     def restore(self, found: Checkpoint) -> None:
+        """Back to `found`'s weights, optimizer state, epoch and step. Several workers: the chief reads its
+        checkpoint (the others hold the stand-in CHIEFS), then every worker takes the chief's weights and place."""
+        if found is not CHIEFS:
+            self.read_checkpoint(found)
+        if self.worker is not None:
+            workers.share_weights(self.strategy, workers.variables_of(self.held.values()))
+            self.epoch, self.step = (int(v) for v in workers.from_chief(self.strategy, [self.epoch, self.step]))
+
+    def chief_checkpoint(self, found: Checkpoint | None) -> Checkpoint | None:
+        """The checkpoint every worker goes back to: `found` on one process; with several workers, the chief's
+        (the others' own folders are scratch) -- `found` on the chief, CHIEFS elsewhere, None on all when the chief
+        has none."""
+        if self.worker is None:
+            return found
+        if not workers.from_chief(self.strategy, [found is not None])[0]:
+            return None
+        return found if self.worker.chief else CHIEFS
+
+    def stop_wanted(self, asked: bool) -> bool:
+        """Whether to stop now: `asked` here; with several workers, asked on any of them, so all stop together."""
+        return asked if self.worker is None else workers.anyone(self.strategy, asked)
+
+    def distribute(self, dataset):
+        """`dataset`'s global batches as the replicas' shares. With several workers, each runs the same pipeline
+        (same seed, same order) and keeps its replicas' consecutive slices of every global batch, so N workers train
+        on exactly the batches one process would (replica r holds rows r*b .. r*b + b - 1, b = batch / replicas)."""
+        import tensorflow as tf
+
+        strategy = self.strategy
+        if self.worker is None:
+            return strategy.experimental_distribute_dataset(dataset)
+        per_replica = self.cfg.batch_size // strategy.num_replicas_in_sync
+        local = strategy.num_replicas_in_sync // self.worker.count  # replicas on this worker (its GPUs, or 1)
+        start = self.worker.index * local * per_replica
+
+        def mine(*parts):
+            sliced = tuple(tf.reshape(t[start:start + local * per_replica], [local, per_replica, *t.shape[1:]])
+                           for t in parts)
+            return sliced if len(sliced) > 1 else sliced[0]
+
+        def per_worker(context):
+            return dataset.map(mine).unbatch()  # one replica's batch per element, this worker's replicas in turn
+
+        return strategy.distribute_datasets_from_function(per_worker)
+
+    def read_checkpoint(self, found: Checkpoint) -> None:
         import tensorflow as tf
 
         held = self.held
@@ -328,7 +399,7 @@ class Trainer:
                 self.step += n
                 i += n
                 last_in_epoch = i == self.steps_per_epoch
-                stop = self.should_stop() or run.stop_requested()
+                stop = self.stop_wanted(self.should_stop() or run.stop_requested())
                 if window_steps >= cfg.log_every or last_in_epoch or stop:
                     # the one host sync of a window: its steps' metrics, read back together
                     values = {k: float(np.mean(np.concatenate([np.reshape(w[k].numpy(), [-1]) for w in window])))

@@ -1,5 +1,11 @@
 """One training session of a run: take its lock, mark it running, run its task's trainer, and record how it ended
-(a full disk included: the app must show why a trainer died)."""
+(a full disk included: the app must show why a trainer died).
+
+A `multiworker` run (tf.distribute.MultiWorkerMirroredStrategy, the cluster in TF_CONFIG) has one session per
+machine: worker 0, the chief, runs :func:`run_training` on the run folder and sends the others its config; every
+other worker runs :func:`run_as_worker`, which takes that config and trains in a scratch folder of its own, outside
+the runs folder, removed when it ends. Nothing but the chief writes into a runs folder.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -7,17 +13,22 @@ import errno
 import json
 import os
 import socket
+import tempfile
 import time
 import traceback
+from pathlib import Path
 from typing import Callable
 
-from ..errors import GanError, ResourceError, first_line
+from .. import gpu, speed
+from ..config import TrainConfig
+from ..errors import ClusterError, GanError, ResourceError, RunError, first_line
 from ..fsutil import (
     overwrite_in_place,
     read_json,
 )
-from ..runs import RunDir
-from .devices import Progress
+from ..runs import RunDir, resolve_run
+from . import workers
+from .devices import MULTIWORKER, Progress, Worker, cluster_worker, interruptible, multiworker_strategy
 from .loop import Trainer
 
 
@@ -42,10 +53,15 @@ def run_training(run: RunDir, trainer: type[Trainer], *, progress: Progress | No
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname(), error=None, traceback=None,
                          started_at=time.time(), finished_at=None)
         try:
+            if cfg.strategy == MULTIWORKER:
+                start_as_chief(run, cfg, log or (lambda message: None))
             state = trainer(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
         except BaseException as exc:
-            message = failure_message(exc, run)
+            lost = cluster_lost(exc) if cfg.strategy == MULTIWORKER else None
+            message = str(lost) if lost else failure_message(exc, run)
             record_failure(run, message, None if isinstance(exc, GanError) else traceback.format_exc(limit=8))
+            if lost:
+                raise lost from exc
             if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:
                 raise ResourceError(message) from exc
             if isinstance(exc, MemoryError) or type(exc).__name__ == "ResourceExhaustedError":  # TensorFlow's OOM
@@ -54,6 +70,92 @@ def run_training(run: RunDir, trainer: type[Trainer], *, progress: Progress | No
             raise
         run.write_status(state=state, finished_at=time.time())
         return state
+
+
+def start_as_chief(run: RunDir, cfg: TrainConfig, log: Callable[[str], None]) -> None:
+    """Worker 0 of a multiworker run: make the strategy (TensorFlow's threads and GPU memory set first, as before
+    any op) and send every other worker the run's config and name."""
+    worker = cluster_worker()
+    if not worker.chief:
+        raise ClusterError(f"TF_CONFIG makes this process {worker.describe()}: only worker 0 trains the run folder; "
+                           "start the other workers with the same `python -m gan_core train ...` command (their "
+                           "own TF_CONFIG index): they join worker 0 and write nowhere in the runs folder")
+    speed.apply_threads(cfg.threads, cfg.inter_op_threads)
+    gpu.configure("trainer")
+    log(f"{worker.describe()}: waiting for the other {worker.count - 1} worker(s) at "
+        f"{', '.join(worker.addresses[1:])} (Ctrl-C ends this process at once until they are there)")
+    with interruptible():
+        workers.send_json(multiworker_strategy(), {"config": cfg.to_dict(), "run": run.name})
+
+
+def run_as_worker(trainer_of: Callable[[RunDir], type[Trainer]], *, progress: Progress | None = None,
+                  should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None,
+                  data: str | None = None) -> str:
+    """A non-chief worker of a multiworker run (TF_CONFIG index > 0): wait for the chief's config, then train
+    with the run's task trainer (`trainer_of(run)`) in a scratch folder that is removed when training ends. All
+    workers stop together (see Trainer.stop_wanted); returns the state ('done' or 'stopped'). `data` is this
+    machine's path to the training data where it differs from the chief's."""
+    worker = cluster_worker()
+    if worker.chief:
+        raise ClusterError("TF_CONFIG makes this process worker 0, the chief: it trains the run folder itself")
+    say = log or (lambda message: None)
+    gpu.configure("trainer")
+    say(f"{worker.describe()}: waiting for the chief at {worker.addresses[0]} (and any other worker; Ctrl-C ends "
+        "this process at once until they are there)")
+    with interruptible():
+        sent = workers.send_json(multiworker_strategy(), None)
+    cfg = TrainConfig.from_dict(sent["config"])
+    if data:
+        cfg.data = data
+    cfg.validate()
+    say(f"{worker.describe()}: training run {sent['run']} with the chief; this worker's own writes go to a "
+        "scratch folder that is removed at the end")
+    with tempfile.TemporaryDirectory(prefix=f"gan-explorer-worker{worker.index}-") as scratch:
+        run = RunDir(Path(scratch) / sent["run"])
+        run.path.mkdir()
+        run.write_config(cfg)
+        try:
+            return trainer_of(run)(cfg, run, progress=progress, should_stop=should_stop, log=log).fit()
+        except Exception as exc:  # a lost peer becomes one line; anything else is re-raised as it was
+            lost = cluster_lost(exc)
+            if lost:
+                raise lost from exc
+            raise
+
+
+# TensorFlow's errors when a collective's peer is gone: it crashed, was killed, or stopped answering heartbeats
+_PEER_LOST = ("UnavailableError", "AbortedError", "CancelledError", "DeadlineExceededError")
+
+
+def cluster_lost(exc: BaseException) -> ClusterError | None:
+    """A ClusterError in words for a collective that failed because another worker went away, else None."""
+    if type(exc).__name__ not in _PEER_LOST:
+        return None
+    text = " ".join(str(exc).split())
+    why = text.split("aborted by: ", 1)[1][:100] if "aborted by: " in text else first_line(exc, 100)
+    return ClusterError(f"another worker of the cluster went away ({type(exc).__name__}: {why}); see that "
+                        "worker's own output for why, then start every worker again with the same commands and "
+                        "--resume RUN: they continue from the chief's last checkpoint")
+
+
+def joins_as_worker(strategy: str | None, resume: str | None, runs_dir=None) -> Worker | None:
+    """This process's place when it is a non-chief worker of a multiworker run, else None: a new run with
+    `strategy` multiworker, or a resumed one (`resume`) whose config says multiworker or that is not on this
+    machine (per-worker runs folders) while TF_CONFIG gives this process an index above 0. ClusterError for a
+    multiworker run without a usable TF_CONFIG, before anything is created."""
+    if strategy == MULTIWORKER:
+        worker = cluster_worker()
+        return None if worker.chief else worker
+    if not resume:
+        return None
+    try:
+        multi = resolve_run(resume, runs_dir).config_dict().get("strategy") == MULTIWORKER
+    except RunError:
+        multi = None  # not here: the chief's run, if this machine is a non-chief worker
+    if multi is False or (multi is None and not os.environ.get("TF_CONFIG")):
+        return None
+    worker = cluster_worker()
+    return None if worker.chief else worker
 
 
 def record_failure(run: RunDir, message: str, trace: str | None) -> None:

@@ -1,0 +1,50 @@
+"""What D sees: its verdicts on real and generated images, summed up per epoch for the viewers.
+
+D's score here is sigmoid(logit), the probability of "real" under the non-saturating game (the trainer's d_real and
+d_fake are its means). Early in training the two distributions sit apart (D wins); a balanced game pulls both
+towards 0.5 and overlaps them; a D that calls everything real or everything fake is a warning sign.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+BINS = 20  # histogram bins over [0, 1]
+PROBE = 256  # real images and generated ones scored per epoch
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(logits, np.float64), -60, 60)))
+
+
+def diversity_ratio(fakes: np.ndarray, reals: np.ndarray, pairs: int = 2048, seed: int = 0) -> float:
+    """How varied the fakes are against the reals: the mean distance between random pairs of generated images over
+    the same for real ones (pixels as given). About 1 for a healthy generator; well below 1 when G draws the same
+    few images whatever z (mode collapse)."""
+    def mean_pair_distance(x):
+        x = np.asarray(x, np.float32).reshape(len(x), -1)
+        rng = np.random.default_rng(seed)
+        i, j = rng.integers(0, len(x), pairs), rng.integers(0, len(x), pairs)
+        keep = i != j
+        return float(np.linalg.norm(x[i[keep]] - x[j[keep]], axis=1).mean())
+
+    return mean_pair_distance(fakes) / max(mean_pair_distance(reals), 1e-12)
+
+
+def discriminator_view(real_logits: np.ndarray, fake_logits: np.ndarray,
+                       grid_logits: Sequence[float] = ()) -> dict[str, Any]:
+    """The epoch's summary: quantiles and histograms of D's score on real and fake images, D's accuracy (a real
+    image scored above 0.5, a fake below, averaged over the two sets) and the score of each snapshot-grid cell."""
+    real, fake = sigmoid(np.ravel(real_logits)), sigmoid(np.ravel(fake_logits))
+    edges = np.linspace(0.0, 1.0, BINS + 1)
+    return {
+        "real_quantiles": [round(float(q), 5) for q in np.quantile(real, QUANTILES)],
+        "fake_quantiles": [round(float(q), 5) for q in np.quantile(fake, QUANTILES)],
+        "real_hist": np.histogram(real, edges)[0].tolist(),
+        "fake_hist": np.histogram(fake, edges)[0].tolist(),
+        "d_accuracy": round(float((np.mean(real > 0.5) + np.mean(fake < 0.5)) / 2), 5),
+        "grid_scores": [round(float(s), 5) for s in sigmoid(np.ravel(grid_logits))],
+        "n": int(min(len(real), len(fake))),
+    }

@@ -1,0 +1,92 @@
+"""A run's networks as tables: each layer's name, type, output shape and parameters, what every seed note's
+``model.summary()`` prints. G is the run's saved generator (loaded through the safe `.keras` loader); D is built
+from the run's config, as the trainer builds it (``models.build_discriminator``: its architecture, then options such
+as spectral norm), since D is kept only in checkpoints.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import models
+from ..runs import RunDir
+from .keras_files import load_keras_file
+
+
+@dataclass(frozen=True)
+class NetworkTable:
+    """One network's summary: `rows` are {"layer (type)", "output shape", "parameters"}, top to bottom, as
+    model.summary() prints them (e.g. "dense (Dense)", "(None, 12544)", 1254400)."""
+    role: str  # "generator", "discriminator"; a CycleGAN's "generator A→B", "generator B→A"
+    source: str  # where it came from: "generators/epoch_0002.keras", or "built from config.json"
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+    trainable: int = 0
+    note: str = ""  # e.g. "one per domain" for a CycleGAN's two discriminators
+
+
+def _shape(layer: Any) -> str:
+    try:
+        output = layer.output
+    except (AttributeError, ValueError, RuntimeError):  # a layer called more than once has no single output
+        return "multiple"
+    if isinstance(output, (list, tuple)):
+        return ", ".join(str(tuple(t.shape)) for t in output)
+    return str(tuple(output.shape))
+
+
+def _snake(class_name: str) -> str:
+    """Keras's automatic layer name for a class: LeakyReLU -> leaky_re_lu, Conv2DTranspose -> conv2d_transpose."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _fresh_names(layers: list[Any]) -> list[str]:
+    """The layers' names, automatic ones numbered as in a fresh Keras session (conv2d, conv2d_1, ...): Keras counts
+    names per process, so a D built after other models would read conv2d_2, conv2d_3 depending on what came first."""
+    seen: dict[str, int] = {}
+    names = []
+    for layer in layers:
+        base = _snake(type(layer).__name__)
+        if re.fullmatch(rf"{re.escape(base)}(_\d+)?", layer.name):
+            count = seen.get(base, 0)
+            seen[base] = count + 1
+            names.append(base if count == 0 else f"{base}_{count}")
+        else:
+            names.append(layer.name)
+    return names
+
+
+def summarize(model: Any, role: str, source: str, note: str = "") -> NetworkTable:
+    """`model`'s top-level layers as model.summary() lists them, with its total and trainable parameters."""
+    rows = [{"layer (type)": f"{name} ({type(layer).__name__})", "output shape": _shape(layer),
+             "parameters": int(layer.count_params()) if layer.built else 0}
+            for name, layer in zip(_fresh_names(model.layers), model.layers)]
+    trainable = sum(math.prod(int(d) for d in w.shape) for w in model.trainable_weights)
+    return NetworkTable(role, source, rows, int(model.count_params()), trainable, note)
+
+
+def network_tables(run: RunDir, epoch: int | None = None) -> list[NetworkTable]:
+    """The run's generator(s) at `epoch` (default: the latest saved; built from config.json while none is saved)
+    and its discriminator, as tables. A CycleGAN has two of each (one per direction / domain): both generators,
+    and its one discriminator architecture once, noted as one per domain."""
+    cfg = run.config()
+    arch = models.get(cfg.architecture)
+    directions = ("AtoB", "BtoA") if arch.generators == 2 else ("AtoB",)
+    networks = []
+    for direction in directions:
+        role = "generator" if len(directions) == 1 else f"generator {'A→B' if direction == 'AtoB' else 'B→A'}"
+        if run.generator_epochs():
+            path: Path = run.generator_path(epoch, direction)
+            model = load_keras_file(path, "generator")
+            networks.append(summarize(model, role, f"{path.parent.name}/{path.name}"))
+        else:
+            networks.append(summarize(arch.build_generator(cfg), role,
+                                      "built from config.json (no generator saved yet)"))
+    note = "one per domain, the same architecture" if arch.generators == 2 else ""
+    networks.append(summarize(models.build_discriminator(cfg), "discriminator",
+                              "built from config.json (the trainer keeps D in its checkpoints only)", note))
+    return networks

@@ -1,0 +1,64 @@
+"""What D sees: the per-epoch summary of its verdicts, and the trainer writing it."""
+import numpy as np
+import pytest
+
+from gan_core import config, runs
+from gan_core.evaluation import discriminator_view
+from gan_core.evaluation.discriminator import BINS, PROBE
+from gan_core.tasks import train
+
+
+def test_a_winning_d_separates_the_distributions_and_a_balanced_one_overlaps_them():
+    rng = np.random.default_rng(0)
+    winning = discriminator_view(rng.normal(4, 1, 500), rng.normal(-4, 1, 500), [3.0, -3.0])
+    assert winning["d_accuracy"] > 0.99
+    assert winning["real_quantiles"][0] > 0.8 and winning["fake_quantiles"][-1] < 0.2
+    assert sum(winning["real_hist"]) == sum(winning["fake_hist"]) == 500 and len(winning["real_hist"]) == BINS
+    assert winning["grid_scores"] == [pytest.approx(0.95257, abs=1e-5), pytest.approx(0.04743, abs=1e-5)]
+    balanced = discriminator_view(rng.normal(0, 0.1, 500), rng.normal(0, 0.1, 500))
+    assert 0.4 < balanced["d_accuracy"] < 0.6
+    assert abs(balanced["real_quantiles"][2] - 0.5) < 0.02 and abs(balanced["fake_quantiles"][2] - 0.5) < 0.02
+    assert balanced["real_quantiles"] == sorted(balanced["real_quantiles"])
+
+
+@pytest.mark.slow
+def test_the_trainer_logs_what_d_sees_each_epoch(tmp_path, mnist_npz):
+    cfg = config.from_preset("mnist_dense", {"data": str(mnist_npz), "epochs": 2, "limit": 96, "batch_size": 32,
+                                             "grid": 3, "precision": "float32"})
+    run = runs.create_run(tmp_path, cfg)
+    assert train(run) == "done"
+    views = run.metrics("discriminator")
+    assert [v["epoch"] for v in views] == [0, 1, 2]  # the untrained G's grid too
+    for v in views:
+        assert v["n"] == 96 < PROBE and len(v["grid_scores"]) == 9 and all(0 <= s <= 1 for s in v["grid_scores"])
+        assert sum(v["real_hist"]) == sum(v["fake_hist"]) == 96 and 0 <= v["d_accuracy"] <= 1
+    assert views[0]["real_quantiles"] != views[-1]["real_quantiles"]  # D learned something between them
+
+
+# --- the live view's warnings -----------------------------------------------------------------------------------
+
+def test_collapsed_fakes_have_low_diversity_and_varied_ones_about_one():
+    from gan_core.evaluation.discriminator import diversity_ratio
+
+    rng = np.random.default_rng(1)
+    reals = rng.uniform(-1, 1, (200, 28, 28, 1))
+    assert 0.9 < diversity_ratio(rng.uniform(-1, 1, (200, 28, 28, 1)), reals) < 1.1
+    one_image = np.repeat(reals[:2], 100, axis=0) + rng.normal(0, 0.01, (200, 28, 28, 1))  # G draws two images
+    assert diversity_ratio(one_image, reals) < 0.6
+
+
+def test_warnings_name_what_crossed_the_line_and_what_to_try():
+    from gan_core.runs import run_warnings
+
+    healthy = [{"kind": "discriminator", "epoch": 3, "diversity": 0.95, "d_accuracy": 0.7}]
+    coverage = {"metric": "mode_coverage", "epoch": 3, "classes_covered": 10, "num_classes": 10, "value": 0.02}
+    assert run_warnings(healthy, [coverage]) == []
+    collapsed = [{"kind": "discriminator", "epoch": 4, "diversity": 0.21, "d_accuracy": 0.99}]
+    found = run_warnings(collapsed, [{**coverage, "classes_covered": 3, "epoch": 4}])
+    assert len(found) == 3
+    assert "Mode collapse likely at epoch 4" in found[0] and "0.21x" in found[0] and "what to try" in found[0]
+    assert "D wins outright at epoch 4 (accuracy 99%" in found[1]
+    assert "only 3 of 10 digit classes" in found[2]
+    assert "lopsided" in run_warnings([], [{**coverage, "value": 0.8}])[0]
+    # the untrained G's epoch 0 is all D: never an alarm
+    assert run_warnings([{"kind": "discriminator", "epoch": 0, "diversity": 0.9, "d_accuracy": 1.0}], []) == []
