@@ -75,12 +75,14 @@ def show(lab: StepLab) -> None:
         st.caption(f"Last update: **{last['network']}**. D's scores (probability of *real*) on that batch: two "
                    "piles apart mean D tells them apart; overlapping near 0.5, a balanced game.")
         edges = np.linspace(0, 1, 21)
-        st.bar_chart({"real": np.histogram(view["d_real_scores"], edges)[0],
-                      "fake": np.histogram(view["d_fake_scores"], edges)[0]}, height=160,
-                     x_label="D's score, 0 → 1 in 20 bins", y_label="images", stack=False)
+        st.plotly_chart(charts.score_histogram({"real_hist": np.histogram(view["d_real_scores"], edges)[0].tolist(),
+                                                "fake_hist": np.histogram(view["d_fake_scores"], edges)[0].tolist()},
+                                               height=200), config={"displayModeBar": False})
         series = {k: ([r["update"] for r in history], [r[k] for r in history])
                   for k in ("g_loss", "d_loss", "d_real", "d_fake")}
-        st.plotly_chart(charts.series_figure(series), config={"displayModeBar": False})
+        figure = charts.series_figure(series, height=380, reference=lab.balance_point())
+        figure.update_xaxes(title_text="update", row=2, col=1)
+        st.plotly_chart(figure, config={"displayModeBar": False})
 
 
 @st.fragment

@@ -803,3 +803,4 @@ def test_snapshots_shows_what_d_sees_with_the_grids_best_and_worst_cells(runs_di
     captions = [c for image in at.get("image") for c in image.captions]
     scores = [float(c.split(": ")[1]) for c in captions if c.startswith("seed ")]
     assert len(scores) == 8 and scores[:4] == sorted(scores[:4], reverse=True) and min(scores[:4]) >= max(scores[4:])
+

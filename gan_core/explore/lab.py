@@ -109,9 +109,15 @@ class StepLab:
 
         @tf.function
         def d_update(real, z):
+            # G runs in training mode (as in a full step) but a D step changes D alone: G's BatchNorm statistics,
+            # which that pass moves, are put back
+            kept = [tf.identity(v) for v in G.non_trainable_variables]
             with tf.GradientTape() as tape:
                 g_loss, d_loss, real_logits, fake_logits = losses(real, z)
             self.d_opt.apply_gradients(zip(tape.gradient(d_loss, D.trainable_variables), D.trainable_variables))
+            with tf.control_dependencies([fake_logits]):
+                for variable, value in zip(G.non_trainable_variables, kept):
+                    variable.assign(value)
             return g_loss, d_loss, real_logits, fake_logits
 
         @tf.function
@@ -175,6 +181,10 @@ class StepLab:
             self.full_step()
 
     # --- what the page shows -----------------------------------------------------------------------------------
+    def balance_point(self) -> dict[str, float] | None:
+        """Where the curves sit at the game's balance for the current loss and real label (None: no such point)."""
+        return objectives.get(self.knobs.loss).balance_point(self.knobs.real_label)
+
     def grid(self) -> np.ndarray:
         """The fixed-z grid now, uint8."""
         images = np.asarray(self.G(self.fixed_z, training=False), np.float32)
