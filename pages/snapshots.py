@@ -64,6 +64,10 @@ def what_d_sees(run: RunDir, epoch: int) -> None:
     if not records:
         st.caption("This run has no record of D's verdicts: runs trained by this version log them at every grid "
                    "(latent GANs; pretrained models ship without D).")
+        if run.checkpoints()[0] and st.button("Score this grid with the checkpoint's D", key=f"d_score_{run.name}"):
+            with widgets.user_errors():
+                scores, which = inference.grid_scores_from_checkpoint(run, epoch)
+                best_and_worst(run, epoch, scores, f"Scored by {which}, read-only.")
         return
     st.plotly_chart(charts.discriminator_figure(records, mark_epoch=epoch), config={"displayModeBar": False})
     st.caption(charts.D_VIEW_NOTE)
@@ -75,16 +79,25 @@ def what_d_sees(run: RunDir, epoch: int) -> None:
     left.plotly_chart(charts.score_histogram(this), config={"displayModeBar": False})
     left.caption(f"Epoch {epoch}: D's accuracy {this['d_accuracy']:.0%} on {this['n']} real and {this['n']} fake "
                  f"images; the fakes' diversity {this.get('diversity', float('nan')):.2f}x the reals'.")
-    side = int(round(len(this["grid_scores"]) ** 0.5))
-    if this["grid_scores"] and side * side == len(this["grid_scores"]):
-        with right, widgets.user_errors():
-            cells = pictures.grid_cells(pictures.read_png(run.sample_path(epoch)), side, side)
-            order = sorted(range(len(cells)), key=lambda i: this["grid_scores"][i])
-            for title, picked in (("Most real-looking to D", order[::-1][:4]), ("Least real-looking", order[:4])):
-                st.markdown(f"**{title}**")
-                for column, i in zip(st.columns(4), picked):
-                    column.image(widgets.upscaled_png(cells[i], 3), output_format="PNG",
-                                 caption=f"seed {i}: {this['grid_scores'][i]:.2f}")
+    with right:
+        best_and_worst(run, epoch, this["grid_scores"])
+
+
+def best_and_worst(run: RunDir, epoch: int, scores: list[float], note: str = "") -> None:
+    """The grid's four most and four least real-looking cells to D, with their scores."""
+    side = int(round(len(scores) ** 0.5))
+    if not scores or side * side != len(scores):
+        return
+    with widgets.user_errors():
+        cells = pictures.grid_cells(pictures.read_png(run.sample_path(epoch)), side, side)
+        order = sorted(range(len(cells)), key=lambda i: scores[i])
+        for title, picked in (("Most real-looking to D", order[::-1][:4]), ("Least real-looking", order[:4])):
+            st.markdown(f"**{title}**")
+            for column, i in zip(st.columns(4), picked):
+                column.image(widgets.upscaled_png(cells[i], 3), output_format="PNG",
+                             caption=f"seed {i}: {scores[i]:.2f}")
+        if note:
+            st.caption(note)
 
 
 def quality_chart(run: RunDir, epoch: int) -> None:

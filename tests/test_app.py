@@ -804,3 +804,18 @@ def test_snapshots_shows_what_d_sees_with_the_grids_best_and_worst_cells(runs_di
     scores = [float(c.split(": ")[1]) for c in captions if c.startswith("seed ")]
     assert len(scores) == 8 and scores[:4] == sorted(scores[:4], reverse=True) and min(scores[:4]) >= max(scores[4:])
 
+
+
+def test_snapshots_scores_an_older_runs_grid_with_its_checkpoints_d(runs_dir, tiny_run):
+    run = only_run(runs_dir)
+    if not run.checkpoints()[0]:  # the runs_dir copy may leave checkpoints out: bring tiny_run's along
+        import shutil
+
+        shutil.copytree(tiny_run.checkpoints_dir, run.checkpoints_dir, dirs_exist_ok=True)
+    kept = [line for line in run.metrics_path.read_text().splitlines() if '"discriminator"' not in line]
+    run.metrics_path.write_text("\n".join(kept) + "\n")  # as a run trained before D's verdicts were logged
+    at = open_page("snapshots")
+    assert "no record of D's verdicts" in texts(at)
+    next(b for b in at.button if b.label == "Score this grid with the checkpoint's D").click().run()
+    assert_clean(at)
+    assert "Scored by the D of checkpoint step_" in texts(at) and "Most real-looking to D" in texts(at)

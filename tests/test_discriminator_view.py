@@ -62,3 +62,14 @@ def test_warnings_name_what_crossed_the_line_and_what_to_try():
     assert "lopsided" in run_warnings([], [{**coverage, "value": 0.8}])[0]
     # the untrained G's epoch 0 is all D: never an alarm
     assert run_warnings([{"kind": "discriminator", "epoch": 0, "diversity": 0.9, "d_accuracy": 1.0}], []) == []
+
+
+@pytest.mark.slow
+def test_a_run_without_records_has_its_grid_scored_by_its_checkpoints_d(tiny_run):
+    from gan_core.inference import grid_scores_from_checkpoint
+
+    scores, which = grid_scores_from_checkpoint(tiny_run, 2)
+    logged = next(v for v in tiny_run.metrics("discriminator") if v["epoch"] == 2)["grid_scores"]
+    assert len(scores) == len(logged) == tiny_run.config().grid ** 2 and "checkpoint step_" in which
+    # the same D on the same cells, give or take the PNG's 8-bit rounding of the images it was logged on
+    assert np.allclose(scores, logged, atol=0.05)

@@ -13,9 +13,10 @@ from .keras_files import (
                           in_float32,
                           load_keras_file,
 )
-from .networks import NetworkTable, network_tables
+from .networks import NetworkTable, grid_scores_from_checkpoint, network_tables
 from .translator import Translation, Translator, examples, translate_image
 
 __all__ = ["Generator", "MAX_ACTIVATION", "MAX_CONFIG_BYTES", "MAX_PARAMETERS", "NetworkTable", "TracedModel",
-           "Translation", "Translator", "average_weights", "check_keras_file", "examples", "in_float32",
-           "load_keras_file", "network_tables", "sidecar_config", "translate_image"]
+           "Translation", "Translator", "average_weights", "check_keras_file", "examples",
+           "grid_scores_from_checkpoint", "in_float32", "load_keras_file", "network_tables", "sidecar_config",
+           "translate_image"]

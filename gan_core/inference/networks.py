@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import models
+import numpy as np
+
+from .. import latent, models, pictures
+from ..errors import RunError
 from ..runs import RunDir
 from .keras_files import load_keras_file
 
@@ -90,3 +93,29 @@ def network_tables(run: RunDir, epoch: int | None = None) -> list[NetworkTable]:
     networks.append(summarize(models.build_discriminator(cfg), "discriminator",
                               "built from config.json (the trainer keeps D in its checkpoints only)", note))
     return networks
+
+
+def grid_scores_from_checkpoint(run: RunDir, epoch: int) -> tuple[list[float], str]:
+    """D's score (probability of real) on each cell of `epoch`'s snapshot grid, by the D of the run's latest
+    checkpoint, for a run whose trainer logged no "discriminator" records (an older version). The checkpoint holds D
+    (tf.train.Checkpoint's `discriminator`); it is read alone, read-only. Returns the scores and which D said so."""
+    import tensorflow as tf
+
+    cfg = run.config()
+    if run.task != models.LATENT:
+        raise RunError(f"{run.name} is an image-to-image run: its discriminators judge pairs, not grid cells")
+    found, _ = run.checkpoints()
+    if not found:
+        raise RunError(f"{run.name} has no checkpoint, so no D to ask (pretrained models ship G alone)")
+    D = models.build_discriminator(cfg)
+    tf.train.Checkpoint(discriminator=D).read(str(found[0].path)).expect_partial()
+    cells = pictures.grid_cells(pictures.read_png(run.sample_path(epoch)), cfg.grid, cfg.grid)
+    images = np.stack(cells).astype(np.float32) / 255.0
+    if cfg.pixel_range == "tanh":
+        images = images * 2.0 - 1.0
+    labels = latent.labels_for(len(cells), cfg.num_classes) if cfg.num_classes else None
+    logits = np.asarray(D(images if labels is None else [images, labels], training=False), np.float64).ravel()
+    scores = (1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60)))).tolist()
+    newest = found[0]
+    which = f"the D of checkpoint {newest.name}" + (f" (epoch {newest.epoch})" if newest.epoch is not None else "")
+    return scores, which
