@@ -92,7 +92,9 @@ TRANSLATORS = {  # at each preset's own size: 64x64x3, 64 filters (the papers')
 
 
 def test_every_registered_architecture_is_checked_here():
-    assert sorted({**EXPECTED, **TRANSLATORS}) == models.names()
+    # the project's own: a test may register one of its own (test_multiworker's mw_mlp, from tests/)
+    ours = [n for n in models.names() if models.get(n).build_generator.__module__.startswith("gan_core.")]
+    assert sorted({**EXPECTED, **TRANSLATORS}) == ours
 
 
 @pytest.mark.parametrize("name", sorted(TRANSLATORS))
