@@ -30,7 +30,15 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+
 from .errors import ConfigError
+
+
+def probability_real(logits) -> np.ndarray:
+    """D's logits as its probability that an image is real, sigmoid(logit), flattened (float64, overflow-safe): the
+    score the viewers show, the trainer's d_real and d_fake are its means."""
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(logits, np.float64).ravel(), -60, 60)))
 
 Logs = dict[str, Any]
 Losses = tuple[Any, Any, Logs]  # (G loss, D loss, logs): scalar tensors

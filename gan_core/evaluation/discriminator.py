@@ -10,13 +10,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..objectives import probability_real as sigmoid
+
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 BINS = 20  # histogram bins over [0, 1]
 PROBE = 256  # real images and generated ones scored per epoch
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(logits, np.float64), -60, 60)))
 
 
 def diversity_ratio(fakes: np.ndarray, reals: np.ndarray, pairs: int = 2048, seed: int = 0) -> float:

@@ -155,8 +155,8 @@ class StepLab:
     def _update(self, network: str) -> None:
         d_update, g_update = self._steps_for(self.knobs.loss)
         g_loss, d_loss, real_logits, fake_logits = (d_update if network == "D" else g_update)(*self._batch())
-        self.last_real = sigmoid(real_logits)
-        self.last_fake = sigmoid(fake_logits)
+        self.last_real = objectives.probability_real(real_logits).astype(np.float32)
+        self.last_fake = objectives.probability_real(fake_logits).astype(np.float32)
         self.history.add(network=network, g_loss=float(g_loss), d_loss=float(d_loss),
                          d_real=float(self.last_real.mean()), d_fake=float(self.last_fake.mean()))
 
@@ -195,6 +195,3 @@ class StepLab:
         return {"grid": self.grid(), "d_real_scores": self.last_real, "d_fake_scores": self.last_fake,
                 "history": list(self.history.rows), "updates": len(self.history.rows)}
 
-
-def sigmoid(logits) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-np.clip(np.asarray(logits, np.float64).ravel(), -60, 60)))).astype(np.float32)

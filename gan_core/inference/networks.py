@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import latent, models, pictures
+from .. import latent, models, objectives, pictures
 from ..errors import RunError
 from ..runs import RunDir
 from .keras_files import load_keras_file
@@ -114,8 +114,7 @@ def grid_scores_from_checkpoint(run: RunDir, epoch: int) -> tuple[list[float], s
     if cfg.pixel_range == "tanh":
         images = images * 2.0 - 1.0
     labels = latent.labels_for(len(cells), cfg.num_classes) if cfg.num_classes else None
-    logits = np.asarray(D(images if labels is None else [images, labels], training=False), np.float64).ravel()
-    scores = (1.0 / (1.0 + np.exp(-np.clip(logits, -60, 60)))).tolist()
+    scores = objectives.probability_real(D(images if labels is None else [images, labels], training=False)).tolist()
     newest = found[0]
     which = f"the D of checkpoint {newest.name}" + (f" (epoch {newest.epoch})" if newest.epoch is not None else "")
     return scores, which
