@@ -131,6 +131,18 @@ def screenshot(page, name: str) -> None:
     page.set_viewport_size(viewport)
 
 
+def set_projection(page, steps: int, restarts: int) -> None:
+    """Type the projection's Adam steps and starting points into their boxes, as a person would."""
+    from playwright.sync_api import expect
+
+    for key, value in (("project_steps_", str(steps)), ("project_restarts", str(restarts))):
+        box = page.locator(f'[class*="st-key-{key}"] input')
+        box.fill(value)
+        box.press("Enter")
+        expect(box).to_have_value(value)
+        settle(page)
+
+
 def pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("L"), np.int16)
 
@@ -318,12 +330,7 @@ def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, share
         expect(page.get_by_text("light around its edges")).to_have_count(0)  # MNIST is light on dark already
 
         # the smallest settings the page offers: 10 Adam steps from 1 starting point
-        for key, value in (("project_steps_", "10"), ("project_restarts", "1")):
-            box = page.locator(f'[class*="st-key-{key}"] input')
-            box.fill(value)
-            box.press("Enter")
-            expect(box).to_have_value(value)
-            settle(page)
+        set_projection(page, steps=10, restarts=1)
 
         project_button.click()
         metric = page.locator('[data-testid="stMetric"]', has_text="Pixel error (MSE)")
@@ -638,12 +645,7 @@ def test_drawing_on_the_canvas_translates_and_projects_in_a_real_browser(app_url
         expect(preview).to_be_visible()
         expect(project_button).to_be_enabled()
         settle(page)
-        for key, value in (("project_steps_", "100"), ("project_restarts", "2")):
-            box = page.locator(f'[class*="st-key-{key}"] input')
-            box.fill(value)
-            box.press("Enter")
-            expect(box).to_have_value(value)
-            settle(page)
+        set_projection(page, steps=100, restarts=2)
         project_button.click()
         metric = page.locator('[data-testid="stMetric"]', has_text="Pixel error (MSE)")
         expect(metric).to_be_visible()
