@@ -1,7 +1,12 @@
 """Seed 000's training loop exactly as written (TensorFlow's DCGAN tutorial), timed: the benchmarks' baseline.
 
 Run as a script: `python bench/seed000_baseline.py --steps 40 [--data mnist.npz] [--warmup 3]`. Prints one JSON line
-with images/s measured over the steps after the warm-up (tracing excluded), like gan_core's own windows.
+with images/s measured over the steps after the warm-up (tracing excluded), like gan_core's own windows, and each
+step's time (`step_ms`, the call alone; `images_per_sec` also counts the data pipeline between calls).
+
+`--preset NAME` runs the same loop on another preset's networks (gan_core's builders, float32, as a seed would
+write them), batch size, Adam settings and data (`--data` then names its folder): the baseline of
+bench/train_throughput.py for the face presets, whose seed (003) trains with Keras's slow train_on_batch.
 
 For quality comparisons (bench/quality_at_speed.py) it also trains whole epochs and/or for a training time, saving
 the generator after every epoch (and at the time cut-off):
@@ -70,6 +75,23 @@ def generator_loss(fake_output):
     return cross_entropy(tf.ones_like(fake_output), fake_output)
 
 
+def preset_networks(preset: str, data: str, limit: int | None):
+    """A gan_core preset's float32 networks, Adam optimizers, batch size, noise size and training images: what
+    a seed's author would write for them, to be trained by seed 000's loop."""
+    from gan_core import config as config_lib
+    from gan_core import data as data_lib
+    from gan_core import models
+
+    cfg = config_lib.from_preset(preset, {"precision": "float32", "data": data, "limit": limit})
+    images, _ = data_lib.load_images(cfg.dataset, path=cfg.data, image_size=cfg.image_size, channels=cfg.channels,
+                                     pixel_range=cfg.pixel_range, limit=cfg.limit)
+    generator = models.get(cfg.architecture).build_generator(cfg)
+    discriminator = models.build_discriminator(cfg)
+    g_opt = tf.keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta_1)
+    d_opt = tf.keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta_1)
+    return images, generator, discriminator, g_opt, d_opt, cfg.batch_size, cfg.noise_dim
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=40)
@@ -83,23 +105,29 @@ def main() -> None:
     ap.add_argument("--save-dir", help="save the generator after every epoch (and at the --seconds cut-off) here, "
                     "with timeline.jsonl and config.json")
     ap.add_argument("--limit", type=int, help="use only the first N training images (smoke tests)")
+    ap.add_argument("--preset", help="the same loop on this gan_core preset's networks, batch size, Adam and data "
+                    "(not with --save-dir)")
     args = ap.parse_args()
 
-    train_images = np.load(args.data)["x_train"]
-    if args.limit:
-        train_images = train_images[:args.limit]
-    train_images = train_images.reshape(train_images.shape[0], 28, 28, 1).astype("float32")
-    train_images = (train_images - 127.5) / 127.5
-    train_dataset = tf.data.Dataset.from_tensor_slices(train_images).shuffle(BUFFER_SIZE).batch(BATCH_SIZE)
-
-    generator = make_generator_model()
-    discriminator = make_discriminator_model()
-    generator_optimizer = tf.keras.optimizers.Adam(1e-4)
-    discriminator_optimizer = tf.keras.optimizers.Adam(1e-4)
+    batch_size, latent_dim = BATCH_SIZE, noise_dim
+    if args.preset:
+        train_images, generator, discriminator, generator_optimizer, discriminator_optimizer, batch_size, \
+            latent_dim = preset_networks(args.preset, args.data, args.limit)
+    else:
+        train_images = np.load(args.data)["x_train"]
+        if args.limit:
+            train_images = train_images[:args.limit]
+        train_images = train_images.reshape(train_images.shape[0], 28, 28, 1).astype("float32")
+        train_images = (train_images - 127.5) / 127.5
+        generator = make_generator_model()
+        discriminator = make_discriminator_model()
+        generator_optimizer = tf.keras.optimizers.Adam(1e-4)
+        discriminator_optimizer = tf.keras.optimizers.Adam(1e-4)
+    train_dataset = tf.data.Dataset.from_tensor_slices(train_images).shuffle(BUFFER_SIZE).batch(batch_size)
 
     @tf.function
     def train_step(images):
-        noise = tf.random.normal([BATCH_SIZE, noise_dim])
+        noise = tf.random.normal([batch_size, latent_dim])
         with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
             generated_images = generator(noise, training=True)
             real_output = discriminator(images, training=True)
@@ -134,13 +162,17 @@ def main() -> None:
                                 "train_seconds": round(seconds, 3), "path": str(path), "partial": partial}) + "\n")
         paused += time.perf_counter() - t
 
+    step_ms: list[float] = []
     steps, images, t0, start = 0, 0, None, time.perf_counter()
     all_images, paused_at_t0, seconds = 0, 0.0, 0.0
     epochs = 0
     while True:
         epochs += 1
         for image_batch in train_dataset:
+            called = time.perf_counter()
             train_step(image_batch)
+            if steps >= args.warmup:
+                step_ms.append(round(1000 * (time.perf_counter() - called), 1))
             steps += 1
             all_images += int(image_batch.shape[0])
             if steps == args.warmup:
@@ -171,7 +203,8 @@ def main() -> None:
     print(json.dumps({"name": "seed000_baseline", "steps": after_warmup, "images_per_sec": images / elapsed,
                       "seconds_per_step": elapsed / after_warmup if after_warmup else float("nan"),
                       "wall_s": time.perf_counter() - start, "epochs": epochs, "total_steps": steps,
-                      "train_seconds": round(seconds, 3), "train_images": all_images}))
+                      "train_seconds": round(seconds, 3), "train_images": all_images, "batch_size": batch_size,
+                      "step_ms": step_ms}))
     sys.stdout.flush()
 
 

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _bench_module(name: str):
     spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # a dataclass looks its module up there
     spec.loader.exec_module(module)
     return module
 
@@ -109,3 +110,39 @@ def test_comparisons_from_rows():
     with pytest.raises(SystemExit):
         qas.parse_recipe("mnist_dcgan:oops")
     assert qas.images_per_sec(contestants["mnist_dcgan"]) == pytest.approx(4000 / 240)
+
+
+def test_step_flops_of_seed_000s_networks_counted_by_hand():
+    """G: Dense 100x12544 + ConvT 7x7x(5x5x256x128) + 7x7x(5x5x128x64) + 14x14x(5x5x64x1) multiply-adds; D: Conv
+    14x14x(5x5x1x64) + 7x7x(5x5x64x128) + Dense 6272; a step is 3 G + 7 D forwards (the issue's 455 MFLOP)."""
+    peak, seed = _bench_module("peak"), _bench_module("seed000_baseline")
+    g = 2 * (100 * 12544 + 49 * 25 * 256 * 128 + 49 * 25 * 128 * 64 + 196 * 25 * 64)
+    d = 2 * (196 * 25 * 64 + 49 * 25 * 64 * 128 + 6272)
+    assert peak.forward_flops(seed.make_generator_model()) == g
+    assert peak.forward_flops(seed.make_discriminator_model()) == d
+    flops, counted = peak.step_flops(g, d)
+    assert flops == 3 * g + 7 * d and round(flops / 1e6) == 455 and "simultaneous" in counted
+    assert peak.step_flops(g, d, "alternating")[0] == 4 * g + 8 * d
+
+
+def test_cpu_peak_names_its_assumptions(tmp_path):
+    peak = _bench_module("peak")
+    info = tmp_path / "cpuinfo"
+    cores = len(os.sched_getaffinity(0))
+    info.write_text("processor\t: 0\ncpu MHz\t\t: 2000.000\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16\n")
+    bf16, f32 = peak.cpu_peak("mixed_bfloat16", str(info)), peak.cpu_peak("float32", str(info))
+    assert bf16.flops_per_s == cores * 2e9 * 1024 and "AMX" in bf16.assumptions and "2.00 GHz" in bf16.assumptions
+    assert f32.flops_per_s == cores * 2e9 * 64 and f"{cores} cores" in f32.assumptions
+    info.write_text("cpu MHz\t\t: 3000.000\nflags\t\t: avx2 fma\n")
+    assert peak.cpu_peak("mixed_bfloat16", str(info)).flops_per_s == cores * 3e9 * 32  # no bf16 units: float32's
+
+
+def test_throughput_figures_from_step_times():
+    """p50/p95 within a run, steps-only and with-side-work images/s; the machine probe's own p95/p50."""
+    tt = _bench_module("train_throughput")
+    steps = [100.0] * 18 + [150.0, 300.0]  # ms
+    r = tt.summarise_steps(steps, batch=10, wall_s=5.0)
+    assert r["images"] == 200 and r["images_per_sec"] == pytest.approx(200 / 2.25)
+    assert r["with_side_work"] == 40 and (r["p50_ms"], r["p95_ms"]) == (100.0, 150.0) and r["p95_over_p50"] == 1.5
+    probe = _bench_module("peak").machine_jitter(0.2)
+    assert probe["n"] >= 1 and probe["p95_ms"] >= probe["p50_ms"] > 0 and probe["p95_over_p50"] >= 1

@@ -36,6 +36,16 @@ def assert_contract(run: runs.RunDir, epochs: int):
     for r in windows + per_epoch:
         assert {"g_loss", "d_loss", "d_real", "d_fake", "images_per_sec"} <= set(r)
         assert all(np.isfinite(r[k]) for k in ("g_loss", "d_loss", "d_real", "d_fake"))
+    # every step's time, and the epoch's time split into steps and the side work after them
+    assert sum(len(w["step_ms"]) for w in windows) == status["step"] and all(
+        ms > 0 for w in windows for ms in w["step_ms"])
+    for r in per_epoch:
+        assert 0 < r["step_seconds"] <= r["seconds"] and r["train_images_per_sec"] >= r["images_per_sec"]
+    side_work = run.metrics("side_work")
+    assert [r["epoch"] for r in side_work] == list(range(1, epochs + 1))
+    for r in side_work:
+        assert set(r["seconds"]) == {"snapshot", "generator", "checkpoint"} | ({"quality"} if cfg.eval_every else set())
+        assert all(s >= 0 for s in r["seconds"].values())
     assert run.fixed_z().shape == (cfg.grid ** 2, cfg.noise_dim)
     assert run.sample_epochs() == list(range(0, epochs + 1))  # 0 = before training
     side = cfg.grid * cfg.image_size + (cfg.grid + 1) * 2

@@ -4,7 +4,7 @@ Layout of ``runs/NNNNN-name/`` (StyleGAN's habits; the trainer writes, everyone 
 
     config.json             resolved TrainConfig, written before step 1
     status.json             state, epoch/step, pid, times, error; replaced atomically
-    metrics.jsonl           append-only, flushed: {"kind": "window"|"epoch"|"event", ...}
+    metrics.jsonl           append-only, flushed: {"kind": "window"|"epoch"|"side_work"|"event", ...}
     fixed_z.npy             the latents of every epoch's snapshot grid
     examples.npz            image-to-image runs: held-out inputs (and targets) of the grids, instead of fixed_z
     samples/epoch_NNNN.png  snapshot grid per epoch (0000 = before training)

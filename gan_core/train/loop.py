@@ -387,14 +387,18 @@ class Trainer:
         while self.epoch < cfg.epochs:
             epoch = self.epoch + 1
             done_in_epoch = self.step - self.epoch * self.steps_per_epoch
-            epoch_start, epoch_values = time.perf_counter(), []
-            window, window_steps, window_start = [], 0, time.perf_counter()
+            epoch_start, epoch_values, step_seconds = time.perf_counter(), [], 0.0
+            window, window_steps, window_start, window_ms = [], 0, time.perf_counter(), []
             batches = iter(self.dataset)
             i = done_in_epoch  # steps done in this epoch
             while i < self.steps_per_epoch:
                 # A call never crosses a metrics window or the epoch's end, so both stay exactly where k=1 puts them.
                 n = min(cfg.steps_per_call, cfg.log_every - window_steps, self.steps_per_epoch - i)
+                called = time.perf_counter()
                 window.append(self.train_step(batches, tf.constant(n, tf.int32), tf.constant(self.step, tf.int64)))
+                call_seconds = time.perf_counter() - called  # the call returns when its steps are done (eager is sync)
+                step_seconds += call_seconds
+                window_ms.append(round(1000 * call_seconds / n, 1))
                 window_steps += n
                 self.step += n
                 i += n
@@ -412,7 +416,8 @@ class Trainer:
                     record = {"kind": "window", "epoch": epoch, "step": self.step,
                               "step_in_epoch": i, "steps_per_epoch": self.steps_per_epoch,
                               **{k: round(v, 5) for k, v in values.items()},
-                              "images_per_sec": round(window_steps * cfg.batch_size / elapsed, 1)}
+                              "images_per_sec": round(window_steps * cfg.batch_size / elapsed, 1),
+                              "step_ms": window_ms}  # each call's time per step: the step time's distribution
                     run.log_metrics(record)
                     with self.tb.as_default():
                         for k, v in values.items():
@@ -422,7 +427,7 @@ class Trainer:
                                      eta_s=round(eta, 1), g_loss=record["g_loss"], d_loss=record["d_loss"])
                     self.progress({**record, "epochs": cfg.epochs, "total_steps": total_steps, "eta_s": eta})
                     epoch_values.append((window_steps, values))
-                    window, window_steps, window_start = [], 0, time.perf_counter()
+                    window, window_steps, window_start, window_ms = [], 0, time.perf_counter(), []
                 if stop:
                     return self.stop_now(epoch)
 
@@ -430,19 +435,26 @@ class Trainer:
             seconds = time.perf_counter() - epoch_start
             weights = sum(n for n, _ in epoch_values)
             means = {k: round(sum(n * v[k] for n, v in epoch_values) / weights, 5) for k in epoch_values[0][1]}
+            images = (self.steps_per_epoch - done_in_epoch) * cfg.batch_size
+            # `step_seconds` is the steps' own time; the rest of `seconds`, the windows' host syncs and records
             run.log_metrics({"kind": "epoch", "epoch": epoch, "step": self.step, **means,
-                             "seconds": round(seconds, 2),
-                             "images_per_sec": round((self.steps_per_epoch - done_in_epoch) * cfg.batch_size
-                                                     / seconds, 1)})
+                             "seconds": round(seconds, 2), "images_per_sec": round(images / seconds, 1),
+                             "step_seconds": round(step_seconds, 2),
+                             "train_images_per_sec": round(images / step_seconds, 1) if step_seconds else None})
             last = epoch == cfg.epochs
-            if epoch % cfg.snapshot_every == 0 or last:
-                self.snapshot(epoch)
-            if epoch % cfg.generator_every == 0 or last:
-                self.save_generator(epoch)
-            if epoch % cfg.checkpoint_every == 0 or last:
-                self.checkpoint()
-            if cfg.eval_every and (epoch % cfg.eval_every == 0 or last):
-                self.evaluate_quality(epoch)
+            # the side work after the epoch's steps, each part timed into a "side_work" record
+            side = {"snapshot": (epoch % cfg.snapshot_every == 0 or last, self.snapshot),
+                    "generator": (epoch % cfg.generator_every == 0 or last, self.save_generator),
+                    "checkpoint": (epoch % cfg.checkpoint_every == 0 or last, lambda epoch: self.checkpoint()),
+                    "quality": (bool(cfg.eval_every) and (epoch % cfg.eval_every == 0 or last),
+                                self.evaluate_quality)}
+            side_seconds = {}
+            for name, (due, work) in side.items():
+                if due:
+                    started = time.perf_counter()
+                    work(epoch)
+                    side_seconds[name] = round(time.perf_counter() - started, 3)
+            run.log_metrics({"kind": "side_work", "epoch": epoch, "step": self.step, "seconds": side_seconds})
             run.write_status(epoch=self.epoch, step=self.step)
             self.progress({"kind": "epoch", "epoch": epoch, "epochs": cfg.epochs, "step": self.step,
                            "seconds": seconds, **means})
