@@ -10,6 +10,12 @@ import os
 from dataclasses import dataclass
 
 
+def quantile(values: list[float], q: float) -> float:
+    """The nearest-rank q-quantile (p50, p95 of step times)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
 def forward_flops(model) -> int:
     """One image's forward FLOPs through `model` (a built Keras model; nested models are walked)."""
     import keras
@@ -96,8 +102,7 @@ def machine_jitter(seconds: float = 10.0) -> dict:
         for _ in range(5):
             a @ a
         times.append(time.perf_counter() - started)
-    times.sort()
-    p50, p95 = (times[min(len(times) - 1, int(q * (len(times) - 1) + 0.5))] for q in (0.5, 0.95))
+    p50, p95 = quantile(times, 0.5), quantile(times, 0.95)
     return {"n": len(times), "p50_ms": 1000 * p50, "p95_ms": 1000 * p95, "p95_over_p50": p95 / p50,
             "gflops_p50": 5 * 2 * 1024 ** 3 / p50 / 1e9}
 

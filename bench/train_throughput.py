@@ -41,17 +41,13 @@ PRESETS = {  # the data each preset's benchmark reads, and the images of one run
 }
 
 
-def quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
-
-
 def summarise_steps(step_ms: list[float], batch: int, wall_s: float) -> dict:
     """One run's figures from its per-step times (after the warm-up) and its wall time over the same images."""
     images = len(step_ms) * batch
+    p50, p95 = peak.quantile(step_ms, 0.5), peak.quantile(step_ms, 0.95)
     return {"steps": len(step_ms), "images": images, "images_per_sec": images / (sum(step_ms) / 1000),
-            "with_side_work": images / wall_s, "p50_ms": quantile(step_ms, 0.5), "p95_ms": quantile(step_ms, 0.95),
-            "p95_over_p50": quantile(step_ms, 0.95) / quantile(step_ms, 0.5), "step_ms": step_ms}
+            "with_side_work": images / wall_s, "p50_ms": p50, "p95_ms": p95, "p95_over_p50": p95 / p50,
+            "step_ms": step_ms}
 
 
 def run_baseline(preset: str, images: int, warmup: int, data: Path) -> dict:
@@ -62,7 +58,7 @@ def run_baseline(preset: str, images: int, warmup: int, data: Path) -> dict:
         raise SystemExit(f"the baseline failed:\n{out.stderr[-3000:]}")
     result = json.loads(out.stdout.strip().splitlines()[-1])
     # no side work: its loop after the warm-up is steps and the data pipeline between them
-    wall = result["images_per_sec"] and (result["steps"] * result["batch_size"]) / result["images_per_sec"]
+    wall = result["steps"] * result["batch_size"] / result["images_per_sec"]
     return summarise_steps(result["step_ms"], result["batch_size"], wall)
 
 
