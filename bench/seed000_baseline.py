@@ -108,6 +108,8 @@ def main() -> None:
     ap.add_argument("--preset", help="the same loop on this gan_core preset's networks, batch size, Adam and data "
                     "(not with --save-dir)")
     args = ap.parse_args()
+    if args.preset and args.save_dir:
+        ap.error("--save-dir writes seed 000's config.json: it cannot go with --preset")
 
     batch_size, latent_dim = BATCH_SIZE, noise_dim
     if args.preset:
