@@ -398,7 +398,7 @@ class Trainer:
                 window.append(self.train_step(batches, tf.constant(n, tf.int32), tf.constant(self.step, tf.int64)))
                 call_seconds = time.perf_counter() - called  # the call returns when its steps are done (eager is sync)
                 step_seconds += call_seconds
-                window_ms.append(round(1000 * call_seconds / n, 1))
+                window_ms += [round(1000 * call_seconds / n, 1)] * n  # one per step: a call's steps share its time
                 window_steps += n
                 self.step += n
                 i += n
@@ -417,7 +417,7 @@ class Trainer:
                               "step_in_epoch": i, "steps_per_epoch": self.steps_per_epoch,
                               **{k: round(v, 5) for k, v in values.items()},
                               "images_per_sec": round(window_steps * cfg.batch_size / elapsed, 1),
-                              "step_ms": window_ms}  # each call's time per step: the step time's distribution
+                              "step_ms": window_ms}  # each step's time: the step time's distribution
                     run.log_metrics(record)
                     with self.tb.as_default():
                         for k, v in values.items():
