@@ -55,36 +55,92 @@ class Peak:
     assumptions: str
 
 
-def cpu_peak(precision: str, cpuinfo: str = "/proc/cpuinfo") -> Peak:
-    """The CPU's peak FLOP/s for `precision`'s matmuls: cores x clock x FLOPs per cycle and core, where a core has
-    two 512-bit FMA units (AVX-512: 32 float32 FLOPs each a cycle; avx512_bf16's dot product: 64 bfloat16 FLOPs)
-    and, with amx_bf16, one AMX tile unit (1,024 bfloat16 FLOPs a cycle). The clock is /proc/cpuinfo's (a VM
-    reports the nominal one; turbo would raise the peak)."""
+# A chain of dependent integer adds runs one a cycle on every x86 core of the last decade, so its rate is the clock
+# the core actually runs at (turbo included), which a VM's /proc/cpuinfo does not tell (it reports the nominal one).
+CLOCK_PROBE_C = r"""
+#include <stdio.h>
+#include <time.h>
+int main(void) {
+    struct timespec a, b; long x = 0, n = 400000000L;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (long i = 0; i < n; i++) __asm__ volatile("add $1, %0" : "+r"(x));
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    printf("%.4f\n", n / ((b.tv_sec - a.tv_sec) + 1e-9 * (b.tv_nsec - a.tv_nsec)) / 1e9);
+    return x == n ? 0 : 1;
+}
+"""
+
+
+def measured_clock_ghz(compiler: str = "cc") -> float | None:
+    """The clock every core sustains while all of them work (GHz): the probe above, one process per core at once,
+    the slowest. None where it cannot run (no C compiler, not x86-64)."""
+    import platform
+    import shutil
+    import subprocess
+    import tempfile
+
+    if platform.machine() not in ("x86_64", "AMD64") or not shutil.which(compiler):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        src, exe = os.path.join(tmp, "clock.c"), os.path.join(tmp, "clock")
+        with open(src, "w") as f:
+            f.write(CLOCK_PROBE_C)
+        if subprocess.run([compiler, "-O2", src, "-o", exe], capture_output=True).returncode:
+            return None
+        procs = [subprocess.Popen([exe], stdout=subprocess.PIPE, text=True)
+                 for _ in range(len(os.sched_getaffinity(0)))]
+        outs = [p.communicate()[0] for p in procs]
+        if any(p.returncode for p in procs):
+            return None
+    return min(float(out) for out in outs)
+
+
+def flops_per_cycle(bf16: bool, flags: set[str], vendor: str, family: int) -> tuple[int, str]:
+    """A core's peak FLOPs a cycle for float32 or bfloat16 matmuls, from its vector units. AVX-512 parts have two
+    512-bit FMA units (32 float32 FLOPs each a cycle; avx512_bf16's dot product does 64 bfloat16 FLOPs), except
+    AMD's Zen 4 (family 25), which runs each 512-bit op on 256-bit units at half that rate; amx_bf16 adds Intel's
+    tile unit (1,024 bfloat16 FLOPs a cycle)."""
+    half = vendor == "AuthenticAMD" and family == 25
+    if bf16 and "amx_bf16" in flags:
+        return 1024, "AMX-BF16 tiles (1,024 FLOP/cycle)"
+    if bf16 and "avx512_bf16" in flags:
+        return (64, "AVX-512 BF16 dot products on 256-bit units (Zen 4: 64 FLOP/cycle)") if half else \
+            (128, "2 x AVX-512 BF16 dot products (128 FLOP/cycle)")
+    if "avx512f" in flags:
+        return (32, "AVX-512 FMA float32 on 256-bit units (Zen 4: 32 FLOP/cycle)") if half else \
+            (64, "2 x AVX-512 FMA float32 (64 FLOP/cycle)")
+    return 32, "2 x AVX2 FMA float32 (32 FLOP/cycle)"
+
+
+def cpu_peak(precision: str, cpuinfo: str = "/proc/cpuinfo", clock_ghz: float | None = None) -> Peak:
+    """The CPU's peak FLOP/s for `precision`'s matmuls: cores x clock x FLOPs per cycle and core (flops_per_cycle).
+    The clock is `clock_ghz` where measured (measured_clock_ghz), else /proc/cpuinfo's, which a VM reports as the
+    nominal clock (turbo raises the true peak: the fraction reached is then overstated)."""
     cores = len(os.sched_getaffinity(0))
-    mhz, flags = 0.0, set()
+    mhz, flags, vendor, family = 0.0, set(), "", 0
     try:
         with open(cpuinfo, encoding="utf-8", errors="replace") as f:
             for line in f:
                 key, _, value = line.partition(":")
-                key = key.strip()
+                key, value = key.strip(), value.strip()
                 if key == "cpu MHz" and not mhz:
                     mhz = float(value)
                 elif key == "flags" and not flags:
                     flags = set(value.split())
-    except OSError:
+                elif key == "vendor_id" and not vendor:
+                    vendor = value
+                elif key == "cpu family" and not family:
+                    family = int(value)
+    except (OSError, ValueError):
         pass
-    mhz = mhz or 2000.0
-    bf16 = "bfloat16" in precision
-    if bf16 and "amx_bf16" in flags:
-        per_cycle, unit = 1024, "AMX-BF16 tiles (1,024 FLOP/cycle)"
-    elif bf16 and "avx512_bf16" in flags:
-        per_cycle, unit = 128, "2 x AVX-512 BF16 dot products (128 FLOP/cycle)"
-    elif "avx512f" in flags:
-        per_cycle, unit = 64, "2 x AVX-512 FMA float32 (64 FLOP/cycle)"
+    if clock_ghz:
+        ghz, clock = clock_ghz, f"{clock_ghz:.2f} GHz (measured, all cores busy)"
     else:
-        per_cycle, unit = 32, "2 x AVX2 FMA float32 (32 FLOP/cycle)"
-    peak = cores * mhz * 1e6 * per_cycle
-    return Peak(peak, f"{cores} cores x {mhz / 1000:.2f} GHz x {unit} = {peak / 1e12:.2f} TFLOP/s ({precision})")
+        ghz = (mhz or 2000.0) / 1000
+        clock = f"{ghz:.2f} GHz ({'/proc/cpuinfo, nominal' if mhz else 'assumed'})"
+    per_cycle, unit = flops_per_cycle("bfloat16" in precision, flags, vendor, family)
+    top = cores * ghz * 1e9 * per_cycle
+    return Peak(top, f"{cores} cores x {clock} x {unit} = {top / 1e12:.2f} TFLOP/s ({precision})")
 
 
 def machine_jitter(seconds: float = 10.0) -> dict:

@@ -14,7 +14,8 @@ Per run, from its own per-step times (the first --warmup steps, tracing, left ou
   with side work  images / (the epoch's wall time after the warm-up + its snapshot, saves and checkpoint)
   p50 / p95       the step time's median and 95th percentile within the run
 Then min / median / max over the pairs of each side and of the ratio B/A, and the FLOP/s reached against the CPU's
-peak (bench/peak.py: the networks' FLOPs per image, the peak from cores, clock and vector units, both printed).
+peak (bench/peak.py: the networks' FLOPs per image, the peak from cores, clock (measured) and vector units, both
+printed).
 Writes bench/results/train_throughput[-PRESET].json with every run's figures.
 """
 from __future__ import annotations
@@ -111,6 +112,9 @@ def main() -> None:
     runs: dict[str, list[dict]] = {BASELINE: []} | {name: [] for name in configs}
     print(f"{args.preset}: {args.pairs} pairs of one epoch of {images} images, warm-up {args.warmup} steps",
           flush=True)
+    clock = peak.measured_clock_ghz()  # before any run: the clock the peak is reckoned at
+    print(f"clock: {f'{clock:.2f} GHz measured with every core busy' if clock else 'not measured (no C compiler)'}",
+          flush=True)
     jitter = []
     for pair in range(args.pairs):
         if args.probe:  # the machine's own p95/p50 just before the pair, in a process of its own
@@ -132,7 +136,8 @@ def main() -> None:
     flops = step_flops(args.preset, data)  # by the update each side makes: the baseline's is always seed 000's
     print(f"\n{'':34s} {'min':>7s} {'median':>7s} {'max':>7s}")
     summary = {"preset": args.preset, "pairs": args.pairs, "images": images, "warmup": args.warmup,
-               "time": time.strftime("%Y-%m-%d %H:%M:%S"), "flops_per_image": flops, "machine_jitter": jitter,
+               "time": time.strftime("%Y-%m-%d %H:%M:%S"), "flops_per_image": flops, "clock_ghz": clock,
+               "machine_jitter": jitter,
                "runs": runs, "results": {}}
     for name, rs in runs.items():
         per_image, counted = flops["simultaneous" if name == BASELINE else "gan_core"]
@@ -140,7 +145,7 @@ def main() -> None:
         with_side = [r["with_side_work"] for r in rs]
         steady = [r["p95_over_p50"] for r in rs]
         precision = rs[0].get("precision", "float32")
-        top = peak.cpu_peak(precision)
+        top = peak.cpu_peak(precision, clock_ghz=clock)
         reached = statistics.median(rate) * per_image
         result = {"images_per_sec": rate, "with_side_work": with_side, "p95_over_p50": steady,
                   "flops_per_image": per_image, "flops_counted": counted, "tflops": reached / 1e12,

@@ -3,6 +3,8 @@ import importlib.util
 import json
 import math
 import os
+import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -132,9 +134,34 @@ def test_cpu_peak_names_its_assumptions(tmp_path):
     info.write_text("processor\t: 0\ncpu MHz\t\t: 2000.000\nflags\t\t: fpu avx512f avx512_bf16 amx_bf16\n")
     bf16, f32 = peak.cpu_peak("mixed_bfloat16", str(info)), peak.cpu_peak("float32", str(info))
     assert bf16.flops_per_s == cores * 2e9 * 1024 and "AMX" in bf16.assumptions and "2.00 GHz" in bf16.assumptions
-    assert f32.flops_per_s == cores * 2e9 * 64 and f"{cores} cores" in f32.assumptions
+    assert f32.flops_per_s == cores * 2e9 * 64 and f"{cores} cores" in f32.assumptions and "nominal" in f32.assumptions
     info.write_text("cpu MHz\t\t: 3000.000\nflags\t\t: avx2 fma\n")
     assert peak.cpu_peak("mixed_bfloat16", str(info)).flops_per_s == cores * 3e9 * 32  # no bf16 units: float32's
+
+
+def test_cpu_peak_at_the_measured_clock_and_amd_vector_widths(tmp_path):
+    """A VM's cpuinfo gives the nominal clock (2.6 GHz on an EPYC that runs at ~4): the measured clock wins. Zen 4
+    (family 25) runs AVX-512 on 256-bit units, Zen 5 (26) at full width."""
+    peak = _bench_module("peak")
+    info = tmp_path / "cpuinfo"
+    cores = len(os.sched_getaffinity(0))
+    amd = "vendor_id\t: AuthenticAMD\ncpu family\t: {}\ncpu MHz\t\t: 2600.000\nflags\t\t: avx512f avx512_bf16\n"
+    info.write_text(amd.format(26))
+    zen5 = peak.cpu_peak("mixed_bfloat16", str(info), clock_ghz=4.0)
+    assert zen5.flops_per_s == cores * 4e9 * 128 and "4.00 GHz (measured" in zen5.assumptions
+    info.write_text(amd.format(25))
+    assert peak.cpu_peak("mixed_bfloat16", str(info), clock_ghz=4.0).flops_per_s == cores * 4e9 * 64
+    assert peak.cpu_peak("float32", str(info)).flops_per_s == cores * 2.6e9 * 32
+
+
+def test_measured_clock_is_a_plausible_clock_or_none():
+    peak = _bench_module("peak")
+    assert peak.measured_clock_ghz(compiler="no-such-compiler") is None
+    ghz = peak.measured_clock_ghz()
+    if shutil.which("cc") and platform.machine() == "x86_64":
+        assert 0.5 < ghz < 7.0
+    else:
+        assert ghz is None
 
 
 def test_throughput_figures_from_step_times():
