@@ -4,8 +4,8 @@ Run as a script: `python bench/seed000_baseline.py --steps 40 [--data mnist.npz]
 with images/s measured over the steps after the warm-up (tracing excluded), like gan_core's own windows, and each
 step's time (`step_ms`, the call alone; `images_per_sec` also counts the data pipeline between calls).
 
-`--preset NAME` runs the same loop on another preset's networks (gan_core's builders, float32, as a seed would
-write them), batch size, Adam settings and data (`--data` then names its folder): the baseline of
+`--preset NAME` runs the same loop on another preset's networks (gan_core's builders, float32, with Keras's own
+BatchNormalization, as a seed would write them), batch size, Adam settings and data (`--data` then names its folder): the baseline of
 bench/train_throughput.py for the face presets, whose seed (003) trains with Keras's slow train_on_batch.
 
 For quality comparisons (bench/quality_at_speed.py) it also trains whole epochs and/or for a training time, saving
@@ -75,6 +75,18 @@ def generator_loss(fake_output):
     return cross_entropy(tf.ones_like(fake_output), fake_output)
 
 
+def with_keras_batchnorm(model):
+    """`model` rebuilt (fresh weights) with Keras's own BatchNormalization where gan_core's builders put their fused
+    one (gan_core.models.batchnorm): the layer a seed's author writes."""
+    from gan_core.models import batchnorm
+
+    def clone(layer):
+        kind = tf.keras.layers.BatchNormalization if isinstance(layer, batchnorm.BatchNormalization) else type(layer)
+        return kind.from_config(layer.get_config())
+
+    return tf.keras.models.clone_model(model, clone_function=clone)
+
+
 def preset_networks(preset: str, data: str, limit: int | None):
     """A gan_core preset's float32 networks, Adam optimizers, batch size, noise size and training images: what
     a seed's author would write for them, to be trained by seed 000's loop."""
@@ -85,8 +97,8 @@ def preset_networks(preset: str, data: str, limit: int | None):
     cfg = config_lib.from_preset(preset, {"precision": "float32", "data": data, "limit": limit})
     images, _ = data_lib.load_images(cfg.dataset, path=cfg.data, image_size=cfg.image_size, channels=cfg.channels,
                                      pixel_range=cfg.pixel_range, limit=cfg.limit)
-    generator = models.get(cfg.architecture).build_generator(cfg)
-    discriminator = models.build_discriminator(cfg)
+    generator = with_keras_batchnorm(models.get(cfg.architecture).build_generator(cfg))
+    discriminator = with_keras_batchnorm(models.build_discriminator(cfg))
     g_opt = tf.keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta_1)
     d_opt = tf.keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta_1)
     return images, generator, discriminator, g_opt, d_opt, cfg.batch_size, cfg.noise_dim

@@ -6,6 +6,7 @@ from keras import layers
 import numpy as np
 
 from ..errors import ConfigError
+from .batchnorm import BatchNormalization
 
 
 def noise_input(cfg) -> keras.KerasTensor:
@@ -42,10 +43,10 @@ def seed_upsampling(x: keras.KerasTensor, cfg) -> keras.KerasTensor:
     (stride 1) and 64 (stride 2) with BatchNorm and LeakyReLU, then one to the image's channels (stride 2): x4 in
     all. mnist_dcgan and its class-conditional sibling share it."""
     x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.LeakyReLU()(x)
     x = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.LeakyReLU()(x)
     return layers.Conv2DTranspose(cfg.channels, 5, strides=2, padding="same", use_bias=False,
                                   activation=output_activation(cfg))(x)

@@ -12,18 +12,19 @@ from keras import layers
 
 from . import Architecture, multiple_of, register
 from ._layers import image_input, noise_input, output_activation
+from .batchnorm import BatchNormalization
 
 
 def build_generator(cfg) -> keras.Model:
     s = cfg.image_size // 8
     z = noise_input(cfg)
     x = layers.Dense(s * s * 256, use_bias=False)(z)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Reshape((s, s, 256))(x)
     for filters in (128, 64):
         x = layers.Conv2DTranspose(filters, 5, strides=2, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2DTranspose(cfg.channels, 5, strides=2, padding="same", activation=output_activation(cfg))(x)
     return keras.Model(z, x, name="generator")

@@ -20,18 +20,19 @@ from keras import layers
 
 from . import Architecture, multiple_of, register, register_preset
 from ._layers import image_input, init, noise_input, output_activation
+from .batchnorm import BatchNormalization
 
 
 def build_generator(cfg) -> keras.Model:
     w, s = cfg.filters, cfg.image_size // 16
     z = noise_input(cfg)
     x = layers.Dense(s * s * 8 * w, use_bias=False, kernel_initializer=init())(z)
-    x = layers.BatchNormalization()(x)  # before the reshape, as mnist_dcgan's: z's first bent block is one layer
+    x = BatchNormalization()(x)  # before the reshape, as mnist_dcgan's: z's first bent block is one layer
     x = layers.ReLU()(x)  # apart, where the latent directions (GANSpace) take their PCA
     x = layers.Reshape((s, s, 8 * w))(x)
     for filters in (4 * w, 2 * w, w):
         x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=init())(x)
-        x = layers.BatchNormalization()(x)
+        x = BatchNormalization()(x)
         x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(cfg.channels, 4, strides=2, padding="same", kernel_initializer=init(),
                                activation=output_activation(cfg))(x)
@@ -45,7 +46,7 @@ def build_discriminator(cfg) -> keras.Model:
     for i, filters in enumerate((w, 2 * w, 4 * w, 8 * w)):
         x = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init())(x)
         if i and not cfg.spectral_norm:
-            x = layers.BatchNormalization()(x)
+            x = BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(1, kernel_initializer=init())(x)

@@ -11,19 +11,20 @@ from keras import layers
 
 from . import Architecture, multiple_of, register, register_preset
 from ._layers import image_input, noise_input, output_activation
+from .batchnorm import BatchNormalization
 
 
 def build_generator(cfg) -> keras.Model:
     s = cfg.image_size // 8
     z = noise_input(cfg)
     x = layers.Dense(s * s * 256, use_bias=False)(z)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((s, s, 256))(x)
     for filters in (128, 64):
         x = layers.UpSampling2D()(x)
         x = layers.Conv2D(filters, 3, strides=1, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = BatchNormalization()(x)
         x = layers.ReLU()(x)
     x = layers.Conv2DTranspose(32, 3, strides=2, padding="same", use_bias=False)(x)
     x = layers.Conv2DTranspose(cfg.channels, 3, strides=1, padding="same", use_bias=False,

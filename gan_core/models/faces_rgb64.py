@@ -14,6 +14,7 @@ from keras import layers
 
 from . import Architecture, multiple_of, register
 from ._layers import image_input, noise_input, output_activation
+from .batchnorm import BatchNormalization
 
 
 def build_generator(cfg) -> keras.Model:
@@ -25,7 +26,7 @@ def build_generator(cfg) -> keras.Model:
         if upsample:
             x = layers.UpSampling2D()(x)
         x = layers.Conv2DTranspose(filters, 3, padding="same", activation="relu")(x)
-        x = layers.BatchNormalization(momentum=0.8)(x)
+        x = BatchNormalization(momentum=0.8)(x)
     x = layers.Conv2DTranspose(cfg.channels, 3, padding="same", activation=output_activation(cfg))(x)
     return keras.Model(z, x, name="generator")
 
@@ -38,7 +39,7 @@ def build_discriminator(cfg) -> keras.Model:
     for filters, stride in ((128, 2), (128, 2), (256, 1)):
         x = layers.Conv2D(filters, 3, strides=stride, padding="same")(x)
         x = layers.LeakyReLU(0.2)(x)
-        x = layers.BatchNormalization(momentum=0.8)(x)
+        x = BatchNormalization(momentum=0.8)(x)
         x = layers.Dropout(0.25)(x)
     x = layers.Flatten()(x)
     x = layers.Dense(1)(x)

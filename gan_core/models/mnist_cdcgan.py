@@ -13,6 +13,7 @@ from keras import layers
 
 from . import Architecture, multiple_of, register
 from ._layers import image_input, label_input, noise_input, seed_discrimination, seed_upsampling
+from .batchnorm import BatchNormalization
 
 LABEL_MAPS = 16  # feature maps the label embedding adds to G's first block
 
@@ -21,7 +22,7 @@ def build_generator(cfg) -> keras.Model:
     s = cfg.image_size // 4
     z, label = noise_input(cfg), label_input(cfg)
     x = layers.Dense(s * s * 256, use_bias=False, name="z_dense")(z)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.LeakyReLU()(x)
     x = layers.Reshape((s, s, 256))(x)
     e = layers.Dense(s * s * LABEL_MAPS, name="label_embedding")(label)

@@ -10,13 +10,14 @@ from keras import layers
 
 from . import Architecture, multiple_of, register, register_preset
 from ._layers import image_input, noise_input, seed_discrimination, seed_upsampling
+from .batchnorm import BatchNormalization
 
 
 def build_generator(cfg) -> keras.Model:
     s = cfg.image_size // 4
     z = noise_input(cfg)
     x = layers.Dense(s * s * 256, use_bias=False)(z)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.LeakyReLU()(x)
     x = layers.Reshape((s, s, 256))(x)
     x = seed_upsampling(x, cfg)  # (s, s, C) -> 4s x 4s images

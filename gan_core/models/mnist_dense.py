@@ -10,6 +10,7 @@ from keras import layers
 
 from . import Architecture, register
 from ._layers import image_input, noise_input, output_activation
+from .batchnorm import BatchNormalization
 
 
 def build_generator(cfg) -> keras.Model:
@@ -17,7 +18,7 @@ def build_generator(cfg) -> keras.Model:
     x = z
     for units in (256, 512, 1024):
         x = layers.Dense(units, activation="relu")(x)
-        x = layers.BatchNormalization(momentum=0.8)(x)
+        x = BatchNormalization(momentum=0.8)(x)
     x = layers.Dense(cfg.image_size * cfg.image_size * cfg.channels, activation=output_activation(cfg))(x)
     x = layers.Reshape((cfg.image_size, cfg.image_size, cfg.channels))(x)
     return keras.Model(z, x, name="generator")

@@ -17,6 +17,7 @@ from ..data.pairs import LUMA
 from ..errors import ConfigError
 from . import Architecture, register, register_preset
 from ._layers import check_channels, init
+from .batchnorm import BatchNormalization
 
 MIN_SIZE = 16
 _PATCH_STRIDES = 3  # the 70x70 PatchGAN has three stride-2 convolutions
@@ -36,14 +37,14 @@ def _down(x, filters: int, batchnorm: bool = True):
     """Conv 4x4 stride 2 (halves the side) -> BatchNorm -> LeakyReLU; no bias where BatchNorm brings its own."""
     x = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init(), use_bias=False)(x)
     if batchnorm:
-        x = layers.BatchNormalization()(x)
+        x = BatchNormalization()(x)
     return layers.LeakyReLU(0.3)(x)  # Keras's default slope, as in the tutorial
 
 
 def _up(x, filters: int, dropout: bool = False):
     """Transposed conv 4x4 stride 2 (doubles the side) -> BatchNorm -> [Dropout 0.5] -> ReLU."""
     x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", kernel_initializer=init(), use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     if dropout:
         x = layers.Dropout(0.5)(x)  # the paper's only noise source: G takes no z
     return layers.ReLU()(x)
@@ -140,7 +141,7 @@ def build_patchgan_discriminator(image_size: int, in_channels: int, out_channels
         x = _down(x, base_filters * min(2 ** i, 8), batchnorm=i > 0)
     x = layers.ZeroPadding2D()(x)
     x = layers.Conv2D(base_filters * min(2 ** n, 8), 4, strides=1, kernel_initializer=init(), use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+    x = BatchNormalization()(x)
     x = layers.LeakyReLU(0.3)(x)
     x = layers.ZeroPadding2D()(x)
     logits = layers.Conv2D(1, 4, strides=1, kernel_initializer=init())(x)
