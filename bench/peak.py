@@ -61,19 +61,25 @@ CLOCK_PROBE_C = r"""
 #include <stdio.h>
 #include <time.h>
 int main(void) {
-    struct timespec a, b; long x = 0, n = 400000000L;
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    for (long i = 0; i < n; i++) __asm__ volatile("add $1, %0" : "+r"(x));
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    printf("%.4f\n", n / ((b.tv_sec - a.tv_sec) + 1e-9 * (b.tv_nsec - a.tv_nsec)) / 1e9);
-    return x == n ? 0 : 1;
+    long x = 0, n = 1000000000L;
+    double best = 0;
+    for (int round = 0; round < 3; round++) {  /* the fastest of three: a round the host preempted runs slow */
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (long i = 0; i < n; i++) __asm__ volatile("add $1, %0" : "+r"(x));
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        double ghz = n / ((b.tv_sec - a.tv_sec) + 1e-9 * (b.tv_nsec - a.tv_nsec)) / 1e9;
+        if (ghz > best) best = ghz;
+    }
+    printf("%.4f\n", best);
+    return x == 3 * n ? 0 : 1;
 }
 """
 
 
 def measured_clock_ghz(compiler: str = "cc") -> float | None:
-    """The clock every core sustains while all of them work (GHz): the probe above, one process per core at once,
-    the slowest. None where it cannot run (no C compiler, not x86-64)."""
+    """The clock every core sustains while all of them work (GHz): the probe above (~0.8 s), one process per core
+    at once, the slowest. None where it cannot run (no C compiler, not x86-64)."""
     import platform
     import shutil
     import subprocess

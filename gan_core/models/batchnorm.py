@@ -5,7 +5,8 @@ normalisation as Mul, Sub, Add), each a pass over the activations, and as many a
 these passes over G's wide activations cost more than the convolutions beside them (faces_rgb64's 64x64x256
 layers: bench/README.md). TensorFlow's FusedBatchNormV3 (oneDNN's kernel on x86) computes the same statistics and
 output, y = gamma * (x - mean) / sqrt(var + epsilon) + beta over the batch and spatial axes, in float32 whatever the
-input's dtype, in one pass forward and one backward.
+input's dtype, in one pass forward and one backward. On the CPU the kernel reads bfloat16 activations itself; with a
+GPU present they are cast to float32 first, as Keras's layer does, since not every GPU build registers bfloat16.
 
 Everything else is Keras's: the variables and their names, the config, the moving averages (updated with the
 batch's biased variance, as Keras does: the kernel returns Bessel's n / (n - 1) times it, which is undone),
@@ -35,6 +36,8 @@ class BatchNormalization(keras.layers.BatchNormalization):
         import tensorflow as tf
 
         x = tf.convert_to_tensor(inputs)
+        if x.dtype == tf.bfloat16 and tf.config.list_logical_devices("GPU"):
+            x = tf.cast(x, tf.float32)  # the CPU kernel (oneDNN's) reads bfloat16 itself; not every GPU build does
         channels = x.shape[-1]
         flat = len(x.shape) == 2
         if flat:  # (batch, features): features are the channels of a 1x1 image
