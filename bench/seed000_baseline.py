@@ -5,8 +5,9 @@ with images/s measured over the steps after the warm-up (tracing excluded), like
 step's time (`step_ms`, the call alone; `images_per_sec` also counts the data pipeline between calls).
 
 `--preset NAME` runs the same loop on another preset's networks (gan_core's builders, float32, with Keras's own
-BatchNormalization, as a seed would write them), batch size, Adam settings and data (`--data` then names its folder): the baseline of
-bench/train_throughput.py for the face presets, whose seed (003) trains with Keras's slow train_on_batch.
+BatchNormalization, as a seed would write them), batch size, Adam settings and data (`--data` then names its
+folder): the baseline of bench/train_throughput.py for the face presets, whose seed (003) trains with Keras's slow
+train_on_batch.
 
 For quality comparisons (bench/quality_at_speed.py) it also trains whole epochs and/or for a training time, saving
 the generator after every epoch (and at the time cut-off):
