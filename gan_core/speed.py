@@ -1,8 +1,9 @@
 """Speed settings that depend on the machine: precision "auto", XLA "auto" and TensorFlow's thread pools.
 
-Measured with bench/train_throughput.py on a 2-core CPU with avx512_bf16 (mnist_dcgan, batch 256):
-mixed_bfloat16 trains at 1.84x float32's images/s, mixed_float16 at ~0.11x (CPUs emulate float16), and XLA
-(jit_compile) at ~0.55x. On GPUs mixed precision and XLA are the usual wins, so "auto" turns them on there.
+Measured with bench/train_throughput.py and bench/step_ceiling.py on 2-core CPUs with avx512_bf16 (bench/README.md):
+mixed_bfloat16 trains at 1.5x float32's images/s for mnist_dcgan and 2x for faces_rgb64 on an AMD EPYC (1.84x for
+mnist_dcgan on a Sapphire Rapids with AMX), mixed_float16 at ~0.11x (CPUs emulate float16), and XLA (jit_compile)
+at ~0.55x. On GPUs mixed precision and XLA are the usual wins, so "auto" turns them on there.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def resolve_precision(requested: str, *, gpus: Sequence[tuple[int, int]] | None 
 
     "auto" means the fastest precision that keeps training stable without loss scaling: mixed_bfloat16 where the
     hardware computes bfloat16 natively -- every GPU of compute capability 8.0 or more, or, with no GPU, a CPU
-    with the avx512_bf16 or amx_bf16 instructions (1.84x float32's throughput measured here) -- else float32.
+    with the avx512_bf16 or amx_bf16 instructions (1.5-2x float32's throughput measured here) -- else float32.
     mixed_float16 is never chosen: it needs loss scaling, and on a CPU it runs ~9x slower than float32.
     `gpus` (compute capabilities) and `flags` (CPU flags) are looked up when left out; tests inject them.
     Any other value is returned unchanged.

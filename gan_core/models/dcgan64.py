@@ -4,8 +4,8 @@ G: z -> Dense 4x4x8w (BatchNorm, ReLU) -> four 4x4 stride-2 Conv2DTranspose (4w,
 BatchNorm and ReLU between, tanh out. D mirrors it: four 4x4 stride-2 convolutions (w, 2w, 4w, 8w) with
 LeakyReLU(0.2), then Dense(1) logits; BatchNorm after all but the first unless spectral_norm is on (then spectral
 normalisation is D's only normaliser, as in SN-GAN). w is the config's ``filters``: 64 is the paper's 3.6M-parameter
-G; the presets use 32 (1.2M), which trains here at about 520 images/s in bf16, against about 27 for seed 003's
-network (370 s per epoch of 10,000 faces).
+G; the presets use 32 (1.2M), which trains at 560-670 images/s in bf16 on the 2-core EPYC here, against 58-66 for
+seed 003's network (bench/README.md).
 
 The presets are the modern recipe for faces on a CPU, as ablated by bench/faces_time_to_quality.py (7 minutes of
 training each, SWD x1e3 at n=1,000 after 422 s, floor 10.0): the non-saturating loss with BatchNorm in D 50.1;
