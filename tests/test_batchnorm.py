@@ -33,6 +33,12 @@ def _train_call(layer, x):
     return [np.asarray(tf.cast(v, tf.float32)) for v in [y, *grads]] + [v.numpy() for v in layer.non_trainable_weights]
 
 
+def _op_types(layer, x, **call) -> set[str]:
+    """The op types of the layer's call, traced: FusedBatchNormV3 where the fused path ran."""
+    graph = tf.function(lambda v: layer(v, **call)).get_concrete_function(x).graph
+    return {op.type for op in graph.get_operations()}
+
+
 def _same_weights(theirs, ours, shape):
     theirs.build(shape)
     ours.build(shape)
@@ -49,6 +55,8 @@ def test_training_pass_matches_keras_to_float32_round_off(shape):
     theirs, ours = _pair()
     _same_weights(theirs, ours, shape)
     x = tf.random.stateless_normal(shape, seed=[1, 2], mean=0.5, stddev=2.0)
+    assert "FusedBatchNormV3" in _op_types(ours, x, training=True)
+    assert "FusedBatchNormV3" not in _op_types(theirs, x, training=True)
     for name, a, b in zip(["y", "dx", "dgamma", "dbeta", "moving_mean", "moving_variance"],
                           _train_call(theirs, x), _train_call(ours, x)):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4 * np.abs(a).max(), err_msg=name)
@@ -60,6 +68,7 @@ def test_bfloat16_pass_matches_keras_within_one_rounding():
     shape = (16, 8, 8, 32)
     _same_weights(theirs, ours, shape)
     x = tf.random.stateless_normal(shape, seed=[3, 4], stddev=2.0)
+    assert "FusedBatchNormV3" in _op_types(ours, tf.cast(x, "bfloat16"), training=True)
     (y_a, dx_a, *rest_a), (y_b, dx_b, *rest_b) = _train_call(theirs, x), _train_call(ours, x)
     assert ours.compute_dtype == "bfloat16"
     np.testing.assert_allclose(y_b, y_a, rtol=2 ** -7, atol=2 ** -7)
@@ -88,6 +97,7 @@ def test_what_the_kernel_does_not_cover_is_keras_own_call(case):
     call = {"training": case != "inference"}
     if case == "mask":
         call["mask"] = tf.constant([[True] * 5 + [False]] * 4)
+    assert "FusedBatchNormV3" not in _op_types(ours, x, **call)
     np.testing.assert_array_equal(ours(x, **call).numpy(), theirs(x, **call).numpy())
 
 
