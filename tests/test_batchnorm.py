@@ -165,3 +165,20 @@ def test_training_steps_give_the_same_weights_as_keras_batchnorm():
     for a, b in zip(expected, got):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
     assert max(np.abs(a - s).max() for a, s in zip(expected, start)) > 1e-3  # the steps did move the weights
+
+
+def test_a_checkpoint_written_with_keras_batchnorm_resumes_into_ours(tmp_path):
+    """Runs trained before the fused layer existed hold Keras's layer in their tf.train.Checkpoint: same variables
+    in the same places, so they resume with every weight and moving statistic as saved."""
+    cfg = config_lib.from_preset("mnist_dcgan", {"precision": "float32"})
+    arch = models.get(cfg.architecture)
+    ours = arch.build_generator(cfg)
+    theirs = keras.models.clone_model(ours, clone_function=lambda layer: (
+        keras.layers.BatchNormalization if isinstance(layer, BatchNormalization) else type(layer)
+    ).from_config(layer.get_config()))
+    rng = np.random.default_rng(1)
+    theirs.set_weights([rng.normal(size=w.shape).astype("float32") for w in theirs.get_weights()])
+    path = tf.train.Checkpoint(generator=theirs).write(str(tmp_path / "ckpt"))
+    tf.train.Checkpoint(generator=ours).read(path).assert_existing_objects_matched()
+    for a, b in zip(theirs.get_weights(), ours.get_weights()):
+        np.testing.assert_array_equal(b, a)
