@@ -62,10 +62,10 @@ def test_training_pass_matches_keras_to_float32_round_off(shape):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-4 * np.abs(a).max(), err_msg=name)
 
 
-def test_bfloat16_pass_matches_keras_within_one_rounding():
+@pytest.mark.parametrize("shape", [(16, 8, 8, 32), (64, 300)])
+def test_bfloat16_pass_matches_keras_within_one_rounding(shape):
     """Both normalise in float32 and round the output to bfloat16: at most one bfloat16 step apart."""
     theirs, ours = _pair(policy="mixed_bfloat16")
-    shape = (16, 8, 8, 32)
     _same_weights(theirs, ours, shape)
     x = tf.random.stateless_normal(shape, seed=[3, 4], stddev=2.0)
     assert "FusedBatchNormV3" in _op_types(ours, tf.cast(x, "bfloat16"), training=True)

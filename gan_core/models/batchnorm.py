@@ -5,8 +5,10 @@ normalisation as Mul, Sub, Add), each a pass over the activations, and as many a
 these passes over G's wide activations cost more than the convolutions beside them (faces_rgb64's 64x64x256
 layers: bench/README.md). TensorFlow's FusedBatchNormV3 (oneDNN's kernel on x86) computes the same statistics and
 output, y = gamma * (x - mean) / sqrt(var + epsilon) + beta over the batch and spatial axes, in float32 whatever the
-input's dtype, in one pass forward and one backward. On the CPU the kernel reads bfloat16 activations itself; with a
-GPU present they are cast to float32 first, as Keras's layer does, since not every GPU build registers bfloat16.
+input's dtype, in one pass forward and one backward: what tf.keras 2's layer did by default (``fused=None`` chose
+this kernel for 4-d inputs; the seeds' notes were written against it), which Keras 3 dropped. On the CPU the
+kernel reads bfloat16 activations itself; with a GPU present they are cast to float32 first, as Keras's layer
+does, since not every GPU build registers bfloat16.
 
 Everything else is Keras's: the variables and their names, the config, the moving averages (updated with the
 batch's biased variance, as Keras does: the kernel returns Bessel's n / (n - 1) times it, which is undone),
