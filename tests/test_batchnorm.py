@@ -39,6 +39,15 @@ def _op_types(layer, x, **call) -> set[str]:
     return {op.type for op in graph.get_operations()}
 
 
+def _with_keras_batchnorm(model):
+    """`model` rebuilt (fresh weights) with Keras's own layer where ours is: the networks as built before."""
+    def clone(layer):
+        kind = keras.layers.BatchNormalization if isinstance(layer, BatchNormalization) else type(layer)
+        return kind.from_config(layer.get_config())
+
+    return keras.models.clone_model(model, clone_function=clone)
+
+
 def _same_weights(theirs, ours, shape):
     theirs.build(shape)
     ours.build(shape)
@@ -134,15 +143,9 @@ def test_training_steps_give_the_same_weights_as_keras_batchnorm():
     arch = models.get(cfg.architecture)
     ours = [arch.build_generator(cfg), arch.build_discriminator(cfg)]
 
-    def with_keras_batchnorm(model):
-        def clone(layer):
-            kind = keras.layers.BatchNormalization if isinstance(layer, BatchNormalization) else type(layer)
-            return kind.from_config(layer.get_config())
-        copy = keras.models.clone_model(model, clone_function=clone)
+    theirs = [_with_keras_batchnorm(m) for m in ours]
+    for copy, model in zip(theirs, ours):
         copy.set_weights(model.get_weights())
-        return copy
-
-    theirs = [with_keras_batchnorm(m) for m in ours]
     assert sum(isinstance(layer, BatchNormalization) for m in theirs for layer in m.layers) == 0
     bce = keras.losses.BinaryCrossentropy(from_logits=True)
     images = tf.random.stateless_uniform((3, 8, 16, 16, 3), seed=[9, 9], minval=-1.0, maxval=1.0)
@@ -173,9 +176,7 @@ def test_a_checkpoint_written_with_keras_batchnorm_resumes_into_ours(tmp_path):
     cfg = config_lib.from_preset("mnist_dcgan", {"precision": "float32"})
     arch = models.get(cfg.architecture)
     ours = arch.build_generator(cfg)
-    theirs = keras.models.clone_model(ours, clone_function=lambda layer: (
-        keras.layers.BatchNormalization if isinstance(layer, BatchNormalization) else type(layer)
-    ).from_config(layer.get_config()))
+    theirs = _with_keras_batchnorm(ours)
     rng = np.random.default_rng(1)
     theirs.set_weights([rng.normal(size=w.shape).astype("float32") for w in theirs.get_weights()])
     path = tf.train.Checkpoint(generator=theirs).write(str(tmp_path / "ckpt"))
