@@ -21,21 +21,24 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import keras
 import tensorflow as tf
 from keras import layers
 
-from gan_core.models import batchnorm as fused
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from seed000_baseline import with_keras_batchnorm  # noqa: E402  (bench/seed000_baseline.py, beside this script)
 
-VARIANTS = {  # name: (precision, the layer types replaced by identities, BatchNorm class; None: as built)
-    "float32": ("float32", (), keras.layers.BatchNormalization),
-    "bf16, Keras's BN": ("mixed_bfloat16", (), keras.layers.BatchNormalization),
-    "bf16, fused BN": ("mixed_bfloat16", (), fused.BatchNormalization),
-    "bf16, no dropout": ("mixed_bfloat16", (layers.Dropout,), None),
-    "bf16, convs only": ("mixed_bfloat16", (layers.Dropout, layers.BatchNormalization, layers.LeakyReLU,
-                                            layers.ReLU, layers.Activation), None),
+VARIANTS = {  # name: (precision, Keras's own BatchNorm instead of the builders' fused one, layers made identities)
+    "float32": ("float32", True, ()),
+    "bf16, Keras's BN": ("mixed_bfloat16", True, ()),
+    "bf16, fused BN": ("mixed_bfloat16", False, ()),
+    "bf16, no dropout": ("mixed_bfloat16", False, (layers.Dropout,)),
+    "bf16, convs only": ("mixed_bfloat16", False, (layers.Dropout, layers.BatchNormalization, layers.LeakyReLU,
+                                                   layers.ReLU, layers.Activation)),
 }
 
 
@@ -46,26 +49,24 @@ class Skipped(layers.Layer):
         return x
 
 
-def rebuilt(model: keras.Model, removed: tuple[type, ...], batchnorm: type | None) -> keras.Model:
-    """`model` rebuilt (fresh weights) with every layer of the `removed` types replaced by an identity and, with
-    `batchnorm`, every BatchNormalization (Keras's or gan_core's subclass) made one of that class."""
-    def clone(layer):
-        if isinstance(layer, removed):
-            return Skipped()
-        if batchnorm is not None and isinstance(layer, keras.layers.BatchNormalization):
-            return batchnorm.from_config(layer.get_config())
-        return layer.__class__.from_config(layer.get_config())
-
-    return keras.models.clone_model(model, clone_function=clone) if removed or batchnorm else model
+def without(model: keras.Model, removed: tuple[type, ...]) -> keras.Model:
+    """`model` rebuilt (fresh weights) with every layer of the `removed` types replaced by an identity."""
+    if not removed:
+        return model
+    return keras.models.clone_model(model, clone_function=lambda layer: Skipped() if isinstance(layer, removed)
+                                    else type(layer).from_config(layer.get_config()))
 
 
-def make_step(cfg, precision: str, removed: tuple[type, ...], batchnorm: type | None):
+def make_step(cfg, precision: str, keras_batchnorm: bool, removed: tuple[type, ...]):
     from gan_core import models
+
+    def network(built: keras.Model) -> keras.Model:
+        return without(with_keras_batchnorm(built) if keras_batchnorm else built, removed)
 
     keras.mixed_precision.set_global_policy(precision)
     try:
-        g = rebuilt(models.get(cfg.architecture).build_generator(cfg), removed, batchnorm)
-        d = rebuilt(models.build_discriminator(cfg), removed, batchnorm)
+        g = network(models.get(cfg.architecture).build_generator(cfg))
+        d = network(models.build_discriminator(cfg))
     finally:
         keras.mixed_precision.set_global_policy("float32")
     g_opt = keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta_1)
