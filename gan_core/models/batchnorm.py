@@ -52,7 +52,7 @@ class BatchNormalization(keras.layers.BatchNormalization):
             x=x, scale=gamma, offset=beta, mean=empty, variance=empty, epsilon=self.epsilon,
             exponential_avg_factor=1.0, data_format="NHWC", is_training=True)
         n = tf.cast(tf.reduce_prod(tf.shape(x)[:-1]), tf.float32)
-        variance = tf.where(n > 1, unbiased * (n - 1) / tf.maximum(n, 1.0), zeros)  # the batch's own variance
+        variance = tf.where(n > 1, unbiased * (n - 1) / n, zeros)  # the batch's own (biased) variance
         momentum = self.momentum
         self.moving_mean.assign(tf.cast(self.moving_mean, tf.float32) * momentum + mean * (1.0 - momentum))
         self.moving_variance.assign(tf.cast(self.moving_variance, tf.float32) * momentum
