@@ -97,8 +97,9 @@ def draw(key: str, side: int, *, pen: float, what: str, box: int | None = None, 
          ) -> np.ndarray | None:
     """A pen-width slider and a black canvas, white pen, for a `side` x `side` model; the drawing as
     :func:`drawing_to_image` makes it (None until something is drawn, or where the component is not installed:
-    then a note says how to install it). `what` names what to draw ("the edge map"), for the captions; `box`,
-    where the training images' content sits (a dim frame on the canvas); `hint`, a line on how to draw it."""
+    then a note says how to install it). `what` names what to draw ("the edge map") in the captions, as Markdown (a
+    name read from disk goes in escaped); `box`, where the training images' content sits (a dim frame on the
+    canvas); `hint`, a line on how to draw it."""
     st_canvas = component()
     if st_canvas is None:
         st.info(f"Drawing {what} needs the optional canvas component (streamlit-drawable-canvas): `{INSTALL}`, "

@@ -5,7 +5,6 @@ import base64
 import contextlib
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -17,6 +16,7 @@ from gan_core import pictures, storage, tasks, uploads
 from gan_core.errors import GanError, ResourceError, first_line, resource_errors
 from gan_core.fsutil import atomic_write_bytes
 from gan_core.inference import Generator, Translator
+from gan_core.markup import code_span, md_text  # the pages' one way to put a name into Markdown
 from gan_core.runs import (
     RunDir,
     Skipped,
@@ -31,23 +31,7 @@ DEFAULT_TRANSLATOR = "pix2pix_edges_digits"  # and what the Translate page opens
 IMAGE_SIDE_PX = 256  # generated images are shown about this big, pixels kept sharp (nearest neighbour)
 _STATE_COLOURS = {"starting": "blue", "running": "blue", "done": "green", "failed": "red", "stopped": "orange",
                   "interrupted": "orange"}
-# What could make text read from disk or an upload into markup: links and images `[..](..)` / `![..]`, autolinks
-# (`<..>`, `http://`, `www.`), code, emphasis, tables, Streamlit's own directives (`:red[..]`, `:material/x:`) and
-# LaTeX (`$..$`). CommonMark lets a backslash escape each of them; '-', '.', '_' stay readable.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\](){}<>!:$~|#&])")
-# GFM turns bare `http://..`, `www...` and `a@b.c` into links after escapes are resolved; an invisible word joiner
-# (U+2060) inside each keeps the text as it reads while no longer matching.
-_AUTOLINKS = re.compile(r"(://|@|www(?=\\\.))", re.IGNORECASE)
-WORD_JOINER = "\u2060"
 log = logging.getLogger(__name__)
-
-
-def md_text(value: object) -> str:
-    """`value` as literal text inside markdown: names and messages read from disk or an upload (a run folder, a
-    zip member, status.json) can never become a link, an image, markup or a Streamlit directive."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
-    escaped = re.sub(r"(www)\.", r"\1\\.", escaped, flags=re.IGNORECASE)
-    return _AUTOLINKS.sub(lambda m: m.group(1)[:1] + WORD_JOINER + m.group(1)[1:], escaped)
 
 
 def show_error(exc: Exception) -> None:
@@ -81,16 +65,11 @@ def runs_dir() -> Path:
     return default_runs_dir()
 
 
-def code_span(text: str) -> str:
-    """`text` as inline code in markdown: shown as typed, never as a link, an image, emphasis or a directive."""
-    return "`" + " ".join(str(text).replace("`", "'").split()) + "`"
-
-
 def skipped_notes(skipped: Skipped) -> None:
     """One caption per folder left out of a listing, naming it (as code) and why: one bad folder never breaks
     a page, and its owner learns which one to fix."""
     for run, problem in skipped:
-        st.caption(f":material/warning: Skipped {code_span(run.name)}: {problem}")
+        st.caption(f":material/warning: Skipped {code_span(run.name)}: {md_text(problem)}")  # it quotes config.json
 
 
 def listed_runs() -> list[RunDir]:

@@ -1,4 +1,8 @@
-"""Plotly figures of a run's metrics records (no UI here: the app shows them, tests inspect them)."""
+"""Plotly figures of a run's metrics records (no UI here: the app shows them, tests inspect them).
+
+Every text from a file or a folder (run names, metric names, floor labels, quality.jsonl fields) goes into a figure
+through `markup.plot_text`: Plotly draws a subset of HTML (`<a href>`, `<span style>`) in titles, legends, hover
+text and annotations."""
 from __future__ import annotations
 
 import math
@@ -8,6 +12,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from .markup import plot_text
 
 # One colour per series, so G and D read the same in both panels and in every figure.
 SERIES = (
@@ -209,6 +215,18 @@ _FLOOR_LINE = dict(color="#2ca02c", dash="dash", width=1.5)
 _BASELINE_LINE = dict(color="#999", dash="dot", width=1.5)
 
 
+def _panel_title(metric: str, better: Any) -> str:
+    """A quality panel's title: the metric's label (an unknown metric's name from quality.jsonl, as text), and which
+    way is better."""
+    label = plot_text(QUALITY_METRICS.get(metric, (metric, None))[0])
+    return f"{label} ({better} is better)" if better in ("lower", "higher") else label
+
+
+def _hover(value: Any) -> Any:
+    """A record's field for hover text: a string (quality.jsonl may hold one anywhere) as text, numbers as they are."""
+    return plot_text(value) if isinstance(value, str) else value
+
+
 def quality_sample_sizes(records: Sequence[dict[str, Any]]) -> list[int]:
     """The n (images per set) of the quality records, the latest measured first: values at different n do not
     compare (FID falls as n grows), so a chart shows one n at a time."""
@@ -252,11 +270,7 @@ def quality_figure(records: Sequence[dict[str, Any]], mark_epoch: float | None =
         n = next(iter(series.values()))[0]["n"]
     if not series:
         return go.Figure(layout=dict(height=panel_height, margin=dict(l=10, r=10, t=30, b=10)))
-    titles = []
-    for metric, points in series.items():
-        label = QUALITY_METRICS.get(metric, (metric, None))[0]
-        better = points[-1].get("better")
-        titles.append(f"{label} ({better} is better)" if better in ("lower", "higher") else label)
+    titles = [_panel_title(metric, points[-1].get("better")) for metric, points in series.items()]
     rows = len(series)
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=min(0.12, 0.35 / rows),
                         subplot_titles=titles)
@@ -269,15 +283,15 @@ def quality_figure(records: Sequence[dict[str, Any]], mark_epoch: float | None =
             note = f"floor {r['floor']:.4g}" if r.get("floor") is not None else ""
             if "classes_covered" in r and "num_classes" in r:
                 note += f", {r['classes_covered']}/{r['num_classes']} classes covered"
-            notes.append(note)
-        fig.add_trace(go.Scatter(x=[r["epoch"] for r in points], y=[r["value"] for r in points], name=label,
+            notes.append(plot_text(note))
+        fig.add_trace(go.Scatter(x=[r["epoch"] for r in points], y=[r["value"] for r in points], name=plot_text(label),
                                  mode="lines+markers", line=dict(color=colour, width=1.5), marker=dict(size=6),
                                  customdata=notes, hovertemplate="%{y:.4g} (%{customdata})", showlegend=False),
                       row=row, col=1)
         floor = points[-1].get("floor")
         if floor is not None:
             fig.add_hline(y=floor, line=_FLOOR_LINE, row=row, col=1,
-                          annotation_text=points[-1].get("floor_label", FLOOR_LABEL),
+                          annotation_text=plot_text(points[-1].get("floor_label", FLOOR_LABEL)),
                           annotation_position="top left", annotation_font=dict(size=11, color=_FLOOR_LINE["color"]))
         baseline = points[-1].get("baseline")  # image-to-image: what no learning scores (the input as it is)
         if baseline is not None:
@@ -287,7 +301,7 @@ def quality_figure(records: Sequence[dict[str, Any]], mark_epoch: float | None =
         if mark_epoch is not None:
             fig.add_vline(x=mark_epoch, line=_MARKER_LINE, row=row, col=1)
     fig.update_xaxes(rangemode="tozero")
-    fig.update_xaxes(title_text=f"epoch (n = {n} images per set)" if n else "epoch", row=rows, col=1)
+    fig.update_xaxes(title_text=f"epoch (n = {plot_text(n)} images per set)" if n else "epoch", row=rows, col=1)
     fig.update_layout(height=panel_height * rows + 50, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                       uirevision="keep")
     return fig
@@ -360,14 +374,16 @@ def compare_figure(runs: Sequence[RunLines], x_title: str = "epoch", height: int
             window, mean = run.windows.get(key), run.means.get(key)
             has_mean = bool(mean) and len(mean[1]) > 0
             if window and len(window[1]):
-                fig.add_trace(go.Scatter(x=_array(window[0]), y=_array(window[1]), name=run.name, mode="lines",
+                fig.add_trace(go.Scatter(x=_array(window[0]), y=_array(window[1]), name=plot_text(run.name),
+                                         mode="lines",
                                          legendgroup=run.name, showlegend=legend and not has_mean,
                                          opacity=0.35 if has_mean else 1.0, line=dict(color=colour, width=1),
                                          hoverinfo="skip" if has_mean else None), row=row, col=col)
                 legend = legend and has_mean
                 drawn.add(key)
             if has_mean:
-                fig.add_trace(go.Scatter(x=_array(mean[0]), y=_array(mean[1]), name=run.name, mode="lines+markers",
+                fig.add_trace(go.Scatter(x=_array(mean[0]), y=_array(mean[1]), name=plot_text(run.name),
+                                         mode="lines+markers",
                                          legendgroup=run.name, showlegend=legend, line=dict(color=colour, width=2),
                                          marker=dict(size=5)), row=row, col=col)
                 legend = False
@@ -418,11 +434,8 @@ def compare_quality_figure(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]],
     metrics = list(dict.fromkeys(m for _, series in per_run for m in series))
     if not metrics:
         return go.Figure(layout=dict(height=panel_height, margin=dict(l=10, r=10, t=30, b=10)))
-    titles = []
-    for metric in metrics:
-        label = QUALITY_METRICS.get(metric, (metric, None))[0]
-        better = next((s[metric][-1].get("better") for _, s in per_run if metric in s), None)
-        titles.append(f"{label} ({better} is better)" if better in ("lower", "higher") else label)
+    titles = [_panel_title(metric, next((s[metric][-1].get("better") for _, s in per_run if metric in s), None))
+              for metric in metrics]
     rows = len(metrics)
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=min(0.12, 0.35 / rows),
                         subplot_titles=titles)
@@ -435,10 +448,10 @@ def compare_quality_figure(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]],
             if not points:
                 continue
             fig.add_trace(go.Scatter(x=_array([r[x_key] for r in points]), y=_array([r["value"] for r in points]),
-                                     name=name,
+                                     name=plot_text(name),
                                      mode="lines+markers", legendgroup=name, showlegend=row == 1,
                                      line=dict(color=run_colour(i), width=1.8), marker=dict(size=6),
-                                     customdata=[[r["epoch"], r.get("n")] for r in points],
+                                     customdata=[[_hover(r["epoch"]), _hover(r.get("n"))] for r in points],
                                      hovertemplate="%{y:.4g} (epoch %{customdata[0]}, n = %{customdata[1]})"),
                           row=row, col=1)
             floor = points[-1].get("floor")
@@ -447,11 +460,11 @@ def compare_quality_figure(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]],
         distinct = list(dict.fromkeys(round(f, 9) for f, _ in floors))
         for floor, i in floors if len(distinct) > 1 else floors[:1]:
             colour = run_colour(i) if len(distinct) > 1 else _FLOOR_LINE["color"]
-            label = FLOOR_LABEL if len(distinct) == 1 else f"{FLOOR_LABEL} ({per_run[i][0]})"
+            label = FLOOR_LABEL if len(distinct) == 1 else f"{FLOOR_LABEL} ({plot_text(per_run[i][0])})"
             hlines.append((floor, row, 1, dict(_FLOOR_LINE, color=colour), label, "left"))
     _hlines(fig, hlines)
     fig.update_xaxes(rangemode="tozero")
-    shown_n = f" (n = {n} images per set)" if n else ""
+    shown_n = f" (n = {plot_text(n)} images per set)" if n else ""
     fig.update_xaxes(title_text=x_title + shown_n, row=rows, col=1)
     fig.update_layout(height=panel_height * rows + 80, margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0), uirevision="keep")

@@ -90,8 +90,8 @@ with widgets.user_errors():
         st.dataframe(compare.summary_table(compared, n), hide_index=True, height="content")
         notes = []
         if n is not None:
-            notes.append(f"Quality: the last epoch each run measured with n = {n} images; ↓ lower is better, "
-                         "↑ higher is better.")
+            notes.append(f"Quality: the last epoch each run measured with n = {widgets.md_text(n)} images; ↓ lower is "
+                         "better, ↑ higher is better.")
         elif any(c.quality for c in compared):
             notes.append("Quality: these runs were measured at different n (quality n), which do not compare; score "
                          "them at one n with `python -m gan_core evaluate RUN --epochs all --n N`.")

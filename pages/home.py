@@ -38,7 +38,7 @@ def run_card(run: RunDir, pretrained: bool) -> None:
         state = status.get("state", "?")
         epochs_done, epochs = status.get("epoch", 0), status.get("epochs") or config.get("epochs") or 1
         info.badge(widgets.md_text(state), color=widgets.state_colour(state))
-        info.progress(min(1.0, epochs_done / epochs), text=f"epoch {epochs_done}/{epochs}")
+        info.progress(min(1.0, epochs_done / epochs), text=widgets.md_text(f"epoch {epochs_done}/{epochs}"))
         if status.get("updated_at"):
             info.caption(f"updated {time.strftime('%Y-%m-%d %H:%M', time.localtime(status['updated_at']))}")
 
@@ -76,7 +76,7 @@ def storage_section() -> None:
                      expanded=note is not None):
         if note is not None:
             kind, message = note
-            (st.success if kind == "success" else st.error)(message)
+            (st.success if kind == "success" else st.error)(widgets.md_text(message))  # it may name a path
         for item in items:
             what, size, action = st.columns([6, 2, 3], vertical_alignment="center")
             # plain text: paths and names come from disk
@@ -94,12 +94,12 @@ def storage_section() -> None:
 
 st.title("GAN Explorer")
 st.caption("Train GANs on images, watch them learn, and explore what their generators make.")
-st.caption(f":material/memory: TensorFlow sees: **{describe_devices()}**")
+st.caption(f":material/memory: TensorFlow sees: **{widgets.md_text(describe_devices())}**")
 
 runs, pretrained = widgets.listed_runs(), widgets.listed_pretrained()
 if not runs and not pretrained:
-    st.info(f"""**Nothing to explore yet.** There are no training runs in `{widgets.runs_dir()}` and no pretrained
-models. Start a run on the **Train** page, or from a terminal in the project folder:
+    st.info(f"""**Nothing to explore yet.** There are no training runs in {widgets.code_span(widgets.runs_dir())} and no
+pretrained models. Start a run on the **Train** page, or from a terminal in the project folder:
 
 ```
 python -m gan_core train --preset mnist_dcgan --epochs 5

@@ -106,6 +106,7 @@ def z_editor(generator: Generator, state: LatentState) -> None:
         z, psi, cls = state.z, state.psi, state.current_class(generator)
         image = state.images(generator, latent.truncate(z, psi, generator.noise)[None])[0]
         label, _, edited = state.origin()
+        label = widgets.md_text(label)  # e.g. "projection of " an uploaded file's name
         if cls is not None:
             label = f"{generator.class_name(cls)} · {label}"
         st.image(widgets.png_data_url(image, widgets.display_scale(image.shape[0])), alt="Generated image",

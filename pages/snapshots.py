@@ -67,7 +67,7 @@ def what_d_sees(run: RunDir, epoch: int) -> None:
         if run.checkpoints()[0] and st.button("Score this grid with the checkpoint's D", key=f"d_score_{run.name}"):
             with widgets.user_errors():
                 scores, which = inference.grid_scores_from_checkpoint(run, epoch)
-                best_and_worst(run, epoch, scores, f"Scored by {which}, read-only.")
+                best_and_worst(run, epoch, scores, f"Scored by {widgets.md_text(which)}, read-only.")
         return
     st.plotly_chart(charts.discriminator_figure(records, mark_epoch=epoch), config={"displayModeBar": False})
     st.caption(charts.D_VIEW_NOTE)
@@ -77,7 +77,8 @@ def what_d_sees(run: RunDir, epoch: int) -> None:
         return
     left, right = st.columns([3, 2])
     left.plotly_chart(charts.score_histogram(this), config={"displayModeBar": False})
-    left.caption(f"Epoch {epoch}: D's accuracy {this['d_accuracy']:.0%} on {this['n']} real and {this['n']} fake "
+    n = widgets.md_text(this["n"])  # metrics.jsonl's: as text
+    left.caption(f"Epoch {epoch}: D's accuracy {this['d_accuracy']:.0%} on {n} real and {n} fake "
                  f"images; the fakes' diversity {this.get('diversity', float('nan')):.2f}x the reals'.")
     with right:
         best_and_worst(run, epoch, this["grid_scores"])

@@ -214,7 +214,7 @@ def live_view(run_path: str) -> None:
     if status.get("device"):
         st.caption(widgets.md_text(status["device"]))
     st.progress(min(1.0, step / total) if total else 0.0,
-                text=f"{epoch_label({**status, 'epochs': epochs})} · step {step}/{total or '?'}")
+                text=widgets.md_text(f"{epoch_label({**status, 'epochs': epochs})} · step {step}/{total or '?'}"))
     numbers = st.columns(4)
     running = state == "running"
     numbers[0].metric("Images/s", f"{status['images_per_sec']:.0f}" if running and "images_per_sec" in status
@@ -240,7 +240,7 @@ def live_view(run_path: str) -> None:
     tail = metrics_tail(run_path)
     series = tail.series_now()
     for warning in run_warnings(tail.discriminator(), read_quality(run)):  # mode collapse, a D that has won
-        st.warning(warning, icon=":material/crisis_alert:")
+        st.warning(widgets.md_text(warning), icon=":material/crisis_alert:")  # they quote quality.jsonl
     chart, grid = st.columns([3, 2])
     if series:
         balance = run.balance_point()  # where the curves sit once D cannot tell (None: no such point)

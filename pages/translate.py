@@ -22,7 +22,7 @@ if choice is None:
 run, translators = choice.run, choice.translators
 config = run.config_dict()
 task = tasks.of_run(run)
-name_a, name_b = task.domain_names(config)
+name_a, name_b = (widgets.md_text(n) for n in task.domain_names(config))  # e.g. a data folder's name: as text
 if len(translators) > 1:  # a CycleGAN: both directions
     direction = st.radio("Direction", list(translators), horizontal=True, key=f"translate_direction_{run.name}",
                          format_func=lambda d: (f"{name_a}{ARROW}{name_b}" if d == "AtoB"
@@ -31,7 +31,8 @@ else:
     direction = "AtoB"
 forward = translators[direction]
 size = forward.image_size
-st.caption(f"**{widgets.md_text(choice.name)}** · {task.name} · {forward.input_name}{ARROW}{forward.output_name} · "
+input_name, output_name = widgets.md_text(forward.input_name), widgets.md_text(forward.output_name)
+st.caption(f"**{widgets.md_text(choice.name)}** · {task.name} · {input_name}{ARROW}{output_name} · "
            f"{size}x{size}"
            + (" · the picture's input is made from it, so the output can be compared with it"
               if forward.makes_its_input else "")
@@ -59,7 +60,7 @@ with left:
         dataset = config.get("dataset_b" if direction == "BtoA" else "dataset", "")
         with widgets.user_errors():
             picture = canvas.draw(f"translate_canvas_{direction}", size, pen=DRAW_PEN,
-                                  what=f"the {forward.input_name}", box=canvas.digit_box(dataset, size, outline=edges),
+                                  what=f"the {input_name}", box=canvas.digit_box(dataset, size, outline=edges),
                                   hint="An edge map outlines each stroke on both sides, as the held-out examples "
                                        "show: draw a digit's outline (or use a thick pen)." if edges else "")
         as_input, tag = True, "drawing"  # the drawing is the input itself, translated on every stroke
@@ -71,8 +72,8 @@ with left:
             invert = st.checkbox("Invert (dark strokes on light paper)", key="translate_invert",
                                  help="MNIST-like models draw light strokes on black")
         if forward.makes_its_input:
-            as_input = st.checkbox(f"My image already is the {forward.input_name}", key="translate_as_input",
-                                   help=f"Off: the {forward.input_name} is made from your picture, as in training, "
+            as_input = st.checkbox(f"My image already is the {input_name}", key="translate_as_input",
+                                   help=f"Off: the {input_name} is made from your picture, as in training, "
                                         f"and the output is compared with the picture. On: your image goes in as it "
                                         f"is (e.g. your own drawing)")
         if upload is not None:
@@ -86,7 +87,8 @@ if picture is not None:
                                name=tag if source == SOURCES[1] else None)
         scale = widgets.display_scale(size)
         for column, (caption, image) in zip(st.columns(len(done.columns())), done.columns()):
-            column.image(widgets.upscaled_png(pictures.to_uint8(image), scale), caption=caption, output_format="PNG")
+            column.image(widgets.upscaled_png(pictures.to_uint8(image), scale), caption=widgets.md_text(caption),
+                         output_format="PNG")  # the captions name the model's domains: data folders
         figures = []
         if done.target_l1 is not None:
             figures.append(f"L1 to the original **{done.target_l1:.4f}**")

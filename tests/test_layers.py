@@ -29,7 +29,7 @@ LAYERS = [
     ["models", "objectives", "augment", "ema", "speed", "gpu"],
     ["data", "metrics_tail"],
     ["pictures", "latent", "charts"],
-    ["fsutil", "errors"],
+    ["fsutil", "errors", "markup"],
 ]
 LAYER_OF = {part: depth for depth, row in enumerate(LAYERS) for part in row}
 
