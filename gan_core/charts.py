@@ -369,22 +369,20 @@ def compare_figure(runs: Sequence[RunLines], x_title: str = "epoch", height: int
     fig.update_annotations(font_size=13)
     drawn: set[str] = set()
     for i, run in enumerate(runs):
-        colour, legend = run_colour(i), True
+        colour, legend, name = run_colour(i), True, plot_text(run.name)
         for key, _, row, col in COMPARED_PANELS:
             window, mean = run.windows.get(key), run.means.get(key)
             has_mean = bool(mean) and len(mean[1]) > 0
             if window and len(window[1]):
-                fig.add_trace(go.Scatter(x=_array(window[0]), y=_array(window[1]), name=plot_text(run.name),
-                                         mode="lines",
-                                         legendgroup=run.name, showlegend=legend and not has_mean,
+                fig.add_trace(go.Scatter(x=_array(window[0]), y=_array(window[1]), name=name, mode="lines",
+                                         legendgroup=name, showlegend=legend and not has_mean,
                                          opacity=0.35 if has_mean else 1.0, line=dict(color=colour, width=1),
                                          hoverinfo="skip" if has_mean else None), row=row, col=col)
                 legend = legend and has_mean
                 drawn.add(key)
             if has_mean:
-                fig.add_trace(go.Scatter(x=_array(mean[0]), y=_array(mean[1]), name=plot_text(run.name),
-                                         mode="lines+markers",
-                                         legendgroup=run.name, showlegend=legend, line=dict(color=colour, width=2),
+                fig.add_trace(go.Scatter(x=_array(mean[0]), y=_array(mean[1]), name=name, mode="lines+markers",
+                                         legendgroup=name, showlegend=legend, line=dict(color=colour, width=2),
                                          marker=dict(size=5)), row=row, col=col)
                 legend = False
                 drawn.add(key)
@@ -448,8 +446,8 @@ def compare_quality_figure(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]],
             if not points:
                 continue
             fig.add_trace(go.Scatter(x=_array([r[x_key] for r in points]), y=_array([r["value"] for r in points]),
-                                     name=plot_text(name),
-                                     mode="lines+markers", legendgroup=name, showlegend=row == 1,
+                                     name=plot_text(name), mode="lines+markers", legendgroup=plot_text(name),
+                                     showlegend=row == 1,
                                      line=dict(color=run_colour(i), width=1.8), marker=dict(size=6),
                                      customdata=[[_hover(r["epoch"]), _hover(r.get("n"))] for r in points],
                                      hovertemplate="%{y:.4g} (epoch %{customdata[0]}, n = %{customdata[1]})"),
