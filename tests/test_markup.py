@@ -157,12 +157,9 @@ def assert_inert(at, *, expect: str | None = md_text(HOSTILE)) -> None:
 @pytest.fixture
 def hostile_runs(runs_dir):
     """The tiny run under a hostile folder name, with quality.jsonl records whose metric name, floor label and
-    fields are hostile, and a folder whose config.json names a hostile architecture (skipped, with a note)."""
+    fields are hostile."""
     run = runs.RunDir(next(iter(runs.list_runs(runs_dir))).path.rename(runs_dir / f"00001-{HOSTILE}"))
     run.path.joinpath("quality.jsonl").write_text("".join(json.dumps(r) + "\n" for r in quality_records()))
-    bad = runs_dir / "00002-bad"
-    bad.mkdir()
-    (bad / "config.json").write_text(json.dumps({"architecture": HOSTILE}))
     return run
 
 
@@ -171,6 +168,9 @@ def hostile_runs(runs_dir):
 def test_every_page_shows_hostile_names_as_text(hostile_runs, page):
     from test_app import open_page
 
+    bad = hostile_runs.path.parent / "00002-bad"  # a folder whose config.json names a hostile architecture
+    bad.mkdir()
+    (bad / "config.json").write_text(json.dumps({"architecture": HOSTILE}))
     at = open_page(page, errors_expected=True)
     assert_inert(at, expect=None if page == "snapshots" else md_text(HOSTILE))  # Snapshots names it in a selectbox
     assert any("Skipped" in c.value and "architecture" in c.value for c in at.caption)  # config.json's value, quoted

@@ -1,0 +1,104 @@
+"""Issue 31, item 6 in a real browser: names that carry Markdown and Plotly markup pointing outside (a run folder, a
+data folder in config.json, quality.jsonl's metric name and floor label, an uploaded picture's file name) make no
+request leave localhost and put no link, image or page-sized text on Translate, Latent space, Compare and
+Snapshots. Screenshots: tests/artifacts/markup_*.png. tests/test_markup.py checks the same through AppTest.
+"""
+import io
+import json
+import re
+import shutil
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+from PIL import Image
+from test_browser import app_url  # noqa: F401 -- the fixture that serves the app
+from test_browser import chromium_page, open_page, screenshot, set_projection, settle
+from test_markup import HOSTILE, quality_records
+
+from gan_core import runs
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+# The one outside request the app makes by itself: Streamlit fetches the page's favicon, the Material icon of
+# explorer_ui.navigation's st.set_page_config(page_icon=":material/blur_on:"), from Google's font server.
+FAVICON = "https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/blur_on/"
+# every <a> and <img> that points outside, and any element styled with the hostile name's font size (Plotly's
+# legend and titles are SVG: their links are <a xlink:href>)
+INJECTED = """() => [...document.querySelectorAll('a, img, [style*="font-size"]')]
+    .filter(e => /example\\.com|font-size: ?200px/.test(['href', 'xlink:href', 'src', 'style']
+                                                           .map(name => e.getAttribute(name) || '').join(' ')))
+    .map(e => e.outerHTML.slice(0, 200))"""
+
+
+def hostile_runs(runs_dir, translation_run) -> None:
+    """00000: a CycleGAN whose domain A is a data folder with a hostile name; 00001: a copy of the tiny run; 00002:
+    the tiny run under a hostile folder name, with quality records whose metric name and floor label are hostile."""
+    (tiny,) = runs.list_runs(runs_dir)
+    shutil.copytree(tiny.path, runs_dir / "00001-copy")
+    hostile = runs.RunDir(tiny.path.rename(runs_dir / f"00002-{HOSTILE}"))
+    hostile.path.joinpath("quality.jsonl").write_text("".join(json.dumps(r) + "\n" for r in quality_records()))
+    cycle = runs.RunDir(shutil.copytree(translation_run.path, runs_dir / "00000-cyclegan",
+                                        ignore=shutil.ignore_patterns("checkpoints", "tb", ".lock")))
+    config = json.loads(cycle.config_path.read_text())
+    config.update(dataset="folder", data=f"/data/{HOSTILE}")
+    cycle.config_path.write_text(json.dumps(config))
+
+
+def assert_nothing_injected(page, outside: list[str]) -> None:
+    page.wait_for_timeout(1500)  # images and charts finish drawing
+    assert page.evaluate(INJECTED) == []
+    assert outside == [], outside
+
+
+def test_hostile_names_make_no_outside_request_in_a_real_browser(app_url, tiny_translation_runs,  # noqa: F811
+                                                                  shared_data):
+    from playwright.sync_api import expect
+
+    url, runs_dir = app_url
+    hostile_runs(runs_dir, tiny_translation_runs["cyclegan"])
+    digit = io.BytesIO()
+    Image.fromarray(np.load(shared_data / "mnist.npz")["x_test"][7]).save(digit, format="PNG")
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        """Every request the page makes: one to another host is recorded and never sent."""
+        if urlsplit(route.request.url).hostname not in LOCAL_HOSTS and not route.request.url.startswith(FAVICON):
+            outside.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    with chromium_page(120_000) as page:
+        page.route("**/*", only_local)
+
+        open_page(page, f"{url}/translate", "Direction")  # the CycleGAN's directions name the data folder
+        expect(page.get_by_text(":red[RED]", exact=False).first).to_be_visible()  # as text, not red
+        assert_nothing_injected(page, outside)
+        screenshot(page, "markup_translate")
+
+        open_page(page, f"{url}/compare", "Curves")  # the hostile run and its copy: legends, titles, floor labels
+        expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(2)
+        expect(page.locator(".legendtext", has_text='<a href="https:example.com').first).to_be_attached()
+        assert_nothing_injected(page, outside)
+        screenshot(page, "markup_compare")
+
+        open_page(page, f"{url}/snapshots", "Make GIF")
+        page.get_by_role("tab", name="Quality").click()
+        expect(page.locator(".gtitle, .annotation-text", has_text="<span style=").first).to_be_attached()
+        assert_nothing_injected(page, outside)
+        screenshot(page, "markup_snapshots")
+
+        open_page(page, f"{url}/latent", "Project an image")  # an uploaded picture's file name, in the caption
+        page.get_by_role("heading", name="Project an image").scroll_into_view_if_needed()
+        page.locator('.st-key-project_upload input[type="file"]').set_input_files(
+            files=[{"name": f"{HOSTILE}.png", "mimeType": "image/png", "buffer": digit.getvalue()}])
+        settle(page)
+        set_projection(page, steps=10, restarts=1)
+        page.get_by_role("button", name=re.compile(r"\bProject$")).click()
+        page.get_by_role("button", name="Edit from here").click()
+        settle(page)
+        caption = page.locator('[data-testid="stImage"]').filter(has=page.locator('img[alt="Generated image"]'))
+        expect(caption.locator('[data-testid="stImageCaption"]')).to_contain_text("projection of <a href=")
+        assert_nothing_injected(page, outside)
+        screenshot(page, "markup_latent")
