@@ -73,20 +73,20 @@ def test_hostile_names_make_no_outside_request_in_a_real_browser(app_url, tiny_t
         page.route("**/*", only_local)
 
         open_page(page, f"{url}/translate", "Direction")  # the CycleGAN's directions name the data folder
-        expect(page.get_by_text(":red[RED]", exact=False).first).to_be_visible()  # as text, not red
         assert_nothing_injected(page, outside)
+        expect(page.get_by_text(":red[RED]", exact=False).first).to_be_visible()  # as text, not red
         screenshot(page, "markup_translate")
 
         open_page(page, f"{url}/compare", "Curves")  # the hostile run and its copy: legends, titles, floor labels
         expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(2)
-        expect(page.locator(".legendtext", has_text='<a href="https:example.com').first).to_be_attached()
         assert_nothing_injected(page, outside)
+        expect(page.locator(".legendtext", has_text='<a href="https:example.com').first).to_be_attached()
         screenshot(page, "markup_compare")
 
         open_page(page, f"{url}/snapshots", "Make GIF")
         page.get_by_role("tab", name="Quality").click()
-        expect(page.locator(".gtitle, .annotation-text", has_text="<span style=").first).to_be_attached()
         assert_nothing_injected(page, outside)
+        expect(page.locator(".gtitle, .annotation-text", has_text="<span style=").first).to_be_attached()
         screenshot(page, "markup_snapshots")
 
         open_page(page, f"{url}/latent", "Project an image")  # an uploaded picture's file name, in the caption
@@ -98,7 +98,7 @@ def test_hostile_names_make_no_outside_request_in_a_real_browser(app_url, tiny_t
         page.get_by_role("button", name=re.compile(r"\bProject$")).click()
         page.get_by_role("button", name="Edit from here").click()
         settle(page)
+        assert_nothing_injected(page, outside)
         caption = page.locator('[data-testid="stImage"]').filter(has=page.locator('img[alt="Generated image"]'))
         expect(caption.locator('[data-testid="stImageCaption"]')).to_contain_text("projection of <a href=")
-        assert_nothing_injected(page, outside)
         screenshot(page, "markup_latent")
