@@ -662,7 +662,7 @@ def add_bad_folders(runs_dir: Path, source: runs.RunDir) -> None:
 
 
 def assert_notes_name_the_bad_folders(at: AppTest) -> None:
-    captions = [c.value for c in at.caption]
+    captions = [plain(c.value) for c in at.caption]  # the reason is escaped: it may quote config.json
     assert any("Skipped `00008-bad-status`: status.json is not a JSON object (it holds a list)" in c
                for c in captions), captions
     assert any(f"Skipped `{BAD_NAME}`: config.json is not a JSON object (it holds a list)" in c for c in captions)
