@@ -4,7 +4,11 @@ It lives here rather than in app.py so that nothing imports the entrypoint: app.
 """
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import streamlit as st
+from PIL import Image
 from streamlit.navigation.page import StreamlitPage
 
 from explorer_ui import streamlit_compat
@@ -26,10 +30,23 @@ PAGES = (  # (file beside app.py, title, icon, URL path): the order of the menu
 )
 
 
+@functools.cache
+def app_icon() -> Image.Image:
+    """The tab's icon, drawn here: a 4x4 grid of soft blobs, as a GAN's sample grid looks small. Not a Material
+    icon: Streamlit fetches those favicons from Google's font server, and the app makes no outside request."""
+    y, x = np.mgrid[0:64, 0:64] % 16 - 7.5
+    blob = np.exp(-(x * x + y * y) / 18.0)
+    shade = np.kron(np.array([[0.55, 1.0, 0.8, 0.65], [1.0, 0.7, 0.9, 0.6], [0.75, 0.9, 0.6, 1.0],
+                              [0.6, 0.8, 1.0, 0.7]]), np.ones((16, 16)))
+    value = blob * shade
+    rgb = np.stack([70 + 90 * value, 90 + 120 * value, 200 + 55 * value], -1)
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
+
+
 def set_up_page() -> None:
     """What every run does before a page draws: Keras kept across reruns, page config, square pixels."""
     streamlit_compat.keep_keras_session()  # else Streamlit clears TensorFlow's kernels after every rerun
-    st.set_page_config(page_title="GAN Explorer", page_icon=":material/blur_on:", layout="wide")
+    st.set_page_config(page_title="GAN Explorer", page_icon=app_icon(), layout="wide")
     # GAN samples are small pixel grids shown enlarged: keep their pixels square instead of blurring them.
     st.html("<style>[data-testid='stImage'] img { image-rendering: pixelated; }</style>")
     st.session_state[APP_RAN_KEY] = True
