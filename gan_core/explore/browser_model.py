@@ -17,9 +17,11 @@ never reuses an old one.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +39,7 @@ CACHE_SUBDIR = "browser_models"
 CACHE_ENV = "GAN_EXPLORER_CACHE"
 MAX_ONNX_BYTES = 100_000_000  # the page sends the model to the browser once; beyond this it is no longer "once"
 TILES = 4  # per convolutional block: the channel mean and the 3 channels that change most with z
+STALE_TEMP_SECONDS = 600.0  # as the data cache's
 SAMPLE_SEEDS = 256  # the z the channels and the grey ranges are picked on
 ACTIVATIONS = {"ReLU", "LeakyReLU", "Activation", "ELU", "PReLU", "Softmax"}
 FOLLOWERS = {"BatchNormalization", "Reshape", "LayerNormalization", "GroupNormalization"}
@@ -258,20 +261,31 @@ def _read_cached(folder: Path, key: str) -> BrowserModel | None:
         return None
 
 
-def cached_models(cache_dir: str | Path | None = None) -> list[tuple[Path, int, str]]:
-    """(the .onnx file, bytes of it and its notes, what it is) for every cached browser model: for storage."""
+def cached_models(cache_dir: str | Path | None = None) -> list[tuple[Path, int]]:
+    """(the .onnx file, bytes of it and its .json notes) of every cached browser model, for gan_core.storage."""
+    found = []
+    for path in _listing(cache_dir, lambda n: n.endswith(".onnx") and not n.startswith(".")):
+        with contextlib.suppress(OSError):  # removed meanwhile
+            notes = path.with_suffix(".json")
+            found.append((path, path.stat().st_size + (notes.stat().st_size if notes.exists() else 0)))
+    return found
+
+
+def stale_temp_files(cache_dir: str | Path | None = None, now: float | None = None) -> list[Path]:
+    """Temporary files of cache writes killed mid-way (atomic_write's `.<name>.XXXX.tmp`), untouched for
+    STALE_TEMP_SECONDS (a live writer finishes in seconds)."""
+    now = time.time() if now is None else now
+    stale = []
+    for path in _listing(cache_dir, lambda n: n.startswith(".") and n.endswith(".tmp")):
+        with contextlib.suppress(OSError):
+            if now - path.stat().st_mtime > STALE_TEMP_SECONDS:
+                stale.append(path)
+    return stale
+
+
+def _listing(cache_dir: str | Path | None, keep) -> list[Path]:
     folder = cache_folder(cache_dir)
     try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".onnx") and not n.startswith("."))
+        return [folder / n for n in sorted(os.listdir(folder)) if keep(n)]
     except OSError:
         return []
-    found = []
-    for name in names:
-        path = folder / name
-        try:
-            size = path.stat().st_size + (path.with_suffix(".json").stat().st_size
-                                          if path.with_suffix(".json").exists() else 0)
-        except OSError:
-            continue
-        found.append((path, size, "a generator converted for the browser (ONNX)"))
-    return found
