@@ -1,0 +1,208 @@
+"""The Latent page's editor and walk, run in the browser: a Streamlit Components v2 element (frontend/morph.js)
+that runs the generator under onnxruntime-web on every slider `input` event and sends z back on release.
+
+The handshake, one message from the browser at each step (so a page that is only looked at by AppTest, or by a
+browser without WebAssembly, never converts anything and keeps the server path):
+
+1. no report yet: the element only asks the browser whether it runs WebAssembly and which models it holds;
+2. WebAssembly: the generator is converted (once per generator, cached by hash: gan_core.explore.browser_model)
+   and its bytes sent, base64 in the element's data, only while the browser does not report holding its sha256
+   (Streamlit resends an element's whole data on every rerun: the bytes would otherwise go again each time);
+3. the browser reports the sha256 loaded: the page drops its server-side editor.
+
+A generator that will not convert, or a browser that cannot run it, keeps the server path with one line saying
+why. Nothing the browser sends is used as a path: its z, psi and class are checked numbers, its reasons are shown
+as text.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from explorer_ui import streamlit_compat, widgets
+from explorer_ui.latent_state import LatentState
+from gan_core import latent
+from gan_core.errors import GanError
+from gan_core.explore import directions
+from gan_core.explore.browser_model import BrowserModel, browser_model
+from gan_core.inference import Generator
+
+EDITOR_KEY = "latent_morph"
+WALK_KEY = "latent_morph_walk"
+TOGGLE_KEY = "latent_in_browser"
+RELEASE_MS = 150  # the quiet time after a release before z goes to Python: a burst of key presses sends once
+TILE_PX = 40
+PLAY_SECONDS = 3.0  # one way of the walk's forth-and-back loop
+_PACKAGE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Converted:
+    """A generator's browser model, or why there is none (a GanError's one line)."""
+
+    model: BrowserModel | None
+    error: str = ""
+
+    @functools.cached_property
+    def bytes_b64(self) -> str:
+        return base64.b64encode(self.model.onnx).decode("ascii")
+
+
+@st.cache_resource(max_entries=8, show_spinner="Converting the generator for your browser (once per generator)…")
+def _converted(source: str, mtime_ns: int, noise: str, _generator: Generator) -> Converted:
+    try:
+        return Converted(browser_model(_generator))
+    except GanError as exc:  # remembered, not retried on every rerun: the conversion takes seconds
+        return Converted(None, str(exc))
+
+
+def converted(generator: Generator) -> Converted:
+    path = Path(generator.source) if generator.source else None
+    if path is None or not path.is_file():
+        return _converted(f"id{id(generator)}", 0, generator.noise, generator)
+    return _converted(str(path), path.stat().st_mtime_ns, generator.noise, generator)
+
+
+def _mount():
+    """The component's mount command (the manifest is registered first: see streamlit_compat)."""
+    name = streamlit_compat.register_component_manifest(_PACKAGE)
+    return st.components.v2.component(name, js="morph.js", css="morph.css")
+
+
+def report(key: str = EDITOR_KEY) -> dict[str, Any]:
+    """What the browser last said: {"wasm": bool, "held": [sha256, ...], "failed": {sha256: why}, "why": str}."""
+    value = st.session_state.get(key)
+    browser = getattr(value, "browser", None) if value is not None else None
+    return browser if isinstance(browser, dict) else {}
+
+
+def _holds(rep: dict[str, Any], sha: str) -> bool:
+    held = rep.get("held")
+    return isinstance(held, list) and sha in held
+
+
+def model_data(conv: Converted, rep: dict[str, Any]) -> dict[str, Any]:
+    """The model's part of the element's data: its metadata, and its bytes only if the browser lacks them."""
+    model = conv.model
+    meta = model.metadata()
+    meta["bytes_b64"] = None if _holds(rep, model.sha256) else conv.bytes_b64
+    return meta
+
+
+def directions_data(found: directions.Directions, noise: str) -> dict[str, Any]:
+    """The principal directions as plain arrays (the browser moves along them: Directions.move/coordinates)."""
+    return {
+        "vectors": found.vectors.astype(np.float64).tolist(), "z_std": found.z_std.astype(np.float64).tolist(),
+        "centre": latent.centre(noise),
+        "labels": [f"PC{i + 1} · {share:.1%}" for i, share in enumerate(found.explained)],
+        "helps": [f"Moves z along principal direction {i + 1} of the generator's first hidden layer, in standard "
+                  f"deviations of the noise; {share:.1%} is its share of that layer's variance."
+                  for i, share in enumerate(found.explained)],
+        "caption": f"The top {found.k} directions explain {found.explained.sum():.0%} of the variance of "
+                   f"{found.layer} over {found.n} samples (GANSpace: PCA of the layer, regressed back onto z).",
+    }
+
+
+def released(state: LatentState, generator: Generator, payload: Any) -> bool:
+    """The browser's release: z, psi and class, checked, into the page's state. False if it does not fit."""
+    if not isinstance(payload, dict):
+        return False
+    z, psi, cls = payload.get("z"), payload.get("psi"), payload.get("cls")
+    try:
+        z = np.array(z, np.float32)
+        psi = float(psi)
+    except (TypeError, ValueError):
+        return False
+    if z.shape != (generator.noise_dim,) or not np.isfinite(z).all() or not 0.0 <= psi <= latent.MAX_PSI:
+        return False
+    if generator.conditional and not (isinstance(cls, int) and 0 <= cls < generator.num_classes):
+        return False
+    state.from_browser(z, psi, cls if generator.conditional else None)
+    return True
+
+
+def _on_release(state: LatentState, generator: Generator) -> None:
+    value = st.session_state.get(EDITOR_KEY)
+    released(state, generator, getattr(value, "latent", None))
+
+
+class Editor:
+    """Where the page's editor runs this time: in the browser, pending (the server path shows meanwhile), or on
+    the server with a reason."""
+
+    def __init__(self, generator: Generator, state: LatentState):
+        self.generator, self.state = generator, state
+        self.reason = ""
+        self.wanted = st.session_state.get(TOGGLE_KEY, True)
+        self.report = report()
+        self.conv: Converted | None = None
+        if not self.wanted:
+            return
+        if self.report.get("wasm") is False:
+            self.reason = widgets.md_text(self.report.get("why") or "this browser has no WebAssembly")
+        elif self.report.get("wasm"):
+            self.conv = converted(generator)
+            if self.conv.model is None:
+                self.reason = widgets.md_text(self.conv.error)
+            else:
+                failed = self.report.get("failed")
+                why = failed.get(self.conv.model.sha256) if isinstance(failed, dict) else None
+                if why:
+                    self.reason = widgets.md_text(why)
+
+    @property
+    def active(self) -> bool:
+        """The browser draws: it reported holding this generator's model."""
+        return bool(self.wanted and not self.reason and self.conv and _holds(self.report, self.conv.model.sha256))
+
+    def show(self, found: directions.Directions | None, directions_error: str, slider_modes, dims_per_page: int,
+             z_range, pc_range: float, pc_step: float) -> None:
+        """The toggle and the element (while wanted); the fallback line when there is a reason."""
+        st.toggle("Morph in this browser", value=True, key=TOGGLE_KEY,
+                  help="Runs the generator in this browser (WebAssembly) on every slider move, so the image follows "
+                       "the thumb; off: the server draws each move, as before")
+        if not self.wanted:
+            return
+        if self.reason:
+            st.caption(f":material/info: Drawn on the server: {self.reason}")
+            return
+        mount = _mount()
+        if self.conv is None:  # step 1 of the handshake: ask the browser what it can do
+            mount(key=EDITOR_KEY, data={"mode": "probe", "report": self.report}, on_browser_change=lambda: None,
+                  on_latent_change=lambda: None)
+            return
+        g, state = self.generator, self.state
+        label, _, _ = state.origin()
+        data = {
+            "mode": "editor", "report": self.report, "model": model_data(self.conv, self.report),
+            "z": state.z.astype(np.float64).tolist(), "origin_z": state._get("z_origin")[2].astype(np.float64).tolist(),
+            "origin_label": label, "psi": state.psi, "cls": state.current_class(g), "max_psi": latent.MAX_PSI,
+            "class_title": "Digit" if g.num_classes == 10 and g.class_name(9) == "9" else "Class",
+            "class_names": [g.class_name(i) for i in range(g.num_classes)],
+            "slider_modes": list(slider_modes), "dims_per_page": dims_per_page, "z_range": list(z_range),
+            "pc_range": pc_range, "pc_step": pc_step,
+            "directions": directions_data(found, g.noise) if found is not None else None,
+            "directions_error": directions_error, "display_px": widgets.IMAGE_SIDE_PX, "tile_px": TILE_PX,
+            "tiles": True, "release_ms": RELEASE_MS,
+        }
+        mount(key=EDITOR_KEY, data=data, on_browser_change=lambda: None,
+              on_latent_change=functools.partial(_on_release, state, g))
+
+
+def walk(editor: Editor, a: np.ndarray, b: np.ndarray, mode: str, cls: int | None, caption: str) -> None:
+    """The walk from a to b drawn in the browser, a frame per display refresh (only where the editor is active:
+    it shares the editor's model, already in the page)."""
+    if not editor.active:
+        return
+    meta = editor.conv.model.metadata()
+    meta["bytes_b64"] = None
+    _mount()(key=WALK_KEY, data={
+        "mode": "walk", "report": editor.report, "model": meta, "a": a.astype(np.float64).tolist(),
+        "b": b.astype(np.float64).tolist(), "walk_mode": mode, "cls": cls, "walk_caption": caption,
+        "display_px": widgets.IMAGE_SIDE_PX, "play_seconds": PLAY_SECONDS})
