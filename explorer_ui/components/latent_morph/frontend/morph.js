@@ -13,7 +13,7 @@ const VENDOR = new URL("./vendor/onnxruntime-web/", import.meta.url).href;
 const sessions = new Map(); // sha256 -> Promise<{session, meta}>
 const roots = new WeakMap(); // parentElement -> the instance's state
 const live = new Set(); // every instance's state: the test hook and the walk read the editor's z
-const stats = { renders: [], frames: 0, released: 0 };
+const stats = { renders: [], frames: 0, inputs: 0, released: 0 };
 let ortReady = false;
 
 function setUpRuntime() {
@@ -326,6 +326,7 @@ function drawCaption(s) {
 }
 
 function changed(s) {
+  stats.inputs += 1;
   clearTimeout(s.releaseTimer); // a move after a release restarts the wait
   drawCaption(s);
   schedule(s);
@@ -492,5 +493,5 @@ window.__latentMorph = {
   },
   z() { return Array.from(this.editor().z); },
   stats,
-  reset() { stats.renders = []; stats.frames = 0; stats.released = 0; },
+  reset() { stats.renders = []; stats.frames = 0; stats.inputs = 0; stats.released = 0; },
 };
