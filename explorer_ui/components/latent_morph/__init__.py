@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ from gan_core.inference import Generator
 EDITOR_KEY = "latent_morph"
 WALK_KEY = "latent_morph_walk"
 TOGGLE_KEY = "latent_in_browser"
+# GAN_EXPLORER_BROWSER_MORPH=0: the toggle starts off (the server draws every move, as before #29): for a server
+# whose users' browsers should not run the model, and for tests of the server path
+DEFAULT_ENV = "GAN_EXPLORER_BROWSER_MORPH"
 RELEASE_MS = 150  # the quiet time after a release before z goes to Python: a burst of key presses sends once
 TILE_PX = 40
 PLAY_SECONDS = 3.0  # one way of the walk's forth-and-back loop
@@ -67,6 +71,10 @@ def converted(generator: Generator) -> Converted:
     if path is None or not path.is_file():
         return _converted(f"id{id(generator)}", 0, generator.noise, generator)
     return _converted(str(path), path.stat().st_mtime_ns, generator.noise, generator)
+
+
+def in_browser_by_default() -> bool:
+    return os.environ.get(DEFAULT_ENV, "1").strip() != "0"
 
 
 def _mount():
@@ -139,7 +147,7 @@ class Editor:
     def __init__(self, generator: Generator, state: LatentState):
         self.generator, self.state = generator, state
         self.reason = ""
-        self.wanted = st.session_state.get(TOGGLE_KEY, True)
+        self.wanted = st.session_state.get(TOGGLE_KEY, in_browser_by_default())
         self.report = report()
         self.conv: Converted | None = None
         if not self.wanted:
@@ -164,7 +172,7 @@ class Editor:
     def show(self, found: directions.Directions | None, directions_error: str, slider_modes, dims_per_page: int,
              z_range, pc_range: float, pc_step: float) -> None:
         """The toggle and the element (while wanted); the fallback line when there is a reason."""
-        st.toggle("Morph in this browser", value=True, key=TOGGLE_KEY,
+        st.toggle("Morph in this browser", value=in_browser_by_default(), key=TOGGLE_KEY,
                   help="Runs the generator in this browser (WebAssembly) on every slider move, so the image follows "
                        "the thumb; off: the server draws each move, as before")
         if not self.wanted:
