@@ -183,7 +183,7 @@ def test_dragging_z_pc_and_psi_morphs_the_canvas_with_no_message_until_release(a
 def test_a_second_tab_keeps_its_own_z(app):
     with chromium_page(WAIT_MS) as page:
         open_latent(page, app)
-        other = page.context.new_page()
+        other = page.context.browser.new_context().new_page()  # its own tab and its own Streamlit session
         other.set_default_timeout(WAIT_MS)
         open_latent(other, app)
         z_other, image_other = other.evaluate("() => window.__latentMorph.z()"), canvas(other)
