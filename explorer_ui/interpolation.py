@@ -49,7 +49,8 @@ def seed_walk(choice: widgets.GeneratorChoice, state: LatentState, morph: latent
     frames = export.interpolation_frames(generator, a, b, int(steps), mode, label=cls)
     in_class = f", {generator.class_name(cls)}" if cls is not None else ""
     if morph is not None:
-        origin = state.origin_tag() if start == "Current z" else f"seed {seed_a}"
+        label, _, edited = state.origin()
+        origin = f"{label}{' (edited)' if edited else ''}" if start == "Current z" else f"seed {seed_a}"
         latent_morph.walk(morph, a, b, mode, cls, f"{mode} from {origin} to seed {seed_b}{in_class}")
     st.image(pictures.png_bytes(pictures.grid(np.stack(frames), 1, int(steps), scale=STRIP_SCALE)),
              caption=f"{mode}, {steps} steps{in_class}", output_format="PNG")

@@ -104,6 +104,7 @@ def runs_dir(tiny_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _copy_run(tiny_run, pretrained).rename(pretrained / "tiny-pretrained")
     monkeypatch.setenv("GAN_EXPLORER_RUNS", str(root))
     monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(pretrained))
+    monkeypatch.setenv("GAN_EXPLORER_BROWSER_MORPH", "0")  # AppTest runs no JS: the Latent page's server editor
     return root
 
 
@@ -139,6 +140,7 @@ def translation_runs_dir(tiny_translation_runs, tmp_path: Path, monkeypatch: pyt
     _copy_run(tiny_translation_runs["pix2pix"], pretrained).rename(pretrained / "pix2pix_edges_digits")
     monkeypatch.setenv("GAN_EXPLORER_RUNS", str(root))
     monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(pretrained))
+    monkeypatch.setenv("GAN_EXPLORER_BROWSER_MORPH", "0")  # AppTest runs no JS: the Latent page's server editor
     return root
 
 

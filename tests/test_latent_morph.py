@@ -1,6 +1,7 @@
 """The Python side of the Latent page's browser editor (explorer_ui.components.latent_morph), through AppTest and
-directly: the handshake (nothing converted until the browser says it runs WebAssembly; the model's bytes sent while
-the browser does not hold them, then never again), the release into the page's state, and its checks.
+directly: the handshake (the model's bytes sent while the browser does not report holding them, then never again;
+the server's editor back, with one line, where the browser cannot run it), the release into the page's state, and
+its checks.
 
 The browser's reports are set the way the browser sets them, as the component's state (`st.session_state[key]`).
 """
@@ -40,6 +41,7 @@ def element_data(at: AppTest, key: str = latent_morph.EDITOR_KEY) -> dict:
 @pytest.fixture
 def latent_page(runs_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv(latent_morph.DEFAULT_ENV, "1")  # runs_dir sets the server path for the other page tests
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     at.switch_page("pages/latent.py").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -53,31 +55,28 @@ def report(at: AppTest, **browser) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def test_the_model_goes_to_the_browser_once_and_only_where_it_can_run_it(latent_page):
+def test_the_model_goes_to_the_browser_once_per_generator(latent_page):
     at, cache = latent_page
-    # 1: no word from a browser yet (AppTest has none): the server's editor, a probe, nothing converted
-    assert element_data(at) == {"mode": "probe", "report": {}}
-    assert any(s.label == "z[0]" for s in at.slider)
-    assert not cache.exists() or not list(cache.glob("*.onnx"))
-    # 2: the browser runs WebAssembly and holds nothing: the bytes go, converted once and cached by hash
-    report(at)
+    # the first run: the browser's editor with the model's bytes, converted once and cached by hash
     data = element_data(at)
     sha = data["model"]["sha256"]
     assert data["mode"] == "editor" and len(data["model"]["bytes_b64"]) > 1000
     assert [p.name for p in cache.glob("*.onnx")] == [f"{sha}.onnx"]
-    assert any(s.label == "z[0]" for s in at.slider)  # still the server's editor until the browser has loaded it
-    # 3: the browser holds it: no bytes on this or any later rerun, and the server's sliders are gone
+    assert not any(s.label == "z[0]" for s in at.slider)  # no server-side sliders beside the browser's
+    assert data["z"] == pytest.approx(at.session_state["latent_z"].tolist())
+    at.run()
+    assert element_data(at)["model"]["bytes_b64"]  # the browser has not said it holds them: again
+    # the browser holds it: no bytes on this or any later rerun
     report(at, held=[sha])
     data = element_data(at)
     assert data["model"]["sha256"] == sha and data["model"]["bytes_b64"] is None
-    assert not any(s.label == "z[0]" for s in at.slider)
-    assert data["z"] == pytest.approx(at.session_state["latent_z"].tolist())
     at.run()
     assert element_data(at)["model"]["bytes_b64"] is None
     mtime = (cache / f"{sha}.onnx").stat().st_mtime_ns
     at.number_input(key="latent_seed").set_value(5).run()  # a new z from Python reaches the browser as data
     assert element_data(at)["z"] == pytest.approx(latent.z_from_seed(5, 100).tolist())
-    assert (cache / f"{sha}.onnx").stat().st_mtime_ns == mtime
+    assert element_data(at)["model"]["bytes_b64"] is None
+    assert (cache / f"{sha}.onnx").stat().st_mtime_ns == mtime  # not converted again
 
 
 def test_a_browser_that_cannot_run_it_keeps_the_server_path_with_one_line(latent_page):
@@ -85,10 +84,10 @@ def test_a_browser_that_cannot_run_it_keeps_the_server_path_with_one_line(latent
     report(at, wasm=False, why="this browser has no WebAssembly")
     assert any("Drawn on the server: this browser has no WebAssembly" in c.value for c in at.caption)
     assert any(s.label == "z[0]" for s in at.slider)
-    assert not cache.exists() or not list(cache.glob("*.onnx"))
     # a model the browser failed to load: its reason, as text (markdown in it is escaped)
     report(at)
     sha = element_data(at)["model"]["sha256"]
+    assert not any(s.label == "z[0]" for s in at.slider)
     report(at, failed={sha: "the browser could not load the generator ([x](http://evil))"})
     line = next(c.value for c in at.caption if "Drawn on the server" in c.value)
     assert "](http" not in line and "\\[x\\]" in line

@@ -1,18 +1,16 @@
 """The Latent page's editor and walk, run in the browser: a Streamlit Components v2 element (frontend/morph.js)
 that runs the generator under onnxruntime-web on every slider `input` event and sends z back on release.
 
-The handshake, one message from the browser at each step (so a page that is only looked at by AppTest, or by a
-browser without WebAssembly, never converts anything and keeps the server path):
+The handshake: the page converts the generator (once per generator, cached by hash:
+gan_core.explore.browser_model) and sends its bytes, base64 in the element's data, while the browser has not
+reported holding its sha256 (Streamlit resends an element's whole data on every rerun: the bytes would otherwise go
+again each time). The browser draws as soon as the model is loaded, then reports what it holds (one message, one
+rerun) and from then on gets only the small data. The element is mounted early in the page's run: Streamlit sends
+it as soon as it is made, so the browser loads the model while the server draws the rest of the page.
 
-1. no report yet: the element only asks the browser whether it runs WebAssembly and which models it holds;
-2. WebAssembly: the generator is converted (once per generator, cached by hash: gan_core.explore.browser_model)
-   and its bytes sent, base64 in the element's data, only while the browser does not report holding its sha256
-   (Streamlit resends an element's whole data on every rerun: the bytes would otherwise go again each time);
-3. the browser reports the sha256 loaded: the page drops its server-side editor.
-
-A generator that will not convert, or a browser that cannot run it, keeps the server path with one line saying
-why. Nothing the browser sends is used as a path: its z, psi and class are checked numbers, its reasons are shown
-as text.
+A generator that will not convert, or a browser that cannot run it (it reports that), gets the server path with
+one line saying why. Nothing the browser sends is used as a path: its z, psi and class are checked numbers, its
+reasons are shown as text. GAN_EXPLORER_BROWSER_MORPH=0 starts every session on the server path.
 """
 from __future__ import annotations
 
@@ -154,20 +152,26 @@ class Editor:
             return
         if self.report.get("wasm") is False:
             self.reason = widgets.md_text(self.report.get("why") or "this browser has no WebAssembly")
-        elif self.report.get("wasm"):
-            self.conv = converted(generator)
-            if self.conv.model is None:
-                self.reason = widgets.md_text(self.conv.error)
-            else:
-                failed = self.report.get("failed")
-                why = failed.get(self.conv.model.sha256) if isinstance(failed, dict) else None
-                if why:
-                    self.reason = widgets.md_text(why)
+            return
+        self.conv = converted(generator)
+        if self.conv.model is None:
+            self.reason = widgets.md_text(self.conv.error)
+            return
+        failed = self.report.get("failed")
+        why = failed.get(self.conv.model.sha256) if isinstance(failed, dict) else None
+        if why:
+            self.reason = widgets.md_text(why)
 
     @property
     def active(self) -> bool:
-        """The browser draws: it reported holding this generator's model."""
-        return bool(self.wanted and not self.reason and self.conv and _holds(self.report, self.conv.model.sha256))
+        """The browser draws (from the first run on: it says so if it cannot, and the next run falls back)."""
+        return bool(self.wanted and not self.reason and self.conv is not None)
+
+    @property
+    def held(self) -> bool:
+        """The browser reported holding this generator's model: its bytes are not sent again."""
+        model = self.conv.model if self.conv is not None else None
+        return model is not None and _holds(self.report, model.sha256)
 
     def show(self, found: directions.Directions | None, directions_error: str, slider_modes, dims_per_page: int,
              z_range, pc_range: float, pc_step: float) -> None:
@@ -181,10 +185,6 @@ class Editor:
             st.caption(f":material/info: Drawn on the server: {self.reason}")
             return
         mount = _mount()
-        if self.conv is None:  # step 1 of the handshake: ask the browser what it can do
-            mount(key=EDITOR_KEY, data={"mode": "probe", "report": self.report}, on_browser_change=lambda: None,
-                  on_latent_change=lambda: None)
-            return
         g, state = self.generator, self.state
         label, _, _ = state.origin()
         data = {
@@ -206,7 +206,7 @@ class Editor:
 def walk(editor: Editor, a: np.ndarray, b: np.ndarray, mode: str, cls: int | None, caption: str) -> None:
     """The walk from a to b drawn in the browser, a frame per display refresh (only where the editor is active:
     it shares the editor's model, already in the page)."""
-    if not editor.active:
+    if not editor.active or not editor.held:
         return
     meta = editor.conv.model.metadata()
     meta["bytes_b64"] = None

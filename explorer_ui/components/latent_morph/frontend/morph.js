@@ -13,7 +13,7 @@ const VENDOR = new URL("./vendor/onnxruntime-web/", import.meta.url).href;
 const sessions = new Map(); // sha256 -> Promise<{session, meta}>
 const roots = new WeakMap(); // parentElement -> the instance's state
 const live = new Set(); // every instance's state: the test hook and the walk read the editor's z
-const stats = { renders: [], frames: 0, inputs: 0, released: 0 };
+const stats = { renders: [], frames: 0, inputs: 0, released: 0, times: { module: performance.now() } };
 let ortReady = false;
 
 function setUpRuntime() {
@@ -43,9 +43,10 @@ function sessionFor(model) {
   if (sessions.has(model.sha256)) return sessions.get(model.sha256);
   if (!model.bytes_b64) return null;
   setUpRuntime();
+  stats.times.bytes ??= performance.now();
   const made = ort.InferenceSession.create(decodeBase64(model.bytes_b64), {
     executionProviders: ["wasm"], graphOptimizationLevel: "all",
-  }).then((session) => ({ session, meta: model }));
+  }).then((session) => { stats.times.session ??= performance.now(); return { session, meta: model }; });
   made.catch(() => sessions.delete(model.sha256));
   sessions.set(model.sha256, made);
   return made;
@@ -162,6 +163,8 @@ async function render(s, z, cls) {
   s.lastPixels = pixels;
   s.frameNo += 1;
   s.root.dataset.frame = String(s.frameNo);
+  s.root.hidden = false; // shown from its first frame on: never an empty canvas
+  stats.times.frame ??= performance.now();
   return pixels;
 }
 
@@ -209,6 +212,7 @@ function buildEditor(s, parent) {
   const d = s.data;
   const [h, w] = d.model.image_shape;
   s.root = el("div", { class: "morph-root", "data-testid": "latentMorph", "data-mode": "editor" });
+  s.root.hidden = true;
   const left = el("div", { class: "morph-left" });
   const right = el("div", { class: "morph-right" });
   s.canvas = el("canvas", { width: w, height: h, class: "morph-image", role: "img", "aria-label": "Generated image" });
@@ -451,8 +455,6 @@ export default function (component) {
       drawSliders(s);
     }
     drawCaption(s);
-    // shown once Python knows this page holds the model (until then the page shows its server-side editor)
-    s.root.hidden = !(data.report?.held || []).includes(data.model.sha256);
   }
   ready.then(() => {
     loaded.add(data.model.sha256);
