@@ -193,3 +193,23 @@ def test_storage_lists_and_cleans_converted_models(tmp_path, monkeypatch):
     removed = storage.clean(tmp_path / "runs", tmp_path / "cache")
     assert {item.path.name for item in removed} == {entry.path.name, leftover.name}
     assert list(folder.iterdir()) == []
+
+
+def test_an_uploaded_sequential_generator_converts_with_its_blocks(tmp_path):
+    """A user's own .keras file may be a Sequential model (no `model.output` until called as a function)."""
+    require_onnxruntime()
+    import keras
+
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(4 * 4 * 16, activation="relu"),
+                              keras.layers.Reshape((4, 4, 16)),
+                              keras.layers.Conv2DTranspose(8, 3, strides=2, padding="same"),
+                              keras.layers.LeakyReLU(),
+                              keras.layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="tanh")])
+    model.save(tmp_path / "mine.keras")
+    generator = Generator.load(tmp_path / "mine.keras")
+    converted = bm.browser_model(generator, tmp_path)
+    assert [b.label for b in converted.blocks] == ["Block 1 · 4×4×16", "Block 2 · 8×8×8"]
+    z = latent.z_from_seeds(SEEDS, 8)
+    raw = run_onnx(converted, z, outputs=["images"])["images"]
+    assert np.abs(pictures.to_uint8(raw, "tanh").astype(int) - generator.images_uint8(z).astype(int)).max() <= 1
+

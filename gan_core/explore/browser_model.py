@@ -187,8 +187,8 @@ def _probe_model(generator: Generator, layers: list[Any]):
     """The generator with its blocks' outputs as extra outputs (the same layers: the image is unchanged)."""
     import keras
 
-    model = generator.model
-    return keras.Model(model.inputs, [model.output, *(layer.output for layer in layers)])
+    model = generator.model  # model.outputs, not model.output: a Sequential model has only the former
+    return keras.Model(model.inputs, [*model.outputs, *(layer.output for layer in layers)])
 
 
 def _sample(generator: Generator) -> tuple[np.ndarray, np.ndarray | None]:
