@@ -138,6 +138,7 @@ def browser_editor(generator: Generator, state: LatentState, morph: latent_morph
     morph.show(found, error, SLIDER_MODES, DIMS_PER_PAGE, slider_range(generator.noise), PC_RANGE, PC_STEP)
 
 
+latent_morph.warm_up()
 choice = widgets.page_generator("latent", "Latent space")
 
 generator = choice.generator

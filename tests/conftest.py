@@ -104,7 +104,6 @@ def runs_dir(tiny_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _copy_run(tiny_run, pretrained).rename(pretrained / "tiny-pretrained")
     monkeypatch.setenv("GAN_EXPLORER_RUNS", str(root))
     monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(pretrained))
-    monkeypatch.setenv("GAN_EXPLORER_BROWSER_MORPH", "0")  # AppTest runs no JS: the Latent page's server editor
     return root
 
 
@@ -140,7 +139,6 @@ def translation_runs_dir(tiny_translation_runs, tmp_path: Path, monkeypatch: pyt
     _copy_run(tiny_translation_runs["pix2pix"], pretrained).rename(pretrained / "pix2pix_edges_digits")
     monkeypatch.setenv("GAN_EXPLORER_RUNS", str(root))
     monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(pretrained))
-    monkeypatch.setenv("GAN_EXPLORER_BROWSER_MORPH", "0")  # AppTest runs no JS: the Latent page's server editor
     return root
 
 
@@ -178,3 +176,10 @@ def sgd(monkeypatch):
     import keras
 
     monkeypatch.setattr(keras.optimizers, "Adam", lambda learning_rate, **_: keras.optimizers.SGD(learning_rate))
+
+
+@pytest.fixture(autouse=True)
+def server_side_latent_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest runs no JavaScript: the Latent page starts on its server-side editor in every test. The browser's
+    editor has its own tests (test_latent_morph.py, test_browser_morph.py), which set it back to 1."""
+    monkeypatch.setenv("GAN_EXPLORER_BROWSER_MORPH", "0")

@@ -39,7 +39,7 @@ def start_app(tmp: Path, extra_path: str = "") -> tuple[subprocess.Popen, str]:
     (tmp / "runs").mkdir(parents=True, exist_ok=True)
     path = os.pathsep.join(p for p in (extra_path, str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, "GAN_EXPLORER_RUNS": str(tmp / "runs"), "GAN_EXPLORER_CACHE": str(tmp / "cache"),
-           "PYTHONPATH": path}
+           "PYTHONPATH": path, "GAN_EXPLORER_BROWSER_MORPH": "1"}
     port, log = free_port(), tmp / "streamlit.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(

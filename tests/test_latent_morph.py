@@ -35,7 +35,8 @@ def element_data(at: AppTest, key: str = latent_morph.EDITOR_KEY) -> dict:
             found.append(node.proto)
 
     walk(at._tree)
-    return [json.loads(p.json) for p in found if key in p.id][0]
+    (data,) = [json.loads(p.json) for p in found if p.id.endswith(key)]
+    return data
 
 
 @pytest.fixture

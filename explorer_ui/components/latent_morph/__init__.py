@@ -34,6 +34,7 @@ from gan_core.inference import Generator
 
 EDITOR_KEY = "latent_morph"
 WALK_KEY = "latent_morph_walk"
+WARM_KEY = "latent_morph_warm"
 TOGGLE_KEY = "latent_in_browser"
 # GAN_EXPLORER_BROWSER_MORPH=0: the toggle starts off (the server draws every move, as before #29): for a server
 # whose users' browsers should not run the model, and for tests of the server path
@@ -136,6 +137,14 @@ def released(state: LatentState, generator: Generator, payload: Any) -> bool:
 def _on_release(state: LatentState, generator: Generator) -> None:
     value = st.session_state.get(EDITOR_KEY)
     released(state, generator, getattr(value, "latent", None))
+
+
+def warm_up() -> None:
+    """Start the browser's runtime (a tiny model) before the page loads its generator: the wasm compile then runs
+    while the server works. An invisible element in the sidebar; nothing where the session draws on the server."""
+    if st.session_state.get(TOGGLE_KEY, in_browser_by_default()) and report().get("wasm") is not False:
+        with st.sidebar:
+            _mount()(key=WARM_KEY, data={"mode": "warm"})
 
 
 class Editor:

@@ -15,6 +15,10 @@ const roots = new WeakMap(); // parentElement -> the instance's state
 const live = new Set(); // every instance's state: the test hook and the walk read the editor's z
 const stats = { renders: [], frames: 0, inputs: 0, released: 0, times: { module: performance.now() } };
 let ortReady = false;
+// An 82-byte ONNX graph, y = Identity(x): a session of it starts the wasm runtime (fetch, compile, instantiate) while
+// the server still loads the generator and draws the page (mode "warm", mounted by the page before anything else).
+const WARM_MODEL = "CAgSDGdhbi1leHBsb3Jlcjo6ChAKAXgSAXkiCElkZW50aXR5EgR3YXJtWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUIECgAQEQ==";
+let warming = null;
 
 function setUpRuntime() {
   if (ortReady) return;
@@ -36,6 +40,16 @@ function decodeBase64(text) {
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
   return bytes;
+}
+
+function warmUp() {
+  if (!warming) {
+    setUpRuntime();
+    warming = ort.InferenceSession.create(decodeBase64(WARM_MODEL), { executionProviders: ["wasm"] })
+      .then(() => { stats.times.warm = performance.now(); })
+      .catch(() => {}); // the real model's session reports any failure
+  }
+  return warming;
 }
 
 /** The session for `model` (sha256), created from its bytes once per page; null if neither held nor sent. */
@@ -421,7 +435,7 @@ function tell(data, setStateValue) {
 
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
-  if (data.mode === "probe") { tell(data, setStateValue); return undefined; }
+  if (data.mode === "warm") { warmUp(); return undefined; }
   let s = roots.get(parentElement);
   const fresh = !s || s.data.model.sha256 !== data.model.sha256 || s.data.mode !== data.mode ||
     JSON.stringify(s.data.model.blocks) !== JSON.stringify(data.model.blocks);
