@@ -366,6 +366,12 @@ function adopt(s, d) {
   const key = JSON.stringify([d.z, d.origin_z, d.psi, d.cls]);
   if (key === s.adopted) return false;
   s.adopted = key;
+  const same = s.z && s.z.length === d.z.length && d.z.every((v, i) => Math.fround(v) === s.z[i]) &&
+    s.psi === d.psi && s.cls === (d.cls ?? 0);
+  if (same) { // the rerun after this page's own release: keep the sliders (a new drag may have begun)
+    s.originZ = Float32Array.from(d.origin_z);
+    return false;
+  }
   s.z = Float32Array.from(d.z);
   s.originZ = Float32Array.from(d.origin_z);
   s.psi = d.psi;
