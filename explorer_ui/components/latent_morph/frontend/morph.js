@@ -8,6 +8,9 @@
 // Everything the server sends is shown as text (textContent); nothing here builds HTML from data.
 // Test hook: window.__latentMorph (see the end of this file).
 import * as ort from "./vendor/onnxruntime-web/ort.wasm.min.mjs";
+import { clip, decodeBase64, el, slider } from "./dom.js";
+import { coordinates, move, truncate, walkPoint } from "./latent_math.js";
+import { tileImage, toImageData } from "./pixels.js";
 
 const VENDOR = new URL("./vendor/onnxruntime-web/", import.meta.url).href;
 const sessions = new Map(); // sha256 -> Promise<{session, meta}>
@@ -26,20 +29,6 @@ function setUpRuntime() {
   ort.env.wasm.numThreads = 1; // threads need cross-origin isolation, which a Streamlit page does not have
   ort.env.wasm.proxy = false;
   ortReady = true;
-}
-
-function el(tag, attrs = {}, text = null) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== null) node.textContent = String(text);
-  return node;
-}
-
-function decodeBase64(text) {
-  const bin = atob(text);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
 }
 
 function warmUp() {
@@ -64,90 +53,6 @@ function sessionFor(model) {
   made.catch(() => sessions.delete(model.sha256));
   sessions.set(model.sha256, made);
   return made;
-}
-
-// --- the arithmetic of gan_core.latent and gan_core.explore.directions, in the same float32 steps ----------------
-
-const f32 = Math.fround;
-
-/** latent.truncate: c + psi * (z - c), each step rounded to float32 as numpy does. */
-export function truncate(z, psi, noise) {
-  const c = noise === "uniform" ? 0.5 : 0.0;
-  const p = f32(psi);
-  const out = new Float32Array(z.length);
-  for (let i = 0; i < z.length; i++) out[i] = f32(c + f32(p * f32(z[i] - c)));
-  return out;
-}
-
-/** Directions.coordinates: (z - centre) @ V.T / z_std, in float64. */
-export function coordinates(dirs, z) {
-  return dirs.vectors.map((v, k) => {
-    let s = 0;
-    for (let i = 0; i < z.length; i++) s += (z[i] - dirs.centre) * v[i];
-    return s / dirs.z_std[k];
-  });
-}
-
-/** Directions.move: z + float32(amount * z_std[k]) * V[k], in float32. */
-export function move(dirs, z, k, amount) {
-  const a = f32(amount * dirs.z_std[k]);
-  const v = dirs.vectors[k];
-  const out = new Float32Array(z.length);
-  for (let i = 0; i < z.length; i++) out[i] = f32(z[i] + f32(a * v[i]));
-  return out;
-}
-
-/** latent.lerp / latent.slerp (float64, then float32, clipped to the cube for uniform noise). */
-export function walkPoint(a, b, t, mode, noise) {
-  const out = new Float32Array(a.length);
-  const lerp = () => { for (let i = 0; i < a.length; i++) out[i] = f32((1 - t) * a[i] + t * b[i]); return out; };
-  if (mode === "lerp") return lerp();
-  const c = noise === "uniform" ? 0.5 : 0.0;
-  let na = 0, nb = 0, dot = 0;
-  for (let i = 0; i < a.length; i++) { na += (a[i] - c) ** 2; nb += (b[i] - c) ** 2; }
-  na = Math.sqrt(na); nb = Math.sqrt(nb);
-  if (na < 1e-12 || nb < 1e-12) return lerp();
-  for (let i = 0; i < a.length; i++) dot += ((a[i] - c) / na) * ((b[i] - c) / nb);
-  const omega = Math.acos(Math.min(1, Math.max(-1, dot)));
-  const norm = (1 - t) * na + t * nb;
-  for (let i = 0; i < a.length; i++) {
-    const ua = (a[i] - c) / na, ub = (b[i] - c) / nb;
-    const d = omega < 1e-6 ? ua : (Math.sin((1 - t) * omega) * ua + Math.sin(t * omega) * ub) / Math.sin(omega);
-    let v = d * norm + c;
-    if (noise === "uniform") v = Math.min(1, Math.max(0, v));
-    out[i] = f32(v);
-  }
-  return out;
-}
-
-// --- drawing -------------------------------------------------------------------------------------------------------
-
-/** images NHWC raw -> uint8 RGBA exactly as Generator.images_uint8: round(clip(to_unit(x), 0, 1) * 255). */
-function toImageData(raw, h, w, c, pixelRange) {
-  const out = new ImageData(w, h);
-  const px = out.data;
-  const tanh = pixelRange === "tanh";
-  for (let p = 0; p < h * w; p++) {
-    for (let k = 0; k < 3; k++) {
-      let v = raw[p * c + (c === 1 ? 0 : k)];
-      v = tanh ? f32(f32(v + 1) / 2) : v;
-      v = Math.min(1, Math.max(0, v));
-      px[p * 4 + k] = Math.round(f32(v * 255));
-    }
-    px[p * 4 + 3] = 255;
-  }
-  return out;
-}
-
-function tileImage(data, h, w, tiles, t, low, high) {
-  const out = new ImageData(w, h);
-  const span = high > low ? high - low : 1;
-  for (let p = 0; p < h * w; p++) {
-    const g = Math.round(Math.min(1, Math.max(0, (data[p * tiles + t] - low) / span)) * 255);
-    out.data[p * 4] = out.data[p * 4 + 1] = out.data[p * 4 + 2] = g;
-    out.data[p * 4 + 3] = 255;
-  }
-  return out;
 }
 
 /** One generator call for z (already truncated) in class `cls`: draws the image and the block tiles. */
@@ -204,23 +109,6 @@ function schedule(s) {
 }
 
 // --- the editor ----------------------------------------------------------------------------------------------------
-
-function slider(labelText, min, max, step, value, onInput, onChange) {
-  const id = `m${Math.random().toString(36).slice(2)}`;
-  const wrap = el("div", { class: "morph-slider" });
-  const label = el("label", { for: id });
-  const name = el("span", { class: "morph-name" }, labelText);
-  const shown = el("span", { class: "morph-value" }, Number(value).toFixed(2));
-  label.append(name, shown);
-  const input = el("input", { type: "range", id, min, max, step, "aria-label": labelText });
-  input.value = String(value);
-  input.addEventListener("input", () => { shown.textContent = Number(input.value).toFixed(2); onInput(Number(input.value)); });
-  input.addEventListener("change", () => onChange(Number(input.value)));
-  wrap.append(label, input);
-  return { wrap, input, shown, set(v) { input.value = String(v); shown.textContent = Number(input.value).toFixed(2); } };
-}
-
-function clip(v, lo, hi) { return Math.min(hi, Math.max(lo, v)); }
 
 function buildEditor(s, parent) {
   const d = s.data;
