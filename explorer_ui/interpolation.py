@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import widgets
+from explorer_ui.components import latent_morph
 from explorer_ui.latent_state import LatentState
 from gan_core import latent, pictures
 from gan_core.explore import export
@@ -14,18 +15,19 @@ STRIP_SCALE = 3
 
 
 @st.fragment
-def section(choice: widgets.GeneratorChoice, state: LatentState) -> None:
-    """The section, rerun on its own controls alone (a fragment): the editor above does not redraw."""
+def section(choice: widgets.GeneratorChoice, state: LatentState, morph: latent_morph.Editor | None = None) -> None:
+    """The section, rerun on its own controls alone (a fragment): the editor above does not redraw. Where the
+    editor runs in the browser (`morph` active), the seed walk also plays there."""
     generator = choice.generator
     st.subheader("Interpolation")
     if generator.conditional and st.radio("Walk", ["Between seeds", "Between classes"], horizontal=True,
                                           key="latent_walk") == "Between classes":
         class_walk(choice, state)
         return
-    seed_walk(choice, state)
+    seed_walk(choice, state, morph)
 
 
-def seed_walk(choice: widgets.GeneratorChoice, state: LatentState) -> None:
+def seed_walk(choice: widgets.GeneratorChoice, state: LatentState, morph: latent_morph.Editor | None = None) -> None:
     """From the current z (as it was when the section last drew) or seed A to seed B, slerp or lerp."""
     generator = choice.generator
     c = st.columns([1.3, 1, 1, 1, 1, 1], vertical_alignment="bottom")
@@ -46,6 +48,10 @@ def seed_walk(choice: widgets.GeneratorChoice, state: LatentState) -> None:
     cls = state.current_class(generator)
     frames = export.interpolation_frames(generator, a, b, int(steps), mode, label=cls)
     in_class = f", {generator.class_name(cls)}" if cls is not None else ""
+    if morph is not None:
+        label, _, edited = state.origin()
+        origin = f"{label}{' (edited)' if edited else ''}" if start == "Current z" else f"seed {seed_a}"
+        latent_morph.walk(morph, a, b, mode, cls, f"{mode} from {origin} to seed {seed_b}{in_class}")
     st.image(pictures.png_bytes(pictures.grid(np.stack(frames), 1, int(steps), scale=STRIP_SCALE)),
              caption=f"{mode}, {steps} steps{in_class}", output_format="PNG")
     origin = state.origin_tag() if start == "Current z" else f"seed{seed_a}"

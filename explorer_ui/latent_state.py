@@ -81,6 +81,16 @@ class LatentState:
         self.dimensions_moved()
         self.directions_moved()
 
+    def from_browser(self, z: np.ndarray, psi: float, cls: int | None) -> None:
+        """z, psi and the class as the browser's editor left them on release: z keeps its origin (so the caption
+        says "(edited)" and Export tags it so), and the server-side sliders start afresh from it."""
+        self._set("z", np.array(z, np.float32))
+        self.store[PSI_KEY] = float(psi)
+        if cls is not None:
+            self._set("class", int(cls))
+        self.dimensions_moved()
+        self.directions_moved()
+
     def from_seed_box(self, dim: int, noise: str) -> None:
         """z := the seed box's vector (the seed box's on_change, and Reset sliders)."""
         seed = self.store[SEED_KEY]

@@ -14,15 +14,26 @@ workarounds may then do nothing, or too much, and tests/test_streamlit_compat.py
   executes the st.navigation command, your app will ignore the pages/ directory"). So a fresh server's first
   visit straight to /train runs pages/train.py alone, without app.py. `pages_directory_mode` reads the private
   class flag `PagesManager.uses_pages_directory` that says so; explorer_ui.navigation acts on it.
+* **A packaged Components v2 component in an editable install.** Streamlit finds a component's `asset_dir` by
+  scanning installed distributions for a `pyproject.toml` whose project is the distribution and whose package is
+  importable as the distribution's name. `pip install -e .` of gan-explorer (the README's set-up, the Dockerfile's)
+  has neither: its packages are gan_core and explorer_ui, and the editable install lists no pyproject.toml. So
+  `register_component_manifest` reads the component's own manifest (`explorer_ui/components/*/pyproject.toml`,
+  the file Streamlit's docs describe) and hands it to the runtime's component manager (`register_from_manifest`),
+  as Streamlit's scan would have.
 """
 from __future__ import annotations
 
 import logging
 import sys
+import tomllib
+from pathlib import Path
 
 import streamlit
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+from streamlit.components.v2.get_bidi_component_manager import get_bidi_component_manager
+from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentManifest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
 
@@ -91,3 +102,21 @@ def keep_keras_session() -> None:
         return
     _clean_up_but_keep_keras.streamlit_original = current
     setattr(script_runner, CLEAN_UP_NAME, _clean_up_but_keep_keras)
+
+
+def register_component_manifest(package_dir: Path) -> str:
+    """Register the components declared in `package_dir/pyproject.toml` on the running Streamlit (see the module
+    docstring) unless Streamlit's own scan found them; returns the first one's full name ("<project>.<name>").
+
+    Called before each mount: AppTest starts a new runtime (and component manager) per test."""
+    streamlit_is_tested()
+    with open(package_dir / "pyproject.toml", "rb") as f:
+        manifest = tomllib.load(f)
+    project = manifest["project"]
+    configs = [ComponentConfig.from_dict(c) for c in manifest["tool"]["streamlit"]["component"]["components"]]
+    full_name = f"{project['name']}.{configs[0].name}"
+    manager = get_bidi_component_manager()
+    if manager.get_component_asset_root(full_name) is None:
+        manager.register_from_manifest(ComponentManifest(name=project["name"], version=project.get("version", "0"),
+                                                         components=configs), package_dir)
+    return full_name

@@ -5,7 +5,8 @@ Kept (and listed):
     or ``data_b`` may name it, or a folder inside it);
   * model: an uploaded ``.keras`` generator, ``<runs>/_uploads/models/`` (opened by the pages, no run uses one);
   * cache: a decoded image folder, ``<cache>/folder-*.npy`` + ``.json`` (gan_core.data; used by the runs whose
-    ``data`` is the folder it decodes);
+    ``data`` is the folder it decodes), or a generator converted for the browser, ``<cache>/browser_models/*.onnx``
+    + ``.json`` (gan_core.explore.browser_model; made again when needed, so never in use);
   * temp: what killed or out-of-disk writes left: half-extracted uploads, half-written cache entries, and temporary
     files in run folders no trainer holds.
 
@@ -25,6 +26,7 @@ from typing import Iterator
 
 from .data import cache_entries, stale_cache_temp_files
 from .errors import RunError, resource_errors
+from .explore import browser_model
 from .runs import RunDir, default_runs_dir, list_runs, stale_temp_files
 from .uploads import uploads_dir
 
@@ -195,6 +197,10 @@ def _caches(cache_dir: str | Path | None, data_paths: list[tuple[Path, str]]) ->
             what = f"half-written: {what}"
         items.append(Stored("cache", entry.array, entry.size, used, what))
     items += [Stored("temp", p, _size(p), (), "half-written cache entry") for p in stale_cache_temp_files(cache_dir)]
+    items += [Stored("cache", path, size, (), "a generator converted for the browser (ONNX)")
+              for path, size in browser_model.cached_models(cache_dir)]
+    items += [Stored("temp", p, _size(p), (), "half-written browser model")
+              for p in browser_model.stale_temp_files(cache_dir)]
     return items
 
 

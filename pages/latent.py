@@ -7,8 +7,10 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import arithmetic, interpolation, projection, use_app_navigation, widgets
+from explorer_ui.components import latent_morph
 from explorer_ui.latent_state import CLASS_WIDGET_KEY, MODE_KEY, PSI_KEY, SEED_KEY, LatentState
 from gan_core import latent
+from gan_core.errors import GanError
 from gan_core.explore import directions
 from gan_core.inference import Generator
 
@@ -126,6 +128,18 @@ def z_editor(generator: Generator, state: LatentState) -> None:
                 direction_sliders(generator, state)
 
 
+def browser_editor(generator: Generator, state: LatentState, morph: latent_morph.Editor) -> None:
+    """The editor in the browser (see explorer_ui.components.latent_morph); its PC sliders need the directions."""
+    found, error = None, ""
+    if morph.conv is not None and morph.conv.model is not None and not morph.reason:
+        try:
+            found = generator_directions(generator)
+        except GanError as exc:
+            error = str(exc)
+    morph.show(found, error, SLIDER_MODES, DIMS_PER_PAGE, slider_range(generator.noise), PC_RANGE, PC_STEP)
+
+
+latent_morph.warm_up()
 choice = widgets.page_generator("latent", "Latent space")
 
 generator = choice.generator
@@ -141,9 +155,12 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     st.caption(f"{widgets.md_text(choice.name)}: {dim}-dimensional {noise} z → "
                f"{'x'.join(map(str, generator.image_shape))} images"
                + (f" of {generator.num_classes} classes" if generator.conditional else ""))
-if generator.conditional:
+morph = latent_morph.Editor(generator, state)
+if generator.conditional and not morph.active:
     class_picker(generator, state)
-z_editor(generator, state)
-interpolation.section(choice, state)
+browser_editor(generator, state, morph)
+if not morph.active:
+    z_editor(generator, state)
+interpolation.section(choice, state, morph)
 arithmetic.section(generator, state)
 projection.section(choice, on_use=state.set_z)

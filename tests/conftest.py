@@ -176,3 +176,10 @@ def sgd(monkeypatch):
     import keras
 
     monkeypatch.setattr(keras.optimizers, "Adam", lambda learning_rate, **_: keras.optimizers.SGD(learning_rate))
+
+
+@pytest.fixture(autouse=True)
+def server_side_latent_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest runs no JavaScript: the Latent page starts on its server-side editor in every test. The browser's
+    editor has its own tests (test_latent_morph.py, test_browser_morph.py), which set it back to 1."""
+    monkeypatch.setenv("GAN_EXPLORER_BROWSER_MORPH", "0")

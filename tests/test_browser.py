@@ -84,7 +84,8 @@ def app_url(tiny_run, copy_run, shared_data, tmp_path):
     runs_dir.mkdir()
     copy_run(tiny_run, runs_dir)
     env = {**os.environ, "GAN_EXPLORER_RUNS": str(runs_dir), "GAN_EXPLORER_DATA": str(shared_data),
-           "GAN_EXPLORER_PRETRAINED": str(tmp_path / "no-pretrained"), "GAN_EXPLORER_CACHE": str(tmp_path / "cache")}
+           "GAN_EXPLORER_PRETRAINED": str(tmp_path / "no-pretrained"), "GAN_EXPLORER_CACHE": str(tmp_path / "cache"),
+           "GAN_EXPLORER_BROWSER_MORPH": "0"}  # the server's editor; test_browser_morph.py drives the browser's
     port, log = free_port(), tmp_path / "streamlit.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(

@@ -134,6 +134,17 @@ def test_what_the_app_needs_is_copied_and_not_dockerignored(instructions):
         assert not dockerignored(path), f"{path} is in .dockerignore: the image would lack it"
 
 
+def test_the_vendored_browser_runtime_is_copied_and_not_dockerignored(instructions):
+    """The in-browser morph needs onnxruntime-web's files in the image (no CDN: the app works offline)."""
+    vendor = ROOT / "explorer_ui/components/latent_morph/frontend/vendor/onnxruntime-web"
+    files = [str(p.relative_to(ROOT)) for p in vendor.iterdir()]
+    assert any(f.endswith(".wasm") for f in files)
+    sources = copied(instructions)
+    for path in files:
+        assert any(path.startswith(f"{s}/") or s == "." for s in sources), f"{path} is not copied"
+        assert not dockerignored(path), f"{path} is in .dockerignore: the image would lack it"
+
+
 def test_runs_and_the_repository_history_stay_out_of_the_build_context():
     """A user's runs (gigabytes, their data) and .git must never be sent to the Docker daemon or baked in."""
     for path in ("runs/00000-mnist_dcgan/checkpoints/ckpt-1.index", ".git/config", "gan_core/__pycache__/x.pyc",

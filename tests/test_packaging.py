@@ -37,12 +37,25 @@ def test_the_test_requirements_install_the_package_itself():
     assert "-e .[export,canvas]" in lines  # the package, with the extras the ONNX export and drawing tests need
 
 
-def test_the_export_extra_is_optional():
-    """tf2onnx and onnxruntime come with `pip install ".[export]"`, never with the app's (and Docker's) base list."""
+def test_converting_to_onnx_is_a_runtime_requirement_and_checking_an_export_the_extra():
+    """The Latent space page converts every generator for the browser (tf2onnx, onnx: in requirements.txt, so in
+    `pip install -e .` and the Docker image); running an export back on the server (onnxruntime) stays the extra."""
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    base = {Requirement(line).name for line in lines if line}
     extra = {Requirement(r).name for r in PYPROJECT["project"]["optional-dependencies"]["export"]}
-    assert {"tf2onnx", "onnx", "onnxruntime"} <= extra
-    base = (ROOT / "requirements.txt").read_text()
-    assert not [name for name in extra if name in base]
+    assert {"tf2onnx", "onnx"} <= base and "onnxruntime" not in base
+    assert extra == {"onnxruntime"}
+
+
+def test_the_vendored_browser_runtime_is_package_data():
+    """onnxruntime-web's files (and the component's frontend) are installed with explorer_ui: the app works
+    offline from an install, not only from the checkout."""
+    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["explorer_ui"]
+    packaged = {p for pattern in patterns for p in (ROOT / "explorer_ui").glob(pattern) if p.is_file()}
+    vendor = ROOT / "explorer_ui/components/latent_morph/frontend/vendor/onnxruntime-web"
+    needed = {vendor / name for name in ("ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs",
+                                         "ort-wasm-simd-threaded.wasm", "LICENSE", "VERSION", "CHECKSUMS")}
+    assert needed <= packaged, sorted(str(p.relative_to(ROOT)) for p in needed - packaged)
 
 
 def test_the_canvas_extra_is_optional():

@@ -41,6 +41,7 @@ FORMATS = ("savedmodel", "tflite", "onnx")
 FILES = {"savedmodel": "savedmodel", "tflite": "generator.tflite", "onnx": "generator.onnx"}
 REPORT_FILE = "export_report.json"
 INSTALL_HINT = 'pip install ".[export]" in the checkout (or pip install "gan-explorer[export]")'
+RUNTIME_HINT = "pip install -e . in the checkout (tf2onnx and onnx are among its requirements)"
 ONNX_OPSET = 17
 CHECK_N = 16  # images compared per format: seeds 0..15, the first cells of a run's snapshot grid
 MAX_CHECK_N = 1024
@@ -240,19 +241,37 @@ def open_generator(ref: Generator | str | Path, epoch: int | None = None) -> Gen
 
 def onnx_modules() -> tuple[Any, Any, Any]:
     """(tf2onnx, onnx, onnxruntime), or a DependencyError that names the install command."""
-    found = []
-    for name in ("tf2onnx", "onnx", "onnxruntime"):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                found.append(importlib.import_module(name))
-        except ImportError:
-            raise DependencyError(f"ONNX export needs tf2onnx and onnxruntime, and {name} is not installed: "
-                                  f"{INSTALL_HINT}; or leave onnx out of the formats") from None
-        except Exception as exc:  # noqa: BLE001 - a broken install raises anything while importing
-            raise DependencyError(f"{name} is installed but does not import ({first_line(exc)}): reinstall it with "
-                                  f"{INSTALL_HINT}") from None
-    return tuple(found)
+    return tuple(_module(name, "ONNX export needs tf2onnx and onnxruntime", f"{INSTALL_HINT}; or leave onnx out of "
+                         "the formats") for name in ("tf2onnx", "onnx", "onnxruntime"))
+
+
+def converter_modules() -> tuple[Any, Any]:
+    """(tf2onnx, onnx): what converting needs (running the result back needs onnxruntime too)."""
+    return tuple(_module(name, "converting a generator to ONNX needs tf2onnx and onnx", RUNTIME_HINT)
+                 for name in ("tf2onnx", "onnx"))
+
+
+def _module(name: str, purpose: str, fix: str) -> Any:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return importlib.import_module(name)
+    except ImportError:
+        raise DependencyError(f"{purpose}, and {name} is not installed: {fix}") from None
+    except Exception as exc:  # noqa: BLE001 - a broken install raises anything while importing
+        raise DependencyError(f"{name} is installed but does not import ({first_line(exc)}): reinstall it with "
+                              f"{INSTALL_HINT}") from None
+
+
+def to_onnx(function, signature, opset: int = ONNX_OPSET):
+    """The ONNX ModelProto of a tf.function (weights frozen in, outputs named as the function's dict keys),
+    checked by onnx; a graph the converter refuses is a ModelError."""
+    tf2onnx, onnx = converter_modules()
+    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+    with _converting("ONNX"), _quiet():
+        proto, _ = tf2onnx.convert.from_function(function, input_signature=signature, opset=opset)
+        onnx.checker.check_model(proto)
+    return proto
 
 
 # --- what every format takes and gives -------------------------------------------------------------------------
@@ -494,11 +513,8 @@ def _tflite_interpreter(path: str):
 
 def _export_onnx(generator, serve, signature, path: Path, opset: int):
     """tf2onnx from the serving function (weights frozen in), checked by onnx and run by onnxruntime on the CPU."""
-    tf2onnx, onnx, ort = onnx_modules()
-    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
-    with _converting("ONNX"), _quiet():
-        proto, _ = tf2onnx.convert.from_function(serve, input_signature=signature, opset=opset)
-        onnx.checker.check_model(proto)
+    _, _, ort = onnx_modules()
+    proto = to_onnx(serve, signature, opset)
     with resource_errors(f"writing {path.name}"):
         path.write_bytes(proto.SerializeToString())
     options = ort.SessionOptions()
