@@ -55,8 +55,8 @@ def check_picture_size(height: int, width: int, scale: int = 1) -> None:
         raise ConfigError(f"the pixel scale must be a whole number of at least 1; got {scale}")
     h, w = int(height) * int(scale), int(width) * int(scale)
     if max(h, w) > MAX_SIDE_PX:
-        raise ConfigError(f"that picture would be {w}x{h} pixels; the most is {MAX_SIDE_PX} a side: use a smaller "
-                          "--scale or fewer rows and columns")
+        raise ConfigError(f"that picture would be {w}x{h} pixels; the most is {MAX_SIDE_PX} a side: ask for a smaller "
+                          "pixel scale or fewer rows and columns")
 
 
 def upscale(image: np.ndarray, scale: int) -> np.ndarray:
