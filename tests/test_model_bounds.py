@@ -105,3 +105,19 @@ def test_the_pages_refuse_the_upload_in_one_line(empty_app, page):
     (error,) = [e.value for e in at.error]
     assert "ZeroPadding2D" in error and "values per image" in error and "--scale" not in error
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 300_000  # KiB
+
+
+def test_a_big_but_allowed_generator_on_latent_is_one_line_and_names_no_cli_flag(empty_app):
+    """A 1024x1024 generator is within the limits; its 8-frame interpolation strip cannot be drawn (8,210 pixels
+    wide): before, an uncaught ConfigError that told the page's user to use the CLI's --scale."""
+    path = save(empty_app / "big.keras", keras.layers.Dense(16, activation="tanh"), keras.layers.Reshape((4, 4, 1)),
+                keras.layers.UpSampling2D(256))
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at.switch_page("pages/latent.py").run()
+    at.sidebar.radio[0].set_value("Upload .keras").run()
+    at.get("file_uploader")[0].upload("big.keras", path.read_bytes()).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (error,) = [e.value for e in at.error]
+    assert "pick fewer steps" in error and "--scale" not in error
+    next(n for n in at.number_input if n.label == "Steps").set_value(4).run()
+    assert not at.exception and not at.error
