@@ -101,7 +101,7 @@ def declared_sizes(config: Any, name: str) -> tuple[int, list[tuple[str, tuple]]
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad or hostile config
         raise ModelError(f"cannot load {name}: {keras_reason(exc)}. Is it a complete .keras file saved by Keras 3?"
                          ) from None
-    finally:  # never give values to this throw-away model's variables (the next StatelessScope would)
+    finally:  # never give values to this throw-away model's variables (the next StatelessScope would); per thread
         global_state.set_global_attribute("uninitialized_variables", pending)
     if not isinstance(model, keras.Model):
         raise ModelError(f"cannot load {name}: its config describes a {type(model).__name__}, not a model")
