@@ -22,7 +22,10 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from explorer_ui import widgets
+from gan_core import pictures
 from gan_core.data.pairs import LUMA  # ITU-R BT.601, as the data loader's gray
+from gan_core.errors import DataError, GanError
 
 PACKAGE = "streamlit_drawable_canvas"  # the module the optional `canvas` extra installs
 INSTALL = 'pip install "gan-explorer[canvas]"'
@@ -30,6 +33,8 @@ CANVAS_PX = 240  # the canvas is about this many CSS pixels wide: a whole multip
 PEN_MIN, PEN_MAX, PEN_STEP = 0.5, 4.0, 0.25  # pen width, in pixels of the model's image
 GUIDE_GREY = 70  # the guide frame's grey: visible on black, never part of the drawing
 MNIST_DIGIT_BOX = 20  # MNIST's digits are scaled into the central 20x20 pixels of their 28x28
+MAX_CANVAS_FACTOR = 4  # a drawing bigger than this many times the canvas's side (a high-DPI screen sends 2-3x) is
+# refused: a 564 KB PNG of 12000x12000 sent as a drawing once took the server from 1.8 to 7.9 GB
 
 
 def component() -> Callable[..., Any] | None:
@@ -69,6 +74,20 @@ def drawing_to_image(rgba: np.ndarray | None, side: int) -> np.ndarray | None:
     image = Image.fromarray(np.clip(gray, 0, 255).astype(np.float32))  # mode F
     small = np.asarray(image.resize((side, side), Image.Resampling.BOX), np.float32)
     return np.clip(np.round(small), 0, 255).astype(np.uint8)
+
+
+def received_drawing(result: Any, canvas_side: int) -> np.ndarray | None:
+    """The picture the canvas sent (a PNG data URL), decoded through the one guarded decoder: a message whose
+    picture is far bigger than the canvas (MAX_CANVAS_FACTOR times), not a picture, or not a data URL at all is
+    refused with a DataError before it is decoded. None while nothing was sent."""
+    try:
+        raw = result.image_bytes  # the component's own split of "data:image/png;base64,..." and base64 decoding
+    except ValueError:  # binascii.Error is one: no ";base64," in it, or damaged base64
+        raise DataError("the drawing came as a damaged data URL (not a base64 PNG); draw it again") from None
+    if raw is None:
+        return None
+    with pictures.open_picture(raw, "the drawing", max_side=canvas_side * MAX_CANVAS_FACTOR) as image:
+        return np.asarray(image if image.mode in ("L", "LA", "RGB", "RGBA") else image.convert("RGBA"))
 
 
 def guide(side: int, scale: int, box: int | None) -> Image.Image | None:
@@ -114,7 +133,11 @@ def draw(key: str, side: int, *, pen: float, what: str, box: int | None = None, 
                        background_color="#000000", background_image=frame, width=side * scale,
                        height=side * scale, drawing_mode="freedraw", update_streamlit=True, return_image_data=True,
                        key=f"{key}_{side}")
-    image = drawing_to_image(result.image_data, side)
+    try:
+        image = drawing_to_image(received_drawing(result, side * scale), side)
+    except GanError as exc:  # a damaged or hostile message: one line, and the page goes on without a drawing
+        widgets.show_error(exc)
+        return None
     st.caption(f"Draw {what} with the mouse: white on black"
                + (", inside the frame, where the training images' digits are" if frame is not None else "")
                + ". The canvas's toolbar (above it) undoes, redoes or clears." + (f" {hint}" if hint else "")

@@ -9,9 +9,21 @@ from explorer_ui import widgets
 from explorer_ui.components import latent_morph
 from explorer_ui.latent_state import LatentState
 from gan_core import latent, pictures
+from gan_core.errors import ConfigError
 from gan_core.explore import export
 
 STRIP_SCALE = 3
+
+
+def strip(frames: list[np.ndarray]) -> np.ndarray:
+    """The frames side by side, enlarged STRIP_SCALE times where that fits in a picture (pictures.MAX_SIDE_PX a
+    side), less for a big generator's images; ConfigError (shown in one line) for a strip too wide even at 1."""
+    width = len(frames) * (frames[0].shape[1] + 2) + 2
+    if width > pictures.MAX_SIDE_PX:
+        raise ConfigError(f"{len(frames)} frames {frames[0].shape[1]} pixels wide make a strip {width:,} pixels wide, "
+                          f"over the {pictures.MAX_SIDE_PX:,} a picture may be: pick fewer steps")
+    scale = max(1, min(STRIP_SCALE, pictures.MAX_SIDE_PX // width))
+    return pictures.grid(np.stack(frames), 1, len(frames), scale=scale)
 
 
 @st.fragment
@@ -20,11 +32,12 @@ def section(choice: widgets.GeneratorChoice, state: LatentState, morph: latent_m
     editor runs in the browser (`morph` active), the seed walk also plays there."""
     generator = choice.generator
     st.subheader("Interpolation")
-    if generator.conditional and st.radio("Walk", ["Between seeds", "Between classes"], horizontal=True,
-                                          key="latent_walk") == "Between classes":
-        class_walk(choice, state)
-        return
-    seed_walk(choice, state, morph)
+    with widgets.user_errors():  # e.g. a strip of a big generator's images too wide to draw: one line
+        if generator.conditional and st.radio("Walk", ["Between seeds", "Between classes"], horizontal=True,
+                                              key="latent_walk") == "Between classes":
+            class_walk(choice, state)
+            return
+        seed_walk(choice, state, morph)
 
 
 def seed_walk(choice: widgets.GeneratorChoice, state: LatentState, morph: latent_morph.Editor | None = None) -> None:
@@ -52,7 +65,7 @@ def seed_walk(choice: widgets.GeneratorChoice, state: LatentState, morph: latent
         label, _, edited = state.origin()
         origin = f"{label}{' (edited)' if edited else ''}" if start == "Current z" else f"seed {seed_a}"
         latent_morph.walk(morph, a, b, mode, cls, f"{mode} from {origin} to seed {seed_b}{in_class}")
-    st.image(pictures.png_bytes(pictures.grid(np.stack(frames), 1, int(steps), scale=STRIP_SCALE)),
+    st.image(pictures.png_bytes(strip(frames)),
              caption=f"{mode}, {steps} steps{in_class}", output_format="PNG")
     origin = state.origin_tag() if start == "Current z" else f"seed{seed_a}"
     class_tag = f"_class{cls}" if cls is not None else ""
@@ -75,7 +88,7 @@ def class_walk(choice: widgets.GeneratorChoice, state: LatentState) -> None:
               help="The walk uses z as it was when this section was last drawn")
     z = latent.truncate(state.z, state.psi, generator.noise)
     frames = export.class_interpolation_frames(generator, z, a, b, steps)
-    st.image(pictures.png_bytes(pictures.grid(np.stack(frames), 1, steps, scale=STRIP_SCALE)), output_format="PNG",
+    st.image(pictures.png_bytes(strip(frames)), output_format="PNG",
              caption=f"{generator.class_name(a)} → {generator.class_name(b)} with the same z, {steps} steps")
     _gif_and_download(choice, frames, fps, f"{choice.name}_class{a}-to-class{b}_{state.origin_tag()}_{steps}steps.gif",
                       key="latent_class_gif")

@@ -61,6 +61,16 @@ def user_errors() -> Iterator[None]:
         show_error(exc)
 
 
+def skipped_records_note(runs: Sequence[RunDir], shown: int = 3) -> None:
+    """A warning naming the records of `runs`' metrics.jsonl and quality.jsonl that were skipped as unreadable (a
+    hand-edited or damaged line), so that a chart with a gap says why; nothing when every record reads."""
+    notes = [f"{run.name}: {note}" for run in runs for note in run.record_notes()]
+    if notes:
+        more = f" (and {len(notes) - shown} more)" if len(notes) > shown else ""
+        st.warning(md_text(f"Skipped {len(notes)} unreadable record(s): " + "; ".join(notes[:shown]) + more),
+                   icon=":material/warning:")
+
+
 def runs_dir() -> Path:
     return default_runs_dir()
 

@@ -104,18 +104,22 @@ def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
         f.flush()
 
 
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Every complete record; a line being written (or torn by a kill) is skipped, not fatal."""
+def read_jsonl(path: str | Path, keep_lines: bool = False) -> list[dict[str, Any]]:
+    """Every complete record; a line being written (or torn by a kill) is skipped, not fatal. `keep_lines`: None in
+    place of each skipped line, so that a record's index + 1 is its line number."""
     try:
         lines = Path(path).read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
     records = []
     for line in lines:
+        rec = None
         with contextlib.suppress(ValueError):
             rec = json.loads(line)
-            if isinstance(rec, dict):
-                records.append(rec)
+        if isinstance(rec, dict):
+            records.append(rec)
+        elif keep_lines:
+            records.append(None)
     return records
 
 

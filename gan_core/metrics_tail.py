@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .charts import SERIES, window_epoch
+from .record_schema import record_problem
 
 MAX_POINTS = 2000  # per series: about one point per horizontal pixel of a wide chart, times two for the envelope
 _FINGERPRINT = 64  # bytes before the read offset compared on each refresh, to notice a file rewritten in place
@@ -194,7 +195,7 @@ class MetricsTail:
             record = json.loads(line)
         except ValueError:  # a torn line (the writer was killed mid-record) or garbage
             return
-        if not isinstance(record, dict):
+        if record_problem(record):  # the one schema every reader checks (a hand-edited record, garbage)
             return
         kind = record.get("kind")
         if kind == "window":

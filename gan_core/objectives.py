@@ -89,10 +89,9 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Objective:
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"loss must be one of {', '.join(_REGISTRY)}; got {name!r}") from None
+    if not isinstance(name, str) or name not in _REGISTRY:  # a hand-edited config.json may hold a dict or list
+        raise ConfigError(f"loss must be one of {', '.join(_REGISTRY)}; got {str(name)[:60]!r}")
+    return _REGISTRY[name]
 
 
 # --- the objectives ------------------------------------------------------------------------------------------

@@ -7,20 +7,28 @@ from __future__ import annotations
 
 import io
 import math
+import re
+import struct
+import warnings
 from pathlib import Path
 from typing import Sequence
 
 import imageio.v3 as iio
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
-from .errors import ConfigError, resource_errors
+from .errors import ConfigError, DataError, resource_errors
 from .fsutil import atomic_write_bytes
 
 MAX_SIDE_PX = 8192  # a picture's longest side: 8192^2 RGB is 200 MB in memory, far past what anyone views
 MIN_FPS, MAX_FPS = 0.01, 50.0  # a GIF stores a frame's delay in hundredths of a second, at most 65535 (655 s); viewers
 # slow a delay under 2 to 10 fps
 MAX_LOOP = 65535  # a GIF's loop count is 16 bits
+# A picture a user hands in (upload, drawing, CLI file): its header's size is checked before a pixel is decoded.
+# 25 megapixels is a 6000x4000 camera photo, ~100 MB as RGBA; a 564 KB PNG of 12000x12000 took the server to 7.9 GB.
+MAX_PICTURE_PIXELS = 25_000_000
+MAX_PICTURE_BYTES = 64 * 1024 * 1024  # the file (or the data URL's payload) itself
+PICTURE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "PPM", "TIFF")
 
 
 def to_unit(images, pixel_range: str = "tanh"):
@@ -55,8 +63,8 @@ def check_picture_size(height: int, width: int, scale: int = 1) -> None:
         raise ConfigError(f"the pixel scale must be a whole number of at least 1; got {scale}")
     h, w = int(height) * int(scale), int(width) * int(scale)
     if max(h, w) > MAX_SIDE_PX:
-        raise ConfigError(f"that picture would be {w}x{h} pixels; the most is {MAX_SIDE_PX} a side: use a smaller "
-                          "--scale or fewer rows and columns")
+        raise ConfigError(f"that picture would be {w}x{h} pixels; the most is {MAX_SIDE_PX} a side: ask for a smaller "
+                          "pixel scale or fewer rows and columns")
 
 
 def upscale(image: np.ndarray, scale: int) -> np.ndarray:
@@ -166,3 +174,60 @@ def grid_cells(picture: np.ndarray, rows: int, cols: int, *, pad: int = 2) -> li
         raise ConfigError(f"a {picture.shape[0]}x{picture.shape[1]} picture has no {rows}x{cols} grid of cells")
     return [picture[pad + r * (h + pad):pad + r * (h + pad) + h, pad + k * (w + pad):pad + k * (w + pad) + w]
             for r in range(rows) for k in range(cols)]
+
+
+def open_picture(source: str | Path | bytes, name: str, *, max_side: int | None = None,
+                 draft: tuple[str, tuple[int, int]] | None = None) -> Image.Image:
+    """The one door for pictures users hand in (uploads, drawings, the CLI's image files): a decoded Pillow image,
+    or a DataError in one line for anything else. The header's size is checked before a pixel is decoded: over
+    MAX_PICTURE_PIXELS, or over `max_side` a side (a caller that knows what it needs, e.g. a canvas's size times a
+    small factor), is refused, so a small highly compressed file cannot fill memory. `draft` lets a JPEG decode
+    at a fraction of its size (Pillow's draft mode). `name` names the picture in the messages."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) > MAX_PICTURE_BYTES:
+            raise DataError(f"{name} is {len(source):,} bytes, over the {MAX_PICTURE_BYTES:,} a picture may take "
+                            "here: use a smaller file")
+        if not len(source):
+            raise DataError(f"{name} is empty: give a PNG or JPEG picture")
+        handle = io.BytesIO(bytes(source))
+    else:
+        handle = Path(source).expanduser()
+        if not handle.is_file():
+            raise DataError(f"no image file at {handle}; give a PNG or JPEG file")
+    try:
+        with warnings.catch_warnings():  # our limit is stricter than Pillow's warning; its error still comes
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(handle, formats=PICTURE_FORMATS)  # reads the header only
+            try:
+                _check_picture_header(image, name, max_side)
+                if draft:
+                    image.draft(*draft)
+                image.load()
+            except BaseException:
+                image.close()
+                raise
+    except DataError:
+        raise
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, twice its warning's, met inside open
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        pixels = f"{int(found[1]):,} pixels" if found else "more pixels"
+        raise DataError(f"{name} has {pixels}, over the {MAX_PICTURE_PIXELS:,} a picture may have here: use a "
+                        "smaller PNG or JPEG picture") from None
+    except UnidentifiedImageError:
+        raise DataError(f"{name} is not a readable image: give a PNG or JPEG picture (or GIF, BMP, WebP, TIFF)"
+                        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise DataError(f"{name} is a truncated or corrupt image ({type(exc).__name__}): save it again as a PNG "
+                        "or JPEG picture") from None
+    return image
+
+
+def _check_picture_header(image: Image.Image, name: str, max_side: int | None) -> None:
+    width, height = image.size
+    if max_side and max(width, height) > max_side:
+        raise DataError(f"{name} is {width}x{height} pixels, over the {max_side} a side expected here: use a "
+                        "smaller PNG or JPEG picture")
+    if width * height > MAX_PICTURE_PIXELS:
+        raise DataError(f"{name} is {width}x{height} pixels, over the {MAX_PICTURE_PIXELS:,} a picture may have "
+                        "here: use a smaller PNG or JPEG picture")
+

@@ -78,6 +78,7 @@ if len(chosen) < 2:
 
 with widgets.user_errors():
     compared = loaded(tuple(str(r.path) for r in chosen), compare.version(chosen))
+    widgets.skipped_records_note(chosen)
 
     did, differs = st.columns(2, gap="large")
     with did:

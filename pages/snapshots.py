@@ -155,6 +155,7 @@ if not candidates:
     st.stop()
 
 run = widgets.pick_run("Run", candidates, key="snapshots_run")
+widgets.skipped_records_note([run])
 playing = st.session_state.get(PLAYING_KEY, False)
 st.button("Pause" if playing else "Play", icon=":material/pause:" if playing else ":material/play_arrow:",
           on_click=toggle_playing, help="Step through the epochs on the slider, over and over")

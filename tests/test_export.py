@@ -112,7 +112,7 @@ def test_a_picture_too_big_to_make_is_refused_before_allocating():
     from gan_core.errors import ConfigError
 
     image = np.zeros((122, 122, 1), np.uint8)
-    with pytest.raises(ConfigError, match=r"366000x366000 pixels; the most is 8192 a side: use a smaller --scale"):
+    with pytest.raises(ConfigError, match=r"366000x366000 pixels; the most is 8192 a side: ask for a smaller pixel sc"):
         pictures.upscale(image, 3000)  # before: numpy tried to allocate 125 GiB
     with pytest.raises(ConfigError, match="the most is 8192 a side"):
         pictures.grid(np.zeros((1, 28, 28, 1), np.uint8), 1, 1000, scale=1)

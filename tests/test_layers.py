@@ -28,7 +28,7 @@ LAYERS = [
     ["config"],
     ["models", "objectives", "augment", "ema", "speed", "gpu"],
     ["data", "metrics_tail"],
-    ["pictures", "latent", "charts"],
+    ["pictures", "latent", "charts", "record_schema"],
     ["fsutil", "errors", "markup"],
 ]
 LAYER_OF = {part: depth for depth, row in enumerate(LAYERS) for part in row}

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
+from .. import pictures
 from ..errors import DataError
-from .cache import ImageFile
-from .folders import MIN_IMAGE_SIDE, Unusable, decode_image
+from .folders import MIN_IMAGE_SIDE, fit_decoded, to_mode
 
 
 def fit_image(source: str | Path | bytes | np.ndarray, size: int, channels: int, *, invert: bool = False,
@@ -27,33 +26,23 @@ def fit_image(source: str | Path | bytes | np.ndarray, size: int, channels: int,
 
 
 def _decode(source: str | Path | bytes, size: int, channels: int, name: str | None = None) -> np.ndarray:
+    """A user's picture file through the one guarded decoder (pictures.open_picture: its header's size checked
+    before decoding), then the data loader's rules: EXIF rotation, mode, centre crop, Lanczos resize."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        raw = bytes(source)
-        handle: Any = io.BytesIO(raw)
-        name, length = name or "the uploaded image", len(raw)
+        name = name or "the uploaded image"
     else:
-        handle = Path(source).expanduser()
-        name = name or str(handle)
-        if not handle.is_file():
-            raise DataError(f"no image file at {handle}; pass a PNG or JPEG file")
-        length = handle.stat().st_size
-    file = ImageFile(handle, name, length, 0)
-    try:
-        return decode_image(file, size, channels)
-    except Unusable as reason:
-        raise DataError(f"{name} {_describe(str(reason))}") from None
-
-
-def _describe(reason: str) -> str:
-    """The data loader's skip reason as a sentence with its fix."""
-    fix = f"upload a PNG or JPEG image at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels"
-    if reason.startswith("too many"):
-        return f"has {reason}: upload a smaller image"
-    if reason == "empty file":
-        return f"is empty: {fix}"
-    if reason.startswith("truncated"):
-        return f"is a {reason}: {fix}"
-    return f"{reason if reason.startswith('cannot') else 'is ' + reason}: {fix}"
+        name = name or str(Path(source).expanduser())
+    mode = "L" if channels == 1 else "RGB"
+    with pictures.open_picture(source, name, draft=(mode, (size, size))) as opened:
+        if min(opened.size) < MIN_IMAGE_SIDE:
+            raise DataError(f"{name} is smaller than {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels: upload a PNG or JPEG "
+                            f"image at least {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels")
+        try:
+            image = to_mode(ImageOps.exif_transpose(opened), mode)
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:  # e.g. a broken EXIF block
+            raise DataError(f"{name} is a truncated or corrupt image ({type(exc).__name__}): upload a PNG or JPEG "
+                            "image") from None
+    return fit_decoded(image, size)
 
 
 def _fit_array(array: np.ndarray, size: int, channels: int) -> np.ndarray:

@@ -143,7 +143,7 @@ def decode_image(file: ImageFile, image_size: int, channels: int, aspect: int = 
                 raise Unusable(f"smaller than {MIN_IMAGE_SIDE}x{MIN_IMAGE_SIDE} pixels")
             # JPEG only: let the decoder downscale by 2/4/8 while staying >= the target size.
             opened.draft(mode, (image_size * aspect, image_size))
-            image = _to_mode(ImageOps.exif_transpose(opened), mode)
+            image = to_mode(ImageOps.exif_transpose(opened), mode)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise Unusable("too many pixels (Pillow's decompression-bomb limit)") from exc
     except UnidentifiedImageError as exc:
@@ -152,6 +152,11 @@ def decode_image(file: ImageFile, image_size: int, channels: int, aspect: int = 
         raise Unusable(_UNREADABLE) from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise Unusable("truncated or corrupt image") from exc
+    return fit_decoded(image, image_size, aspect)
+
+
+def fit_decoded(image: Image.Image, image_size: int, aspect: int = 1) -> np.ndarray:
+    """A decoded picture (already "L" or "RGB") -> uint8 (S, aspect*S[, 3]): centre crop to the aspect, resized."""
     width, height = image.size
     side = min(width // aspect, height)  # the crop is side high and aspect * side wide
     left, top = (width - aspect * side) // 2, (height - side) // 2
@@ -166,7 +171,7 @@ def decode_image(file: ImageFile, image_size: int, channels: int, aspect: int = 
     return np.concatenate([np.asarray(h, dtype=np.uint8) for h in halves], axis=1)
 
 
-def _to_mode(image: Image.Image, mode: str) -> Image.Image:
+def to_mode(image: Image.Image, mode: str) -> Image.Image:
     """Any Pillow mode -> "L" or "RGB": 16-bit scaled (not clipped), transparency composited on white."""
     if image.mode.startswith("I"):  # "I;16", "I;16B", "I": 16-bit grayscale
         wide = np.asarray(image).astype(np.float32)

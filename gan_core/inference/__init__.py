@@ -5,6 +5,7 @@ and a run's networks as layer tables (:mod:`.networks`: the saved G, D built fro
 from .generator import Generator, sidecar_config
 from .keras_files import (
                           MAX_ACTIVATION,
+                          MAX_ACTIVATIONS,
                           MAX_CONFIG_BYTES,
                           MAX_PARAMETERS,
                           average_weights,
@@ -16,7 +17,7 @@ from .keras_files import (
 from .networks import NetworkTable, grid_scores_from_checkpoint, network_tables
 from .translator import Translation, Translator, examples, translate_image
 
-__all__ = ["Generator", "MAX_ACTIVATION", "MAX_CONFIG_BYTES", "MAX_PARAMETERS", "NetworkTable", "TracedModel",
-           "Translation", "Translator", "average_weights", "check_keras_file", "examples",
+__all__ = ["Generator", "MAX_ACTIVATION", "MAX_ACTIVATIONS", "MAX_CONFIG_BYTES", "MAX_PARAMETERS", "NetworkTable",
+           "TracedModel", "Translation", "Translator", "average_weights", "check_keras_file", "examples",
            "grid_scores_from_checkpoint", "in_float32", "load_keras_file", "network_tables", "sidecar_config",
            "translate_image"]

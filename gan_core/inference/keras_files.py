@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,18 +16,50 @@ import numpy as np
 
 from ..errors import ModelError, first_line
 
-# What a model of this app can be, checked on the file's config before Keras builds (and allocates) anything: the
-# largest shipped network has ~10 M parameters and 256x256 images; a hostile 288 KB file once asked for 20 GB.
+# What a model of this app can be, checked on the file's config before Keras allocates anything: the largest shipped
+# network has ~2.4 M parameters and at most 33k values in one layer's output per image (a 256x256 Pix2Pix with the
+# paper's 64 filters: ~8 M); a hostile 288 KB file once asked for 20 GB, a 27 KB one (ZeroPadding2D(6000)) for 8 GB.
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 MAX_PARAMETERS = 200_000_000
-MAX_ACTIVATION = 64 * 1024 * 1024  # values one layer may produce per image (e.g. 1024x1024x64)
+MAX_ACTIVATION = 16 * 1024 * 1024  # values one layer may produce per image (64 MB in float32; 256x256x256)
+MAX_ACTIVATIONS = 64 * 1024 * 1024  # values all layers together may produce per image
 
 
 def check_keras_file(path: Path, what: str = "model") -> None:
-    """Refuse a `.keras` file whose config cannot be a model of this app, without building it: an oversized
-    config.json, more parameters than MAX_PARAMETERS (or than its weights file stores), or a layer whose output
-    per image exceeds MAX_ACTIVATION. Counts only what the config states exactly (Dense, convolutions,
-    embeddings, reshapes, upsampling); other layers are left to Keras."""
+    """Refuse a `.keras` file whose config cannot be a model of this app, before Keras allocates anything: an
+    oversized config.json, more parameters than MAX_PARAMETERS (or than its weights file stores), or activations per
+    image over MAX_ACTIVATION (one layer's output) or MAX_ACTIVATIONS (all of them). The sizes come from Keras
+    itself (:func:`declared_sizes`), so every layer type safe mode admits is counted, not a list of known ones."""
+    raw, weights = _read_config(path, what)
+    try:
+        config = json.loads(raw)
+    except ValueError:
+        raise ModelError(f"{path.name}: its config.json is not valid JSON; is it a complete .keras file?") from None
+    parameters, outputs = declared_sizes(config, path.name)
+    if parameters > MAX_PARAMETERS:
+        raise ModelError(f"{path.name} declares {parameters:,} parameters, over the {MAX_PARAMETERS:,} of any "
+                         f"{what} this app runs; refused before loading")
+    if parameters * 2 > weights + 65536:  # even bfloat16 weights take 2 bytes each
+        raise ModelError(f"{path.name} declares {parameters:,} parameters but stores only {weights:,} bytes of "
+                         "weights: it is not a complete model file; refused before loading")
+    for layer, shape in outputs:
+        if any(d is None for d in shape[1:]):
+            raise ModelError(f"{path.name}: layer {layer} makes outputs of open size {shape}; the app runs {what}s "
+                             "of fixed image size (save one built on keras.Input with every size given)")
+    values = [(math.prod(shape[1:]), layer) for layer, shape in outputs]
+    largest, layer = max(values, default=(0, ""))
+    if largest > MAX_ACTIVATION:
+        raise ModelError(f"{path.name}: layer {layer} would make {largest:,} values per image, over the "
+                         f"{MAX_ACTIVATION:,} of any {what} this app runs; refused before loading")
+    total = sum(v for v, _ in values)
+    if total > MAX_ACTIVATIONS:
+        raise ModelError(f"{path.name}: its layers would make {total:,} values per image, over the "
+                         f"{MAX_ACTIVATIONS:,} of any {what} this app runs; refused before loading")
+
+
+def _read_config(path: Path, what: str) -> tuple[bytes, int]:
+    """The raw config.json of a `.keras` archive and the bytes its weights take, or a ModelError saying what the
+    file is instead."""
     # Keras says "File not found" for both; say what the file is instead
     if path.stat().st_size == 0:
         raise ModelError(f"cannot load {path.name}: it is empty (0 bytes), not a .keras file; was the download or "
@@ -50,81 +83,44 @@ def check_keras_file(path: Path, what: str = "model") -> None:
     except zipfile.BadZipFile as exc:
         raise ModelError(f"cannot load {path.name}: its zip archive is damaged ({exc}); save the model again with "
                          f"model.save('{what}.keras')") from None
+    return raw, weights
+
+
+def declared_sizes(config: Any, name: str) -> tuple[int, list[tuple[str, tuple]]]:
+    """(parameters, [(layer, output shape), ...] for every layer call, nested models included) of the model a
+    Keras config describes, found by Keras building it symbolically in a StatelessScope: its variables are created
+    without values (Keras defers their initialisers) and its layers are called on KerasTensors, so a model asking
+    for terabytes costs nothing here. Safe mode, as the real load; a config Keras cannot build is a ModelError."""
+    import keras
+    from keras.src.backend.common import global_state  # where Keras keeps the variables it deferred
+
+    pending = list(global_state.get_global_attribute("uninitialized_variables", []) or [])
     try:
-        config = json.loads(raw)
-    except ValueError:
-        raise ModelError(f"{path.name}: its config.json is not valid JSON; is it a complete .keras file?") from None
-    parameters, largest, layer = 0, 0, ""
-    for cls, cfg, in_shape in _layers(config):
-        count, out = _layer_size(cls, cfg, in_shape)
-        parameters += count
-        if out > largest:
-            largest, layer = out, f"{cls} {cfg.get('name', '')}".strip()
-    if parameters > MAX_PARAMETERS:
-        raise ModelError(f"{path.name} declares {parameters:,} parameters, over the {MAX_PARAMETERS:,} of any "
-                         f"{what} this app runs; refused before loading")
-    if parameters * 2 > weights + 65536:  # even bfloat16 weights take 2 bytes each
-        raise ModelError(f"{path.name} declares {parameters:,} parameters but stores only {weights:,} bytes of "
-                         "weights: it is not a complete model file; refused before loading")
-    if largest > MAX_ACTIVATION:
-        raise ModelError(f"{path.name}: layer {layer} would make {largest:,} values per image, over the "
-                         f"{MAX_ACTIVATION:,} of any {what} this app runs; refused before loading")
+        with keras.StatelessScope(initialize_variables=False):
+            model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad or hostile config
+        raise ModelError(f"cannot load {name}: {keras_reason(exc)}. Is it a complete .keras file saved by Keras 3?"
+                         ) from None
+    finally:  # never give values to this throw-away model's variables (the next StatelessScope would); per thread
+        global_state.set_global_attribute("uninitialized_variables", pending)
+    if not isinstance(model, keras.Model):
+        raise ModelError(f"cannot load {name}: its config describes a {type(model).__name__}, not a model")
+    parameters = sum(math.prod(int(d) for d in v.shape) for v in model.weights)
+    outputs = {}
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        for node in layer._inbound_nodes:
+            for tensor in node.outputs:
+                outputs[id(tensor)] = (f"{type(layer).__name__} {layer.name}", tuple(tensor.shape))
+    return parameters, list(outputs.values())
 
 
-def _layers(node: Any):
-    """(class name, config, build input shape) of every layer in a Keras config, nested models included."""
-    if isinstance(node, dict):
-        cfg = node.get("config")
-        if isinstance(node.get("class_name"), str) and isinstance(cfg, dict):
-            build = node.get("build_config")
-            shape = build.get("input_shape") if isinstance(build, dict) else None
-            yield node["class_name"], cfg, shape
-        for value in node.values():
-            yield from _layers(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _layers(value)
-
-
-def _dims(shape: Any) -> list[int] | None:
-    if isinstance(shape, list) and shape and all(isinstance(d, int) or d is None for d in shape):
-        return [d for d in shape[1:] if isinstance(d, int)] if len(shape) > 1 else []
-    return None
-
-
-def _ints(value: Any, n: int) -> list[int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return [value] * n
-    if isinstance(value, list) and len(value) == n and all(isinstance(v, int) for v in value):
-        return value
-    return [1] * n
-
-
-def _layer_size(cls: str, cfg: dict[str, Any], in_shape: Any) -> tuple[int, int]:
-    """(lower bound of the layer's parameters, values it outputs per image), from what the config states."""
-    dims = _dims(in_shape)
-    channels = dims[-1] if dims else None
-    units, filters = cfg.get("units"), cfg.get("filters")
-    if cls == "Dense" and isinstance(units, int):
-        return (channels or 1) * units, units * (math.prod(dims[:-1]) if dims else 1)
-    if cls in ("Conv2D", "Conv2DTranspose") and isinstance(filters, int):
-        k, strides = _ints(cfg.get("kernel_size"), 2), _ints(cfg.get("strides"), 2)
-        count = k[0] * k[1] * (channels or 1) * filters
-        if dims and len(dims) == 3:
-            grow = cls == "Conv2DTranspose"
-            h, w = (dims[0] * strides[0], dims[1] * strides[1]) if grow else (dims[0], dims[1])
-            return count, h * w * filters
-        return count, filters
-    if cls == "Embedding" and isinstance(cfg.get("input_dim"), int) and isinstance(cfg.get("output_dim"), int):
-        return cfg["input_dim"] * cfg["output_dim"], cfg["output_dim"]
-    if cls == "Reshape" and isinstance(cfg.get("target_shape"), list):
-        return 0, math.prod(d for d in cfg["target_shape"] if isinstance(d, int))
-    if cls == "UpSampling2D" and dims and len(dims) == 3:
-        size = _ints(cfg.get("size"), 2)
-        return 0, dims[0] * dims[1] * dims[2] * size[0] * size[1]
-    if cls == "InputLayer" and isinstance(cfg.get("batch_shape"), list):
-        return 0, math.prod(d for d in cfg["batch_shape"][1:] if isinstance(d, int))
-    return 0, 0
+def keras_reason(exc: BaseException) -> str:
+    """Keras's message in one line: without its terminal colours, and past its "Exception encountered when calling
+    X.call()." preamble to the line that says what was wrong."""
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("Exception encountered when calling"):
+        return f"{lines[0].removeprefix('Exception encountered when calling ').rstrip('.')}: {lines[1][:300]}"
+    return lines[0][:300] if lines else first_line(exc)
 
 
 def load_keras_file(path: Path, what: str = "model") -> Any:
@@ -139,7 +135,7 @@ def load_keras_file(path: Path, what: str = "model") -> Any:
     try:
         return keras.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - Keras raises many types for a bad or hostile file
-        raise ModelError(f"cannot load {path.name}: {first_line(exc)}. "
+        raise ModelError(f"cannot load {path.name}: {keras_reason(exc)}. "
                          "Is it a complete .keras file saved by Keras 3?") from None
 
 

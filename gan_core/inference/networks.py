@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .. import latent, models, objectives, pictures
-from ..errors import RunError
+from ..errors import RunError, first_line
 from ..runs import RunDir
 from .keras_files import load_keras_file
 
@@ -95,11 +95,30 @@ def network_tables(run: RunDir, epoch: int | None = None) -> list[NetworkTable]:
     return networks
 
 
+def _restore_discriminator(D: Any, checkpoint: Any, run_name: str) -> None:
+    """Read D's weights from `checkpoint`, every one of them, or raise a RunError saying why it cannot score: a
+    checkpoint without a D, with a D of another shape (config.json changed after training), or whose files are
+    cut short. A partial read would leave D with fresh random weights, scoring noise that differs on every click."""
+    import tensorflow as tf
+
+    where = f"checkpoint {checkpoint.name} of {run_name}"
+    try:
+        status = tf.train.Checkpoint(discriminator=D).read(str(checkpoint.path))
+        status.assert_existing_objects_matched()  # every variable of D found in the file
+    except AssertionError:
+        raise RunError(f"cannot score with {where}: it holds no D of this run's architecture (some of D's weights "
+                       "are missing), so there is no trained D to ask; was config.json edited after training?"
+                       ) from None
+    except (ValueError, IndexError, KeyError, tf.errors.OpError) as exc:
+        raise RunError(f"cannot read D from {where}: {first_line(exc, 160)}. Its files may be cut short, or D's shape "
+                       "differs from config.json's; resume training to write a new checkpoint") from None
+    status.expect_partial()  # G, the optimizers and the step are in the file too, and not wanted here
+
+
 def grid_scores_from_checkpoint(run: RunDir, epoch: int) -> tuple[list[float], str]:
     """D's score (probability of real) on each cell of `epoch`'s snapshot grid, by the D of the run's latest
     checkpoint, for a run whose trainer logged no "discriminator" records (an older version). The checkpoint holds D
     (tf.train.Checkpoint's `discriminator`); it is read alone, read-only. Returns the scores and which D said so."""
-    import tensorflow as tf
 
     cfg = run.config()
     if run.task != models.LATENT:
@@ -108,7 +127,7 @@ def grid_scores_from_checkpoint(run: RunDir, epoch: int) -> tuple[list[float], s
     if not found:
         raise RunError(f"{run.name} has no checkpoint, so no D to ask (pretrained models ship G alone)")
     D = models.build_discriminator(cfg)
-    tf.train.Checkpoint(discriminator=D).read(str(found[0].path)).expect_partial()
+    _restore_discriminator(D, found[0], run.name)
     cells = pictures.grid_cells(pictures.read_png(run.sample_path(epoch)), cfg.grid, cfg.grid)
     images = np.stack(cells).astype(np.float32) / 255.0
     if cfg.pixel_range == "tanh":

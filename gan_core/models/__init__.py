@@ -129,10 +129,9 @@ def conditional_names() -> list[str]:
 
 def get(name: str) -> Architecture:
     _load_all()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise ConfigError(f"unknown architecture {name!r}; choose one of: {', '.join(names())}") from None
+    if not isinstance(name, str) or name not in _REGISTRY:  # a hand-edited config.json may hold a dict or list
+        raise ConfigError(f"unknown architecture {str(name)[:60]!r}; choose one of: {', '.join(names())}")
+    return _REGISTRY[name]
 
 
 def preset_names() -> list[str]:

@@ -27,11 +27,11 @@ from .naming import (
                      transliterate,
 )
 from .quality import QUALITY_FILE, append_quality, quality_path, read_quality
-from .records import epoch_label, superseded_dropped
+from .records import epoch_label, read_records, superseded_dropped
 from .rundir import Checkpoint, RunDir
 from .temp_files import STALE_TEMP_SECONDS, clean_temp_files, stale_temp_files
 
 __all__ = ["QUALITY_FILE", "append_quality", "quality_path", "read_quality", "ACTIVE_STATES", "CREATION_GRACE_S", "LOCK_FD_ENV", "STALE_TEMP_SECONDS", "STATES", "Checkpoint", "RunDir",
            "Skipped", "clean_temp_files", "create_run", "default_pretrained_dir", "default_runs_dir", "epoch_file",
            "epoch_label", "list_pretrained", "list_runs", "resolve_run", "run_folder_name", "run_warnings", "sanitize_name",
-           "scan_pretrained", "scan_runs", "stale_temp_files", "superseded_dropped", "transliterate"]
+           "scan_pretrained", "scan_runs", "stale_temp_files", "read_records", "superseded_dropped", "transliterate"]

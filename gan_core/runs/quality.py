@@ -4,8 +4,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Any
+
 from ..fsutil import append_jsonl
-from ..fsutil import read_jsonl
+from .records import read_records
 
 QUALITY_FILE = "quality.jsonl"
 
@@ -28,5 +29,7 @@ def append_quality(run, result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def read_quality(run, metric: str | None = None) -> list[dict[str, Any]]:
-    return [r for r in read_jsonl(quality_path(run)) if r.get("kind") == "quality"
+    """The run's quality records (of one metric), each checked by the one record reader: bad ones are skipped (the
+    run's RunDir.record_notes says which)."""
+    return [r for r in read_records(quality_path(run))[0] if r.get("kind") == "quality"
             and (metric is None or r.get("metric") == metric)]

@@ -1,9 +1,30 @@
-"""Reading metrics.jsonl as a viewer should: superseded records dropped, epochs labelled."""
+"""Reading a run's records (metrics.jsonl, quality.jsonl) as a viewer should: every record checked by one
+validating reader (a hand-edited or damaged record is skipped with a note, never a crash further on), superseded
+records dropped, epochs labelled."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from ..fsutil import read_jsonl
+from ..record_schema import record_problem
 from .naming import ACTIVE_STATES
+
+
+def read_records(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The one reader of a run's JSONL records: (the usable records in file order, a note for each one skipped,
+    e.g. "quality.jsonl line 7: its epoch is '2', not a whole number; skipped"). Torn lines (a write in flight,
+    a kill) are skipped silently, as before."""
+    records, notes = [], []
+    for number, record in enumerate(read_jsonl(path, keep_lines=True), start=1):
+        if record is None:
+            continue
+        problem = record_problem(record)
+        if problem:
+            notes.append(f"{Path(path).name} line {number}: {problem}; skipped")
+        else:
+            records.append(record)
+    return records, notes
 
 _RECORD_KEYS = {"window": "step", "epoch": "epoch", "discriminator": "epoch"}
 

@@ -52,7 +52,8 @@ from .naming import (
     STEP_RE,
     epoch_file,
 )
-from .records import superseded_dropped
+from .quality import quality_path
+from .records import read_records, superseded_dropped
 
 # --- the run directory ----------------------------------------------------------------------------
 
@@ -175,8 +176,12 @@ class RunDir:
 
     def metrics(self, kind: str | None = None) -> list[dict[str, Any]]:
         """metrics.jsonl's records (of one kind), the steps a resumed trainer logged again replaced by its records."""
-        records = superseded_dropped(read_jsonl(self.metrics_path))
+        records = superseded_dropped(read_records(self.metrics_path)[0])
         return [r for r in records if kind is None or r.get("kind") == kind]
+
+    def record_notes(self) -> list[str]:
+        """A note for each record of metrics.jsonl and quality.jsonl that readers skip (see runs.read_records)."""
+        return read_records(self.metrics_path)[1] + read_records(quality_path(self))[1]
 
     def _epochs_in(self, folder: Path, ext: str) -> list[int]:
         try:

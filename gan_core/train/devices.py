@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
@@ -79,6 +80,23 @@ def cluster_worker(env: Mapping[str, str] | None = None) -> Worker:
     return Worker(index, tuple(addresses))
 
 
+def check_own_port(worker: Worker) -> None:
+    """ClusterError, before a run folder is made, when this worker's port (its TF_CONFIG address) cannot be opened
+    here: TensorFlow's server would fail on it later with a page of traceback, leaving a failed run behind. Binds
+    every interface, as TensorFlow's server does, and lets go at once."""
+    address = worker.addresses[worker.index]
+    port = int(address.rpartition(":")[2])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port left in TIME_WAIT is free to reuse
+        try:
+            probe.bind(("", port))
+        except OSError as exc:
+            raise ClusterError(f"this machine cannot open port {port} for {worker.describe()} ({address} in "
+                               f"{TF_CONFIG_ENV}): {exc.strerror or exc}. Another process listens there (an earlier "
+                               "worker still running?): end it, or give this worker another port in cluster.worker "
+                               "on every machine") from None
+
+
 def make_strategy(name: str):
     import tensorflow as tf
 
@@ -95,14 +113,22 @@ def multiworker_strategy():
     """This process's tf.distribute.MultiWorkerMirroredStrategy, made on first use from TF_CONFIG (checked first).
     Collectives go over gRPC between the workers: ring all-reduce on CPUs, TensorFlow's choice (NCCL) on GPUs."""
     global _multiworker
-    cluster_worker()
+    worker = cluster_worker()
     if _multiworker is None:
         import tensorflow as tf
 
         kinds = tf.distribute.experimental.CommunicationImplementation
         kind = kinds.AUTO if tf.config.list_physical_devices("GPU") else kinds.RING
-        _multiworker = tf.distribute.MultiWorkerMirroredStrategy(
-            communication_options=tf.distribute.experimental.CommunicationOptions(implementation=kind))
+        try:
+            _multiworker = tf.distribute.MultiWorkerMirroredStrategy(
+                communication_options=tf.distribute.experimental.CommunicationOptions(implementation=kind))
+        except Exception as exc:  # noqa: BLE001 - TensorFlow's UnknownError, without importing its errors
+            if "Could not start gRPC server" not in str(exc):
+                raise
+            # the port was taken after check_own_port looked (or by something it cannot see)
+            raise ClusterError(f"TensorFlow could not open {worker.addresses[worker.index]} for "
+                               f"{worker.describe()}: another process listens on that port; end it, or give this "
+                               "worker another port in cluster.worker on every machine") from None
     return _multiworker
 
 

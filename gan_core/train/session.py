@@ -28,7 +28,8 @@ from ..fsutil import (
 )
 from ..runs import RunDir, resolve_run
 from . import workers
-from .devices import MULTIWORKER, Progress, Worker, cluster_worker, interruptible, multiworker_strategy
+from .devices import (MULTIWORKER, Progress, Worker, check_own_port, cluster_worker, interruptible,
+                      multiworker_strategy)
 from .loop import Trainer
 
 
@@ -145,6 +146,7 @@ def joins_as_worker(strategy: str | None, resume: str | None, runs_dir=None) -> 
     multiworker run without a usable TF_CONFIG, before anything is created."""
     if strategy == MULTIWORKER:
         worker = cluster_worker()
+        check_own_port(worker)
         return None if worker.chief else worker
     if not resume:
         return None
@@ -155,6 +157,7 @@ def joins_as_worker(strategy: str | None, resume: str | None, runs_dir=None) -> 
     if multi is False or (multi is None and not os.environ.get("TF_CONFIG")):
         return None
     worker = cluster_worker()
+    check_own_port(worker)
     return None if worker.chief else worker
 
 
