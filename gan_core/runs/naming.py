@@ -23,9 +23,25 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get("GAN_EXPLORER_RUNS", "runs"))
 
 
+PACKAGE_PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "pretrained"
+
+
 def default_pretrained_dir() -> Path:
     """The shipped generators: `pretrained/<name>/`, laid out like a run folder (config.json, generators/...)."""
-    return Path(os.environ.get("GAN_EXPLORER_PRETRAINED", Path(__file__).resolve().parents[2] / "pretrained"))
+    return Path(os.environ.get("GAN_EXPLORER_PRETRAINED", PACKAGE_PRETRAINED_DIR))
+
+
+def shipped_roots() -> list[Path]:
+    """The folders of shipped models, resolved: the one the app reads (GAN_EXPLORER_PRETRAINED, else the
+    package's) and the package's own, which stays protected when the variable points elsewhere."""
+    return list(dict.fromkeys(Path(os.path.realpath(p)) for p in (default_pretrained_dir(), PACKAGE_PRETRAINED_DIR)))
+
+
+def is_shipped(path: str | Path) -> bool:
+    """Whether `path` (a model folder, a file in one, or a folder yet to be made) lies inside a shipped-models
+    folder, symbolic links followed: those are read-only to every command (see runs.shipped)."""
+    real = Path(os.path.realpath(path))
+    return any(real == root or root in real.parents for root in shipped_roots())
 
 
 # the key that orders each kind of training record; a record re-logged after a resume replaces the earlier ones

@@ -382,6 +382,14 @@ class RunDir:
                         f"(`python -m gan_core stop {self.path}`) or wait for it to finish")
 
     def _inherited_lock(self) -> int | None:
+        fd = self.lock_handed_down()
+        if fd is not None:
+            del os.environ[LOCK_FD_ENV]  # used once; a run trained later in this process takes its own lock
+        return fd
+
+    def lock_handed_down(self) -> int | None:
+        """The descriptor of this run's lock that a launcher handed this process (LOCK_FD_ENV), else None: then
+        the lock held is this process's own, and the run is not busy for it."""
         value = os.environ.get(LOCK_FD_ENV)
         if not value:
             return None
@@ -391,7 +399,6 @@ class RunDir:
             return None
         if (held.st_dev, held.st_ino) != (mine.st_dev, mine.st_ino):
             return None  # a descriptor for some other run: not ours to use
-        del os.environ[LOCK_FD_ENV]  # used once; a run trained later in this process takes its own lock
         return int(value)
 
     def is_locked(self) -> bool:
