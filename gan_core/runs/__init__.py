@@ -25,6 +25,7 @@ from .naming import (
                      is_shipped,
                      run_folder_name,
                      sanitize_name,
+                     shown_name,
                      transliterate,
 )
 from .quality import QUALITY_FILE, append_quality, quality_path, read_quality
@@ -38,5 +39,5 @@ __all__ = ["ACTIVE_STATES", "COPY_COMMAND", "CREATION_GRACE_S", "LOCK_FD_ENV", "
            "create_run", "default_pretrained_dir", "default_runs_dir", "epoch_file", "epoch_label", "is_shipped",
            "list_pretrained", "list_runs", "quality_path", "read_quality", "refuse_output_in_shipped",
            "refuse_shipped", "resolve_run", "run_folder_name", "run_warnings", "RunDir", "sanitize_name",
-           "scan_pretrained", "scan_runs", "Skipped", "stale_temp_files", "superseded_dropped",
+           "scan_pretrained", "scan_runs", "shown_name", "Skipped", "stale_temp_files", "superseded_dropped",
            "transliterate"]

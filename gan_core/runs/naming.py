@@ -62,6 +62,17 @@ def sanitize_name(name: str, max_length: int = 60) -> str:
     return cleaned or "run"
 
 
+_INVISIBLE = ("Cc", "Cf", "Zl", "Zp")  # controls (a terminal's ESC), format characters (bidi overrides, isolates,
+# marks, zero-width ones), line and paragraph separators: none is a visible letter of a name
+
+
+def shown_name(name: str) -> str:
+    """`name` as it may be displayed: without control and format characters. A folder named before names were made
+    ASCII (or by hand) can hold U+202E, which shows everything after it reversed ('gnp.exe' as 'exe.png'), or a
+    terminal escape; new names never hold them (see sanitize_name)."""
+    return "".join(c for c in name if unicodedata.category(c) not in _INVISIBLE)
+
+
 def run_folder_name(name: str) -> str:
     """The folder name for a run called `name`; RunError when that would lose its letters or digits (a Cyrillic or
     Chinese name, or one of punctuation only, used to become a folder named 'run' without a word)."""

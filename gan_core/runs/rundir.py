@@ -51,6 +51,7 @@ from .naming import (
     RUN_RE,
     STEP_RE,
     epoch_file,
+    shown_name,
 )
 from .records import superseded_dropped
 
@@ -74,7 +75,8 @@ class RunDir:
     # paths
     @property
     def name(self) -> str:
-        return self.path.name
+        """The folder's name as shown (no bidi or terminal controls: see naming.shown_name); paths use `path`."""
+        return shown_name(self.path.name)
 
     @property
     def number(self) -> int:
