@@ -21,6 +21,7 @@ from gan_core.runs import (
     RunDir,
     Skipped,
     default_runs_dir,
+    is_shipped,
     sanitize_name,
     scan_pretrained,
     scan_runs,
@@ -97,7 +98,8 @@ def listed_pretrained() -> list[RunDir]:
 
 
 def is_pretrained(run: RunDir) -> bool:
-    return run.path.parent.resolve() != runs_dir().resolve()
+    """Outside the runs folder, or a shipped model wherever it is listed (a link in the runs folder): read-only."""
+    return run.path.parent.resolve() != runs_dir().resolve() or is_shipped(run.path)
 
 
 def state_colour(state: str) -> str:

@@ -111,12 +111,26 @@ def place_trainer(device: str, tf: Any = None) -> str | None:
         if gpus:
             tf.config.set_visible_devices([], "GPU")
         return f"device cpu: training on the CPU{f' ({len(gpus)} GPU(s) left unused)' if gpus else ''}"
+    index = check_device_seen(device, tf)
+    tf.config.set_visible_devices([gpus[index]], "GPU")
+    return f"device {device}: training on {gpus[index].name} alone"
+
+
+def check_device_seen(device: str, tf: Any = None) -> int | None:
+    """ConfigError for a `device` gpu:N that TensorFlow does not see on this machine; its index N if it does (None
+    for auto and cpu). Only lists the GPUs, which initialises none of them: a trainer may still place itself after
+    this (so preflight asks it before a run folder exists)."""
+    check_train_device(device)
+    if not device.startswith("gpu:"):
+        return None
+    if tf is None:
+        import tensorflow as tf
+    gpus = tf.config.list_physical_devices("GPU")
     index = int(device.split(":")[1])
     if index >= len(gpus):
         seen = f"GPUs 0-{len(gpus) - 1}" if gpus else "no GPU"
         raise ConfigError(f"device {device}: TensorFlow sees {seen} on this machine; pick one of those, cpu or auto")
-    tf.config.set_visible_devices([gpus[index]], "GPU")
-    return f"device {device}: training on {gpus[index].name} alone"
+    return index
 
 
 def trainer_env(env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -17,7 +17,7 @@ from . import gpu
 from .config import TrainConfig
 from .errors import RunError
 from .fsutil import try_lock
-from .runs import LOCK_FD_ENV, RunDir, create_run, default_runs_dir, list_runs
+from .runs import LOCK_FD_ENV, RETRAIN_COPY, RunDir, create_run, default_runs_dir, list_runs, refuse_shipped
 
 # How each trainer this process launched ended (run path -> return code), filled by its reaper thread: the app
 # can name a death by signal even where the dying trainer could write nothing.
@@ -58,7 +58,9 @@ def start(cfg: TrainConfig, runs_dir: str | Path | None = None) -> RunDir:
 
 def resume(run: RunDir, epochs: int | None = None, *, restart: bool = False) -> RunDir:
     """Continue a stopped, interrupted or failed run (optionally to more epochs) in a background process.
-    `restart` starts over at epoch 0, moving what was trained aside (attempts/NN/) rather than over it."""
+    `restart` starts over at epoch 0, moving what was trained aside (attempts/NN/) rather than over it. A shipped
+    model is refused before anything is written (nor the runs folder's launch lock beside it)."""
+    refuse_shipped(run, "starting it over" if restart else "training", RETRAIN_COPY)
     with launch_lock(run.path.parent):
         if run.is_active() or run.is_locked():
             raise RunError(f"run {run.name} is already training; there is nothing to resume")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import data as data_lib
-from . import models, speed
+from . import gpu, models, speed
 from .config import TrainConfig
 from .errors import ConfigError
 
@@ -46,7 +46,9 @@ class Memory:
 
 
 def check(cfg: TrainConfig, memory: Memory | None = None) -> Estimate | None:
-    """ConfigError or DataError for a config whose data is missing or whose run cannot fit in memory."""
+    """ConfigError or DataError for a config whose device is not here (gpu:N), whose data is missing or whose run
+    cannot fit in memory."""
+    gpu.check_device_seen(cfg.device)
     n_images = check_data(cfg)
     return check_memory(cfg, memory, n_images=n_images)
 

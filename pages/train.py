@@ -21,7 +21,7 @@ from gan_core.augment import POLICIES, parse_policy
 from gan_core.config import JIT_COMPILES, NOISES, PAIRINGS, PRECISIONS, UPDATES, TrainConfig, from_preset
 from gan_core.errors import DataError
 from gan_core.metrics_tail import MetricsTail
-from gan_core.runs import RunDir, epoch_label, read_quality, run_warnings
+from gan_core.runs import COPY_COMMAND, RunDir, epoch_label, is_shipped, read_quality, run_warnings
 from gan_core.speed import resolve_precision
 from gan_core.train import describe_devices
 
@@ -263,6 +263,10 @@ def controls(run: RunDir, state: str) -> None:
             run.request_stop()
         if run.stop_requested():
             st.caption("Stop requested: the trainer finishes its step, checkpoints and stops.")
+    elif state in RESUMABLE and is_shipped(run.path):  # e.g. a link to pretrained/X in the runs folder
+        st.info(f"{widgets.md_text(run.name)} is a shipped pretrained model, read-only: to train it, copy it into a "
+                f"run with {widgets.md_text(f'{COPY_COMMAND} {run.path}')} and start that run over.",
+                icon=":material/lock:")
     elif state in RESUMABLE:
         target = int(run.config_dict().get("epochs", 1))
         done = state == "done"

@@ -1,5 +1,5 @@
-"""`python -m gan_core presets | train | sample | translate | directions | gif | runs | storage | stop | evaluate |
-project | export-model`: what the app does, from a terminal."""
+"""`python -m gan_core presets | train | sample | translate | directions | gif | runs | storage | copy | stop |
+evaluate | project | export-model`: what the app does, from a terminal."""
 from __future__ import annotations
 
 import argparse
@@ -8,8 +8,8 @@ import sys
 from .. import config
 from ..errors import GanError
 from ..explore import model_export
-from .commands import (cmd_directions, cmd_evaluate, cmd_export_model, cmd_gif, cmd_presets, cmd_project, cmd_runs,
-                       cmd_sample, cmd_stop, cmd_storage, cmd_train, cmd_translate, load_model_ref)
+from .commands import (cmd_copy, cmd_directions, cmd_evaluate, cmd_export_model, cmd_gif, cmd_presets, cmd_project,
+                       cmd_runs, cmd_sample, cmd_stop, cmd_storage, cmd_train, cmd_translate, load_model_ref)
 from .progress import ProgressBar, format_seconds
 
 __all__ = ["ProgressBar", "build_parser", "format_seconds", "load_model_ref", "main"]
@@ -122,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--clean", action="store_true", help="remove every upload, cache entry and temporary file no "
                                                         "run uses (never a run folder, never what a run uses)")
     s.set_defaults(func=cmd_storage)
+
+    s = sub.add_parser("copy", help="copy a pretrained model (read-only) or a run into a new run folder of yours, "
+                                    "to evaluate, export or train it")
+    s.add_argument("model", help="pretrained model folder (e.g. pretrained/mnist_dcgan) or run folder")
+    s.add_argument("--name", help="the copy's run name (default: the model's)")
+    s.add_argument("--data", help="where its training data is here (a shipped config has no path; an image "
+                                  "folder's models need it to train)")
+    s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
+    s.set_defaults(func=cmd_copy)
 
     s = sub.add_parser("stop", help="ask a training run to checkpoint and stop")
     s.add_argument("run", help="run folder")

@@ -16,7 +16,8 @@ from ..errors import GanError, resource_errors
 from ..explore import directions, export, model_export, projection
 from ..fsutil import atomic_write_bytes
 from ..inference import Generator, translate_image
-from ..runs import create_run, default_runs_dir, resolve_run, scan_runs
+from ..runs import (RETRAIN_COPY, copy_model, create_run, default_runs_dir, is_shipped,
+                    refuse_output_in_shipped, refuse_shipped, resolve_run, scan_runs)
 from .progress import ProgressBar
 
 
@@ -54,12 +55,7 @@ def cmd_train(args) -> int:
             raise GanError(f"{', '.join(changed)} cannot change on --resume (the run's config.json holds them); "
                            "only --epochs can raise the target")
         run = resolve_run(args.resume, args.runs_dir)
-        if args.epochs is not None:
-            cfg = run.config()
-            if args.epochs < cfg.epochs:
-                raise GanError(f"run {run.name} already targets {cfg.epochs} epochs; --epochs can only add")
-            cfg.epochs = args.epochs
-            run.write_config(cfg.validate())
+        check_resume(run, args.epochs, args.restart)  # nothing is written before every refusal has had its say
     else:
         overrides = {"data": args.data, "dataset": args.dataset, "epochs": args.epochs,
                      "batch_size": args.batch_size, "limit": args.limit, "precision": args.precision,
@@ -86,7 +82,7 @@ def cmd_train(args) -> int:
                                           data=args.data)
         else:
             state = tasks.train(run, progress=bar, should_stop=lambda: stop["requested"], log=bar.write,
-                          restart=args.restart)
+                                restart=args.restart, epochs=args.epochs if args.resume else None)
     finally:
         bar.close()
     if run is None:
@@ -96,6 +92,21 @@ def cmd_train(args) -> int:
     else:
         print(f"done: {run.path} (grids in {run.samples_dir})", file=sys.stderr)
     return 0
+
+
+def check_resume(run, epochs: int | None, restart: bool) -> None:
+    """What `train --resume` can refuse without training, refused before anything in the run is written: a shipped
+    model, a run another trainer holds, fewer --epochs than its target, lost checkpoints without --restart. The
+    trainer writes the new target itself, under the run's lock."""
+    refuse_shipped(run, "starting it over" if restart else "training", RETRAIN_COPY)
+    if run.is_locked() and run.lock_handed_down() is None:  # the app's trainer holds the lock its launcher took
+        raise run.busy_error()
+    cfg = run.config()
+    if epochs is not None and epochs < cfg.epochs:
+        raise GanError(f"run {run.name} already targets {cfg.epochs} epochs; --epochs can only add")
+    if not restart:
+        found, notes = run.checkpoints()
+        run.refuse_start_over(found, notes, cfg.checkpoint_every)
 
 
 def parse_grid(text: str) -> tuple[int, int]:
@@ -119,6 +130,7 @@ def load_model_ref(ref: str, epoch: int | None):
 
 def cmd_sample(args) -> int:
     rows, cols = parse_grid(args.grid)
+    refuse_output_in_shipped(args.out, "--out")
     pictures.check_output_file(args.out, "grid.png")
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
@@ -148,6 +160,7 @@ def _check_class(generator, label: int | None) -> int | None:
 
 def cmd_translate(args) -> int:
     out = pictures.check_output_file(args.out or f"{Path(args.image).stem}-translated.png", "translated.png")
+    refuse_output_in_shipped(out, "--out")
     check_scale(args.scale)
     translators = tasks.load(resolve_run(args.model), args.epoch)
     done = translate_image(translators, args.image, args.direction, as_input=args.as_input, invert=args.invert)
@@ -164,21 +177,24 @@ def cmd_directions(args) -> int:
     generator = load_model_ref(args.model, args.epoch)
     found = directions.load_or_compute(generator, k=args.k, n=args.n, seed=args.seed)
     where = directions.cache_path(generator.source)
+    cached = where.is_file() and (found.source != "computed" or not is_shipped(where))
     if args.json:
         print(json.dumps({"explained": [round(float(v), 6) for v in found.explained], "layer": found.layer,
                           "n": found.n, "seed": found.seed, "noise": found.noise, "from": found.source,
-                          "seconds": found.seconds, "cache": str(where) if where.is_file() else None,
+                          "seconds": found.seconds, "cache": str(where) if cached else None,
                           "vectors": found.vectors.round(6).tolist()}))
         return 0
     print(directions.format_table(found))
     how = f"computed in {found.seconds:.1f} s" if found.source == "computed" else "read from the cache"
-    print(f"{how}; " + (f"cached in {where}" if where.is_file() else "not cached (its folder is read-only)"))
+    why = "a shipped model's folder is read-only" if is_shipped(where) else "its folder is read-only"
+    print(f"{how}; " + (f"cached in {where}" if cached else f"not cached ({why})"))
     return 0
 
 
 def cmd_gif(args) -> int:
     run = resolve_run(args.run)
     out = pictures.check_output_file(args.out, "snapshots.gif")
+    refuse_output_in_shipped(out, "--out")
     gif = export.snapshots_gif(run, fps=args.fps, loop=args.loop)
     with resource_errors(f"writing {out}"):
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -230,6 +246,21 @@ def cmd_storage(args) -> int:
     return 0
 
 
+def cmd_copy(args) -> int:
+    """A pretrained model (or a run) copied into a new run folder: the copy is the user's to write."""
+    source = resolve_run(args.model)
+    if args.data:  # where the data is here: checked now, not when the copy's first trainer starts
+        cfg = source.config()
+        cfg.data = args.data
+        preflight.check_data(cfg)
+    run = copy_model(source, args.runs_dir, args.name, args.data)
+    print(f"copied {source.path} to {run.path}")
+    print(f"train it: python -m gan_core train --resume {run.path} --restart"
+          + ("" if run.latest_checkpoint() else " (no checkpoint was copied: it trains the recipe from epoch 0, "
+                                                 "the copied epochs kept in its attempts/)"))
+    return 0
+
+
 def cmd_stop(args) -> int:
     run = resolve_run(args.run)
     if not run.is_active():
@@ -252,8 +283,10 @@ def cmd_evaluate(args) -> int:
 
 def cmd_project(args) -> int:
     out = pictures.check_output_file(args.out or f"{Path(args.image).stem}-projection.png", "projection.png")
+    refuse_output_in_shipped(out, "--out")
     if args.save_z:
         pictures.check_output_file(args.save_z, "z.npy")
+        refuse_output_in_shipped(args.save_z, "--save-z")
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
     target = projection.prepare_target(args.image, generator, invert=args.invert)
@@ -277,6 +310,7 @@ def cmd_project(args) -> int:
 def cmd_export_model(args) -> int:
     formats = model_export.check_formats(args.formats)
     model_export.check_options(args.n, args.seed)
+    refuse_output_in_shipped(args.out, "--out")
     generator = load_model_ref(args.model, args.epoch)
     model_export.check_out_dir(args.out)
     with resource_errors(f"exporting into {args.out}", "free some disk space or pick another --out"):

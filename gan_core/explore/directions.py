@@ -23,6 +23,7 @@ import numpy as np
 from ..errors import ConfigError, ModelError, first_line
 from ..fsutil import atomic_write_bytes
 from ..latent import MAX_SEED, noise_std, sample_z
+from ..runs import is_shipped
 
 DEFAULT_K = 10
 DEFAULT_N = 4096
@@ -193,6 +194,8 @@ def _read_cache(path: Path, want: dict[str, Any], k: int) -> Directions | None:
 
 
 def _write_cache(path: Path, directions: Directions, meta: dict[str, Any]) -> bool:
+    if is_shipped(path):  # a shipped model's folder is read-only: its own cache is read, never replaced
+        return False
     buf = io.BytesIO()
     info = {**meta, "k": directions.k, "layer": directions.layer, "seconds": directions.seconds}
     np.savez(buf, vectors=directions.vectors, explained=directions.explained, z_std=directions.z_std,

@@ -197,9 +197,18 @@ def check_options(n: int, seed: int) -> None:
 
 
 def check_out_dir(out_dir: str | Path) -> Path:
-    """The export folder, if it can be one: absent, or an empty folder. Nothing is written here."""
+    """The export folder, if it can be one: absent, or an empty folder. Nothing is written here.
+
+    A symbolic link to a folder stands for that folder: the export goes into the folder it names (the staged export
+    is renamed onto the folder, never onto the link, which a folder cannot replace) and the link stays. A link to
+    nothing is refused as what it is."""
     out_dir = Path(out_dir).expanduser()
-    if out_dir.exists() or out_dir.is_symlink():
+    if out_dir.is_symlink():
+        if not out_dir.exists():
+            raise ConfigError(f"{out_dir} is a symbolic link to {os.readlink(out_dir)}, which does not exist (or is "
+                              "a loop of links): create that folder, or give another --out")
+        out_dir = Path(os.path.realpath(out_dir))
+    if out_dir.exists():
         if not out_dir.is_dir():
             raise ConfigError(f"{out_dir} is a file, not a folder: give a new folder for the export")
         with resource_errors(f"reading {out_dir}"):

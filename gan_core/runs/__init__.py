@@ -22,16 +22,22 @@ from .naming import (
                      default_pretrained_dir,
                      default_runs_dir,
                      epoch_file,
+                     is_shipped,
                      run_folder_name,
                      sanitize_name,
+                     shown_name,
                      transliterate,
 )
 from .quality import QUALITY_FILE, append_quality, quality_path, read_quality
 from .records import epoch_label, read_records, superseded_dropped
 from .rundir import Checkpoint, RunDir
+from .shipped import COPY_COMMAND, RETRAIN_COPY, copy_model, refuse_output_in_shipped, refuse_shipped
 from .temp_files import STALE_TEMP_SECONDS, clean_temp_files, stale_temp_files
 
-__all__ = ["QUALITY_FILE", "append_quality", "quality_path", "read_quality", "ACTIVE_STATES", "CREATION_GRACE_S", "LOCK_FD_ENV", "STALE_TEMP_SECONDS", "STATES", "Checkpoint", "RunDir",
-           "Skipped", "clean_temp_files", "create_run", "default_pretrained_dir", "default_runs_dir", "epoch_file",
-           "epoch_label", "list_pretrained", "list_runs", "resolve_run", "run_folder_name", "run_warnings", "sanitize_name",
-           "scan_pretrained", "scan_runs", "stale_temp_files", "read_records", "superseded_dropped", "transliterate"]
+__all__ = ["ACTIVE_STATES", "COPY_COMMAND", "CREATION_GRACE_S", "LOCK_FD_ENV", "QUALITY_FILE", "RETRAIN_COPY",
+           "STALE_TEMP_SECONDS", "STATES", "append_quality", "Checkpoint", "clean_temp_files", "copy_model",
+           "create_run", "default_pretrained_dir", "default_runs_dir", "epoch_file", "epoch_label", "is_shipped",
+           "list_pretrained", "list_runs", "quality_path", "read_quality", "read_records", "refuse_output_in_shipped",
+           "refuse_shipped", "resolve_run", "run_folder_name", "run_warnings", "RunDir", "sanitize_name",
+           "scan_pretrained", "scan_runs", "shown_name", "Skipped", "stale_temp_files", "superseded_dropped",
+           "transliterate"]

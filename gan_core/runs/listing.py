@@ -11,6 +11,7 @@ from .naming import (
     RUN_RE,
     default_pretrained_dir,
     default_runs_dir,
+    is_shipped,
     run_folder_name,
     sanitize_name,
 )
@@ -63,13 +64,37 @@ def _split_usable(folders) -> tuple[list[RunDir], Skipped]:
 def create_run(runs_dir: str | Path | None, cfg) -> RunDir:
     """A new numbered folder holding the resolved config and a 'starting' status, before any training."""
     name = run_folder_name(cfg.name) if cfg.name else sanitize_name(cfg.preset)  # before anything is created
+    root = runs_root(runs_dir)
+    cfg.name = name
+    precision_reason = resolve_config(cfg)  # precision "auto" -> this machine's concrete value, saved below
+    run = new_run_folder(root, name)
+    for sub in (run.samples_dir, run.generators_dir, run.checkpoints_dir, run.exports_dir):
+        sub.mkdir()
+    run.write_config(cfg)
+    run.write_status(state="starting", epoch=0, epochs=cfg.epochs, step=0, pid=None,
+                     host=socket.gethostname(), created_at=time.time())
+    if precision_reason:
+        run.log_metrics({"kind": "event", "level": "info", "message": precision_reason})
+    return run
+
+
+def runs_root(runs_dir: str | Path | None) -> Path:
+    """The runs folder (default: runs/ or $GAN_EXPLORER_RUNS); RunError for one inside the shipped models' folder,
+    which is read-only (a run made there would also be listed as a pretrained model)."""
     root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    if is_shipped(root):
+        raise RunError(f"the runs folder {root} is inside the shipped models' folder, which is read-only; pick "
+                       "another with --runs-dir (or $GAN_EXPLORER_RUNS)")
+    return root
+
+
+def new_run_folder(runs_dir: str | Path | None, name: str) -> RunDir:
+    """An empty folder NNNNN-name under the runs folder, NNNNN one past the highest number there (made here)."""
+    root = runs_root(runs_dir)
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RunError(f"cannot create the runs folder {root}: {exc.strerror}; pick another with --runs-dir") from None
-    cfg.name = name
-    precision_reason = resolve_config(cfg)  # precision "auto" -> this machine's concrete value, saved below
     for _ in range(1000):
         taken = [int(m.group(1)) for p in root.iterdir() if (m := RUN_RE.match(p.name))]
         path = root / f"{(max(taken) + 1 if taken else 0):05d}-{name}"
@@ -79,15 +104,7 @@ def create_run(runs_dir: str | Path | None, cfg) -> RunDir:
             continue  # another process took this number between our listing and mkdir
         except OSError as exc:
             raise RunError(f"cannot create run folder {path}: {exc.strerror}") from None
-        run = RunDir(path)
-        for sub in (run.samples_dir, run.generators_dir, run.checkpoints_dir, run.exports_dir):
-            sub.mkdir()
-        run.write_config(cfg)
-        run.write_status(state="starting", epoch=0, epochs=cfg.epochs, step=0, pid=None,
-                         host=socket.gethostname(), created_at=time.time())
-        if precision_reason:
-            run.log_metrics({"kind": "event", "level": "info", "message": precision_reason})
-        return run
+        return RunDir(path)
     raise RunError(f"could not allocate a run number under {root}")
 
 

@@ -23,9 +23,25 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get("GAN_EXPLORER_RUNS", "runs"))
 
 
+PACKAGE_PRETRAINED_DIR = Path(__file__).resolve().parents[2] / "pretrained"
+
+
 def default_pretrained_dir() -> Path:
     """The shipped generators: `pretrained/<name>/`, laid out like a run folder (config.json, generators/...)."""
-    return Path(os.environ.get("GAN_EXPLORER_PRETRAINED", Path(__file__).resolve().parents[2] / "pretrained"))
+    return Path(os.environ.get("GAN_EXPLORER_PRETRAINED", PACKAGE_PRETRAINED_DIR))
+
+
+def shipped_roots() -> list[Path]:
+    """The folders of shipped models, resolved: the one the app reads (GAN_EXPLORER_PRETRAINED, else the
+    package's) and the package's own, which stays protected when the variable points elsewhere."""
+    return list(dict.fromkeys(Path(os.path.realpath(p)) for p in (default_pretrained_dir(), PACKAGE_PRETRAINED_DIR)))
+
+
+def is_shipped(path: str | Path) -> bool:
+    """Whether `path` (a model folder, a file in one, or a folder yet to be made) lies inside a shipped-models
+    folder, symbolic links followed: those are read-only to every command (see runs.shipped)."""
+    real = Path(os.path.realpath(path))
+    return any(real == root or root in real.parents for root in shipped_roots())
 
 
 # the key that orders each kind of training record; a record re-logged after a resume replaces the earlier ones
@@ -44,6 +60,17 @@ def sanitize_name(name: str, max_length: int = 60) -> str:
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", transliterate(name).strip()).strip(".-_")[:max_length]
     cleaned = re.sub(r"\.{2,}", ".", cleaned)
     return cleaned or "run"
+
+
+_INVISIBLE = ("Cc", "Cf", "Zl", "Zp")  # controls (a terminal's ESC), format characters (bidi overrides, isolates,
+# marks, zero-width ones), line and paragraph separators: none is a visible letter of a name
+
+
+def shown_name(name: str) -> str:
+    """`name` as it may be displayed: without control and format characters. A folder named before names were made
+    ASCII (or by hand) can hold U+202E, which shows everything after it reversed ('gnp.exe' as 'exe.png'), or a
+    terminal escape; new names never hold them (see sanitize_name)."""
+    return "".join(c for c in name if unicodedata.category(c) not in _INVISIBLE)
 
 
 def run_folder_name(name: str) -> str:

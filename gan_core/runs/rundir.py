@@ -51,6 +51,7 @@ from .naming import (
     RUN_RE,
     STEP_RE,
     epoch_file,
+    shown_name,
 )
 from .quality import quality_path
 from .records import read_records, superseded_dropped
@@ -75,7 +76,8 @@ class RunDir:
     # paths
     @property
     def name(self) -> str:
-        return self.path.name
+        """The folder's name as shown (no bidi or terminal controls: see naming.shown_name); paths use `path`."""
+        return shown_name(self.path.name)
 
     @property
     def number(self) -> int:
@@ -387,6 +389,14 @@ class RunDir:
                         f"(`python -m gan_core stop {self.path}`) or wait for it to finish")
 
     def _inherited_lock(self) -> int | None:
+        fd = self.lock_handed_down()
+        if fd is not None:
+            del os.environ[LOCK_FD_ENV]  # used once; a run trained later in this process takes its own lock
+        return fd
+
+    def lock_handed_down(self) -> int | None:
+        """The descriptor of this run's lock that a launcher handed this process (LOCK_FD_ENV), else None: then
+        the lock held is this process's own, and the run is not busy for it."""
         value = os.environ.get(LOCK_FD_ENV)
         if not value:
             return None
@@ -396,7 +406,6 @@ class RunDir:
             return None
         if (held.st_dev, held.st_ino) != (mine.st_dev, mine.st_ino):
             return None  # a descriptor for some other run: not ours to use
-        del os.environ[LOCK_FD_ENV]  # used once; a run trained later in this process takes its own lock
         return int(value)
 
     def is_locked(self) -> bool:

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 
 from .. import evaluation
 from ..errors import GanError
-from ..runs import RunDir, append_quality, quality_path, resolve_run
+from ..runs import COPY_COMMAND, RunDir, append_quality, is_shipped, quality_path, resolve_run
 from ..train import Worker, joins_as_worker, run_as_worker, run_training
 from . import cyclegan, latent, pix2pix  # noqa: F401  (each registers its task)
 from .registry import Task, get, names, of_run, register
@@ -52,9 +52,9 @@ def evaluate_model(model: str, epochs: str = "latest", n: int | None = None, dat
     its task's figures.
 
     For a run, each epoch's records are appended to ``<run>/quality.jsonl`` as soon as that epoch is scored (unless
-    ``record`` is False). That file is separate from the trainer's ``metrics.jsonl``, so evaluating a run that is
-    still training is safe: the trainer stays the only writer of its log, and generator files are renamed into
-    place whole.
+    ``record`` is False, or the run is a shipped model: those are read-only). That file is separate from the
+    trainer's ``metrics.jsonl``, so evaluating a run that is still training is safe: the trainer stays the only
+    writer of its log, and generator files are renamed into place whole.
     """
     log = log or (lambda message: None)
     metrics = list(metrics) if metrics else None
@@ -71,6 +71,10 @@ def evaluate_model(model: str, epochs: str = "latest", n: int | None = None, dat
         raise GanError(f"run {run.name} was trained on {run.config_dict().get('dataset')}; --dataset applies to "
                        "a bare .keras file")
     results, quality_file = [], None
+    if record and is_shipped(run.path):  # read-only: the figures are printed, never appended to its quality.jsonl
+        log(f"not recorded: {run.path} is a shipped pretrained model (read-only); `{COPY_COMMAND} {run.path}` makes "
+            "a run of it whose quality.jsonl is yours")
+        record = False
     for e in chosen:
         log(f"evaluating {run.name} epoch {e}")
         result = task.evaluate(run, e, n, metrics=metrics, seed=seed, cache_dir=cache_dir, log=log,

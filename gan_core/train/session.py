@@ -26,7 +26,7 @@ from ..fsutil import (
     overwrite_in_place,
     read_json,
 )
-from ..runs import RunDir, resolve_run
+from ..runs import RETRAIN_COPY, RunDir, refuse_shipped, resolve_run
 from . import workers
 from .devices import (MULTIWORKER, Progress, Worker, check_own_port, cluster_worker, interruptible,
                       multiworker_strategy)
@@ -35,16 +35,24 @@ from .loop import Trainer
 
 def run_training(run: RunDir, trainer: type[Trainer], *, progress: Progress | None = None,
                  should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None,
-                 restart: bool = False) -> str:
+                 restart: bool = False, epochs: int | None = None) -> str:
     """Train (or resume) the run in `run` to its configured epochs with its task's `trainer` class (the caller,
     gan_core.tasks.train, looks it up). Returns the final state:
     'done', 'stopped' (asked to stop; resumable) or raises after marking the run 'failed'.
 
     A stop asked for before this process took the lock (Stop pressed while the run was 'starting') is kept and
     honoured before the first step; the trainer removes the STOP file only when it acts on it. `restart` moves
-    everything trained so far aside (attempts/NN/) and starts at epoch 0."""
+    everything trained so far aside (attempts/NN/) and starts at epoch 0; `epochs` raises the run's target, written
+    under the lock (a run another trainer holds is refused with its config untouched). A shipped model is refused before
+    anything is written (it has no checkpoint to continue from, and starting over would move its files)."""
+    refuse_shipped(run, "starting it over" if restart else "training", RETRAIN_COPY)
     cfg = run.config().validate()
     with run.lock():
+        if epochs is not None and epochs != cfg.epochs:
+            if epochs < cfg.epochs:
+                raise RunError(f"run {run.name} already targets {cfg.epochs} epochs; --epochs can only add")
+            cfg.epochs = epochs
+            run.write_config(cfg.validate())
         if restart:
             moved = run.move_attempt_aside()
             run.write_status(state="starting", epoch=0, step=0, error=None, traceback=None)
