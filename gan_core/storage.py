@@ -6,7 +6,8 @@ Kept (and listed):
   * model: an uploaded ``.keras`` generator, ``<runs>/_uploads/models/`` (opened by the pages, no run uses one);
   * cache: a decoded image folder, ``<cache>/folder-*.npy`` + ``.json`` (gan_core.data; used by the runs whose
     ``data`` is the folder it decodes), or a generator converted for the browser, ``<cache>/browser_models/*.onnx``
-    + ``.json`` (gan_core.explore.browser_model; made again when needed, so never in use);
+    + ``.json`` (gan_core.explore.browser_model), or a shipped generator's principal directions,
+    ``<cache>/directions/*.npz`` (its own folder is read-only); both made again when needed, so never in use;
   * temp: what killed or out-of-disk writes left: half-extracted uploads, half-written cache entries, and temporary
     files in run folders no trainer holds.
 
@@ -26,7 +27,7 @@ from typing import Iterator
 
 from .data import cache_entries, stale_cache_temp_files
 from .errors import RunError, resource_errors
-from .explore import browser_model
+from .explore import browser_model, directions
 from .runs import RunDir, default_runs_dir, list_runs, stale_temp_files
 from .uploads import uploads_dir
 
@@ -201,6 +202,8 @@ def _caches(cache_dir: str | Path | None, data_paths: list[tuple[Path, str]]) ->
               for path, size in browser_model.cached_models(cache_dir)]
     items += [Stored("temp", p, _size(p), (), "half-written browser model")
               for p in browser_model.stale_temp_files(cache_dir)]
+    items += [Stored("cache", path, size, (), "principal directions of a shipped generator")
+              for path, size in directions.cached_files(cache_dir)]
     return items
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import cli, launch, pictures, runs, tasks
+from gan_core import cli, launch, pictures, runs, storage, tasks
 from gan_core.errors import RunError
 from gan_core.explore import directions
 from gan_core.inference import Generator
@@ -148,13 +148,24 @@ def test_a_link_to_a_shipped_model_is_read_only_too(shipped, tmp_path, capsys):
     assert snapshot(shipped[0].path) == before
 
 
-def test_directions_of_a_shipped_model_are_computed_but_never_cached_beside_it(shipped):
+def test_directions_of_a_shipped_model_are_computed_but_never_cached_beside_it(shipped, tmp_path, monkeypatch):
+    """...but in the cache folder, keyed by the generator's content, where the next process reads them and
+    `storage` lists (and cleans) them."""
+    monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path))
     model = next(m for m in shipped if tasks.of_run(m).draws_from_noise)
     generator = Generator.from_run(model)
     before = snapshot(model.path)
     found = directions.load_or_compute(generator, k=2, n=32, seed=7)  # not what the shipped cache holds
     assert found.source == "computed" and found.k == 2
     assert snapshot(model.path) == before
+    (cached, _), = directions.cached_files()
+    assert cached.parent == tmp_path / "directions"
+    monkeypatch.setattr(directions, "_memory", {})  # as a new process
+    again = directions.load_or_compute(generator, k=2, n=32, seed=7)
+    assert again.source == "disk" and np.array_equal(again.vectors, found.vectors)
+    assert [item.path for item in storage.list_storage(tmp_path / "runs", tmp_path)] == [cached]
+    storage.clean(tmp_path / "runs", tmp_path)
+    assert directions.cached_files() == [] and snapshot(model.path) == before
 
 
 def test_a_copy_is_a_run_of_ones_own(shipped, tmp_path, capsys):

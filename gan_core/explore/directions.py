@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -158,6 +159,30 @@ def cache_path(generator_file: str | Path) -> Path:
     return Path(generator_file).with_suffix(".directions.npz")
 
 
+def cache_folder(cache_dir: str | Path | None = None) -> Path:
+    """Where the directions of a shipped generator that has none beside it are kept (its folder is read-only):
+    `<cache>/directions`, the cache being `cache_dir`, else $GAN_EXPLORER_CACHE, else ~/.cache/gan_explorer."""
+    root = cache_dir or os.environ.get("GAN_EXPLORER_CACHE") or Path.home() / ".cache" / "gan_explorer"
+    return Path(root).expanduser() / "directions"
+
+
+def cached_files(cache_dir: str | Path | None = None) -> list[tuple[Path, int]]:
+    """(file, bytes) of every directions file in the cache folder (Home's Storage section and `storage` list them;
+    they are made again when needed, so removing one loses nothing)."""
+    folder = cache_folder(cache_dir)
+    try:
+        return [(path, path.stat().st_size) for path in sorted(folder.glob("*.directions.npz"))]
+    except OSError:
+        return []
+
+
+def _places(source: Path, sha: str) -> list[Path]:
+    """Where a generator's directions may be read, first the file beside it; where they are written is the first
+    place that is not inside a shipped model (the cache folder, keyed by the generator's content, for those)."""
+    beside = cache_path(source)
+    return [beside] if not is_shipped(beside) else [beside, cache_folder() / f"{sha}.directions.npz"]
+
+
 def file_hash(path: str | Path) -> str:
     """sha256 of the generator file (remembered per size and mtime): a copied or checked-out file keeps its key,
     a retrained one gets a new one."""
@@ -201,6 +226,7 @@ def _write_cache(path: Path, directions: Directions, meta: dict[str, Any]) -> bo
     np.savez(buf, vectors=directions.vectors, explained=directions.explained, z_std=directions.z_std,
              meta=np.array(json.dumps(info)))
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the cache folder, the first time
         atomic_write_bytes(path, buf.getvalue())
         return True
     except OSError:  # a read-only folder (pretrained/ in a container): keep them in memory only
@@ -208,7 +234,8 @@ def _write_cache(path: Path, directions: Directions, meta: dict[str, Any]) -> bo
 
 
 def load_or_compute(generator, k: int = DEFAULT_K, n: int = DEFAULT_N, seed: int = 0) -> Directions:
-    """The generator's directions from memory, else from the file beside it, else computed (and written there).
+    """The generator's directions from memory, else from the file beside it, else computed (and written there; for a
+    shipped model, whose folder is read-only, into the cache folder instead).
 
     A cache holding more directions than asked (same n and seed) answers with its first k. A generator with no
     file (source "") is computed every time."""
@@ -221,11 +248,11 @@ def load_or_compute(generator, k: int = DEFAULT_K, n: int = DEFAULT_N, seed: int
         hit = _memory.get(key)
     if hit is not None and hit.k >= k:
         return replace(hit.top(k), source="memory")
-    path = cache_path(source)
-    found = _read_cache(path, meta, k)
+    places = _places(source, meta["sha256"])
+    found = next((d for d in (_read_cache(path, meta, k) for path in places) if d is not None), None)
     if found is None:
         found = principal_directions(generator, k, n, seed)
-        _write_cache(path, found, meta)
+        _write_cache(places[-1], found, meta)
     with _lock:
         if key not in _memory or _memory[key].k < found.k:
             _memory[key] = found
