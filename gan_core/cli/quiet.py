@@ -21,7 +21,7 @@ def verbose(argv: list[str]) -> bool:
 
 
 def import_tensorflow(argv: list[str]) -> None:
-    """Import TensorFlow, quietly unless `argv` says --verbose; a Python error in the import still surfaces."""
+    """Import TensorFlow and find its GPUs, quietly unless `argv` says --verbose; a Python error still surfaces."""
     if verbose(argv) or "tensorflow" in sys.modules:
         return
     sys.stderr.flush()
@@ -29,7 +29,12 @@ def import_tensorflow(argv: list[str]) -> None:
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401  (the import is the point: its C++ lines go nowhere)
+            import tensorflow
+
+            # CUDA's start too, once per process: where no driver loads it logs "failed call to cuInit" (as an
+            # error, at TF_CPP_MIN_LOG_LEVEL 2) the first time TensorFlow looks for GPUs. Listing them leaves
+            # memory growth and visible devices still settable (gan_core.gpu sets them later).
+            tensorflow.config.list_physical_devices("GPU")
     finally:
         os.dup2(saved, 2)
         os.close(saved)
