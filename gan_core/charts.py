@@ -50,27 +50,38 @@ def window_series(windows: Sequence[dict[str, Any]]) -> dict[str, tuple[list[flo
     return series
 
 
+def d_axis(reading: Any = None) -> tuple[str, tuple[float, float] | None]:
+    """(axis title, fixed range or None) for D's output as `reading` (gan_core.objectives.Reading) shows it: a
+    probability on [0, 1]; a score (least squares, a critic's) on its own range. None: a run from before readings,
+    whose records hold probabilities."""
+    if reading is None or reading.sigmoid:
+        return (reading.axis if reading is not None else "mean D output"), (0, 1)
+    return reading.axis, None
+
+
 def training_figure(windows: Sequence[dict[str, Any]], epochs: Sequence[dict[str, Any]] = (),
                     mark_epoch: float | None = None, height: int = 440,
-                    reference: Mapping[str, float] | None = None) -> go.Figure:
+                    reference: Mapping[str, float] | None = None, reading: Any = None) -> go.Figure:
     """Losses (top) and D's mean outputs on real and generated images (bottom) against epochs.
 
     `windows` are the trainer's per-window records (a line each); `epochs` its per-epoch means (markers);
     `mark_epoch` draws a vertical line, e.g. at the snapshot being looked at; `reference` (series key -> value, e.g.
     ``RunDir.balance_point()``) a dotted line per series where the game is at balance.
     """
-    return series_figure(window_series(windows), epochs, mark_epoch, height, reference=reference)
+    return series_figure(window_series(windows), epochs, mark_epoch, height, reference=reference, reading=reading)
 
 
 def series_figure(series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
                   epochs: Sequence[dict[str, Any]] = (), mark_epoch: float | None = None,
-                  height: int = 440, *, reference: Mapping[str, float] | None = None) -> go.Figure:
+                  height: int = 440, *, reference: Mapping[str, float] | None = None,
+                  reading: Any = None) -> go.Figure:
     """:func:`training_figure` from ready-made lines, key -> (x in epochs, values): e.g. the downsampled ones of
     gan_core.metrics_tail, so a long run's chart holds a few thousand points, not every window.
 
     `reference` (off by default): series key -> its value at the game's balance (``RunDir.balance_point()``, or
     ``objectives.get(loss).balance_point(real_label)``), drawn as a dotted horizontal line in the series' colour and
-    panel for each series on the chart; D(x) and D(G(z)) share one line where their values are equal."""
+    panel for each series on the chart; D(x) and D(G(z)) share one line where their values are equal. `reading`
+    (the run's objectives.Reading) titles the bottom panel: a probability, or a score on its own range."""
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
     drawn = set()
     for key, name, colour, row in SERIES:
@@ -93,7 +104,8 @@ def series_figure(series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
             fig.add_vline(x=mark_epoch, line=_MARKER_LINE, row=row, col=1)
     fig.update_xaxes(title_text="epoch", row=2, col=1, rangemode="tozero")
     fig.update_yaxes(title_text="loss", row=1, col=1)
-    fig.update_yaxes(title_text="mean D output", range=[0, 1], row=2, col=1)
+    title, fixed = d_axis(reading)
+    fig.update_yaxes(title_text=title, range=fixed, row=2, col=1)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
                       uirevision="keep")  # keep the user's zoom while the live view refreshes
@@ -328,6 +340,7 @@ class RunLines:
     windows: Lines  # per logging window: drawn thin and faint (the noise)
     means: Lines = field(default_factory=dict)  # per epoch: drawn bold with markers (the trend), hovered
     reference: Mapping[str, float] | None = None  # series key -> its value at the game's balance
+    reading: Any = None  # what its d_real / d_fake are (objectives.Reading; None: probabilities, an older run)
 
 
 def _array(values: Sequence[float]) -> np.ndarray:
@@ -360,9 +373,13 @@ def compare_figure(runs: Sequence[RunLines], x_title: str = "epoch", height: int
     the runs compare at a glance), with each run's balance point as dotted lines where it has one: grey where every
     run shares it, else in the colour of the run it belongs to."""
     shared = _shared_references([run.reference for run in runs])
+    axes = list(dict.fromkeys(d_axis(run.reading) for run in runs))  # the D panels' (title, range) per run
+    told = {run.reading.name for run in runs if run.reading is not None}
     titles = []
     for key, title, _, _ in COMPARED_PANELS:
         values = list(dict.fromkeys(f"{values[key]:.2f}" for values, _ in shared if key in values))
+        if key in ("d_real", "d_fake") and told:  # what the values are: one reading for all runs, or mixed
+            title += f" ({axes[0][0]})" if len(axes) == 1 else " (each run's own reading: probability or score)"
         titles.append(f"{title} · {BALANCE_LABEL} {' / '.join(values)}" if values else title)
     fig = make_subplots(rows=2, cols=2, shared_xaxes=True, vertical_spacing=0.13, horizontal_spacing=0.07,
                         subplot_titles=titles)
@@ -396,7 +413,7 @@ def compare_figure(runs: Sequence[RunLines], x_title: str = "epoch", height: int
         _balance_legend(fig)
     for col in (1, 2):
         fig.update_xaxes(title_text=x_title, row=2, col=col, rangemode="tozero")
-        fig.update_yaxes(range=[0, 1], row=2, col=col)
+        fig.update_yaxes(range=axes[0][1] if len(axes) == 1 else None, row=2, col=col)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=60, b=10), hovermode="x unified",
                       legend=dict(orientation="h", yanchor="bottom", y=1.06, xanchor="left", x=0),
                       uirevision="keep")
@@ -478,9 +495,21 @@ D_VIEW_NOTE = ("D's score is its probability that an image is real. Bands: the m
                "gets little to learn from; a red band that is very thin can mean G draws the same images whatever z.")
 
 
+def d_view_note(reading: Any = None) -> str:
+    """:data:`D_VIEW_NOTE` for what D's score is (`reading`, objectives.Reading; None or a probability: as is)."""
+    if reading is None or reading.sigmoid:
+        return D_VIEW_NOTE
+    return (f"D's score is {reading.meaning}. Bands: the middle half (25th-75th percentile) of its scores on 256 real "
+            "images (green) and 256 of G's (red), epoch by epoch, with the medians as lines; the dotted line is D's "
+            "accuracy (right axis), judged that way. Early on D wins and the bands sit apart; as G learns they move "
+            "together, where D can no longer tell. A red band that is very thin can mean G draws the same images "
+            "whatever z.")
+
+
 def discriminator_figure(records: Sequence[dict[str, Any]], mark_epoch: float | None = None,
-                         height: int = 360) -> go.Figure:
-    """D's score distributions on real and fake images over epochs (median and middle half), and its accuracy."""
+                         height: int = 360, reading: Any = None) -> go.Figure:
+    """D's score distributions on real and fake images over epochs (median and middle half), and its accuracy (on
+    a second axis where the score is no probability). `reading`: what the score is (objectives.Reading)."""
     epochs = [r["epoch"] for r in records]
     fig = go.Figure()
     sides = (("real", "#2ca02c", "rgba(44,160,44,0.25)"), ("fake", "#d62728", "rgba(214,39,40,0.25)"))
@@ -492,22 +521,31 @@ def discriminator_figure(records: Sequence[dict[str, Any]], mark_epoch: float | 
                                  fillcolor=fill, name=f"D(x) middle half, {side}", hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=epochs, y=q[:, 2], mode="lines+markers", line=dict(color=colour, width=2),
                                  name=f"median on {side}"))
+    title, fixed = d_axis(reading)
     fig.add_trace(go.Scatter(x=epochs, y=[r["d_accuracy"] for r in records], mode="lines",
-                             line=dict(color=_SHARED_GREY, dash="dot"), name="D accuracy"))
+                             line=dict(color=_SHARED_GREY, dash="dot"), name="D accuracy",
+                             yaxis="y" if fixed else "y2"))
     if mark_epoch is not None:
         fig.add_vline(x=mark_epoch, line=_MARKER_LINE)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=-0.2),
-                      xaxis_title="epoch", yaxis=dict(range=[0, 1], title="D's score (probability of real)"))
+                      xaxis_title="epoch", yaxis=dict(range=fixed, title=f"D's score ({title})" if reading is None
+                                                      or reading.sigmoid else title))
+    if not fixed:
+        fig.update_layout(yaxis2=dict(range=[0, 1], title="D accuracy", overlaying="y", side="right"))
     return fig
 
 
-def score_histogram(record: dict[str, Any], height: int = 220) -> go.Figure:
-    """One epoch's histograms of D's score on real and fake images, overlaid."""
+def score_histogram(record: dict[str, Any], height: int = 220, reading: Any = None) -> go.Figure:
+    """One epoch's histograms of D's score on real and fake images, overlaid: over [0, 1] for a probability, over
+    the record's ``hist_range`` for a score (`reading`: what the score is, objectives.Reading)."""
     n = len(record["real_hist"])
-    centres = (np.arange(n) + 0.5) / n
+    low, high = record.get("hist_range") or (0.0, 1.0)
+    centres = low + (np.arange(n) + 0.5) / n * (high - low)
+    title, _ = d_axis(reading)
     fig = go.Figure([go.Bar(x=centres, y=record["real_hist"], name="real", marker_color="#2ca02c", opacity=0.6),
                      go.Bar(x=centres, y=record["fake_hist"], name="fake", marker_color="#d62728", opacity=0.6)])
     fig.update_layout(barmode="overlay", bargap=0, height=height, margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis=dict(range=[0, 1], title="D's score"), yaxis_title="images",
+                      xaxis=dict(range=[low, high], title=title if reading is not None else "D's score"),
+                      yaxis_title="images",
                       legend=dict(orientation="h", y=1.1))
     return fig

@@ -141,6 +141,7 @@ class MetricsTail:
         self._fingerprint = b""
         self._pending = b""
         self._windows = _Columns(self.max_points)
+        self.d_reading: str | None = None  # what the windows' d_real / d_fake mean (None: a run from before readings)
         self._epochs: list[dict[str, Any]] = []
         self._discriminator: list[dict[str, Any]] = []  # what D sees, one record per epoch (a few KB each)
         self._series: tuple[int, dict[str, tuple[np.ndarray, np.ndarray]]] | None = None
@@ -206,6 +207,7 @@ class MetricsTail:
                 return
             if isinstance(step, (int, float)) and not isinstance(step, bool) and np.isfinite(x):
                 self._windows.append(float(step), x, record)
+                self.d_reading = record.get("d_reading", self.d_reading)
         elif kind in ("epoch", "discriminator"):
             epoch = record.get("epoch")
             if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):

@@ -70,17 +70,21 @@ def show(lab: StepLab) -> None:
         numbers = st.columns(4)
         numbers[0].metric("G loss", f"{last['g_loss']:.3f}")
         numbers[1].metric("D loss", f"{last['d_loss']:.3f}")
-        numbers[2].metric("D(x)", f"{last['d_real']:.2f}", help="D's mean score on the batch's real digits")
-        numbers[3].metric("D(G(z))", f"{last['d_fake']:.2f}", help="D's mean score on the batch's fakes")
-        st.caption(f"Last update: **{last['network']}**. D's scores (probability of *real*) on that batch: two "
-                   "piles apart mean D tells them apart; overlapping near 0.5, a balanced game.")
-        edges = np.linspace(0, 1, 21)
+        reading = view["reading"]  # what D's output means for this loss: a probability, or a score
+        numbers[2].metric("D(x)", f"{last['d_real']:.2f}", help=f"{reading.axis}, mean on the batch's real digits")
+        numbers[3].metric("D(G(z))", f"{last['d_fake']:.2f}", help=f"{reading.axis}, mean on the batch's fakes")
+        st.caption(f"Last update: **{last['network']}**. D's scores on that batch: {reading.meaning}. Two piles "
+                   "apart mean D tells them apart; overlapping, a balanced game.")
+        both = np.concatenate([view["d_real_scores"], view["d_fake_scores"]])
+        low, high = (0.0, 1.0) if reading.sigmoid else (float(both.min()), max(float(both.max()), both.min() + 1e-6))
+        edges = np.linspace(low, high, 21)
         st.plotly_chart(charts.score_histogram({"real_hist": np.histogram(view["d_real_scores"], edges)[0].tolist(),
-                                                "fake_hist": np.histogram(view["d_fake_scores"], edges)[0].tolist()},
-                                               height=200), config={"displayModeBar": False})
+                                                "fake_hist": np.histogram(view["d_fake_scores"], edges)[0].tolist(),
+                                                "hist_range": [low, high]}, height=200, reading=reading),
+                        config={"displayModeBar": False})
         series = {k: ([r["update"] for r in history], [r[k] for r in history])
                   for k in ("g_loss", "d_loss", "d_real", "d_fake")}
-        figure = charts.series_figure(series, height=380, reference=lab.balance_point())
+        figure = charts.series_figure(series, height=380, reference=lab.balance_point(), reading=reading)
         figure.update_xaxes(title_text="update", row=2, col=1)
         st.plotly_chart(figure, config={"displayModeBar": False})
 

@@ -5,7 +5,7 @@ import shlex
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, inference, pictures, runs
+from gan_core import charts, inference, objectives, pictures, runs
 from gan_core.explore import export
 from gan_core.runs import RunDir
 
@@ -48,7 +48,8 @@ def viewer(run_path: str) -> None:
     if windows or means:
         reference = run.balance_point()  # dotted lines where the game is at balance, for objectives that have one
         losses_tab.plotly_chart(charts.training_figure(windows, means, mark_epoch=epoch, height=400,
-                                                       reference=reference), config={"displayModeBar": False})
+                                                       reference=reference, reading=objectives.reading_of(windows)),
+                                config={"displayModeBar": False})
         losses_tab.caption(charts.training_note(reference) + " The dashed vertical line marks the grid's epoch.")
     else:
         losses_tab.caption("This model has no training metrics.")
@@ -69,14 +70,16 @@ def what_d_sees(run: RunDir, epoch: int) -> None:
                 scores, which = inference.grid_scores_from_checkpoint(run, epoch)
                 best_and_worst(run, epoch, scores, f"Scored by {widgets.md_text(which)}, read-only.")
         return
-    st.plotly_chart(charts.discriminator_figure(records, mark_epoch=epoch), config={"displayModeBar": False})
-    st.caption(charts.D_VIEW_NOTE)
+    reading = objectives.reading_of(records)  # what D's score is: a probability, a least-squares or critic score
+    st.plotly_chart(charts.discriminator_figure(records, mark_epoch=epoch, reading=reading),
+                    config={"displayModeBar": False})
+    st.caption(charts.d_view_note(reading))
     this = next((r for r in records if r["epoch"] == epoch), None)
     if this is None:
         st.caption(f"No record of D's verdicts at epoch {epoch}.")
         return
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.score_histogram(this), config={"displayModeBar": False})
+    left.plotly_chart(charts.score_histogram(this, reading=reading), config={"displayModeBar": False})
     n = widgets.md_text(this["n"])  # metrics.jsonl's: as text
     left.caption(f"Epoch {epoch}: D's accuracy {this['d_accuracy']:.0%} on {n} real and {n} fake "
                  f"images; the fakes' diversity {this.get('diversity', float('nan')):.2f}x the reals'.")

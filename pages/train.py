@@ -244,7 +244,9 @@ def live_view(run_path: str) -> None:
     chart, grid = st.columns([3, 2])
     if series:
         balance = run.balance_point()  # where the curves sit once D cannot tell (None: no such point)
-        chart.plotly_chart(charts.series_figure(series, reference=balance), config={"displayModeBar": False})
+        reading = objectives.reading(tail.d_reading)  # what D(x) and D(G(z)) are: a probability or a score
+        chart.plotly_chart(charts.series_figure(series, reference=balance, reading=reading),
+                           config={"displayModeBar": False})
         chart.caption(charts.training_note(balance))
     else:
         chart.caption("Loss curves appear after the first training steps.")

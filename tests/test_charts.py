@@ -136,3 +136,26 @@ def test_quality_without_records_is_an_empty_figure():
                                 mark_epoch=1)
     assert not fig.data and not fig.layout.shapes
     assert charts.quality_sample_sizes([]) == []
+
+
+def test_d_panels_say_whether_they_show_a_probability_or_a_score():
+    from gan_core import objectives
+
+    series = {"d_real": ([0.5, 1.0], [2.0, 3.5])}
+    critic = charts.series_figure(series, reading=objectives.CRITIC)
+    assert critic.layout.yaxis2.title.text == "critic score" and critic.layout.yaxis2.range is None
+    probability = charts.series_figure(series, reading=objectives.PROBABILITY)
+    assert probability.layout.yaxis2.title.text == "D's probability of real"
+    assert list(probability.layout.yaxis2.range) == [0, 1]
+    hist = charts.score_histogram({"real_hist": [1, 0], "fake_hist": [0, 1], "hist_range": [-2.0, 4.0]},
+                                  reading=objectives.LS_SCORE)
+    assert list(hist.layout.xaxis.range) == [-2, 4] and list(hist.data[0].x) == [-0.5, 2.5]
+    assert hist.layout.xaxis.title.text == "D's least-squares score"
+    lines = {"d_real": ([1.0], [0.3])}
+    same = charts.compare_figure([charts.RunLines("a", lines, reading=objectives.CRITIC),
+                                  charts.RunLines("b", lines, reading=objectives.CRITIC)])
+    mixed = charts.compare_figure([charts.RunLines("a", lines, reading=objectives.CRITIC),
+                                   charts.RunLines("b", lines, reading=objectives.PROBABILITY)])
+    titles = lambda fig: [a.text for a in fig.layout.annotations]  # noqa: E731
+    assert "D(x): D's output on real images (critic score)" in titles(same)
+    assert "D(x): D's output on real images (each run's own reading: probability or score)" in titles(mixed)

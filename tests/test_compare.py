@@ -280,8 +280,8 @@ def test_balance_is_where_the_objective_itself_puts_the_losses_and_d_cannot_do_b
     import tensorflow as tf
 
     objective, point = objectives.get(loss), objectives.get(loss).balance_point(real_label)
-    p = point["d_real"]
-    logit = math.log(p / (1 - p))
+    p = point["d_real"]  # D's output as its objective shows it: a probability (bce), the score itself (lsgan)
+    logit = math.log(p / (1 - p)) if objective.reading.sigmoid else p
 
     def losses(value):
         logits = tf.fill([8, 1], value)

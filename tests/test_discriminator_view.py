@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from gan_core import config, runs
+from gan_core import config, objectives, runs
 from gan_core.evaluation import discriminator_view
 from gan_core.evaluation.discriminator import BINS, PROBE
 from gan_core.tasks import train
@@ -22,17 +22,50 @@ def test_a_winning_d_separates_the_distributions_and_a_balanced_one_overlaps_the
 
 
 @pytest.mark.slow
-def test_the_trainer_logs_what_d_sees_each_epoch(tmp_path, mnist_npz):
+@pytest.mark.parametrize("loss, reading", [("bce", "probability"), ("hinge", "critic")])
+def test_the_trainer_logs_what_d_sees_each_epoch(tmp_path, mnist_npz, loss, reading):
     cfg = config.from_preset("mnist_dense", {"data": str(mnist_npz), "epochs": 2, "limit": 96, "batch_size": 32,
-                                             "grid": 3, "precision": "float32"})
+                                             "grid": 3, "precision": "float32", "loss": loss})
     run = runs.create_run(tmp_path, cfg)
     assert train(run) == "done"
     views = run.metrics("discriminator")
     assert [v["epoch"] for v in views] == [0, 1, 2]  # the untrained G's grid too
     for v in views:
-        assert v["n"] == 96 < PROBE and len(v["grid_scores"]) == 9 and all(0 <= s <= 1 for s in v["grid_scores"])
+        assert v["n"] == 96 < PROBE and len(v["grid_scores"]) == 9 and v["d_reading"] == reading
         assert sum(v["real_hist"]) == sum(v["fake_hist"]) == 96 and 0 <= v["d_accuracy"] <= 1
+        low, high = v.get("hist_range", (0, 1))  # a probability on [0, 1]; a critic's score on its own range
+        assert all(low <= s <= high for s in v["real_quantiles"] + v["fake_quantiles"])
+        assert ("hist_range" in v) == (reading != "probability")
     assert views[0]["real_quantiles"] != views[-1]["real_quantiles"]  # D learned something between them
+    assert {w["d_reading"] for w in run.metrics("window")} == {reading}  # the curves say what d_real / d_fake are
+
+
+@pytest.mark.parametrize("reading, accuracy", [
+    (objectives.PROBABILITY, 0.5),  # sigmoid above 0.5 is "real": -0.5 is called fake, the fake 0.4 real
+    (objectives.LS_SCORE, 0.75),  # nearer 1 than 0 is "real": -0.5 is called fake, 0.4 fake too (right)
+    (objectives.CRITIC, 0.5),  # the sign
+    (objectives.RELATIVE, 1.0),  # against the other set's mean: -0.5 > mean(fake) -1.3, 0.4 < mean(real) 0.75
+])
+def test_what_d_sees_is_what_its_objective_says_its_output_is(reading, accuracy):
+    real, fake = [2.0, -0.5], [-3.0, 0.4]
+    view = discriminator_view(np.array(real), np.array(fake), [0.3], reading=reading)
+    assert view["d_reading"] == reading.name and view["d_accuracy"] == pytest.approx(accuracy)
+    assert view["grid_scores"] == [pytest.approx(reading.show([0.3])[0], abs=1e-5)]
+    assert view["real_quantiles"][-1] == pytest.approx(np.quantile(reading.show(real), 0.95), abs=1e-5)
+    if reading.sigmoid:
+        assert "hist_range" not in view and 0 < min(view["real_quantiles"]) < max(view["real_quantiles"]) < 1
+    else:  # the raw score, binned over its own range
+        assert view["hist_range"] == [-3.0, 2.0] and view["real_quantiles"][0] == pytest.approx(-0.375)
+        assert view["real_hist"][-1] == view["fake_hist"][0] == 1  # the extremes in the end bins
+    assert sum(view["real_hist"]) == sum(view["fake_hist"]) == 2
+
+
+def test_the_d_wins_alarm_says_how_its_objective_judges_d():
+    from gan_core.runs import run_warnings
+
+    won = {"kind": "discriminator", "epoch": 4, "diversity": 0.95, "d_accuracy": 0.99}
+    assert "probability above 0.5 = real" in run_warnings([won], [])[0]  # a run from before readings, as logged
+    assert "score above 0 = real" in run_warnings([{**won, "d_reading": "critic"}], [])[0]
 
 
 # --- the live view's warnings -----------------------------------------------------------------------------------

@@ -29,7 +29,9 @@ def test_a_full_step_makes_k_d_updates_then_one_g_update_and_knobs_apply(lab):
     assert float(lab.g_opt.learning_rate.numpy()) == pytest.approx(1e-3)
     view = lab.view()
     assert view["grid"].shape == (8 * 28 + 9 * 2, 8 * 28 + 9 * 2, 1) and len(view["d_real_scores"]) == 64
-    assert all(0 <= s <= 1 for s in view["d_fake_scores"])
+    # lsgan's D output is a least-squares score, shown as it is (not a probability): the last batch's raw scores
+    assert view["reading"].name == "ls_score" and lab.history.rows[-1]["d_reading"] == "ls_score"
+    assert lab.history.rows[-1]["d_fake"] == pytest.approx(float(np.mean(view["d_fake_scores"])), abs=1e-5)
 
 
 @pytest.mark.parametrize("knobs, message", [

@@ -205,3 +205,15 @@ def test_a_roll_back_inside_cached_buckets_recomputes_them(tmp_path):
     write(tmp_path / "clean.jsonl", [window(s, g_loss=9.0) for s in range(1, 1001)]
           + [window(s, g_loss=1.0) for s in range(1001, 3001)])
     assert as_lists(tail.series()) == as_lists(MetricsTail_fresh_small(tmp_path / "clean.jsonl").series())
+
+
+def test_the_tail_knows_what_the_windows_d_outputs_are(tmp_path):
+    """The live chart labels D(x) / D(G(z)) by the run's d_reading; a log from before readings has none."""
+    path = tmp_path / "metrics.jsonl"
+    write(path, [window(1), window(2)])
+    old = MetricsTail(path)
+    old.refresh()
+    assert old.d_reading is None
+    write(path, [window(3, d_reading="critic")], mode="a")
+    old.refresh()
+    assert old.d_reading == "critic"

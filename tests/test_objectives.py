@@ -148,7 +148,7 @@ def test_make_penalty_combines_gp_and_lazy_r1():
 
 
 def test_unknown_loss_is_refused_with_the_list():
-    with pytest.raises(ConfigError, match="loss must be one of bce, lsgan, hinge, wgan-gp; got 'ns'"):
+    with pytest.raises(ConfigError, match="loss must be one of bce, lsgan, hinge, wgan-gp, rasgan; got 'ns'"):
         config.from_preset("mnist_dcgan", sets=["loss=ns"])
 
 
@@ -168,3 +168,46 @@ def test_presets_keep_the_seeds_loss_and_smoothing():
                if name in ("mnist_dcgan", "faces_rgb64", "celeba_gray64", "mnist_dense", "mnist_cdcgan"))
     assert config.from_preset("faces_rgb64", {"data": "/x"}).loss == "bce"
     assert config.from_preset("faces_rgb64", {"data": "/x"}).real_label == 0.9
+
+
+def test_rasgan_is_cross_entropy_on_each_side_against_the_other_sides_mean():
+    """RaSGAN (Jolicoeur-Martineau 2018) on known logits: mean(real) = 0.5, mean(fake) = -1.25."""
+    g, d, logs = losses("rasgan")
+    real_vs_fake, fake_vs_real = [2.0 + 1.25, -1.0 + 1.25], [0.5 - 0.5, -3.0 - 0.5]
+    bce = lambda y, x: y * softplus(-x) + (1 - y) * softplus(x)  # noqa: E731
+    side = lambda y, xs: sum(bce(y, x) for x in xs) / len(xs)  # noqa: E731
+    assert d == pytest.approx(side(1, real_vs_fake) + side(0, fake_vs_real))
+    assert g == pytest.approx(side(1, fake_vs_real) + side(0, real_vs_fake))
+    assert logs == {} and objectives.get("rasgan").g_uses_real and not objectives.get("bce").g_uses_real
+
+
+# --- what D's output means to each objective ------------------------------------------------------------------
+
+@pytest.mark.parametrize("loss, shown_real, accuracy", [
+    ("bce", [1 / (1 + math.exp(-2.0)), 1 / (1 + math.exp(1.0))], 0.5),  # probabilities: 1 of 2 real above 0.5
+    ("lsgan", REAL, 0.5),  # the score itself: 2 is nearer 1 than 0, -1 is not; both fakes are nearer 0
+    ("hinge", REAL, 0.5),  # the critic's score, judged by its sign
+    ("wgan-gp", REAL, 0.5),
+    ("rasgan", REAL, 0.75),  # against the other set's mean: 2 > -1.25 > -1; 0.5 is not below mean(real) 0.5
+])
+def test_each_objective_shows_what_its_d_output_means_and_judges_d_by_it(loss, shown_real, accuracy):
+    reading = objectives.get(loss).reading
+    assert reading.show(REAL) == pytest.approx(shown_real)
+    assert reading.accuracy(reading.show(REAL), reading.show(FAKE)) == pytest.approx(accuracy)
+    assert reading.sigmoid == (loss == "bce")  # only a probability is drawn on [0, 1]
+
+
+def test_an_lsgan_d_is_right_nearer_its_real_target_and_a_critic_by_its_sign():
+    ls, critic = objectives.LS_SCORE, objectives.CRITIC
+    real, fake = [0.6, 0.4], [0.3, 0.05]  # as probabilities (above 0.5 is real) every image here would count "real"
+    assert [list(x) for x in ls.right(real, fake)] == [[True, False], [True, True]]
+    assert [list(x) for x in ls.right(real, fake, real_label=0.9)] == [[True, False], [True, True]]  # line 0.45
+    assert [list(x) for x in critic.right([-0.2, 3.0], [-5.0, 0.1])] == [[False, True], [True, False]]
+    assert objectives.PROBABILITY.accuracy(objectives.PROBABILITY.show([-0.2, 3.0]),
+                                           objectives.PROBABILITY.show([-5.0, 0.1])) == 0.5
+
+
+def test_a_run_from_before_readings_reads_as_the_probabilities_it_logged():
+    assert objectives.reading(None) is objectives.reading("no such") is objectives.PROBABILITY
+    assert objectives.reading_of([{"kind": "window", "d_real": 0.7}]) is objectives.PROBABILITY
+    assert objectives.reading_of([{"kind": "window"}, {"d_reading": "critic"}]) is objectives.CRITIC

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import quiet  # noqa: F401  (first: it imports TensorFlow without its C++ start-up lines)
 from .. import config
 from ..errors import GanError
 from ..explore import model_export
@@ -17,7 +18,9 @@ __all__ = ["ProgressBar", "build_parser", "format_seconds", "load_model_ref", "m
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    # --verbose anywhere on the line (`train --verbose` too); gan_core.__main__ has already acted on it
+    args = parser.parse_args([a for a in given if a != "--verbose"])
     _check_numbers(parser, args)
     try:
         return args.func(args) or 0
@@ -39,6 +42,8 @@ def _check_numbers(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m gan_core", description="Train, sample and export GANs on images.")
+    p.add_argument("--verbose", action="store_true", help="show TensorFlow's C++ start-up lines (hidden by default; "
+                   "also GAN_EXPLORER_VERBOSE=1)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("presets", help="list the architectures and their seed defaults")

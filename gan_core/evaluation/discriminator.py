@@ -1,8 +1,9 @@
 """What D sees: its verdicts on real and generated images, summed up per epoch for the viewers.
 
-D's score here is sigmoid(logit), the probability of "real" under the non-saturating game (the trainer's d_real and
-d_fake are its means). Early in training the two distributions sit apart (D wins); a balanced game pulls both
-towards 0.5 and overlaps them; a D that calls everything real or everything fake is a warning sign.
+D's score here is its output as the run's objective reads it (gan_core.objectives.Reading, recorded as
+``d_reading``): the probability of "real" for cross-entropy, the least-squares score for lsgan, the critic's score for
+hinge and wgan-gp (the trainer's d_real and d_fake are its means). Early in training the two distributions sit apart
+(D wins); a balanced game overlaps them; a D that calls everything real or everything fake is a warning sign.
 """
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..objectives import probability_real as sigmoid
+from ..objectives import PROBABILITY, Reading
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-BINS = 20  # histogram bins over [0, 1]
+BINS = 20  # histogram bins over [0, 1] (a probability), or over the scores' own range (hist_range)
 PROBE = 256  # real images and generated ones scored per epoch
 
 
@@ -31,18 +32,28 @@ def diversity_ratio(fakes: np.ndarray, reals: np.ndarray, pairs: int = 2048, see
     return mean_pair_distance(fakes) / max(mean_pair_distance(reals), 1e-12)
 
 
-def discriminator_view(real_logits: np.ndarray, fake_logits: np.ndarray,
-                       grid_logits: Sequence[float] = ()) -> dict[str, Any]:
-    """The epoch's summary: quantiles and histograms of D's score on real and fake images, D's accuracy (a real
-    image scored above 0.5, a fake below, averaged over the two sets) and the score of each snapshot-grid cell."""
-    real, fake = sigmoid(np.ravel(real_logits)), sigmoid(np.ravel(fake_logits))
-    edges = np.linspace(0.0, 1.0, BINS + 1)
+def discriminator_view(real_logits: np.ndarray, fake_logits: np.ndarray, grid_logits: Sequence[float] = (),
+                       reading: Reading = PROBABILITY, real_label: float = 1.0) -> dict[str, Any]:
+    """The epoch's summary: quantiles and histograms of D's score (`reading` of its raw outputs) on real and fake
+    images, D's accuracy (a real image called real, a fake called fake, as `reading` decides; averaged over the two
+    sets) and the score of each snapshot-grid cell. A score that is no probability is binned over its own range,
+    recorded as ``hist_range``."""
+    real, fake = reading.show(real_logits), reading.show(fake_logits)
+    if reading.sigmoid:
+        low, high, extra = 0.0, 1.0, {}
+    else:
+        low, high = float(min(real.min(), fake.min())), float(max(real.max(), fake.max()))
+        high = high if high > low else low + 1.0  # every score equal: one bin holds them
+        extra = {"hist_range": [round(low, 5), round(high, 5)]}
+    edges = np.linspace(low, high, BINS + 1)
     return {
+        "d_reading": reading.name,
         "real_quantiles": [round(float(q), 5) for q in np.quantile(real, QUANTILES)],
         "fake_quantiles": [round(float(q), 5) for q in np.quantile(fake, QUANTILES)],
         "real_hist": np.histogram(real, edges)[0].tolist(),
         "fake_hist": np.histogram(fake, edges)[0].tolist(),
-        "d_accuracy": round(float((np.mean(real > 0.5) + np.mean(fake < 0.5)) / 2), 5),
-        "grid_scores": [round(float(s), 5) for s in sigmoid(np.ravel(grid_logits))],
+        **extra,
+        "d_accuracy": round(reading.accuracy(real, fake, real_label), 5),
+        "grid_scores": [round(float(s), 5) for s in reading.show(grid_logits)],
         "n": int(min(len(real), len(fake))),
     }

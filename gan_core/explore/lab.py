@@ -155,10 +155,12 @@ class StepLab:
     def _update(self, network: str) -> None:
         d_update, g_update = self._steps_for(self.knobs.loss)
         g_loss, d_loss, real_logits, fake_logits = (d_update if network == "D" else g_update)(*self._batch())
-        self.last_real = objectives.probability_real(real_logits).astype(np.float32)
-        self.last_fake = objectives.probability_real(fake_logits).astype(np.float32)
+        reading = objectives.get(self.knobs.loss).reading  # a probability for bce, a score for lsgan and hinge
+        self.last_real = reading.show(real_logits).astype(np.float32)
+        self.last_fake = reading.show(fake_logits).astype(np.float32)
         self.history.add(network=network, g_loss=float(g_loss), d_loss=float(d_loss),
-                         d_real=float(self.last_real.mean()), d_fake=float(self.last_fake.mean()))
+                         d_real=float(self.last_real.mean()), d_fake=float(self.last_fake.mean()),
+                         d_reading=reading.name)
 
     def d_step(self) -> None:
         """One update of D on a fresh real batch and fresh z."""
@@ -191,7 +193,8 @@ class StepLab:
         return pictures.grid(pictures.to_uint8(images, self.cfg.pixel_range), GRID, GRID)
 
     def view(self) -> dict[str, Any]:
-        """The grid, the last batch's D scores (probability of "real") and the history of every update."""
+        """The grid, the last batch's D scores (as the loss reads them: `reading`) and the history of every update."""
         return {"grid": self.grid(), "d_real_scores": self.last_real, "d_fake_scores": self.last_fake,
+                "reading": objectives.get(self.knobs.loss).reading,
                 "history": list(self.history.rows), "updates": len(self.history.rows)}
 

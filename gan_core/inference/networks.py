@@ -116,10 +116,10 @@ def _restore_discriminator(D: Any, checkpoint: Any, run_name: str) -> None:
 
 
 def grid_scores_from_checkpoint(run: RunDir, epoch: int) -> tuple[list[float], str]:
-    """D's score (probability of real) on each cell of `epoch`'s snapshot grid, by the D of the run's latest
-    checkpoint, for a run whose trainer logged no "discriminator" records (an older version). The checkpoint holds D
-    (tf.train.Checkpoint's `discriminator`); it is read alone, read-only. Returns the scores and which D said so."""
-
+    """D's score (as the run's objective reads it: a probability for bce) on each cell of `epoch`'s snapshot grid, by
+    the D of the run's latest checkpoint, for a run whose trainer logged no "discriminator" records (an older
+    version). The checkpoint holds D (tf.train.Checkpoint's `discriminator`); it is read alone, read-only.
+    Returns the scores and which D said so."""
     cfg = run.config()
     if run.task != models.LATENT:
         raise RunError(f"{run.name} is an image-to-image run: its discriminators judge pairs, not grid cells")
@@ -133,7 +133,8 @@ def grid_scores_from_checkpoint(run: RunDir, epoch: int) -> tuple[list[float], s
     if cfg.pixel_range == "tanh":
         images = images * 2.0 - 1.0
     labels = latent.labels_for(len(cells), cfg.num_classes) if cfg.num_classes else None
-    scores = objectives.probability_real(D(images if labels is None else [images, labels], training=False)).tolist()
+    reading = objectives.get(cfg.loss).reading  # a probability for bce, the raw score for lsgan, hinge, wgan-gp
+    scores = reading.show(D(images if labels is None else [images, labels], training=False)).tolist()
     newest = found[0]
     which = f"the D of checkpoint {newest.name}" + (f" (epoch {newest.epoch})" if newest.epoch is not None else "")
     return scores, which

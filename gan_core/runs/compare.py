@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import charts
+from .. import charts, objectives
 from ..config import TrainConfig
 from ..metrics_tail import downsample
 from .quality import quality_path, read_quality
@@ -146,7 +146,7 @@ def run_lines(compared: Sequence[Compared], x: str = "epoch", max_points: int = 
     for c in compared:
         windows = {k: line for k in SERIES if (line := _line(c.windows, k, x, True, max_points))}
         means = {k: line for k in SERIES if (line := _line(c.epochs, k, x, False, max_points))}
-        out.append(charts.RunLines(c.label, windows, means, c.balance))
+        out.append(charts.RunLines(c.label, windows, means, c.balance, objectives.reading_of(c.windows)))
     return out
 
 

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from .. import objectives
+
 COLLAPSE_DIVERSITY = 0.5  # fakes less than half as varied as the reals (evaluation.diversity_ratio)
 COVERAGE_SHARE = 0.8  # digits: fewer than 8 of 10 classes drawn
 KL_LIMIT = 0.3  # digits: the class mix this far from the real one (KL of the histograms; healthy runs <0.25 by epoch 2)
-D_WON = 0.98  # D's accuracy on the epoch's probe: G gets almost no gradient through a saturated D
+D_WON = 0.98  # D's accuracy on the epoch's probe (judged as its objective reads D): G learns little from such a D
 TRY = ("what to try: a lower D learning rate or label smoothing (real label 0.9), DiffAugment, fewer D steps per G "
        "step, or resume from an earlier checkpoint with a smaller learning rate")
 
@@ -23,8 +25,9 @@ def warnings(discriminator: Sequence[dict[str, Any]], quality: Sequence[dict[str
                          f"varied as real images (below {COLLAPSE_DIVERSITY}); G draws a few images whatever z. {TRY}.")
         accuracy = last.get("d_accuracy")
         if last.get("epoch", 0) > 0 and isinstance(accuracy, (int, float)) and accuracy >= D_WON:
-            found.append(f"D wins outright at epoch {last['epoch']} (accuracy {accuracy:.0%} on real vs fake): its "
-                         f"verdicts saturate and G learns little. {TRY}.")
+            rule = objectives.reading_of([last]).rule  # how its objective decides "D is right"
+            found.append(f"D wins outright at epoch {last['epoch']} (accuracy {accuracy:.0%} on real vs fake, "
+                         f"{rule}): its verdicts saturate and G learns little. {TRY}.")
     coverage = [r for r in quality if r.get("metric") == "mode_coverage"]  # digits: the classifier's class mix
     if coverage:
         last = coverage[-1]

@@ -21,6 +21,7 @@ from .. import pictures
 from ..data import load_domains, make_dataset
 from ..errors import ConfigError
 from ..evaluation.image_to_image import cyclegan_quality, translate
+from .execution import update
 from .image_to_image import TranslationTrainer
 
 CYCLE_WEIGHT = 10.0  # the paper's lambda
@@ -171,10 +172,8 @@ def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras
             real_scores = [D_A(real_a, training=True), D_B(real_b, training=True)]
             fake_scores = [D_A(pooled_a, training=True), D_B(pooled_b, training=True)]
             d_loss = sum(discriminator_loss(r, f) for r, f in zip(real_scores, fake_scores))
-            # float16's loss scaling, inside the tapes (the product must be recorded); x1 for other optimizers
-            g_scaled, d_scaled = g_opt.scale_loss(g_loss), d_opt.scale_loss(d_loss)
-        g_opt.apply_gradients(zip(g_tape.gradient(g_scaled, g_vars), g_vars))
-        d_opt.apply_gradients(zip(d_tape.gradient(d_scaled, d_vars), d_vars))
+        update(g_tape, g_opt, g_loss, g_vars)  # (with float16's loss scaling)
+        update(d_tape, d_opt, d_loss, d_vars)
         mean = lambda scores: tf.reduce_mean([tf.reduce_mean(tf.cast(s, tf.float32)) for s in scores])  # noqa: E731
         return {"g_loss": g_loss, "d_loss": d_loss, "g_gan": g_gan, "cycle": cycle, "identity": identity,
                 "d_real": mean(real_scores), "d_fake": mean(fake_scores)}
@@ -189,6 +188,8 @@ def make_train_step(G: keras.Model, F: keras.Model, D_A: keras.Model, D_B: keras
 
 class CycleGANTrainer(TranslationTrainer):
     """CycleGAN: G: A -> B and F: B -> A with discriminators D_B and D_A, on two unpaired image sets."""
+
+    d_reading = "ls_score"  # its discriminators' raw least-squares scores (targets: 1 real, 0 fake)
 
     def build_models(self, arch) -> dict[str, Any]:
         cfg = self.cfg

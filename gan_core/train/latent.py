@@ -1,8 +1,9 @@
 """The latent GAN (z -> image): the seeds' DCGAN-family step, keras-io style, in the shared training loop.
 
-Read top to bottom: the networks and their EMA -> data (images, and labels for a class-conditional run) -> the
-fixed latents of every grid -> the GAN step (noise -> G -> D on real and fake -> objective -> two updates) -> the
-plumbing around it (keyed noise, the global batch's mean, replica shares) -> grids and quality.
+Read top to bottom: the GAN step -- :class:`GAN` (G, D, the objective, how D sees images), then
+:func:`simultaneous_step` and :func:`alternating_step` (noise -> G -> D on real and fake -> objective (+ penalty) ->
+updates) -- then the trainer: the networks and their EMA -> data -> the fixed latents of every grid -> the step's
+wiring (keyed draws, replica shares, compiled calls: :mod:`.execution`) -> grids, What D sees, and quality.
 """
 from __future__ import annotations
 
@@ -21,11 +22,106 @@ from ..evaluation.discriminator import PROBE, diversity_ratio
 from ..errors import GanError
 from ..fsutil import atomic_write_bytes
 from ..inference import Generator
+from . import execution
 from .loop import Trainer
 
 METRICS = ("g_loss", "d_loss", "d_real", "d_fake")
 QUICK_EVAL_N = {"digits": 2000, "faces": 500}  # eval_n = 0: enough to follow the trend, seconds not minutes
 PROBE_SEED = 1_000_000  # the fakes D is shown each epoch: seeds from here on, apart from the grid's 0..n-1
+
+
+# --- the GAN step ----------------------------------------------------------------------------------------------
+
+
+class GAN:
+    """What a step trains and how D looks at images: G, D, their optimizers, the config's objective and D's penalty,
+    DiffAugment (the identity when off). `mean` reduces per-example losses (a replica's share of the global batch's
+    mean, from the loop); `key` is the step's key for its random draws (augmentation, penalty)."""
+
+    def __init__(self, cfg, G, D, g_opt, d_opt, mean: Callable = tf.reduce_mean):
+        self.cfg, self.G, self.D, self.g_opt, self.d_opt, self.mean = cfg, G, D, g_opt, d_opt, mean
+        self.objective = objectives.get(cfg.loss)
+        self.penalty = objectives.make_penalty(self.objective, gp_weight=cfg.gp_weight, r1_gamma=cfg.r1_gamma,
+                                               r1_every=cfg.r1_every)
+        self.augment = augment_lib.make_augment(cfg.augment, cfg.pixel_range)
+
+    def _inputs(self, x, y):
+        return [x, y] if self.cfg.num_classes else x  # a conditional G or D also takes the one-hot class
+
+    def generate(self, z, y, dtype):
+        return tf.cast(self.G(self._inputs(z, y), training=True), dtype)
+
+    def logits(self, images, labels):
+        return tf.cast(self.D(self._inputs(images, labels), training=True), tf.float32)
+
+    def discriminate(self, real, real_y, fake, fake_y, key):
+        """D's logits on real and fake images, each through its own DiffAugment draw."""
+        real, fake = self.augment(real, execution.fold(key, 2)), self.augment(fake, execution.fold(key, 3))
+        if self.cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
+            both_y = tf.concat([real_y, fake_y], axis=0) if self.cfg.num_classes else None
+            both = self.logits(tf.concat([real, fake], axis=0), both_y)
+            return both[:tf.shape(real)[0]], both[tf.shape(real)[0]:]
+        return self.logits(real, real_y), self.logits(fake, fake_y)  # seed 000's two calls
+
+    def discriminate_again(self, real, real_y, fake, fake_y, key, real_logits):
+        """The updated D's logits for G's loss (alternating): on the new fakes; on the real images again only where
+        the objective's G loss reads them (relativistic losses), else the pre-update ones it ignores."""
+        if self.objective.g_uses_real:
+            real_after, fake_after = self.discriminate(real, real_y, fake, fake_y, key)
+            return tf.stop_gradient(real_after), fake_after
+        return tf.stop_gradient(real_logits), self.logits(self.augment(fake, execution.fold(key, 3)), fake_y)
+
+    def losses(self, real_logits, fake_logits):
+        return self.objective(real_logits, fake_logits, mean=self.mean, real_label=self.cfg.real_label)
+
+    def penalised(self, d_loss, real, real_y, fake, key, step, logs):
+        """D's loss plus its penalty on D as it sees real images (R1, the gradient penalty), if any (into `logs`)."""
+        if self.penalty is None:
+            return d_loss
+        critic = lambda images: self.logits(self.augment(images, execution.fold(key, 2)), real_y)  # noqa: E731
+        logs["d_penalty"] = self.penalty(critic, real, fake, execution.fold(key, 4), step, self.mean)
+        return d_loss + logs["d_penalty"]
+
+    def update_d(self, tape, d_loss):
+        execution.update(tape, self.d_opt, d_loss, self.D.trainable_variables)
+
+    def update_g(self, tape, g_loss, step):
+        """G's update, on every d_steps-th step only (WGAN's n_critic: d_steps D updates per G update)."""
+        grads = execution.gradients(tape, self.g_opt, g_loss, self.G.trainable_variables)
+        execution.every(self.cfg.d_steps, step,
+                        lambda: self.g_opt.apply_gradients(zip(grads, self.G.trainable_variables)))
+
+
+def simultaneous_step(gan: GAN, real, real_y, z, fake_y, key, step):
+    """Seed 000's step: noise -> G -> D on real and fake -> both losses from that one pass -> both updates."""
+    with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+        fake = gan.generate(z, fake_y, real.dtype)
+        real_logits, fake_logits = gan.discriminate(real, real_y, fake, fake_y, key)
+        g_loss, d_loss, logs = gan.losses(real_logits, fake_logits)
+        with g_tape.stop_recording():
+            d_loss = gan.penalised(d_loss, real, real_y, fake, key, step, logs)
+    gan.update_g(g_tape, g_loss, step)
+    gan.update_d(d_tape, d_loss)
+    return g_loss, d_loss, real_logits, fake_logits, logs
+
+
+def alternating_step(gan: GAN, real, real_y, z, fake_y, key, step):
+    """Seeds 002/003's combined model: D learns first; then G, on the same z, through the updated D."""
+    with tf.GradientTape() as d_tape:
+        fake = tf.stop_gradient(gan.generate(z, fake_y, real.dtype))
+        real_logits, fake_logits = gan.discriminate(real, real_y, fake, fake_y, key)
+        _, d_loss, logs = gan.losses(real_logits, fake_logits)
+        d_loss = gan.penalised(d_loss, real, real_y, fake, key, step, logs)
+    gan.update_d(d_tape, d_loss)
+    with tf.GradientTape() as g_tape:
+        fake = gan.generate(z, fake_y, real.dtype)
+        real_after, fake_after = gan.discriminate_again(real, real_y, fake, fake_y, key, real_logits)
+        g_loss, _, g_logs = gan.losses(real_after, fake_after)
+    gan.update_g(g_tape, g_loss, step)
+    return g_loss, d_loss, real_logits, fake_logits, {**g_logs, **logs}
+
+
+# --- the trainer ---------------------------------------------------------------------------------------------------
 
 
 class LatentTrainer(Trainer):
@@ -113,94 +209,10 @@ class LatentTrainer(Trainer):
         atomic_write_bytes(self.run.fixed_z_path, buf.getvalue())
         return z
 
-    def make_gan_step(self, mean: Callable):
-        """The GAN algorithm on one replica's batch, the seed's two-tape step with a swappable objective:
-        noise -> G -> D on real and fake (through DiffAugment, if on) -> objective (+ D's penalty) -> two updates;
-        or, with update="alternating", D's update first and then G's through the updated D. With d_steps = k, G's
-        update happens on every k-th step only.
-        `mean` reduces per-example losses (the replica's share of the global batch's mean); noise, keys and labels
-        come from the caller."""
-        cfg, G, D, g_opt, d_opt = self.cfg, self.G, self.D, self.g_opt, self.d_opt
-        objective = objectives.get(cfg.loss)
-        penalty = objectives.make_penalty(objective, gp_weight=cfg.gp_weight, r1_gamma=cfg.r1_gamma,
-                                          r1_every=cfg.r1_every)
-
-        def with_label(x, y):  # a conditional G or D also takes the one-hot class
-            return [x, y] if cfg.num_classes else x
-
-        augment = augment_lib.make_augment(cfg.augment, cfg.pixel_range)  # the identity when cfg.augment is ""
-        fold = tf.random.experimental.stateless_fold_in  # the step's key -> independent draws: fold(key, i)
-
-        def logits(images, labels):
-            return tf.cast(D(with_label(images, labels), training=True), tf.float32)
-
-        def discriminate(real, real_y, fake, fake_y, key):
-            real, fake = augment(real, fold(key, 2)), augment(fake, fold(key, 3))  # independent draws
-            if cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
-                both_y = tf.concat([real_y, fake_y], axis=0) if cfg.num_classes else None
-                both = logits(tf.concat([real, fake], axis=0), both_y)
-                n = tf.shape(real)[0]
-                return both[:n], both[n:]
-            return logits(real, real_y), logits(fake, fake_y)  # seed 000's two calls
-
-        def critic(key, labels):  # D as the penalties see it: on real images' augmentation and labels
-            return lambda images: logits(augment(images, fold(key, 2)), labels)
-
-        def penalised(d_loss, real, real_y, fake, key, step, logs):
-            """D's loss plus its penalty, if any (also added to `logs`)."""
-            if penalty is None:
-                return d_loss
-            logs["d_penalty"] = penalty(critic(key, real_y), real, fake, fold(key, 4), step, mean)
-            return d_loss + logs["d_penalty"]
-
-        def update_g(g_grads, step):
-            # d_steps D updates per G update (WGAN's n_critic): G learns on every d_steps-th batch only
-            def apply():
-                g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
-                return tf.constant(True)
-
-            if cfg.d_steps == 1:
-                apply()
-            else:
-                tf.cond(tf.equal(step % cfg.d_steps, cfg.d_steps - 1), apply, lambda: tf.constant(False))
-
-        def simultaneous_step(real, real_y, z, fake_y, key, step):
-            # seed 000's step: both losses from one forward pass, both networks updated from it
-            with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-                fake = tf.cast(G(with_label(z, fake_y), training=True), real.dtype)
-                real_logits, fake_logits = discriminate(real, real_y, fake, fake_y, key)
-                g_loss, d_loss, logs = objective(real_logits, fake_logits, mean=mean, real_label=cfg.real_label)
-                with g_tape.stop_recording():
-                    d_loss = penalised(d_loss, real, real_y, fake, key, step, logs)
-                # float16's loss scaling (a LossScaleOptimizer's apply_gradients divides it back out), inside the
-                # tapes: a product taken after them is not recorded and its gradients would be None
-                g_scaled, d_scaled = g_opt.scale_loss(g_loss), d_opt.scale_loss(d_loss)
-            g_grads = g_tape.gradient(g_scaled, G.trainable_variables)
-            d_grads = d_tape.gradient(d_scaled, D.trainable_variables)
-            update_g(g_grads, step)
-            d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
-            return g_loss, d_loss, real_logits, fake_logits, logs
-
-        def alternating_step(real, real_y, z, fake_y, key, step):
-            # seeds 002/003's combined model: D learns first, then G through the updated D, on the same z
-            with tf.GradientTape() as d_tape:
-                fake = tf.stop_gradient(tf.cast(G(with_label(z, fake_y), training=True), real.dtype))
-                real_logits, fake_logits = discriminate(real, real_y, fake, fake_y, key)
-                _, d_loss, logs = objective(real_logits, fake_logits, mean=mean, real_label=cfg.real_label)
-                d_loss = penalised(d_loss, real, real_y, fake, key, step, logs)
-                d_scaled = d_opt.scale_loss(d_loss)
-            d_opt.apply_gradients(zip(d_tape.gradient(d_scaled, D.trainable_variables), D.trainable_variables))
-            with tf.GradientTape() as g_tape:
-                fake = tf.cast(G(with_label(z, fake_y), training=True), real.dtype)
-                after = logits(augment(fake, fold(key, 3)), fake_y)  # the updated D's verdict
-                g_loss, _, g_logs = objective(tf.stop_gradient(real_logits), after, mean=mean,
-                                              real_label=cfg.real_label)
-                g_scaled = g_opt.scale_loss(g_loss)
-            update_g(g_tape.gradient(g_scaled, G.trainable_variables), step)
-            return g_loss, d_loss, real_logits, fake_logits, {**g_logs, **logs}
-
-        gan_step = alternating_step if cfg.update == "alternating" else simultaneous_step
-        return gan_step
+    @property
+    def d_reading(self) -> str:
+        """What the logged d_real / d_fake mean: the objective's reading (a probability, a score, a critic score)."""
+        return objectives.get(self.cfg.loss).reading.name
 
     def step_metrics(self) -> tuple[str, ...]:
         """The metrics of each step: the run contract's four, then the objective's and the penalty's."""
@@ -209,66 +221,28 @@ class LatentTrainer(Trainer):
         return METRICS + objective.logs + (("d_penalty",) if has_penalty else ())
 
     def make_train_step(self):
-        """`train_steps(iterator, n, first_step)`: n optimizer steps on the next n batches in one compiled call,
-        returning each step's metrics as length-n vectors. n = 1 is the seed's step; n > 1 is the same steps in
-        the same order (steps_per_call), with fewer Python round trips. The plumbing around :meth:`make_gan_step`:
-        keyed noise and labels, the global batch's mean, the EMA update and each metric's replica share."""
-        cfg, ema = self.cfg, self.ema
-        global_batch = cfg.batch_size
-
-        def step_key(step):
-            # Stateless, keyed by (seed, global step, replica): the same z for a step however the steps are
-            # grouped into calls, XLA or not, and after a resume. Other draws fold further numbers into it.
-            key = tf.stack([tf.constant(cfg.seed, tf.int64), step])
-            return tf.random.experimental.stateless_fold_in(
-                key, tf.distribute.get_replica_context().replica_id_in_sync_group)
-
-        def noise(n, key):
-            if cfg.noise == "uniform":
-                return tf.random.stateless_uniform([n, cfg.noise_dim], seed=key)
-            return tf.random.stateless_normal([n, cfg.noise_dim], seed=key)
-
-        def fake_labels(n, key):
-            # the classes G is asked for: uniform, from the step's own key (so also reproducible)
-            classes = tf.random.stateless_uniform([n], seed=tf.random.experimental.stateless_fold_in(key, 1),
-                                                  minval=0, maxval=cfg.num_classes, dtype=tf.int32)
-            return tf.one_hot(classes, cfg.num_classes)
-
-        def mean(per_example):
-            return tf.nn.compute_average_loss(tf.reshape(per_example, [-1]), global_batch_size=global_batch)
-
-        conditional = cfg.num_classes > 0
-        gan_step = self.make_gan_step(mean)
+        """`train_steps(iterator, n, first_step)` (:meth:`compile_steps`): this config's GAN step on each batch,
+        with its keyed draws, then the EMA update; each metric as this replica's share of the global batch's."""
+        cfg, ema, conditional = self.cfg, self.ema, self.cfg.num_classes > 0
+        gan = GAN(cfg, self.G, self.D, self.g_opt, self.d_opt, mean=execution.replica_mean(cfg.batch_size))
+        gan_step = alternating_step if cfg.update == "alternating" else simultaneous_step
+        reading = gan.objective.reading
         extra = self.step_metrics()[len(METRICS):]
 
-        def draw(batch, step):
-            # the step's keyed random numbers, outside XLA (compile_steps): its key, z and G's classes
-            n = tf.shape(batch[0] if conditional else batch)[0]
-            key = step_key(step)
-            if self.worker is not None:
-                # several workers: z and classes are this replica's rows of what one process draws for the global
-                # batch (its key is replica 0's), so N workers train on the same numbers as one process
-                replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-                whole = tf.random.experimental.stateless_fold_in(tf.stack([tf.constant(cfg.seed, tf.int64), step]), 0)
-                rows = tf.range(n) + replica * n
-                return (key, tf.gather(noise(global_batch, whole), rows),
-                        tf.gather(fake_labels(global_batch, whole), rows) if conditional else None)
-            return key, noise(n, key), fake_labels(n, key) if conditional else None
-
-        def replica_step(batch, step, key, z, fake_y):
-            # a conditional run's batches are (images, one-hot labels); G and D then also take the label
-            real, real_y = batch if conditional else (batch, None)
-            n = tf.shape(real)[0]
-            g_loss, d_loss, real_logits, fake_logits, logs = gan_step(real, real_y, z, fake_y, key, step)
+        def one_step(batch, step, key, z, fake_y):
+            real, real_y = batch if conditional else (batch, None)  # a conditional run's batches carry labels
+            g_loss, d_loss, real_logits, fake_logits, logs = gan_step(gan, real, real_y, z, fake_y, key, step)
             if ema is not None:
                 ema.update(step)
-            share = tf.cast(n, tf.float32) / global_batch  # so that a SUM over replicas is a mean
-            return {"g_loss": g_loss, "d_loss": d_loss,
-                    "d_real": tf.reduce_mean(tf.sigmoid(real_logits)) * share,
-                    "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)) * share,
+            share = execution.replica_share(tf.shape(real)[0], cfg.batch_size)  # a SUM over replicas is a mean
+            return {"g_loss": g_loss, "d_loss": d_loss,  # D's mean outputs as its objective reads them
+                    "d_real": tf.reduce_mean(reading.show_tensor(real_logits)) * share,
+                    "d_fake": tf.reduce_mean(reading.show_tensor(fake_logits)) * share,
                     **{k: logs[k] for k in extra}}
 
-        return self.compile_steps(replica_step, self.step_metrics(), draw)
+        draw = execution.latent_draws(cfg.seed, cfg.noise, cfg.noise_dim, cfg.num_classes, cfg.batch_size,
+                                      multiworker=self.worker is not None)
+        return self.compile_steps(one_step, self.step_metrics(), draw)
 
     def snapshot(self, epoch: int) -> None:
         labels = self.fixed_labels()
@@ -293,7 +267,8 @@ class LatentTrainer(Trainer):
             return np.asarray(self.D(images if labels is None else [images, labels], training=False), np.float32)
 
         fakes = np.asarray(self.G(z if fake_y is None else [z, fake_y], training=False), np.float32)
-        view = evaluation.discriminator_view(d(real, real_y), d(fakes, fake_y), d(grid_images, grid_labels))
+        view = evaluation.discriminator_view(d(real, real_y), d(fakes, fake_y), d(grid_images, grid_labels),
+                                             reading=objectives.get(cfg.loss).reading, real_label=cfg.real_label)
         view["diversity"] = round(diversity_ratio(fakes, real), 4)  # the live view's mode-collapse alarm reads it
         self.run.log_metrics({"kind": "discriminator", "epoch": epoch, **view})
 

@@ -26,7 +26,7 @@ from ..fsutil import (
 )
 from ..runs import Checkpoint, RunDir, append_quality
 from ..runs.temp_files import clean_temp_files
-from . import workers
+from . import execution, workers
 from .devices import MULTIWORKER, Progress, cluster_worker, describe_devices, make_strategy
 
 KEEP_CHECKPOINTS = 2
@@ -38,6 +38,8 @@ class Trainer:
 
     A task's trainer (:mod:`.latent`, :mod:`.pix2pix`, :mod:`.cyclegan`) fills in the hooks below; the loop makes
     no assumption of how many networks it trains."""
+
+    d_reading = "probability"  # what its d_real / d_fake mean (gan_core.objectives.READINGS), in each window record
 
     def __init__(self, cfg: TrainConfig, run: RunDir, *, progress: Progress | None = None,
                  should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None):
@@ -171,34 +173,16 @@ class Trainer:
 
     def compile_steps(self, one_step: Callable, keys: tuple[str, ...], draw: Callable | None = None):
         """`train_steps(iterator, n, first_step)`: n calls of `one_step(batch, step, *draw(batch, step))` on each
-        replica in one compiled call, each metric summed over replicas (a step reports its replica's share of the
-        mean). `one_step` is XLA-compiled where the config's jit_compile resolves to on (speed.resolve_jit);
-        `draw`, never: XLA's random generators give other numbers for the same key, so the step's keyed draws
-        (noise, labels) are made outside it, and XLA or not trains on the same ones."""
+        replica in one compiled call (see :func:`.execution.compile_steps`), XLA-compiled where the config's
+        jit_compile resolves to on (speed.resolve_jit)."""
         import tensorflow as tf
 
-        cfg, strategy = self.cfg, self.strategy
+        cfg = self.cfg
         jit, jit_reason = speed.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
         self.log(f"speed: precision {cfg.precision}, {jit_reason}, steps_per_call {cfg.steps_per_call}"
                  + (f" (a call never spans a metrics window: at most log_every={cfg.log_every} steps)"
                     if cfg.steps_per_call > cfg.log_every else ""))
-        compiled = tf.function(one_step, jit_compile=True) if jit else one_step
-
-        def replica_step(batch, step):
-            return compiled(batch, step, *(draw(batch, step) if draw else ()))
-
-        def total(value):
-            return tf.cast(strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None), tf.float32)
-
-        @tf.function
-        def train_steps(iterator, n, first_step):
-            per_step = {k: tf.TensorArray(tf.float32, size=n) for k in keys}
-            for j in tf.range(n):
-                out = strategy.run(replica_step, args=(next(iterator), first_step + tf.cast(j, tf.int64)))
-                per_step = {k: values.write(j, total(out[k])) for k, values in per_step.items()}
-            return {k: values.stack() for k, values in per_step.items()}
-
-        return train_steps
+        return execution.compile_steps(self.strategy, one_step, keys, draw, jit)
 
     # --- outputs -------------------------------------------------------------------------------------
 
@@ -415,7 +399,7 @@ class Trainer:
                     seconds_per_step = sps if seconds_per_step is None else 0.7 * seconds_per_step + 0.3 * sps
                     record = {"kind": "window", "epoch": epoch, "step": self.step,
                               "step_in_epoch": i, "steps_per_epoch": self.steps_per_epoch,
-                              **{k: round(v, 5) for k, v in values.items()},
+                              **{k: round(v, 5) for k, v in values.items()}, "d_reading": self.d_reading,
                               "images_per_sec": round(window_steps * cfg.batch_size / elapsed, 1),
                               "step_ms": window_ms}  # each step's time: the step time's distribution
                     run.log_metrics(record)

@@ -16,6 +16,7 @@ from .. import models, pictures
 from ..data import load_pairs, make_dataset
 from ..errors import ConfigError
 from ..evaluation.image_to_image import pix2pix_quality, translate
+from .execution import update
 from .image_to_image import PER_ROW, TranslationTrainer
 
 L1_WEIGHT = 100.0  # the paper's lambda
@@ -88,12 +89,8 @@ def make_train_step(generator: keras.Model, discriminator: keras.Model, g_opt: A
             fake_logits = discriminator([inputs, fake], training=True)
             g_total, g_gan, g_l1 = generator_loss(fake_logits, fake, targets, l1_weight)
             d_loss = discriminator_loss(real_logits, fake_logits)
-            # float16's loss scaling, inside the tapes (the product must be recorded); x1 for other optimizers
-            g_scaled, d_scaled = g_opt.scale_loss(g_total), d_opt.scale_loss(d_loss)
-        g_grads = g_tape.gradient(g_scaled, generator.trainable_variables)
-        d_grads = d_tape.gradient(d_scaled, discriminator.trainable_variables)
-        g_opt.apply_gradients(zip(g_grads, generator.trainable_variables))
-        d_opt.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+        update(g_tape, g_opt, g_total, generator.trainable_variables)  # (with float16's loss scaling)
+        update(d_tape, d_opt, d_loss, discriminator.trainable_variables)
         return {"g_loss": g_total, "d_loss": d_loss, "g_gan": g_gan, "g_l1": g_l1,
                 "d_real": tf.reduce_mean(tf.sigmoid(tf.cast(real_logits, tf.float32))),
                 "d_fake": tf.reduce_mean(tf.sigmoid(tf.cast(fake_logits, tf.float32)))}
