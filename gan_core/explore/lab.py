@@ -8,8 +8,9 @@ compiled function kept per loss). This is a lab bench, not a trainer: long train
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -55,6 +56,28 @@ class History:
 
     def add(self, **row: Any) -> None:
         self.rows.append({"update": len(self.rows) + 1, **row})
+
+
+@contextlib.contextmanager
+def _custom_gradients_forgotten() -> Iterator[None]:
+    """Unregister the custom gradients that tracing inside this block registers, once it is done.
+
+    Keras's ``apply_gradients`` in a ``tf.function`` sums the gradients over replicas through a
+    ``tf.custom_gradient``, which TensorFlow (2.21 still) registers under a new name in its global gradient registry,
+    for good: its closure holds the traced graph, so every lab ever built kept its two graphs per loss (~30 MB) after
+    it was dropped (TensorFlow issues #27492, #97697). Nothing differentiates through an optimizer's update, so
+    the entries are never looked up: forgetting them lets a dropped lab's graphs go. The registry is private; where
+    a TensorFlow lacks it, nothing is removed (and tests/test_lab.py's memory test says so)."""
+    from tensorflow.python.framework import ops  # the registry has no public way out
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    before = set(registry) if isinstance(registry, dict) else set()
+    try:
+        yield
+    finally:
+        for name in set(registry or ()) - before:
+            if name.startswith("CustomGradient-"):
+                del registry[name]
 
 
 class StepLab:
@@ -129,8 +152,9 @@ class StepLab:
 
         n, shape = self.cfg.batch_size, self.images.shape[1:]
         specs = (tf.TensorSpec([n, *shape], tf.float32), tf.TensorSpec([n, self.cfg.noise_dim], tf.float32))
-        for update in (d_update, g_update):  # traced now: no click pays for it
-            update.get_concrete_function(*specs)
+        with _custom_gradients_forgotten():
+            for update in (d_update, g_update):  # traced now: no click pays for it
+                update.get_concrete_function(*specs)
         self._dry_run(d_update, g_update)
         self._compiled[loss] = (d_update, g_update)
         return self._compiled[loss]
