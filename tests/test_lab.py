@@ -5,10 +5,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import plotly.io
 import pytest
 
 from gan_core.errors import ConfigError
-from gan_core.explore.lab import Knobs, StepLab
+from gan_core.explore.lab import HISTORY_POINTS, History, Knobs, StepLab, curves_figure
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +84,36 @@ def test_dropped_labs_give_their_memory_back(mnist_npz):
     assert done.returncode == 0, done.stderr[-2000:]
     rss = json.loads(done.stdout.strip().splitlines()[-1])
     assert (rss["end"] - rss["start"]) / n < 8, f"RSS grew {rss['start']:.0f} -> {rss['end']:.0f} MB over {n} labs"
+
+
+def _played(updates: int) -> History:
+    """A history fed `updates` alternating D and G updates whose figures say which update they come from."""
+    history = History()
+    for update in range(1, updates + 1):
+        network = "DG"[update % 2 == 0]
+        history.add(network=network, g_loss=update / updates, d_loss=float(network == "D"), d_real=0.5, d_fake=0.5)
+    return history
+
+
+def test_a_long_play_keeps_a_bounded_history_whose_chart_costs_what_a_short_ones_does():
+    """Play once kept and drew every update: at 100,000 updates each tick sent a ~10 MB chart. The history now keeps
+    at most HISTORY_POINTS points, spread over the whole run, and the chart's JSON stays the size it has early on."""
+    short, long = _played(HISTORY_POINTS - 1), _played(100_000)  # short: every update drawn
+    assert long.updates == 100_000 and long.last["update"] == 100_000
+    points = long.points()
+    assert len(points) <= HISTORY_POINTS + 1 and points[-1] is long.last
+    updates = [p["update"] for p in points]
+    assert updates == sorted(set(updates)) and updates[0] <= 100_000 / HISTORY_POINTS * 2  # the start is still there
+    assert max(b - a for a, b in zip(updates, updates[1:])) <= 2 * long.span  # and no stretch of the run is missing
+    assert all(p["g_loss"] == p["update"] / 100_000 for p in points)  # each point is one real update's figures
+
+    def chart_bytes(history):
+        return len(plotly.io.to_json(curves_figure(history.points()), validate=False))
+
+    assert chart_bytes(long) < 1.5 * chart_bytes(short)
+
+
+def test_a_decimated_history_keeps_d_and_g_updates_alike():
+    """Keeping every k-th update would keep only G's when D and G alternate; one update drawn per block does not."""
+    kept = [p["network"] for p in _played(100_000).points()]
+    assert 0.35 < kept.count("D") / len(kept) < 0.65

@@ -9,18 +9,20 @@ compiled function kept per loss). This is a lab bench, not a trainer: long train
 from __future__ import annotations
 
 import contextlib
+import random
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import numpy as np
 
-from .. import config, data, latent, models, objectives, pictures
+from .. import charts, config, data, latent, models, objectives, pictures
 from ..errors import ConfigError
 
 PRESET = "mnist_dense"
 LAB_LOSSES = tuple(n for n in objectives.names() if not objectives.get(n).gradient_penalty)  # no penalty term here
 GRID = 8  # the fixed-z grid is GRID x GRID
 MAX_STEPS = 500  # per click: a lab answers in about a second
+HISTORY_POINTS = 500  # points per curve at most, however long Play runs (a chart's width in pixels, roughly)
 
 
 @dataclass
@@ -50,12 +52,57 @@ class Knobs:
 
 @dataclass
 class History:
-    """Every update so far: which network, and the losses and mean D scores of its batch."""
+    """The updates so far, each (update, network, losses and mean D scores of its batch), in at most `limit` points.
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    Play runs for hours, and the curves are drawn on every tick: their cost must not grow with the run. While the
+    run is short every update is a point; once `limit` points are kept, neighbours pair up and one of each pair
+    stays, so a point then stands for a block of `span` consecutive updates (span doubles each time). Each block
+    keeps one of its updates drawn at random: the curves keep the whole run's shape with the noise of single updates
+    (a block's mean would smooth the past, its extremes widen it), and alternating D and G updates never leave
+    only D's (or G's) rows, as every k-th update would. `last` is the newest update, always drawn."""
+
+    limit: int = HISTORY_POINTS
+    rows: list[dict[str, Any]] = field(default_factory=list)  # one chosen update per full block, oldest first
+    updates: int = 0
+    span: int = 1  # updates per block
+    last: dict[str, Any] | None = None
+    _pick: dict[str, Any] | None = field(default=None, repr=False)  # the block being filled: its chosen update
+    _seen: int = field(default=0, repr=False)  # and how many of its updates came so far
+    _rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.limit < 2 or self.limit % 2:
+            raise ValueError(f"a history keeps an even number of points, at least 2; got {self.limit}")
 
     def add(self, **row: Any) -> None:
-        self.rows.append({"update": len(self.rows) + 1, **row})
+        self.updates += 1
+        self.last = {"update": self.updates, **row}
+        self._seen += 1
+        if self._rng.randrange(self._seen) == 0:  # reservoir sampling: each update of a block equally likely
+            self._pick = self.last
+        if self._seen < self.span:
+            return
+        self.rows.append(self._pick)
+        self._pick, self._seen = None, 0
+        if len(self.rows) == self.limit:  # pairs of blocks become one block of twice the span
+            self.rows = [pair[self._rng.randrange(2)] for pair in zip(self.rows[::2], self.rows[1::2])]
+            self.span *= 2
+
+    def points(self) -> list[dict[str, Any]]:
+        """What the curves draw: a chosen update per full block, then the newest update (at most limit + 1)."""
+        if self.last is None or (self.rows and self.rows[-1] is self.last):
+            return list(self.rows)
+        return [*self.rows, self.last]
+
+
+def curves_figure(points: list[dict[str, Any]], reference: dict[str, float] | None = None,
+                  height: int = 380) -> Any:
+    """The lab's loss and D-score curves against the update number (a plotly Figure)."""
+    series = {k: ([r["update"] for r in points], [r[k] for r in points]) for k in ("g_loss", "d_loss", "d_real",
+                                                                                  "d_fake")}
+    figure = charts.series_figure(series, height=height, reference=reference)
+    figure.update_xaxes(title_text="update", row=2, col=1)
+    return figure
 
 
 @contextlib.contextmanager
@@ -215,7 +262,9 @@ class StepLab:
         return pictures.grid(pictures.to_uint8(images, self.cfg.pixel_range), GRID, GRID)
 
     def view(self) -> dict[str, Any]:
-        """The grid, the last batch's D scores (probability of "real") and the history of every update."""
+        """The grid, the last batch's D scores (probability of "real"), the newest update's figures (None before
+        the first) and the curves' points (see :class:`History`)."""
         return {"grid": self.grid(), "d_real_scores": self.last_real, "d_fake_scores": self.last_fake,
-                "history": list(self.history.rows), "updates": len(self.history.rows)}
+                "last": self.history.last, "history": self.history.points(), "updates": self.history.updates}
+
 
