@@ -6,6 +6,8 @@ Kept (and listed):
   * model: an uploaded ``.keras`` generator, ``<runs>/_uploads/models/`` (opened by the pages, no run uses one);
   * cache: a decoded image folder, ``<cache>/folder-*.npy`` + ``.json`` (gan_core.data; used by the runs whose
     ``data`` is the folder it decodes);
+  * export: a generator exported for other runtimes from the Export page (SavedModel, TFLite, ONNX; ~27 MB for a
+    digit model), ``<runs>/_exports/<model>/<model>_runtimes*/`` or in a run's ``exports/`` (no run uses one);
   * temp: what killed or out-of-disk writes left: half-extracted uploads, half-written cache entries, and temporary
     files in run folders no trainer holds.
 
@@ -25,10 +27,12 @@ from typing import Iterator
 
 from .data import cache_entries, stale_cache_temp_files
 from .errors import RunError, resource_errors
+from .explore import app_exports
 from .runs import RunDir, default_runs_dir, list_runs, stale_temp_files
 from .uploads import uploads_dir
 
-KINDS = ("upload", "model", "cache", "temp")
+KINDS = ("upload", "model", "cache", "export", "temp")
+EXPORTS_FOLDER = "_exports"  # under the runs folder: what the app exports from models that are not runs
 _UPLOAD_STALE_SECONDS = 600.0  # a half-extracted upload untouched this long was abandoned
 _FRESH_UPLOAD_SECONDS = 120.0  # an upload extracted this recently may be about to become a run's data
 
@@ -63,7 +67,7 @@ def list_storage(runs_dir: str | Path | None = None, cache_dir: str | Path | Non
     root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     runs = list_runs(root)
     data_paths = _data_paths(runs)
-    items = _uploads(root, data_paths) + _caches(cache_dir, data_paths)
+    items = _uploads(root, data_paths) + _caches(cache_dir, data_paths) + _exports(root, runs)
     for run in runs:
         if not _locked(run):  # a trainer holding its run cleans its own folder when it starts
             items += [Stored("temp", p, _size(p), (), f"left in run {run.name}")
@@ -184,6 +188,26 @@ def _upload_items(entry: Path, data_paths: list[tuple[Path, str]]) -> list[Store
     fresh = time.time() - max(info.st_mtime, info.st_ctime) < _FRESH_UPLOAD_SECONDS
     return [Stored("upload", entry, size, _used_by(entry, data_paths), f"{n_files:,} files",
                    "just uploaded" if fresh else "")]
+
+
+def _exports(root: Path, runs: list[RunDir]) -> list[Stored]:
+    """The generator exports under the runs folder's _exports/ (pretrained and uploaded models) and in each run's
+    exports/ folder."""
+    folders = [(p, "") for p in _subfolders(root / EXPORTS_FOLDER)] + [(run.exports_dir, run.name) for run in runs]
+    items = []
+    for folder, run_name in folders:
+        for found in app_exports.find(folder):
+            what = f"{', '.join(found.formats) or 'no format'} of {found.source or 'an unknown generator'}"
+            items.append(Stored("export", found.path, _size(found.path), (),
+                                f"{what} (in run {run_name})" if run_name else what))
+    return items
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())
+    except OSError:
+        return []
 
 
 def _caches(cache_dir: str | Path | None, data_paths: list[tuple[Path, str]]) -> list[Stored]:

@@ -44,7 +44,7 @@ def run_card(run: RunDir, pretrained: bool) -> None:
 
 
 STORAGE_KINDS = {"upload": "Uploaded images", "model": "Uploaded generator", "cache": "Decoded data cache",
-                 "temp": "Temporary file"}
+                 "export": "Generator export", "temp": "Temporary file"}
 STORAGE_NOTE = "home_storage_note"
 
 
@@ -64,16 +64,16 @@ def _remove_stored(path: str | None) -> None:
 
 
 def storage_section() -> None:
-    """Uploads, data caches and leftovers beside the runs, with sizes and the runs using them; what no run uses
-    can be removed here (never a run folder, never what a run uses)."""
+    """Uploads, data caches, generator exports and leftovers beside the runs, with sizes and the runs using them;
+    what no run uses can be removed here (never a run folder, never what a run uses)."""
     items = storage.list_storage(widgets.runs_dir())
     note = st.session_state.pop(STORAGE_NOTE, None)
     if not items and note is None:
         return
     unused = [i for i in items if i.removable]
     total, freeable = (storage.format_bytes(sum(i.size for i in group)) for group in (items, unused))
-    with st.expander(f"Storage: uploads and caches ({total}; {freeable} no run uses)", icon=":material/storage:",
-                     expanded=note is not None):
+    with st.expander(f"Storage: uploads, caches and exports ({total}; {freeable} no run uses)",
+                     icon=":material/storage:", expanded=note is not None):
         if note is not None:
             kind, message = note
             (st.success if kind == "success" else st.error)(message)

@@ -1,4 +1,4 @@
 """Exploring a trained latent generator: sample grids, interpolations and GIFs (:mod:`.export`), directions of
 the latent space that change one thing at a time (:mod:`.directions`), projecting a picture into z
 (:mod:`.projection`), and the generator itself as a SavedModel, TFLite or ONNX file, checked against it
-(:mod:`.model_export`)."""
+(:mod:`.model_export`; the app's exports of it, reused and listed: :mod:`.app_exports`)."""
