@@ -61,11 +61,12 @@ def format_bytes(n: int | float) -> str:
     return f"{value:.1f} TiB"  # pragma: no cover (the loop returns at GiB)
 
 
-def list_storage(runs_dir: str | Path | None = None, cache_dir: str | Path | None = None) -> list[Stored]:
-    """Everything kept besides the run folders, by kind (uploads, models, caches, temporary files), with sizes and
-    the runs that use each."""
+def list_storage(runs_dir: str | Path | None = None, cache_dir: str | Path | None = None,
+                 runs: list[RunDir] | None = None) -> list[Stored]:
+    """Everything kept besides the run folders, by kind (uploads, models, caches, exports, temporary files), with
+    sizes and the runs that use each. `runs`: the runs folder's runs where the caller has just listed them."""
     root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
-    runs = list_runs(root)
+    runs = list_runs(root) if runs is None else runs
     data_paths = _data_paths(runs)
     items = _uploads(root, data_paths) + _caches(cache_dir, data_paths) + _exports(root, runs)
     for run in runs:

@@ -8,6 +8,7 @@ from .health import warnings as run_warnings
 from .listing import (
                      Skipped,
                      create_run,
+                     filter_runs,
                      list_pretrained,
                      list_runs,
                      resolve_run,
@@ -33,5 +34,5 @@ from .temp_files import STALE_TEMP_SECONDS, clean_temp_files, stale_temp_files
 
 __all__ = ["QUALITY_FILE", "append_quality", "quality_path", "read_quality", "ACTIVE_STATES", "CREATION_GRACE_S", "LOCK_FD_ENV", "STALE_TEMP_SECONDS", "STATES", "Checkpoint", "RunDir",
            "Skipped", "clean_temp_files", "create_run", "default_pretrained_dir", "default_runs_dir", "epoch_file",
-           "epoch_label", "list_pretrained", "list_runs", "resolve_run", "run_folder_name", "run_warnings", "sanitize_name",
+           "epoch_label", "filter_runs", "list_pretrained", "list_runs", "resolve_run", "run_folder_name", "run_warnings", "sanitize_name",
            "scan_pretrained", "scan_runs", "stale_temp_files", "superseded_dropped", "transliterate"]
