@@ -8,6 +8,8 @@ Kept (and listed):
     ``data`` is the folder it decodes), or a generator converted for the browser, ``<cache>/browser_models/*.onnx``
     + ``.json`` (gan_core.explore.browser_model), or a shipped generator's principal directions,
     ``<cache>/directions/*.npz`` (its own folder is read-only); both made again when needed, so never in use;
+  * export: a generator exported for other runtimes from the Export page (SavedModel, TFLite, ONNX; ~27 MB for a
+    digit model), ``<runs>/_exports/<model>/<model>_runtimes*/`` or in a run's ``exports/`` (no run uses one);
   * temp: what killed or out-of-disk writes left: half-extracted uploads, half-written cache entries, and temporary
     files in run folders no trainer holds.
 
@@ -27,11 +29,12 @@ from typing import Iterator
 
 from .data import cache_entries, stale_cache_temp_files
 from .errors import RunError, resource_errors
-from .explore import browser_model, directions
+from .explore import app_exports, browser_model, directions
 from .runs import RunDir, default_runs_dir, list_runs, stale_temp_files
 from .uploads import uploads_dir
 
-KINDS = ("upload", "model", "cache", "temp")
+KINDS = ("upload", "model", "cache", "export", "temp")
+EXPORTS_FOLDER = "_exports"  # under the runs folder: what the app exports from models that are not runs
 _UPLOAD_STALE_SECONDS = 600.0  # a half-extracted upload untouched this long was abandoned
 _FRESH_UPLOAD_SECONDS = 120.0  # an upload extracted this recently may be about to become a run's data
 
@@ -60,13 +63,14 @@ def format_bytes(n: int | float) -> str:
     return f"{value:.1f} TiB"  # pragma: no cover (the loop returns at GiB)
 
 
-def list_storage(runs_dir: str | Path | None = None, cache_dir: str | Path | None = None) -> list[Stored]:
-    """Everything kept besides the run folders, by kind (uploads, models, caches, temporary files), with sizes and
-    the runs that use each."""
+def list_storage(runs_dir: str | Path | None = None, cache_dir: str | Path | None = None,
+                 runs: list[RunDir] | None = None) -> list[Stored]:
+    """Everything kept besides the run folders, by kind (uploads, models, caches, exports, temporary files), with
+    sizes and the runs that use each. `runs`: the runs folder's runs where the caller has just listed them."""
     root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
-    runs = list_runs(root)
+    runs = list_runs(root) if runs is None else runs
     data_paths = _data_paths(runs)
-    items = _uploads(root, data_paths) + _caches(cache_dir, data_paths)
+    items = _uploads(root, data_paths) + _caches(cache_dir, data_paths) + _exports(root, runs)
     for run in runs:
         if not _locked(run):  # a trainer holding its run cleans its own folder when it starts
             items += [Stored("temp", p, _size(p), (), f"left in run {run.name}")
@@ -187,6 +191,26 @@ def _upload_items(entry: Path, data_paths: list[tuple[Path, str]]) -> list[Store
     fresh = time.time() - max(info.st_mtime, info.st_ctime) < _FRESH_UPLOAD_SECONDS
     return [Stored("upload", entry, size, _used_by(entry, data_paths), f"{n_files:,} files",
                    "just uploaded" if fresh else "")]
+
+
+def _exports(root: Path, runs: list[RunDir]) -> list[Stored]:
+    """The generator exports under the runs folder's _exports/ (pretrained and uploaded models) and in each run's
+    exports/ folder."""
+    folders = [(p, "") for p in _subfolders(root / EXPORTS_FOLDER)] + [(run.exports_dir, run.name) for run in runs]
+    items = []
+    for folder, run_name in folders:
+        for found in app_exports.find(folder):
+            what = f"{', '.join(found.formats) or 'no format'} of {found.source or 'an unknown generator'}"
+            items.append(Stored("export", found.path, _size(found.path), (),
+                                f"{what} (in run {run_name})" if run_name else what))
+    return items
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.is_symlink())
+    except OSError:
+        return []
 
 
 def _caches(cache_dir: str | Path | None, data_paths: list[tuple[Path, str]]) -> list[Stored]:

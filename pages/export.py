@@ -7,7 +7,7 @@ import streamlit as st
 from explorer_ui import use_app_navigation, widgets
 from gan_core import latent, pictures
 from gan_core.errors import ConfigError
-from gan_core.explore import export, model_export
+from gan_core.explore import app_exports, export, model_export
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -85,12 +85,11 @@ picked = [name for name, column, label in zip(model_export.FORMATS, c, ("SavedMo
           if column.checkbox(label, value=True, key=f"runtime_{name}")]
 if st.button("Export the generator", key="runtime_export"):
     with widgets.user_errors(), st.spinner("Exporting and checking each format…"):
-        out_dir = model_export.fresh_dir(choice.exports_dir, f"{choice.name}_runtimes")
-        report = model_export.export_generator(generator, out_dir, picked)
-        st.session_state["runtime_export_report"] = (choice.name, report, report.zip_bytes())
+        report, reused = app_exports.export_once(generator, choice.exports_dir, f"{choice.name}_runtimes", picked)
+        st.session_state["runtime_export_report"] = (choice.name, report, report.zip_bytes(), reused)
 done = st.session_state.get("runtime_export_report")
 if done and done[0] == choice.name:
-    _, report, zipped = done
+    _, report, zipped, reused = done
     st.dataframe(report.rows(), hide_index=True)
     for tensor in report.inputs + report.outputs:
         st.caption(widgets.md_text(model_export.describe(tensor)))
@@ -98,4 +97,5 @@ if done and done[0] == choice.name:
         st.error("A format differs from the generator by more than its tolerance: see the table")
     st.download_button("Download the export (zip)", zipped, file_name=f"{Path(report.out_dir).name}.zip",
                        mime="application/zip", key="runtime_zip")
-    st.caption(f":material/check: Saved in {widgets.md_text(report.out_dir)}")
+    st.caption(f":material/check: {'The same generator file was exported before: reused' if reused else 'Saved'} "
+               f"in {widgets.md_text(report.out_dir)} (Home's *Storage* lists exports and removes them)")

@@ -6,7 +6,7 @@ import streamlit as st
 from explorer_ui import use_app_navigation, widgets
 from gan_core import storage, tasks
 from gan_core.errors import GanError
-from gan_core.runs import RunDir
+from gan_core.runs import RunDir, filter_runs
 from gan_core.train import describe_devices
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -43,8 +43,9 @@ def run_card(run: RunDir, pretrained: bool) -> None:
             info.caption(f"updated {time.strftime('%Y-%m-%d %H:%M', time.localtime(status['updated_at']))}")
 
 
+RUNS_PER_PAGE = 20  # run cards at once: each reads its folder and sends a grid
 STORAGE_KINDS = {"upload": "Uploaded images", "model": "Uploaded generator", "cache": "Decoded data cache",
-                 "temp": "Temporary file"}
+                 "export": "Generator export", "temp": "Temporary file"}
 STORAGE_NOTE = "home_storage_note"
 
 
@@ -63,17 +64,17 @@ def _remove_stored(path: str | None) -> None:
         st.session_state[STORAGE_NOTE] = ("error", str(exc))
 
 
-def storage_section() -> None:
-    """Uploads, data caches and leftovers beside the runs, with sizes and the runs using them; what no run uses
-    can be removed here (never a run folder, never what a run uses)."""
-    items = storage.list_storage(widgets.runs_dir())
+def storage_section(runs: list[RunDir]) -> None:
+    """Uploads, data caches, generator exports and leftovers beside the runs, with sizes and the runs using them;
+    what no run uses can be removed here (never a run folder, never what a run uses)."""
+    items = storage.list_storage(widgets.runs_dir(), runs=runs)
     note = st.session_state.pop(STORAGE_NOTE, None)
     if not items and note is None:
         return
     unused = [i for i in items if i.removable]
     total, freeable = (storage.format_bytes(sum(i.size for i in group)) for group in (items, unused))
-    with st.expander(f"Storage: uploads and caches ({total}; {freeable} no run uses)", icon=":material/storage:",
-                     expanded=note is not None):
+    with st.expander(f"Storage: uploads, caches and exports ({total}; {freeable} no run uses)",
+                     icon=":material/storage:", expanded=note is not None):
         if note is not None:
             kind, message = note
             (st.success if kind == "success" else st.error)(widgets.md_text(message))  # it may name a path
@@ -115,16 +116,40 @@ else:
     links[4].page_link("pages/export.py", label="Export", icon=":material/download:")
     links[5].page_link("pages/translate.py", label="Translate", icon=":material/compare:")
 
-for title, items, is_pretrained in (("Training runs", runs[::-1], False), ("Pretrained models", pretrained, True)):
-    if not items:
-        if is_pretrained and runs:
-            st.subheader(title)
-            st.caption("None installed; a model is a folder under pretrained/ laid out like a run (see its README).")
-        continue
-    st.subheader(f"{title} ({len(items)})")
+
+def cards(items: list[RunDir], pretrained: bool) -> None:
     columns = st.columns(2)
     for i, run in enumerate(items):
         with columns[i % 2]:
-            run_card(run, is_pretrained)
+            run_card(run, pretrained)
 
-storage_section()
+
+def training_runs(found: list[RunDir]) -> None:
+    """The newest RUNS_PER_PAGE runs, a filter and pages for the rest: a card per run of a thousand took 30 s."""
+    st.subheader(f"Training runs ({len(found)})")
+    ask, pick = st.columns([3, 1], vertical_alignment="bottom")
+    text = ask.text_input("Filter runs", key="home_filter", placeholder="words of a name, preset or state, e.g. "
+                          "“faces done”", help="Keeps the runs whose name, preset or state holds every word")
+    shown = filter_runs(found[::-1], text)  # newest first
+    pages = max(1, -(-len(shown) // RUNS_PER_PAGE))
+    page = int(pick.number_input("Page", 1, pages, 1, key="home_page", help=f"{pages} pages")) if pages > 1 else 1
+    first = (min(page, pages) - 1) * RUNS_PER_PAGE
+    if not shown:
+        st.caption(f"No run's name, preset or state holds {widgets.code_span(text)}.")
+        return
+    if len(shown) > RUNS_PER_PAGE or text.strip():
+        st.caption(f"Runs {first + 1}–{min(first + RUNS_PER_PAGE, len(shown))} of {len(shown)}"
+                   + (f" holding {widgets.code_span(text)}" if text.strip() else "") + ", newest first.")
+    cards(shown[first:first + RUNS_PER_PAGE], False)
+
+
+if runs:
+    training_runs(runs)
+if pretrained:
+    st.subheader(f"Pretrained models ({len(pretrained)})")
+    cards(pretrained, True)
+elif runs:
+    st.subheader("Pretrained models")
+    st.caption("None installed; a model is a folder under pretrained/ laid out like a run (see its README).")
+
+storage_section(runs)

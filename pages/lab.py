@@ -5,7 +5,7 @@ import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core import charts
-from gan_core.explore.lab import LAB_LOSSES, MAX_STEPS, Knobs, StepLab
+from gan_core.explore.lab import LAB_LOSSES, MAX_STEPS, Knobs, StepLab, curves_figure
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -61,12 +61,11 @@ def show(lab: StepLab) -> None:
     left.image(widgets.upscaled_png(view["grid"], 2), width="stretch", output_format="PNG",
                caption=f"fixed-z grid after {view['updates']} updates")
     with right:
-        history = view["history"]
-        if not history:
+        last = view["last"]
+        if last is None:
             st.info("Press **D step**, **G step** or **Full step**: the grid starts as the untrained G's noise.",
                     icon=":material/info:")
             return
-        last = history[-1]
         numbers = st.columns(4)
         numbers[0].metric("G loss", f"{last['g_loss']:.3f}")
         numbers[1].metric("D loss", f"{last['d_loss']:.3f}")
@@ -82,11 +81,11 @@ def show(lab: StepLab) -> None:
                                                 "fake_hist": np.histogram(view["d_fake_scores"], edges)[0].tolist(),
                                                 "hist_range": [low, high]}, height=200, reading=reading),
                         config={"displayModeBar": False})
-        series = {k: ([r["update"] for r in history], [r[k] for r in history])
-                  for k in ("g_loss", "d_loss", "d_real", "d_fake")}
-        figure = charts.series_figure(series, height=380, reference=lab.balance_point(), reading=reading)
-        figure.update_xaxes(title_text="update", row=2, col=1)
-        st.plotly_chart(figure, config={"displayModeBar": False})
+        st.plotly_chart(curves_figure(view["history"], lab.balance_point(), reading=reading),
+                        config={"displayModeBar": False})
+        if view["updates"] > len(view["history"]):
+            st.caption(f"{view['updates']:,} updates so far: the curves draw {len(view['history'])} of them, one from "
+                       "each stretch of consecutive updates, so Play stays as quick after hours as at the start.")
 
 
 @st.fragment

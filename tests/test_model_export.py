@@ -14,7 +14,7 @@ import pytest
 
 from gan_core import cli, latent
 from gan_core.errors import ConfigError, DependencyError, GanError
-from gan_core.explore import model_export
+from gan_core.explore import app_exports, model_export
 from gan_core.inference import Generator
 from gan_core.runs import resolve_run
 
@@ -272,6 +272,24 @@ def test_an_image_to_image_model_is_refused(tmp_path):
         model_export.export_generator(PRETRAINED / "pix2pix_edges_digits", tmp_path / "x", ["savedmodel"])
 
 
+@pytest.mark.slow
+def test_the_app_reuses_an_export_of_the_same_generator_file(tmp_path):
+    """Each click of "Export the generator" wrote a new ~27 MB folder for the same file: the same content and
+    formats now hand back the first export; other content (or other formats) gets a folder of its own."""
+    import shutil
+
+    model = tmp_path / "g.keras"
+    shutil.copy(PRETRAINED / "mnist_dcgan" / "generators" / "epoch_0030.keras", model)
+    first, reused = app_exports.export_once(Generator.load(model), tmp_path / "out", "g_runtimes", ["savedmodel"])
+    assert not reused and Path(first.out_dir).name == "g_runtimes" and first.ok
+    again, reused = app_exports.export_once(Generator.load(model), tmp_path / "out", "g_runtimes", ["savedmodel"])
+    assert reused and again.out_dir == first.out_dir and again.rows() == first.rows()
+    shutil.copy(PRETRAINED / "fashion_dcgan" / "generators" / "epoch_0010.keras", model)  # same path, new content
+    other, reused = app_exports.export_once(Generator.load(model), tmp_path / "out", "g_runtimes", ["savedmodel"])
+    assert not reused and Path(other.out_dir).name == "g_runtimes-2"
+    assert [e.path.name for e in app_exports.find(tmp_path / "out")] == ["g_runtimes", "g_runtimes-2"]
+
+
 # --- the Export page -----------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -304,7 +322,12 @@ def test_the_export_page_exports_the_generator_for_other_runtimes(tmp_path, monk
     assert folder.parent.name == "mnist_dcgan_epoch0030_runtimes"
     assert "runtime_zip" in [d.key for d in at.get("download_button")]
 
-    next(b for b in at.button if b.key == "runtime_export").click().run()  # again: a new folder beside the first
+    next(b for b in at.button if b.key == "runtime_export").click().run()  # again: the same file, reused
+    assert not at.error and any("reused" in c.value for c in at.caption)
+    assert [p.parent.name for p in (runs / "_exports").rglob("export_report.json")] == [
+        "mnist_dcgan_epoch0030_runtimes"]
+    next(b for b in at.checkbox if b.key == "runtime_onnx").uncheck()  # other formats: a new folder beside it
+    next(b for b in at.button if b.key == "runtime_export").click().run()
     assert not at.error
     assert sorted(p.parent.name for p in (runs / "_exports").rglob("export_report.json")) == [
         "mnist_dcgan_epoch0030_runtimes", "mnist_dcgan_epoch0030_runtimes-2"]

@@ -266,6 +266,21 @@ def test_a_folder_whose_json_is_not_an_object_is_skipped_with_the_reason(tmp_pat
     assert isinstance(bad.config_dict(), dict)
 
 
+def test_a_listing_notices_a_folder_broken_or_mended_since_the_last_one(tmp_path):
+    """scan_runs reads a folder's JSON again only when a file changed (Home lists a thousand runs each rerun)."""
+    good, bad = make(tmp_path, "good"), make(tmp_path, "bad")
+    assert runs.scan_runs(tmp_path) == ([good, bad], [])
+    kept = bad.config_path.read_text()
+    bad.config_path.write_text("[1, 2]")  # rewritten in place
+    assert runs.scan_runs(tmp_path) == ([good], [(bad, "config.json is not a JSON object (it holds a list)")])
+    bad.config_path.unlink()
+    assert runs.scan_runs(tmp_path) == ([good], [])  # no config.json: not a run folder
+    bad.config_path.write_text(kept)
+    bad.status_path.write_text("7")
+    assert runs.scan_runs(tmp_path) == ([good], [(bad, "status.json is not a JSON object (it holds a number)")])
+    bad.status_path.unlink()
+    assert runs.scan_runs(tmp_path) == ([good, bad], [])
+
 def test_pretrained_models_whose_json_is_not_an_object_are_skipped(tmp_path):
     good, bad = make(tmp_path, "good"), make(tmp_path, "bad")
     for run in (good, bad):

@@ -290,6 +290,45 @@ def test_home_lists_storage_and_removes_what_no_run_uses(kept):
     assert [b for b in at.button if b.label == "Remove"] == []
 
 
+def exported(folder: Path, source: str, formats=("savedmodel", "tflite")) -> Path:
+    """A generator export as the Export page leaves it: the files and their export_report.json."""
+    folder.mkdir(parents=True)
+    (folder / "generator.tflite").write_bytes(b"t" * 10_000)
+    (folder / "savedmodel").mkdir()
+    (folder / "savedmodel" / "saved_model.pb").write_bytes(b"s" * 5_000)
+    rows = [{"format": f, "file": f} for f in formats]
+    (folder / "export_report.json").write_text(json.dumps({"source": source, "formats": rows}))
+    return folder
+
+
+def test_generator_exports_are_listed_with_their_model_and_cleaned(tmp_path, capsys):
+    """Each "Export the generator" left a ~27 MB folder that `storage`, Home and --clean never saw."""
+    root = tmp_path / "runs"
+    model = "pretrained/mnist_dcgan/generators/epoch_0030.keras"
+    first, second = (exported(root / "_exports" / "mnist_dcgan_epoch0030" / f"mnist_dcgan_epoch0030_runtimes{tail}",
+                              model) for tail in ("", "-2"))
+    picture = root / "_exports" / "mnist_dcgan_epoch0030" / "grid.png"
+    picture.write_bytes(png_bytes(0))
+    run = folder_run(root, tmp_path / "faces", "mine")
+    in_run = exported(run.exports_dir / "00000-mine_epoch0001_runtimes", str(run.generators_dir / "epoch_0001.keras"),
+                      ("onnx",))
+    items = by_path(storage.list_storage(root, tmp_path / "cache"))
+    assert {p for p, i in items.items() if i.kind == "export"} == {first, second, in_run}
+    assert items[first].size == 15_000 + len((first / "export_report.json").read_bytes())
+    assert items[first].detail == f"savedmodel, tflite of {model}" and items[first].removable
+    assert items[in_run].detail.endswith("(in run 00000-mine)")
+
+    at = AppTest.from_file(str(APP), default_timeout=90).run()
+    shown = "\n".join(t.value for t in at.text)
+    assert f"Generator export: {first}" in shown and f"savedmodel, tflite of {model}" in shown
+
+    assert cli.main(["storage", "--runs-dir", str(root), "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert str(second) in capsys.readouterr().out
+    assert cli.main(["storage", "--runs-dir", str(root), "--cache-dir", str(tmp_path / "cache"), "--clean"]) == 0
+    assert not any(p.exists() for p in (first, second, in_run))
+    assert picture.is_file() and run.config_path.is_file()
+
+
 # --- a trainer starting ----------------------------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -120,12 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--runs-dir")
     s.set_defaults(func=cmd_runs)
 
-    s = sub.add_parser("storage", help="uploads, data caches and temporary files with their sizes and the runs "
-                                       "that use them; --clean removes those no run uses")
+    s = sub.add_parser("storage", help="uploads, data caches, the app's generator exports and temporary files with "
+                                       "their sizes and the runs that use them; --clean removes those no run uses")
     s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
     s.add_argument("--cache-dir", help="decoded-image cache (default: $GAN_EXPLORER_CACHE or ~/.cache/gan_explorer)")
-    s.add_argument("--clean", action="store_true", help="remove every upload, cache entry and temporary file no "
-                                                        "run uses (never a run folder, never what a run uses)")
+    s.add_argument("--clean", action="store_true", help="remove every upload, cache entry, export and temporary "
+                                                        "file no run uses (never a run folder, never what a run uses)")
     s.set_defaults(func=cmd_storage)
 
     s = sub.add_parser("copy", help="copy a pretrained model (read-only) or a run into a new run folder of yours, "

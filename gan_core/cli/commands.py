@@ -224,7 +224,7 @@ def cmd_runs(args) -> int:
 def cmd_storage(args) -> int:
     items = storage.list_storage(args.runs_dir, args.cache_dir)
     if not items:
-        print("no uploads, caches or temporary files")
+        print("no uploads, caches, exports or temporary files")
         return 0
     if args.clean:
         removed = storage.clean(args.runs_dir, args.cache_dir)

@@ -1,4 +1,5 @@
 """Exploring a trained latent generator: sample grids, interpolations and GIFs (:mod:`.export`), directions of
 the latent space that change one thing at a time (:mod:`.directions`), projecting a picture into z
 (:mod:`.projection`), the generator itself as a SavedModel, TFLite or ONNX file, checked against it
-(:mod:`.model_export`), and as the ONNX graph the browser runs, with views of its blocks (:mod:`.browser_model`)."""
+(:mod:`.model_export`; the app's exports of it, reused and listed: :mod:`.app_exports`), and as the ONNX graph the
+browser runs, with views of its blocks (:mod:`.browser_model`)."""

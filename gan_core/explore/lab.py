@@ -8,18 +8,21 @@ compiled function kept per loss). This is a lab bench, not a trainer: long train
 """
 from __future__ import annotations
 
+import contextlib
+import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
-from .. import config, data, latent, models, objectives, pictures
+from .. import charts, config, data, latent, models, objectives, pictures
 from ..errors import ConfigError
 
 PRESET = "mnist_dense"
 LAB_LOSSES = tuple(n for n in objectives.names() if not objectives.get(n).gradient_penalty)  # no penalty term here
 GRID = 8  # the fixed-z grid is GRID x GRID
 MAX_STEPS = 500  # per click: a lab answers in about a second
+HISTORY_POINTS = 500  # points per curve at most, however long Play runs (a chart's width in pixels, roughly)
 
 
 @dataclass
@@ -49,12 +52,80 @@ class Knobs:
 
 @dataclass
 class History:
-    """Every update so far: which network, and the losses and mean D scores of its batch."""
+    """The updates so far, each (update, network, losses and mean D scores of its batch), in at most `limit` points.
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    Play runs for hours, and the curves are drawn on every tick: their cost must not grow with the run. While the
+    run is short every update is a point; once `limit` points are kept, neighbours pair up and one of each pair
+    stays, so a point then stands for a block of `span` consecutive updates (span doubles each time). Each block
+    keeps one of its updates drawn at random: the curves keep the whole run's shape with the noise of single updates
+    (a block's mean would smooth the past, its extremes widen it), and alternating D and G updates never leave
+    only D's (or G's) rows, as every k-th update would. `last` is the newest update, always drawn."""
+
+    limit: int = HISTORY_POINTS
+    rows: list[dict[str, Any]] = field(default_factory=list)  # one chosen update per full block, oldest first
+    updates: int = 0
+    span: int = 1  # updates per block
+    last: dict[str, Any] | None = None
+    _pick: dict[str, Any] | None = field(default=None, repr=False)  # the block being filled: its chosen update
+    _seen: int = field(default=0, repr=False)  # and how many of its updates came so far
+    _rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.limit < 2 or self.limit % 2:
+            raise ValueError(f"a history keeps an even number of points, at least 2; got {self.limit}")
 
     def add(self, **row: Any) -> None:
-        self.rows.append({"update": len(self.rows) + 1, **row})
+        self.updates += 1
+        self.last = {"update": self.updates, **row}
+        self._seen += 1
+        if self._rng.randrange(self._seen) == 0:  # reservoir sampling: each update of a block equally likely
+            self._pick = self.last
+        if self._seen < self.span:
+            return
+        self.rows.append(self._pick)
+        self._pick, self._seen = None, 0
+        if len(self.rows) == self.limit:  # pairs of blocks become one block of twice the span
+            self.rows = [pair[self._rng.randrange(2)] for pair in zip(self.rows[::2], self.rows[1::2])]
+            self.span *= 2
+
+    def points(self) -> list[dict[str, Any]]:
+        """What the curves draw: a chosen update per full block, then the newest update (at most limit + 1)."""
+        if self.last is None or (self.rows and self.rows[-1] is self.last):
+            return list(self.rows)
+        return [*self.rows, self.last]
+
+
+def curves_figure(points: list[dict[str, Any]], reference: dict[str, float] | None = None,
+                  height: int = 380, reading: Any = None) -> Any:
+    """The lab's loss and D-score curves against the update number (a plotly Figure); `reading` (the loss's
+    objectives.Reading) says whether D's panel shows a probability or a score."""
+    series = {k: ([r["update"] for r in points], [r[k] for r in points]) for k in ("g_loss", "d_loss", "d_real",
+                                                                                  "d_fake")}
+    figure = charts.series_figure(series, height=height, reference=reference, reading=reading)
+    figure.update_xaxes(title_text="update", row=2, col=1)
+    return figure
+
+
+@contextlib.contextmanager
+def _custom_gradients_forgotten() -> Iterator[None]:
+    """Unregister the custom gradients that tracing inside this block registers, once it is done.
+
+    Keras's ``apply_gradients`` in a ``tf.function`` sums the gradients over replicas through a
+    ``tf.custom_gradient``, which TensorFlow (2.21 still) registers under a new name in its global gradient registry,
+    for good: its closure holds the traced graph, so every lab ever built kept its two graphs per loss (~30 MB) after
+    it was dropped (TensorFlow issues #27492, #97697). Nothing differentiates through an optimizer's update, so
+    the entries are never looked up: forgetting them lets a dropped lab's graphs go. The registry is private; where
+    a TensorFlow lacks it, nothing is removed (and tests/test_lab.py's memory test says so)."""
+    from tensorflow.python.framework import ops  # the registry has no public way out
+
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    before = set(registry) if isinstance(registry, dict) else set()
+    try:
+        yield
+    finally:
+        for name in set(registry or ()) - before:
+            if name.startswith("CustomGradient-"):
+                del registry[name]
 
 
 class StepLab:
@@ -129,8 +200,9 @@ class StepLab:
 
         n, shape = self.cfg.batch_size, self.images.shape[1:]
         specs = (tf.TensorSpec([n, *shape], tf.float32), tf.TensorSpec([n, self.cfg.noise_dim], tf.float32))
-        for update in (d_update, g_update):  # traced now: no click pays for it
-            update.get_concrete_function(*specs)
+        with _custom_gradients_forgotten():
+            for update in (d_update, g_update):  # traced now: no click pays for it
+                update.get_concrete_function(*specs)
         self._dry_run(d_update, g_update)
         self._compiled[loss] = (d_update, g_update)
         return self._compiled[loss]
@@ -193,8 +265,10 @@ class StepLab:
         return pictures.grid(pictures.to_uint8(images, self.cfg.pixel_range), GRID, GRID)
 
     def view(self) -> dict[str, Any]:
-        """The grid, the last batch's D scores (as the loss reads them: `reading`) and the history of every update."""
+        """The grid, the last batch's D scores (as the loss reads them: `reading`), the newest update's figures (None
+        before the first) and the curves' points (see :class:`History`)."""
         return {"grid": self.grid(), "d_real_scores": self.last_real, "d_fake_scores": self.last_fake,
                 "reading": objectives.get(self.knobs.loss).reading,
-                "history": list(self.history.rows), "updates": len(self.history.rows)}
+                "last": self.history.last, "history": self.history.points(), "updates": self.history.updates}
+
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import latent, pictures
 from ..errors import ConfigError, DependencyError, GanError, ModelError, ResourceError, first_line, resource_errors
-from ..fsutil import atomic_write_json
+from ..fsutil import atomic_write_json, file_sha256
 from ..inference import Generator
 from ..runs import resolve_run
 
@@ -79,6 +79,14 @@ class ExportReport:
     check: dict[str, Any]
     formats: list[FormatResult] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    source_sha256: str = ""  # the generator file's content: an app export of the same file is reused (app_exports)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ExportReport":
+        """Back from :meth:`to_dict` (export_report.json); a null diff reads as NaN."""
+        rows = [FormatResult(**{**r, "max_abs_diff": float("nan") if r["max_abs_diff"] is None else r["max_abs_diff"]})
+                for r in data["formats"]]
+        return cls(**{**data, "formats": rows})
 
     @property
     def ok(self) -> bool:
@@ -162,7 +170,7 @@ def export_generator(generator_or_ref: Generator | str | Path, out_dir: str | Pa
                           check={"seeds": [seed, seed + n - 1], "n": int(n), "batch_sizes": [int(n), 1],
                                  "labels": None if labels is None else "classes 0, 1, ... in turn",
                                  "what": _check_text(generator, n, seed)},
-                          versions=_versions(formats))
+                          versions=_versions(formats), source_sha256=source_digest(generator.source))
     with _staging(out_dir) as stage:
         for name in formats:
             start = time.perf_counter()
@@ -175,6 +183,14 @@ def export_generator(generator_or_ref: Generator | str | Path, out_dir: str | Pa
         with resource_errors(f"writing {REPORT_FILE}"):
             atomic_write_json(stage / REPORT_FILE, report.to_dict())
     return report
+
+
+def source_digest(path: str) -> str:
+    """The generator file's sha256, or "" where it has none (built in memory, unreadable)."""
+    try:
+        return file_sha256(path) if path and Path(path).is_file() else ""
+    except OSError:
+        return ""
 
 
 def check_formats(formats: Sequence[str] | str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from .health import warnings as run_warnings
 from .listing import (
                      Skipped,
                      create_run,
+                     filter_runs,
                      list_pretrained,
                      list_runs,
                      resolve_run,
@@ -36,7 +37,7 @@ from .temp_files import STALE_TEMP_SECONDS, clean_temp_files, stale_temp_files
 
 __all__ = ["ACTIVE_STATES", "COPY_COMMAND", "CREATION_GRACE_S", "LOCK_FD_ENV", "QUALITY_FILE", "RETRAIN_COPY",
            "STALE_TEMP_SECONDS", "STATES", "append_quality", "Checkpoint", "clean_temp_files", "copy_model",
-           "create_run", "default_pretrained_dir", "default_runs_dir", "epoch_file", "epoch_label", "is_shipped",
+           "create_run", "default_pretrained_dir", "default_runs_dir", "epoch_file", "epoch_label", "filter_runs", "is_shipped",
            "list_pretrained", "list_runs", "quality_path", "read_quality", "read_records", "refuse_output_in_shipped",
            "refuse_shipped", "resolve_run", "run_folder_name", "run_warnings", "RunDir", "sanitize_name",
            "scan_pretrained", "scan_runs", "shown_name", "Skipped", "stale_temp_files", "superseded_dropped",

@@ -1,9 +1,11 @@
 """Finding runs: listing (bad folders skipped with a reason), creating a numbered run, resolving a reference."""
 from __future__ import annotations
 
+import os
 import socket
 import time
 from pathlib import Path
+from typing import Sequence
 
 from ..errors import RunError
 from ..speed import resolve_config
@@ -18,6 +20,8 @@ from .naming import (
 from .rundir import RunDir
 
 Skipped = list[tuple[RunDir, str]]  # folders left out of a listing, each with the reason
+_PROBLEMS: dict[Path, tuple[tuple, str | None]] = {}  # run folder -> (its JSON files' stat signatures, problem)
+_PROBLEMS_KEPT = 100_000
 
 
 def scan_runs(runs_dir: str | Path | None = None) -> tuple[list[RunDir], Skipped]:
@@ -50,15 +54,52 @@ def list_pretrained(root: str | Path | None = None) -> list[RunDir]:
     return scan_pretrained(root)[0]
 
 
+def filter_runs(runs: Sequence[RunDir], text: str) -> list[RunDir]:
+    """The runs whose name, preset or state (as status() reads it: 'interrupted' included) holds every word of
+    `text`, case-insensitive, in their order; blank `text` keeps them all. Reads each run's config and status."""
+    words = text.lower().split()
+    if not words:
+        return list(runs)
+    kept = []
+    for run in runs:
+        preset = run.config_dict().get("preset")
+        about = f"{run.name} {preset if isinstance(preset, str) else ''} {run.status().get('state', '')}".lower()
+        if all(word in about for word in words):
+            kept.append(run)
+    return kept
+
+
 def _split_usable(folders) -> tuple[list[RunDir], Skipped]:
     usable, skipped = [], []
     for run in folders:
-        problem = run.problem()
+        problem = _problem(run)
         if problem:
             skipped.append((run, problem))
         else:
             usable.append(run)
     return usable, skipped
+
+
+def _problem(run: RunDir) -> str | None:
+    """run.problem(), read again only when its config.json or status.json changed (replaced, rewritten, created or
+    removed): Home lists a thousand runs on every rerun, and reading them all took most of a second."""
+    signature = tuple(_stat_signature(p) for p in (run.config_path, run.status_path))
+    cached = _PROBLEMS.get(run.path)
+    if cached is not None and cached[0] == signature and None not in signature:
+        return cached[1]
+    problem = run.problem()
+    if len(_PROBLEMS) >= _PROBLEMS_KEPT:
+        _PROBLEMS.clear()
+    _PROBLEMS[run.path] = (signature, problem)
+    return problem
+
+
+def _stat_signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
 
 
 def create_run(runs_dir: str | Path | None, cfg) -> RunDir:
