@@ -12,6 +12,7 @@ import sys
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from explorer_ui import canvas
@@ -68,8 +69,11 @@ def test_a_pixel_bomb_is_refused_from_its_header(bombs, bomb, size):
     assert peak_kib() - before < GROWTH_KIB
 
 
-@pytest.mark.parametrize("raw, says", [(b"", "is empty"), (os.urandom(4096), "is not a readable image"),
-                                       (png_bomb(64, 64)[:60], "truncated or corrupt")])
+# Garbage from a fixed seed, and ids by name: pytest-xdist's workers must collect the same test ids.
+@pytest.mark.parametrize("raw, says", [(b"", "is empty"),
+                                       (np.random.default_rng(0).bytes(4096), "is not a readable image"),
+                                       (png_bomb(64, 64)[:60], "truncated or corrupt")],
+                         ids=["empty", "random", "truncated"])
 def test_garbage_is_one_line(raw, says):
     with pytest.raises(DataError, match=says):
         pictures.open_picture(raw, "it.png")
