@@ -1,4 +1,5 @@
-"""Faces, time to quality: seed 003's preset against the modern recipe for the same wall time, SWD at equal time.
+"""Faces, time to quality: the colour faces note's preset against the modern recipe for the same wall time, SWD at
+equal time.
 
     python bench/faces_time_to_quality.py --data FOLDER [--minutes 30] [--preset faces_rgb64 --preset
         faces_rgb64_modern] [--variant NAME=PRESET:KEY=VALUE,...] [--rounds 1] [--n 1000] [--score-every K]
@@ -11,15 +12,15 @@ another --minutes, so a busy machine slows both alike. Then every saved epoch is
 images against the folder's real images (the SWD's real-data floor beside it).
 
 Prints a table per preset, then the comparison: SWD at equal wall time (each preset's last epoch within the
-shorter total), and the time each took to reach the seed preset's final SWD. Writes bench/results/
+shorter total), and the time each took to reach the first preset's final SWD. Writes bench/results/
 faces_time_to_quality.json. Training seconds are the trainer's own epoch records (tracing included; start-up,
 data loading and saving left out).
 
 Ablations are variants: `--variant no_sn=faces_rgb64_modern:spectral_norm=false,loss=bce` trains the preset with
-those config overrides under its own name, for the same time as every other entry. When the seed preset's own long
+those config overrides under its own name, for the same time as every other entry. When the first preset's own long
 run is already known (faces_rgb64's card: SWD 17.96 at n=1000 after 7,400 s), `--target-swd 17.96
 --target-seconds 7400` sets the quality to reach and the time to divide by, instead of the first entry's final SWD
-and time (which for a seed run of --minutes would be a much easier target).
+and time (which for a run of --minutes would be a much easier target).
 """
 from __future__ import annotations
 
@@ -111,24 +112,24 @@ def score(run: runs.RunDir, data: str, n: int, cache: Path, every: int = 1) -> l
     return rows
 
 
-def compare(results: dict[str, list[dict]], seed: str, target_swd: float | None = None,
+def compare(results: dict[str, list[dict]], reference: str, target_swd: float | None = None,
             target_seconds: float | None = None) -> dict:
     wall = min(rows[-1]["train_seconds"] for rows in results.values() if rows)
     at_wall = {name: next((r for r in reversed(rows) if r["train_seconds"] <= wall), None)
                for name, rows in results.items()}
-    target = target_swd if target_swd is not None else (results[seed][-1]["swd"] if results.get(seed) else None)
-    seed_seconds = target_seconds if target_seconds is not None else (
-        results[seed][-1]["train_seconds"] if results.get(seed) else None)
+    last = results[reference][-1] if results.get(reference) else None
+    target = target_swd if target_swd is not None else (last["swd"] if last else None)
+    reference_seconds = target_seconds if target_seconds is not None else (last["train_seconds"] if last else None)
     reach = {}
     for name, rows in results.items():
         first = next((r for r in rows if target is not None and r["swd"] <= target), None)
         reach[name] = {"seconds": first["train_seconds"] if first else None, "epoch": first["epoch"] if first else None}
     ratio = None
-    if target is not None and seed_seconds:
-        others = [v["seconds"] for k, v in reach.items() if k != seed and v["seconds"] is not None]
-        ratio = round(min(others) / seed_seconds, 3) if others else None
-    return {"wall_s": wall, "at_equal_wall_time": at_wall, "target_swd": target, "target_seconds": seed_seconds,
-            "time_to_target": reach, "fraction_of_seed_time": ratio}
+    if target is not None and reference_seconds:
+        others = [v["seconds"] for k, v in reach.items() if k != reference and v["seconds"] is not None]
+        ratio = round(min(others) / reference_seconds, 3) if others else None
+    return {"wall_s": wall, "at_equal_wall_time": at_wall, "target_swd": target, "target_seconds": reference_seconds,
+            "time_to_target": reach, "fraction_of_reference_time": ratio}
 
 
 def main() -> int:
@@ -143,7 +144,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=1000, help="images per SWD evaluation")
     ap.add_argument("--score-every", type=int, default=1, help="score every K-th epoch (and the last)")
     ap.add_argument("--target-swd", type=float, help="quality to reach (default: the first entry's final SWD)")
-    ap.add_argument("--target-seconds", type=float, help="the seed's time to it (default: the first entry's)")
+    ap.add_argument("--target-seconds", type=float, help="the first preset's time to it (default: the first entry's)")
     ap.add_argument("--limit", type=int, help="train on the first N images only (smoke runs)")
     ap.add_argument("--keep", help="keep the runs here (default: a temporary folder)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "faces_time_to_quality.json"))
@@ -177,7 +178,7 @@ def main() -> int:
         f"{p} {r['swd'] if r else '-'}" for p, r in c["at_equal_wall_time"].items()))
     print(f"time to {presets[0]}'s final SWD {c['target_swd']}: " + ", ".join(
         f"{p} {v['seconds']} s" for p, v in c["time_to_target"].items())
-        + (f" ({c['fraction_of_seed_time']:.2f} of the seed preset's time)" if c["fraction_of_seed_time"] else ""))
+        + (f" ({fraction:.2f} of the first preset's time)" if (fraction := c["fraction_of_reference_time"]) else ""))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(summary, indent=2))

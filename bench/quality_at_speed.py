@@ -1,9 +1,10 @@
-"""Quality at speed: seed 000's loop against gan_core's recipes, epoch by epoch, on classifier-FID and coverage.
+"""Quality at speed: the TF DCGAN tutorial's loop against gan_core's recipes, epoch by epoch, on classifier-FID and
+coverage.
 
     python bench/quality_at_speed.py [--baseline-epochs 6] [--recipe mnist_dcgan --recipe mnist_dcgan_fast] \
         [--recipe PRESET:key=value,...] [--n 10000] [--wall S] [--no-fill] [--limit N] [--keep DIR] [--out FILE]
 
-Trains, one after another so that each has the whole machine: seed 000's loop (bench/seed000_baseline.py
+Trains, one after another so that each has the whole machine: the TF DCGAN tutorial's loop (bench/tutorial_baseline.py
 --save-dir, a generator per epoch) for --baseline-epochs epochs, then each recipe through
 `python -m gan_core train --preset P --set generator_every=1 [--set k=v ...]` for as many epochs. A recipe whose
 epochs end before the wall budget W (default: the baseline's training time) is resumed for more epochs until its
@@ -34,7 +35,7 @@ from gan_core import evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "mnist.npz"
-BASELINE = "seed000 baseline"
+BASELINE = "tutorial baseline"
 SAME_RECIPE = "mnist_dcgan"  # gan_core's default settings: the baseline's own recipe
 METRICS = ("classifier_fid", "classifier_score", "mode_coverage")
 MAX_FILLS = 3
@@ -68,7 +69,7 @@ def parse_recipe(spec: str) -> tuple[str, list[str]]:
 # --- training ----------------------------------------------------------------------------------------------------
 
 def train_baseline(epochs: int, data: Path, limit: int | None, save_dir: Path) -> dict:
-    cmd = [sys.executable, str(ROOT / "bench" / "seed000_baseline.py"), "--epochs", str(epochs),
+    cmd = [sys.executable, str(ROOT / "bench" / "tutorial_baseline.py"), "--epochs", str(epochs),
            "--save-dir", str(save_dir), "--data", str(data)]
     if limit:
         cmd += ["--limit", str(limit)]
@@ -77,7 +78,7 @@ def train_baseline(epochs: int, data: Path, limit: int | None, save_dir: Path) -
     timeline = [json.loads(line) for line in (save_dir / "timeline.jsonl").read_text().splitlines() if line.strip()]
     rows = [{"epoch": t["epoch"], "train_seconds": t["train_seconds"], "images": t["images"], "path": t["path"],
              "partial": t.get("partial", False)} for t in timeline]
-    return {"kind": "baseline", "script": "bench/seed000_baseline.py", "batch_size": 256, "epochs": rows,
+    return {"kind": "baseline", "script": "bench/tutorial_baseline.py", "batch_size": 256, "epochs": rows,
             "process_wall_s": round(proc.wall_s, 1)}
 
 

@@ -1,12 +1,13 @@
-"""What seed 000's step can reach on this CPU with its arithmetic fixed: the same step with parts of it removed.
+"""What the TF DCGAN tutorial's step can reach on this CPU with its arithmetic fixed: the same step with parts of it
+removed.
 
     python bench/step_ceiling.py [--preset mnist_dcgan] [--rounds 5] [--steps 20]
 
-One process, the preset's networks (gan_core's builders; for mnist_dcgan seed 000's own sizes) in seed 000's
-two-tape step, losses and Adam (the preset's rates), on one fixed batch of random images (no data pipeline), as
-variants alternated round by round (A B C D A B C D ...):
+One process, the preset's networks (gan_core's builders; for mnist_dcgan the tutorial's own sizes) in the TF DCGAN
+tutorial's two-tape step, losses and Adam (the preset's rates), on one fixed batch of random images (no data pipeline),
+as variants alternated round by round (A B C D A B C D ...):
 
-  float32            the seed loop as written (keras.layers.BatchNormalization)
+  float32            the tutorial loop as written (keras.layers.BatchNormalization)
   bf16, Keras's BN   gan_core's default precision on a CPU with bfloat16 units, with Keras's BatchNormalization
   bf16, fused BN     the same with gan_core's (gan_core.models.batchnorm: one fused kernel, the same arithmetic)
   bf16, no dropout   the last, its Dropout layers replaced by identities: what the masks cost
@@ -30,7 +31,7 @@ import tensorflow as tf
 from keras import layers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from seed000_baseline import with_keras_batchnorm  # noqa: E402  (bench/seed000_baseline.py, beside this script)
+from tutorial_baseline import with_keras_batchnorm  # noqa: E402  (bench/tutorial_baseline.py, beside this script)
 
 VARIANTS = {  # name: (precision, Keras's own BatchNorm instead of the builders' fused one, layers made identities)
     "float32": ("float32", True, ()),

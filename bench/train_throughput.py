@@ -1,12 +1,13 @@
-"""Training throughput, side by side: seed 000's loop (A) against gan_core's trainer (B), in alternating pairs.
+"""Training throughput, side by side: the TF DCGAN tutorial's loop (A) against gan_core's trainer (B), in alternating
+pairs.
 
     python bench/train_throughput.py [--preset mnist_dcgan] [--pairs 5] [--images N] [--variant KEY=VALUE,...]
         [--set KEY=VALUE ...] [--data PATH] [--out bench/results]
 
-Each run is a whole process, A B A B ..., on the same images (the preset's data, the first --images of them: one
-epoch). A is bench/seed000_baseline.py: seed 000's loop as written (for mnist_dcgan with seed 000's own networks;
-for another preset with that preset's networks, batch size and Adam, in float32). B is `python -m gan_core train
---preset P --epochs 1 --limit N` with everything it does by default: windows, status, the epoch's snapshot,
+Each run is a whole process, A B A B ..., on the same images (the preset's data, the first --images of them: one epoch).
+A is bench/tutorial_baseline.py: the TF DCGAN tutorial's loop as written (for mnist_dcgan with the tutorial's own
+networks; for another preset with that preset's networks, batch size and Adam, in float32). B is `python -m gan_core
+train --preset P --epochs 1 --limit N` with everything it does by default: windows, status, the epoch's snapshot,
 generator and checkpoint. Extra gan_core configurations (`--variant threads=1`) join the rotation.
 
 Per run, from its own per-step times (the first --warmup steps, tracing, left out):
@@ -34,7 +35,7 @@ import peak  # noqa: E402  (bench/peak.py, beside this script)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
-BASELINE = "seed loop"
+BASELINE = "tutorial loop"
 PRESETS = {  # the data each preset's benchmark reads, and the images of one run (one epoch)
     "mnist_dcgan": (SHARED / "mnist.npz", 15_360),
     "faces_rgb64": (SHARED / "celeba_align_89x109", 1_920),
@@ -52,7 +53,7 @@ def summarise_steps(step_ms: list[float], batch: int, wall_s: float) -> dict:
 
 
 def run_baseline(preset: str, images: int, warmup: int, data: Path) -> dict:
-    cmd = [sys.executable, str(ROOT / "bench" / "seed000_baseline.py"), "--epochs", "1", "--limit", str(images),
+    cmd = [sys.executable, str(ROOT / "bench" / "tutorial_baseline.py"), "--epochs", "1", "--limit", str(images),
            "--warmup", str(warmup), "--data", str(data)] + ([] if preset == "mnist_dcgan" else ["--preset", preset])
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if out.returncode:
@@ -133,7 +134,7 @@ def main() -> None:
             + ("" if name == BASELINE else f" = {r[-1]['images_per_sec'] / base:.2f}x")
             for name, r in runs.items()), flush=True)
 
-    flops = step_flops(args.preset, data)  # by the update each side makes: the baseline's is always seed 000's
+    flops = step_flops(args.preset, data)  # by each side's update: the baseline's is always the TF DCGAN tutorial's
     print(f"\n{'':34s} {'min':>7s} {'median':>7s} {'max':>7s}")
     summary = {"preset": args.preset, "pairs": args.pairs, "images": images, "warmup": args.warmup,
                "time": time.strftime("%Y-%m-%d %H:%M:%S"), "flops_per_image": flops, "clock_ghz": clock,

@@ -20,7 +20,7 @@ PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")  # "auto" is
 JIT_COMPILES = ("auto", "on", "off")
 STRATEGIES = ("default", "mirrored", "multiworker")  # multiworker: TF_CONFIG says the cluster
 NOISES = ("normal", "uniform")
-UPDATES = ("simultaneous", "alternating")  # latent GANs: one forward pass for both, or D first then G (seeds 2-3)
+UPDATES = ("simultaneous", "alternating")  # latent GANs: one pass for both, or D first then G (the two faces notes)
 DATASETS = SOURCES
 PAIRINGS = data.PAIRING_CHOICES  # pix2pix: made from single images, or A|B files
 DIRECTIONS = data.DIRECTIONS  # pix2pix: which half of an A|B file is the input
@@ -75,9 +75,9 @@ class TrainConfig:
     r1_every: int = 1  # R1 every k-th step, k times as strong (StyleGAN2's lazy regularisation: 16)
     spectral_norm: bool = False  # every Conv2D and Dense of D spectrally normalised (gan_core/models/spectral_norm.py)
     augment: str = ""  # DiffAugment before D, e.g. "translation,cutout,color" (gan_core/augment.py); "" = off
-    update: str = "simultaneous"  # latent GANs: simultaneous (seed 000) | alternating (D, then G through the new D)
+    update: str = "simultaneous"  # latent GANs: simultaneous (TF DCGAN tutorial) | alternating (D, then G via new D)
     d_steps: int = 1  # latent GANs: D updates per G update (WGAN's n_critic); G learns on every d_steps-th batch
-    clip_norm: float = 0.0  # > 0: each network's gradients clipped to this global norm (seed 002's tip); 0 = off
+    clip_norm: float = 0.0  # > 0: each net's gradients clipped to this global norm (grayscale faces note's tip); 0: off
     # optimisation
     epochs: int = 50
     batch_size: int = 256

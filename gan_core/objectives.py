@@ -5,8 +5,8 @@ losses); the config's ``loss`` picks one from the registry, and the trainer's st
 fake" and "two updates". ``mean`` reduces a per-example loss to the batch's: ``tf.reduce_mean`` by default; the
 trainer passes ``tf.nn.compute_average_loss`` so that a replica's loss is its share of the global batch's mean.
 
-``bce``      the seeds' loss: sigmoid cross-entropy from logits, D: real -> ``real_label`` (< 1 is one-sided label
-             smoothing), fake -> 0; G: fake -> 1 (the non-saturating loss of Goodfellow et al. 2014).
+``bce``      the reference notes' loss: sigmoid cross-entropy from logits, D: real -> ``real_label`` (< 1 is one-sided
+             label smoothing), fake -> 0; G: fake -> 1 (the non-saturating loss of Goodfellow et al. 2014).
 ``lsgan``    least squares (Mao et al. 2017, a = 0, b = real_label, c = 1): halved squared errors to the targets.
 ``hinge``    D: relu(1 - real) + relu(1 + fake); G: -fake (Lim & Ye 2017; SN-GAN, SAGAN, BigGAN).
 ``rasgan``   relativistic average standard GAN (Jolicoeur-Martineau 2018): cross-entropy on D's real output minus
@@ -194,7 +194,7 @@ def _lsgan_balance(real_label: float) -> dict[str, float]:
     return {"g_loss": 0.5 * (score - 1) ** 2, "d_loss": real_label ** 2 / 4, "d_real": score, "d_fake": score}
 
 
-@register("bce", "sigmoid cross-entropy from logits, real_label smoothing for D, non-saturating G (the seeds')",
+@register("bce", "sigmoid cross-entropy from logits, real_label smoothing for D, non-saturating G (the notes')",
           smoothing=True, balance=_bce_balance)
 def bce(real_logits, fake_logits, *, mean=_reduce_mean, real_label: float = 1.0) -> Losses:
     g_loss = _bce(1.0, fake_logits, mean)

@@ -16,7 +16,7 @@ SPEEDS = {"normal (5 steps a second)": (0.2, 1), "slow motion (a step every 2 s)
 
 def the_lab() -> StepLab | None:
     if LAB_KEY not in st.session_state:
-        with st.spinner("Building a small GAN (seed 001's MLPs) on 6,000 real MNIST digits…"):
+        with st.spinner("Building a small GAN (the dense MNIST GAN note's MLPs) on 6,000 real MNIST digits…"):
             with widgets.user_errors():
                 st.session_state[LAB_KEY] = StepLab()
     return st.session_state.get(LAB_KEY)

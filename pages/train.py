@@ -128,8 +128,8 @@ def new_run_form() -> None:
                        "this tab.")
 
 
-UPDATE_LABELS = {"simultaneous": "simultaneous (seed 000: one pass, both update)",
-                 "alternating": "alternating (seeds 002/003: D first, then G through the new D)"}
+UPDATE_LABELS = {"simultaneous": "simultaneous (the TF DCGAN tutorial: one pass, both update)",
+                 "alternating": "alternating (the two faces notes: D first, then G through the new D)"}
 
 
 def gan_knobs(p: dict) -> dict:
@@ -142,16 +142,17 @@ def gan_knobs(p: dict) -> dict:
                               help="; ".join(f"{n}: {objectives.get(n).summary}" for n in losses))
         real_label = right.number_input(
             "Real label (label smoothing)", 0.51, 1.0, float(p["real_label"]), step=0.05, format="%.2f",
-            help="D's target for real images: 1 = none; 0.9 is one-sided smoothing (seed 003). bce and lsgan only")
+            help="D's target for real images: 1 = none; 0.9 is one-sided smoothing (the colour faces note). "
+                 "bce and lsgan only")
         beta_1 = left.number_input("Adam β1", 0.0, 0.999, float(p["beta_1"]), step=0.1, format="%.2f",
-                                   help="0.5 is DCGAN's choice; Keras's default 0.9 (seed 000)")
+                                   help="0.5 is DCGAN's choice; Keras's default 0.9 (the TF DCGAN tutorial)")
         noise = right.selectbox("Noise distribution", NOISES, index=NOISES.index(p["noise"]))
         d_steps = left.number_input("D steps per G step", 1, 100, int(p["d_steps"]),
                                     help="k: G learns on every k-th batch, D on all (WGAN's n_critic is 5)")
         update = right.selectbox("Update order", UPDATES, index=UPDATES.index(p["update"]),
                                  format_func=UPDATE_LABELS.get)
         clip_norm = left.number_input("Gradient clipping (global norm, 0 = off)", 0.0, 1e6, float(p["clip_norm"]),
-                                      step=0.5, help="seed 002's tip when losses explode: e.g. 1.0")
+                                      step=0.5, help="the grayscale faces note's tip when losses explode: e.g. 1.0")
         ema_decay = right.number_input("EMA of G (decay, 0 = off)", 0.0, 0.99999, float(p["ema_decay"]),
                                        step=0.001, format="%.4f",
                                        help="the app shows a moving average of G's weights, e.g. 0.999: smoother")

@@ -134,8 +134,8 @@ def test_every_architecture_builds_it_with_batchnorms_usual_names():
 
 
 def test_training_steps_give_the_same_weights_as_keras_batchnorm():
-    """The training math is unchanged: DCGAN 64's G and D (BatchNorm in both), three of seed 000's steps on the
-    same batches and noise, once with Keras's BatchNormalization and once with ours, from the same weights. With
+    """The training math is unchanged: DCGAN 64's G and D (BatchNorm in both), three of the TF DCGAN tutorial's steps on
+    the same batches and noise, once with Keras's BatchNormalization and once with ours, from the same weights. With
     SGD: Adam divides each gradient by its own running size, so the gradient of a bias that the next BatchNorm
     cancels (exactly zero, numerically round-off of either order) becomes a full step of random sign."""
     cfg = config_lib.from_preset("faces_rgb64_modern", {"data": "unused", "precision": "float32", "image_size": 16,

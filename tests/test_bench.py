@@ -1,4 +1,5 @@
-"""bench/quality_at_speed.py end to end on tiny real data, and seed 000's baseline in its epoch/save mode."""
+"""bench/quality_at_speed.py end to end on tiny real data, and the TF DCGAN tutorial's baseline in its epoch/save
+mode."""
 import importlib.util
 import json
 import math
@@ -40,7 +41,7 @@ def test_quality_at_speed_smoke(shared_data, tmp_path):
     summary = json.loads(out.read_text())
     assert {"floors", "contestants", "same_epochs", "same_wall_time", "time_to_quality", "images_per_sec",
             "settings"} <= set(summary)
-    assert list(summary["contestants"]) == ["seed000 baseline", "mnist_dcgan"]
+    assert list(summary["contestants"]) == ["tutorial baseline", "mnist_dcgan"]
     assert summary["floors"]["n"] == 500 and 0 < summary["floors"]["classifier_fid"] < 50
     for name, c in summary["contestants"].items():
         assert [r["epoch"] for r in c["epochs"]] == [1], name
@@ -51,11 +52,11 @@ def test_quality_at_speed_smoke(shared_data, tmp_path):
         assert c["images_per_sec"] > 0 and summary["images_per_sec"][name] == c["images_per_sec"]
         assert Path(row["path"]).is_file()
     assert summary["same_epochs"]["final"]["epoch"] == 1 and summary["same_epochs"]["rows"][0]["fid"].keys() == {
-        "seed000 baseline", "mnist_dcgan"}
+        "tutorial baseline", "mnist_dcgan"}
     wall = summary["same_wall_time"]
-    assert wall["wall_s"] == summary["contestants"]["seed000 baseline"]["epochs"][-1]["train_seconds"]
+    assert wall["wall_s"] == summary["contestants"]["tutorial baseline"]["epochs"][-1]["train_seconds"]
     assert set(wall["contestants"]) == set(summary["contestants"])
-    assert wall["contestants"]["seed000 baseline"]["epoch"] == 1
+    assert wall["contestants"]["tutorial baseline"]["epoch"] == 1
     ttq = summary["time_to_quality"]
     assert ttq["target"]["kl_max"] == 0.05 and set(ttq["contestants"]) == set(summary["contestants"])
     for r in ttq["contestants"].values():
@@ -73,7 +74,7 @@ def test_baseline_seconds_cutoff(shared_data, tmp_path):
     """--seconds stops mid-epoch and saves that partial epoch; the timeline's training time excludes saving."""
     save = tmp_path / "b"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "seed000_baseline.py"), "--data", str(shared_data / "mnist.npz"),
+        [sys.executable, str(ROOT / "bench" / "tutorial_baseline.py"), "--data", str(shared_data / "mnist.npz"),
          "--limit", "2048", "--epochs", "3", "--seconds", "0.001", "--save-dir", str(save)],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -117,7 +118,7 @@ def test_comparisons_from_rows():
 def test_step_flops_of_seed_000s_networks_counted_by_hand():
     """G: Dense 100x12544 + ConvT 7x7x(5x5x256x128) + 7x7x(5x5x128x64) + 14x14x(5x5x64x1) multiply-adds; D: Conv
     14x14x(5x5x1x64) + 7x7x(5x5x64x128) + Dense 6272; a step is 3 G + 7 D forwards (the issue's 455 MFLOP)."""
-    peak, seed = _bench_module("peak"), _bench_module("seed000_baseline")
+    peak, seed = _bench_module("peak"), _bench_module("tutorial_baseline")
     g = 2 * (100 * 12544 + 49 * 25 * 256 * 128 + 49 * 25 * 128 * 64 + 196 * 25 * 64)
     d = 2 * (196 * 25 * 64 + 49 * 25 * 64 * 128 + 6272)
     assert peak.forward_flops(seed.make_generator_model()) == g

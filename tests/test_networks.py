@@ -23,7 +23,7 @@ def test_the_shipped_generator_and_its_discriminator_as_model_summary_prints_the
     if not (SHIPPED / "generators").is_dir():
         pytest.skip(f"the shipped model {SHIPPED} is absent")
     generator, discriminator = network_tables(runs.RunDir(SHIPPED))
-    # seed 000's sizes, as gan_core/models/mnist_dcgan.py's docstring gives them
+    # the TF DCGAN tutorial's sizes, as gan_core/models/mnist_dcgan.py's docstring gives them
     assert (generator.role, generator.total, discriminator.role, discriminator.total) == \
         ("generator", 2_330_944, "discriminator", 212_865)
     assert generator.source == "generators/epoch_0030.keras" and "config.json" in discriminator.source

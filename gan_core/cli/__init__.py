@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "also GAN_EXPLORER_VERBOSE=1)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("presets", help="list the architectures and their seed defaults")
+    s = sub.add_parser("presets", help="list the presets: each architecture's reference recipe and its variants")
     s.set_defaults(func=cmd_presets)
 
     s = sub.add_parser("train", help="train a preset into a new run folder, or resume one")

@@ -29,7 +29,7 @@ def cmd_presets(args) -> int:
         task = tasks.get(arch.task)
         source = arch.source if task.draws_from_noise else task.name
         what = task.in_brief(p)
-        print(f"{name:24s} {source:9s} {p['image_size']}x{p['image_size']}x{p['channels']}  {what}  "
+        print(f"{name:24s} {source:20s} {p['image_size']}x{p['image_size']}x{p['channels']}  {what}  "
               f"batch {p['batch_size']}  data {p['dataset']}")
         print(f"{'':24s} {recipe.summary}")
     return 0

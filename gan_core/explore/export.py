@@ -64,7 +64,7 @@ def class_interpolation_frames(generator, z: np.ndarray, a: int, b: int, steps: 
 
 
 def snapshots_gif(run, fps: float = 4.0, loop: int = 0, epochs: Sequence[int] | None = None) -> bytes:
-    """The run's epoch grids as one animation (the seed's dcgan.gif, from the run directory)."""
+    """The run's epoch grids as one animation (the TF DCGAN tutorial's dcgan.gif, from the run directory)."""
     epochs = list(epochs) if epochs is not None else run.sample_epochs()
     if not epochs:
         raise RunError(f"run {run.name} has no snapshot grids yet")

@@ -1,9 +1,9 @@
 """The step-through lab: GAN Lab's single D and G updates, on real MNIST, in the app's own process.
 
-A small GAN (seed 001's MLPs, `mnist_dense`) on a few thousand real digits, advanced one update at a time: one D
-update, one G update, a full step (k D updates, then one G update), or n steps. After each, what the page shows is
-in :meth:`StepLab.view`: the fixed-z grid, D's scores on the last real and fake batch, and the losses so far. The
-learning rates, loss and label smoothing can change between clicks without retracing (they are variables or a
+A small GAN (the dense MNIST GAN note's MLPs, `mnist_dense`) on a few thousand real digits, advanced one update at a
+time: one D update, one G update, a full step (k D updates, then one G update), or n steps. After each, what the page
+shows is in :meth:`StepLab.view`: the fixed-z grid, D's scores on the last real and fake batch, and the losses so far.
+The learning rates, loss and label smoothing can change between clicks without retracing (they are variables or a
 compiled function kept per loss). This is a lab bench, not a trainer: long training runs in its own process.
 """
 from __future__ import annotations

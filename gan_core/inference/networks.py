@@ -1,4 +1,4 @@
-"""A run's networks as tables: each layer's name, type, output shape and parameters, what every seed note's
+"""A run's networks as tables: each layer's name, type, output shape and parameters, what every reference note's
 ``model.summary()`` prints. G is the run's saved generator (loaded through the safe `.keras` loader); D is built
 from the run's config, as the trainer builds it (``models.build_discriminator``: its architecture, then options such
 as spectral norm), since D is kept only in checkpoints.

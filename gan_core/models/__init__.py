@@ -1,4 +1,4 @@
-"""Architecture registry: one file per GAN, each registering its builders and its seed's preset.
+"""Architecture registry: one file per GAN, each registering its builders and its reference note's preset.
 
 Adding an architecture is adding one module in this package that calls :func:`register`;
 every module here is imported on first use, so nothing else needs editing. An architecture's own preset has its
@@ -75,7 +75,7 @@ def register(arch: Architecture) -> Architecture:
 
 
 def register_preset(name: str, architecture: str, summary: str, **overrides: Any) -> Preset:
-    """A named recipe: the architecture's seed preset with some fields changed."""
+    """A named recipe: the architecture's reference preset with some fields changed."""
     if name in _PRESETS:
         raise ValueError(f"preset {name!r} is registered twice")
     arch = _REGISTRY[architecture]

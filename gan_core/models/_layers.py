@@ -38,8 +38,8 @@ def check_channels(**channels: int) -> None:
             raise ConfigError(f"{name} must be a positive whole number (1 for gray, 3 for RGB); got {value!r}")
 
 
-def seed_upsampling(x: keras.KerasTensor, cfg) -> keras.KerasTensor:
-    """Seed 000's generator after its first block (TensorFlow's DCGAN tutorial): 5x5 transposed convolutions 128
+def tutorial_upsampling(x: keras.KerasTensor, cfg) -> keras.KerasTensor:
+    """The TF DCGAN tutorial's generator after its first block: 5x5 transposed convolutions 128
     (stride 1) and 64 (stride 2) with BatchNorm and LeakyReLU, then one to the image's channels (stride 2): x4 in
     all. mnist_dcgan and its class-conditional sibling share it."""
     x = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(x)
@@ -52,9 +52,9 @@ def seed_upsampling(x: keras.KerasTensor, cfg) -> keras.KerasTensor:
                                   activation=output_activation(cfg))(x)
 
 
-def seed_discrimination(x: keras.KerasTensor) -> keras.KerasTensor:
-    """Seed 000's discriminator on an image (or, conditional, an image with its label maps): two 5x5 stride-2
-    convolutions 64 and 128, each LeakyReLU and Dropout 0.3, then Dense(1) logits."""
+def tutorial_discrimination(x: keras.KerasTensor) -> keras.KerasTensor:
+    """The TF DCGAN tutorial's discriminator on an image (or, conditional, an image with its label maps): two 5x5
+    stride-2 convolutions 64 and 128, each LeakyReLU and Dropout 0.3, then Dense(1) logits."""
     for filters in (64, 128):
         x = layers.Conv2D(filters, 5, strides=2, padding="same")(x)
         x = layers.LeakyReLU()(x)

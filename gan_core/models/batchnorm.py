@@ -6,7 +6,7 @@ these passes over G's wide activations cost more than the convolutions beside th
 layers: bench/README.md). TensorFlow's FusedBatchNormV3 (oneDNN's kernel on x86) computes the same statistics and
 output, y = gamma * (x - mean) / sqrt(var + epsilon) + beta over the batch and spatial axes, in float32 whatever the
 input's dtype, in one pass forward and one backward: what tf.keras 2's layer did by default (``fused=None`` chose
-this kernel for 4-d inputs; the seeds' notes were written against it), which Keras 3 dropped. On the CPU the
+this kernel for 4-d inputs; the reference notes were written against it), which Keras 3 dropped. On the CPU the
 kernel reads bfloat16 activations itself; with a GPU present they are cast to float32 first, as Keras's layer
 does, since not every GPU build registers bfloat16.
 

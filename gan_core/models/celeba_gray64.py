@@ -1,4 +1,4 @@
-"""Seed 002: 64x64 grayscale CelebA faces with pixels in [0, 1].
+"""The grayscale faces note: 64x64 grayscale CelebA faces with pixels in [0, 1].
 
 The note names the parts but not their sizes, so we choose the standard DCGAN sizes:
 G: Dense 8x8x256 (no bias) + BatchNorm + LeakyReLU -> Conv2DTranspose 128 / 64 (5x5, s2, BatchNorm +
@@ -45,7 +45,7 @@ def build_discriminator(cfg) -> keras.Model:
 register(Architecture(
     name="celeba_gray64",
     summary="64x64 grayscale face DCGAN (CelebA), [0,1] pixels, Adam(2e-4, 0.5), batch 128",
-    source="seed 002",
+    source="grayscale faces note",
     build_generator=build_generator,
     build_discriminator=build_discriminator,
     check_size=multiple_of(8, "celeba_gray64"),

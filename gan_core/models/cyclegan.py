@@ -1,7 +1,7 @@
-"""CycleGAN (Zhu et al. 2017; named by seeds 000 and 004): two ResNet generators A -> B and B -> A, two PatchGAN
-discriminators, least-squares GAN + cycle consistency (10) + identity (5) losses and an image pool. The networks and
-their presets are here; the losses, image pool and step in :mod:`gan_core.train.cyclegan`. The trainer builds G and
-D twice, once per direction.
+"""CycleGAN (Zhu et al. 2017; named by the TF DCGAN tutorial and the upsampling GAN note): two ResNet generators A -> B
+and B -> A, two PatchGAN discriminators, least-squares GAN + cycle consistency (10) + identity (5) losses and an image
+pool. The networks and their presets are here; the losses, image pool and step in :mod:`gan_core.train.cyclegan`. The
+trainer builds G and D twice, once per direction.
 """
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ def check_size(size: int) -> str | None:
 register(Architecture(
     name="cyclegan",
     summary="CycleGAN: ResNet Gs A<->B + PatchGAN Ds on two unpaired image folders, LSGAN + cycle 10 + identity 5",
-    source="CycleGAN (named by seeds 000 and 004)",
+    source="CycleGAN (named by the TF DCGAN tutorial and the upsampling GAN note)",
     build_generator=build_generator,
     build_discriminator=build_discriminator,
     check_size=check_size,

@@ -5,14 +5,14 @@ BatchNorm and ReLU between, tanh out. D mirrors it: four 4x4 stride-2 convolutio
 LeakyReLU(0.2), then Dense(1) logits; BatchNorm after all but the first unless spectral_norm is on (then spectral
 normalisation is D's only normaliser, as in SN-GAN). w is the config's ``filters``: 64 is the paper's 3.6M-parameter
 G; the presets use 32 (1.2M), which trains at 560-670 images/s in bf16 on the 2-core EPYC here, against 58-66 for
-seed 003's network (bench/README.md).
+the colour faces note's network (bench/README.md).
 
 The presets are the modern recipe for faces on a CPU, as ablated by bench/faces_time_to_quality.py (7 minutes of
 training each, SWD x1e3 at n=1,000 after 422 s, floor 10.0): the non-saturating loss with BatchNorm in D 50.1;
 hinge + spectral norm (SN-GAN's D) 68.0; non-saturating + spectral norm 90.2; two-timescale learning rates
 (D 4e-4, G 1e-4) 70.2; width 64 123.5 (3 epochs in that time); no DiffAugment 72.9 (it pays later, when D starts
 to memorise 10,000 faces). So: BCE, BatchNorm in D, DiffAugment (translation, colour, cutout), an EMA of G's
-weights saved as the generator, Adam(2e-4, 0.5) for both nets. The seed presets (faces_rgb64, celeba_gray64) stay
+weights saved as the generator, Adam(2e-4, 0.5) for both nets. The notes' presets (faces_rgb64, celeba_gray64) stay
 as their notes wrote them.
 """
 import keras

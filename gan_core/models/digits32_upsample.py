@@ -1,10 +1,11 @@
-"""Seed 004: an UpSampling2D + Conv2D generator for 32x32 digits, fed uniform noise.
+"""The upsampling GAN note: an UpSampling2D + Conv2D generator for 32x32 digits, fed uniform noise.
 
 G: Dense 4x4x256 (no bias) + BatchNorm + ReLU -> UpSampling + Conv2D 128 -> UpSampling + Conv2D 64 (3x3, BatchNorm +
 ReLU) -> Conv2DTranspose 32 (s2) -> Conv2DTranspose channels, sigmoid: pixels in [0, 1].
 D: Conv2D 32 / 64 (4x4, s2) + ReLU + Dropout 0.3 -> Dense(1) logits.
 Noise is uniform on [0, 1) (`tf.random.uniform`), the note's choice. MNIST is padded by 2 pixels to 32x32.
-The note sets Adam(1e-4) for both networks (as seed 000 does) and leaves the batch size open; we use seed 000's 256.
+The note sets Adam(1e-4) for both networks (as the TF DCGAN tutorial does) and leaves the batch size open; we use
+the tutorial's 256.
 """
 import keras
 from keras import layers
@@ -47,7 +48,7 @@ def build_discriminator(cfg) -> keras.Model:
 register(Architecture(
     name="digits32_upsample",
     summary="UpSampling2D + Conv2D generator for 32x32 digits, uniform noise, sigmoid pixels, Adam 1e-4",
-    source="seed 004",
+    source="upsampling GAN note",
     build_generator=build_generator,
     build_discriminator=build_discriminator,
     check_size=multiple_of(8, "digits32_upsample"),
@@ -56,8 +57,8 @@ register(Architecture(
     tags=("digits",),
 ))
 
-# The seed's Adam(1e-4, beta_1 0.9) at batch 256 learns slowly, like seed 000's (see mnist_dcgan_fast). Same networks,
-# the DCGAN paper's recipe and a smaller batch:
+# The note's Adam(1e-4, beta_1 0.9) at batch 256 learns slowly, like the TF DCGAN tutorial's (see mnist_dcgan_fast).
+# Same networks, the DCGAN paper's recipe and a smaller batch:
 register_preset("digits32_fast", "digits32_upsample",
-                "seed 004's networks with the DCGAN paper's recipe (Adam 2e-4, beta_1 0.5, batch 128)",
+                "the upsampling GAN note's networks with the DCGAN paper's recipe (Adam 2e-4, beta_1 0.5, batch 128)",
                 batch_size=128, g_lr=2e-4, d_lr=2e-4, beta_1=0.5, epochs=20)

@@ -1,4 +1,4 @@
-"""Seed 003: 64x64 RGB face DCGAN with one-sided label smoothing.
+"""The colour faces note: 64x64 RGB face DCGAN with one-sided label smoothing.
 
 G: Dense 8x8x128 (ReLU) -> UpSampling -> Conv2DTranspose 64 -> UpSampling -> 128 -> 128 -> UpSampling -> 256
 (3x3, ReLU, each followed by BatchNorm momentum 0.8) -> Conv2DTranspose channels, tanh. Exactly the note's stack.
@@ -49,7 +49,7 @@ def build_discriminator(cfg) -> keras.Model:
 register(Architecture(
     name="faces_rgb64",
     summary="64x64 RGB face DCGAN: UpSampling + Conv2DTranspose, label smoothing 0.9, Adam(2e-4, 0.5), batch 64",
-    source="seed 003",
+    source="colour faces note",
     build_generator=build_generator,
     build_discriminator=build_discriminator,
     check_size=multiple_of(8, "faces_rgb64"),

@@ -1,4 +1,4 @@
-"""Class-conditional DCGAN for 28x28 digits: seed 000's networks, told which digit to draw.
+"""Class-conditional DCGAN for 28x28 digits: the TF DCGAN tutorial's networks, told which digit to draw.
 
 As in keras-io's conditional GAN, both networks see the label; here it enters as a learned embedding (a Dense layer
 on the one-hot vector, i.e. an embedding lookup that also accepts blends of classes):
@@ -12,7 +12,7 @@ import keras
 from keras import layers
 
 from . import Architecture, multiple_of, register
-from ._layers import image_input, label_input, noise_input, seed_discrimination, seed_upsampling
+from ._layers import image_input, label_input, noise_input, tutorial_discrimination, tutorial_upsampling
 from .batchnorm import BatchNormalization
 
 LABEL_MAPS = 16  # feature maps the label embedding adds to G's first block
@@ -28,7 +28,7 @@ def build_generator(cfg) -> keras.Model:
     e = layers.Dense(s * s * LABEL_MAPS, name="label_embedding")(label)
     e = layers.Reshape((s, s, LABEL_MAPS))(e)
     x = layers.Concatenate()([x, e])
-    x = seed_upsampling(x, cfg)  # (s, s, C) -> 4s x 4s images
+    x = tutorial_upsampling(x, cfg)  # (s, s, C) -> 4s x 4s images
     return keras.Model([z, label], x, name="generator")
 
 
@@ -38,7 +38,7 @@ def build_discriminator(cfg) -> keras.Model:
     e = layers.Dense(side * side, name="label_embedding")(label)
     e = layers.Reshape((side, side, 1))(e)
     x = layers.Concatenate()([img, e])
-    x = seed_discrimination(x)  # -> logits
+    x = tutorial_discrimination(x)  # -> logits
     return keras.Model([img, label], x, name="discriminator")
 
 
@@ -46,7 +46,7 @@ register(Architecture(
     name="mnist_cdcgan",
     summary="class-conditional DCGAN (label embedding into G and D): pick the digit; Adam 2e-4, beta_1 0.5, "
             "batch 128",
-    source="seed 000 + keras-io conditional GAN",
+    source="TF DCGAN tutorial + keras-io conditional GAN",
     build_generator=build_generator,
     build_discriminator=build_discriminator,
     check_size=multiple_of(4, "mnist_cdcgan"),

@@ -1,8 +1,8 @@
-"""Seed 001: a fully connected (MLP) GAN on MNIST.
+"""The dense MNIST GAN note: a fully connected (MLP) GAN on MNIST.
 
 G: Dense 256 / 512 / 1024 (ReLU, BatchNorm momentum 0.8) -> Dense side*side*channels, tanh -> reshape.
 D: Flatten -> Dense 512 / 256 (ReLU, Dropout 0.3) -> Dense(1) logits.
-The note trains with seed 000's loop but never defines its optimizers; we use seed 000's Adam(1e-4)
+The note trains with the TF DCGAN tutorial's loop but never defines its optimizers; we use the tutorial's Adam(1e-4)
 for both, its batch 256, and its own 300 epochs.
 """
 import keras
@@ -41,7 +41,7 @@ def _check(size: int) -> str | None:
 register(Architecture(
     name="mnist_dense",
     summary="MLP GAN: Dense 256/512/1024 with BatchNorm 0.8, 28x28 digits, Adam 1e-4, batch 256",
-    source="seed 001",
+    source="dense MNIST GAN note",
     build_generator=build_generator,
     build_discriminator=build_discriminator,
     check_size=_check,

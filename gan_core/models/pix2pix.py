@@ -1,6 +1,6 @@
-"""Pix2Pix (Isola et al. 2017; seed 000 and seed 004 name it as their next chapter): a U-Net G and a PatchGAN D on
-pairs (input, target), and their presets. G takes an image, not z: the pairing says what the input is (edges,
-grayscale, a masked image, or the A half of an A|B file). The losses and the train step are in
+"""Pix2Pix (Isola et al. 2017; the TF DCGAN tutorial and the upsampling GAN note name it as their next chapter): a U-Net
+G and a PatchGAN D on pairs (input, target), and their presets. G takes an image, not z: the pairing says what the input
+is (edges, grayscale, a masked image, or the A half of an A|B file). The losses and the train step are in
 :mod:`gan_core.train.pix2pix`, the pair transforms in :mod:`gan_core.data.pairs`.
 """
 from __future__ import annotations
@@ -215,7 +215,7 @@ def check_size(size: int) -> str | None:
 register(Architecture(
     name="pix2pix",
     summary="Pix2Pix: U-Net G + PatchGAN D on a folder of A|B side-by-side pairs, GAN + 100 x L1, Adam(2e-4, 0.5)",
-    source="Pix2Pix (named by seeds 000 and 004)",
+    source="Pix2Pix (named by the TF DCGAN tutorial and the upsampling GAN note)",
     build_generator=build_generator,
     build_discriminator=build_discriminator,
     check_size=check_size,

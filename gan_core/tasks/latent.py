@@ -1,4 +1,4 @@
-"""The latent GAN (z -> image): the seeds' DCGAN family, explored on the Latent space and Export pages."""
+"""The latent GAN (z -> image): the reference notes' DCGAN family, explored on the Latent space and Export pages."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,8 +1,8 @@
 """Training: the loop every task shares (:mod:`.loop`; a run of it is :mod:`.session`) and one trainer per task.
 
-:mod:`.latent` is the latent GAN (z -> image) of the seeds; :mod:`.pix2pix` and :mod:`.cyclegan` the image-to-image
-chapters, sharing :mod:`.image_to_image`. Which trainer a run uses is its task's (gan_core.tasks), so start
-training with ``gan_core.tasks.train(run)``.
+:mod:`.latent` is the latent GAN (z -> image) of the reference notes; :mod:`.pix2pix` and :mod:`.cyclegan` the
+image-to-image chapters, sharing :mod:`.image_to_image`. Which trainer a run uses is its task's (gan_core.tasks), so
+start training with ``gan_core.tasks.train(run)``.
 """
 from .cyclegan import CycleGANTrainer
 from .latent import LatentTrainer

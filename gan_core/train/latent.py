@@ -1,4 +1,4 @@
-"""The latent GAN (z -> image): the seeds' DCGAN-family step, keras-io style, in the shared training loop.
+"""The latent GAN (z -> image): the reference notes' DCGAN-family step, keras-io style, in the shared training loop.
 
 Read top to bottom: the GAN step -- :class:`GAN` (G, D, the objective, how D sees images), then
 :func:`simultaneous_step` and :func:`alternating_step` (noise -> G -> D on real and fake -> objective (+ penalty) ->
@@ -57,11 +57,11 @@ class GAN:
     def discriminate(self, real, real_y, fake, fake_y, key):
         """D's logits on real and fake images, each through its own DiffAugment draw."""
         real, fake = self.augment(real, execution.fold(key, 2)), self.augment(fake, execution.fold(key, 3))
-        if self.cfg.d_joint_batch:  # seed 003: real and fake in one batch, so D's BatchNorm sees both
+        if self.cfg.d_joint_batch:  # the colour faces note: real and fake in one batch, so D's BatchNorm sees both
             both_y = tf.concat([real_y, fake_y], axis=0) if self.cfg.num_classes else None
             both = self.logits(tf.concat([real, fake], axis=0), both_y)
             return both[:tf.shape(real)[0]], both[tf.shape(real)[0]:]
-        return self.logits(real, real_y), self.logits(fake, fake_y)  # seed 000's two calls
+        return self.logits(real, real_y), self.logits(fake, fake_y)  # the TF DCGAN tutorial's two calls
 
     def discriminate_again(self, real, real_y, fake, fake_y, key, real_logits):
         """The updated D's logits for G's loss (alternating): on the new fakes; on the real images again only where
@@ -93,7 +93,8 @@ class GAN:
 
 
 def simultaneous_step(gan: GAN, real, real_y, z, fake_y, key, step):
-    """Seed 000's step: noise -> G -> D on real and fake -> both losses from that one pass -> both updates."""
+    """The TF DCGAN tutorial's step: noise -> G -> D on real and fake -> both losses from that one pass -> both
+    updates."""
     with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
         fake = gan.generate(z, fake_y, real.dtype)
         real_logits, fake_logits = gan.discriminate(real, real_y, fake, fake_y, key)
@@ -106,7 +107,7 @@ def simultaneous_step(gan: GAN, real, real_y, z, fake_y, key, step):
 
 
 def alternating_step(gan: GAN, real, real_y, z, fake_y, key, step):
-    """Seeds 002/003's combined model: D learns first; then G, on the same z, through the updated D."""
+    """The two faces notes' combined model: D learns first; then G, on the same z, through the updated D."""
     with tf.GradientTape() as d_tape:
         fake = tf.stop_gradient(gan.generate(z, fake_y, real.dtype))
         real_logits, fake_logits = gan.discriminate(real, real_y, fake, fake_y, key)

@@ -1,18 +1,18 @@
-"""Seed 000's training loop exactly as written (TensorFlow's DCGAN tutorial), timed: the benchmarks' baseline.
+"""The TF DCGAN tutorial's training loop exactly as written, timed: the benchmarks' baseline.
 
-Run as a script: `python bench/seed000_baseline.py --steps 40 [--data mnist.npz] [--warmup 3]`. Prints one JSON line
+Run as a script: `python bench/tutorial_baseline.py --steps 40 [--data mnist.npz] [--warmup 3]`. Prints one JSON line
 with images/s measured over the steps after the warm-up (tracing excluded), like gan_core's own windows, and each
 step's time (`step_ms`, the call alone; `images_per_sec` also counts the data pipeline between calls).
 
 `--preset NAME` runs the same loop on another preset's networks (gan_core's builders, float32, with Keras's own
-BatchNormalization, as a seed would write them), batch size, Adam settings and data (`--data` then names its
-folder): the baseline of bench/train_throughput.py for the face presets, whose seed (003) trains with Keras's slow
-train_on_batch.
+BatchNormalization, as the notes write them), batch size, Adam settings and data (`--data` then names its
+folder): the baseline of bench/train_throughput.py for the face presets, whose note (the colour faces note) trains with
+Keras's slow train_on_batch.
 
 For quality comparisons (bench/quality_at_speed.py) it also trains whole epochs and/or for a training time, saving
 the generator after every epoch (and at the time cut-off):
 
-    python bench/seed000_baseline.py --epochs 6 [--seconds T] --save-dir DIR [--limit N]
+    python bench/tutorial_baseline.py --epochs 6 [--seconds T] --save-dir DIR [--limit N]
 
 DIR gets epoch_NNNN.keras (Keras 3 ``.save``), config.json (what gan_core's Generator needs to read them: noise
 normal, noise_dim 100, pixel_range tanh, dataset mnist) and timeline.jsonl, one line per saved generator:
@@ -78,7 +78,7 @@ def generator_loss(fake_output):
 
 def with_keras_batchnorm(model):
     """`model` rebuilt (fresh weights) with Keras's own BatchNormalization where gan_core's builders put their fused
-    one (gan_core.models.batchnorm): the layer a seed's author writes."""
+    one (gan_core.models.batchnorm): the layer the notes' authors write."""
     from gan_core.models import batchnorm
 
     def clone(layer):
@@ -90,7 +90,7 @@ def with_keras_batchnorm(model):
 
 def preset_networks(preset: str, data: str, limit: int | None):
     """A gan_core preset's float32 networks, Adam optimizers, batch size, noise size and training images: what
-    a seed's author would write for them, to be trained by seed 000's loop."""
+    a note's author would write for them, to be trained by the TF DCGAN tutorial's loop."""
     from gan_core import config as config_lib
     from gan_core import data as data_lib
     from gan_core import models
@@ -122,7 +122,7 @@ def main() -> None:
                     "(not with --save-dir)")
     args = ap.parse_args()
     if args.preset and args.save_dir:
-        ap.error("--save-dir writes seed 000's config.json: it cannot go with --preset")
+        ap.error("--save-dir writes the TF DCGAN tutorial's config.json: it cannot go with --preset")
 
     batch_size, latent_dim = BATCH_SIZE, noise_dim
     if args.preset:
@@ -159,7 +159,7 @@ def main() -> None:
         save_dir.mkdir(parents=True, exist_ok=True)
         (save_dir / "timeline.jsonl").write_text("")
         (save_dir / "config.json").write_text(json.dumps(
-            {"name": "seed000_baseline", "architecture": "mnist_dcgan", "dataset": "mnist", "data": args.data,
+            {"name": "tutorial_baseline", "architecture": "mnist_dcgan", "dataset": "mnist", "data": args.data,
              "noise": "normal", "noise_dim": noise_dim, "pixel_range": "tanh", "image_size": 28, "channels": 1,
              "batch_size": BATCH_SIZE, "g_lr": 1e-4, "d_lr": 1e-4, "limit": args.limit}, indent=2))
     paused = 0.0  # seconds spent saving, left out of the training time
@@ -215,7 +215,7 @@ def main() -> None:
     if args.save_generator:
         generator.save(args.save_generator)
     after_warmup = max(steps - args.warmup, 0)
-    print(json.dumps({"name": "seed000_baseline", "steps": after_warmup, "images_per_sec": images / elapsed,
+    print(json.dumps({"name": "tutorial_baseline", "steps": after_warmup, "images_per_sec": images / elapsed,
                       "seconds_per_step": elapsed / after_warmup if after_warmup else float("nan"),
                       "wall_s": time.perf_counter() - start, "epochs": epochs, "total_steps": steps,
                       "train_seconds": round(seconds, 3), "train_images": all_images, "batch_size": batch_size,
