@@ -4,7 +4,7 @@
 
 Measures, for the same generator: `model.predict` on one z (what we avoid), the compiled call gan_core uses for one
 image and for an 8x8 grid, and turning a grid into PNG bytes. Prints p50 and p95 of each and writes JSON. The
-browser-side time (slider move -> new image on screen) is measured by tests/test_browser.py, which prints it.
+browser-side time (slider move -> new image on screen) is measured by tests/test_browser_every_page.py, which prints it.
 """
 from __future__ import annotations
 

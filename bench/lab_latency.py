@@ -5,7 +5,7 @@
 For each button of the Step-through lab page (D step, G step, full step, 10 steps) it times the update plus
 `view()` (the fixed-z 8x8 grid and the batch's D scores: what the page draws), no warm-up beyond the lab's own
 (it traces and dry-runs its updates when it is built, so the first click is a normal one). Prints p50/p95 and the
-first click's time, and writes bench/results/lab_latency.json. The browser round trip is in tests/test_browser.py.
+first click's time, and writes bench/results/lab_latency.json. The browser round trip is in tests/test_browser_lab.py.
 """
 from __future__ import annotations
 

@@ -37,9 +37,10 @@ from streamlit.components.v2.manifest_scanner import ComponentConfig, ComponentM
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import script_runner
 
-# The whole app, tests/test_streamlit_compat.py and tests/test_browser.py pass on 1.67.0. On 1.50.0 the two private
-# names are there and both workarounds' unit tests pass, but the app itself needs a newer Streamlit (st.image(alt=)
-# is missing), so the range starts where the app was run. Widen it after running those tests on another version.
+# The whole app, tests/test_streamlit_compat.py and the browser tests of the pages (tests/test_browser_<page>.py,
+# then one file) pass on 1.67.0. On 1.50.0 the two private names are there and both workarounds' unit tests pass,
+# but the app itself needs a newer Streamlit (st.image(alt=) is missing), so the range starts where the app was run.
+# Widen it after running those tests on another version.
 TESTED_STREAMLIT = SpecifierSet(">=1.67,<1.68")
 CLEAN_UP_NAME = "_clean_problem_modules"  # in streamlit.runtime.scriptrunner.script_runner
 PAGES_FLAG_NAME = "uses_pages_directory"  # on streamlit.runtime.pages_manager.PagesManager

@@ -2,9 +2,12 @@
 
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from browser_helpers import CHROMIUM, ROOT, free_port, stop_trainers, wait_healthy
 
 from gan_core import evaluation, fsutil, runs, tasks
 
@@ -183,3 +186,34 @@ def server_side_latent_editor(monkeypatch: pytest.MonkeyPatch) -> None:
     """AppTest runs no JavaScript: the Latent page starts on its server-side editor in every test. The browser's
     editor has its own tests (test_latent_morph.py, test_browser_morph.py), which set it back to 1."""
     monkeypatch.setenv("GAN_EXPLORER_BROWSER_MORPH", "0")
+
+
+@pytest.fixture
+def app_url(tiny_run, copy_run, shared_data, tmp_path):
+    """`streamlit run app.py` on a free localhost port, over a runs folder holding a copy of tiny_run."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no chromium at {CHROMIUM}: install Debian's chromium package (bash .ci/run does)")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    runs_dir = tmp_path / "runs"
+    runs_dir.mkdir()
+    copy_run(tiny_run, runs_dir)
+    env = {**os.environ, "GAN_EXPLORER_RUNS": str(runs_dir), "GAN_EXPLORER_DATA": str(shared_data),
+           "GAN_EXPLORER_PRETRAINED": str(tmp_path / "no-pretrained"), "GAN_EXPLORER_CACHE": str(tmp_path / "cache"),
+           "GAN_EXPLORER_BROWSER_MORPH": "0"}  # the server's editor; test_browser_morph.py drives the browser's
+    port, log = free_port(), tmp_path / "streamlit.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
+             "true", "--server.address", "localhost", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        wait_healthy(url, proc, log)
+        yield url, runs_dir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        stop_trainers(runs_dir)

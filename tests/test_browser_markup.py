@@ -1,7 +1,8 @@
 """Issue 31, item 6 in a real browser: names that carry Markdown and Plotly markup pointing outside (a run folder, a
 data folder in config.json, quality.jsonl's metric name and floor label, an uploaded picture's file name) make no
 request leave localhost and put no link, image or page-sized text on Translate, Latent space, Compare and
-Snapshots. Screenshots: tests/artifacts/markup_*.png. tests/test_markup.py checks the same through AppTest.
+Snapshots; a run folder named like an iframe with a script is shown as text on Home and Train.
+Screenshots: tests/artifacts/markup_*.png. tests/test_markup.py checks the same through AppTest.
 """
 import io
 import json
@@ -12,8 +13,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 from PIL import Image
-from test_browser import app_url  # noqa: F401 -- the fixture that serves the app
-from test_browser import chromium_page, open_page, screenshot, set_projection, settle
+from browser_helpers import chromium_page, open_page, screenshot, set_projection, settle
 from test_markup import HOSTILE, quality_records
 
 from gan_core import runs
@@ -99,3 +99,30 @@ def test_hostile_names_make_no_outside_request_in_a_real_browser(app_url, tiny_t
         caption = page.locator('[data-testid="stImage"]').filter(has=page.locator('img[alt="Generated image"]'))
         expect(caption.locator('[data-testid="stImageCaption"]')).to_contain_text("projection of <a href=")
         screenshot(page, "markup_latent")
+
+
+XSS_FOLDER = ('00001-<iframe srcdoc="&lt;script&gt;top.document.title=&quot;pwned&quot;&lt;&#47;script&gt;">'
+              '[x](http:example.com)')
+
+
+def test_markup_in_a_run_folder_name_is_text_in_a_real_browser(app_url):
+    """A run folder named like an iframe with a script (anyone who can write the runs folder can make one) is
+    shown as its name, on Home and on the Train page's live view; no frame, link, image or script appears."""
+    from playwright.sync_api import expect
+
+    url, runs_dir = app_url
+    (tiny,) = runs.list_runs(runs_dir)
+    hostile = runs.RunDir(tiny.path.rename(runs_dir / XSS_FOLDER))
+    hostile.write_status(device='<img src=x onerror="document.title=\'pwned\'"> ![t](http://example.com/p.png)')
+    with chromium_page(60_000) as page:
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        for path, ready in (("", "TensorFlow sees"), ("/train", "Start training")):
+            open_page(page, f"{url}{path}", ready)
+            expect(page.get_by_text("<iframe srcdoc=", exact=False).first).to_be_visible()
+            page.wait_for_timeout(1500)  # the live view redraws every second: let it draw twice
+            assert page.locator("iframe[srcdoc]").count() == 0
+            assert page.locator('a[href*="example.com"], img[src="x"]').count() == 0  # no link, no image
+            assert page.title() != "pwned"
+        screenshot(page, "train_markup_name_as_text")
+    assert not [r for r in requests if "example.com" in r]

@@ -19,7 +19,7 @@ import pytest
 from gan_core import latent
 from gan_core.explore import directions
 from gan_core.inference import Generator
-from test_browser import CHROMIUM, chromium_page, free_port, settle, wait_healthy
+from browser_helpers import CHROMIUM, chromium_page, free_port, settle, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 PRETRAINED = ROOT / "pretrained"

@@ -3,7 +3,8 @@ and in the Latent page's "Project an image".
 
 AppTest cannot move a mouse over a custom component, so the conversion (canvas RGBA -> the model's picture) is
 tested on synthetic RGBA arrays, and the pages get a drawing the way the component delivers one: its value in the
-session state, a PNG data URL, as the browser sends it on mouse-up. tests/test_browser.py draws with a real mouse.
+session state, a PNG data URL, as the browser sends it on mouse-up. tests/test_browser_canvas.py draws with a real
+mouse.
 """
 import base64
 import importlib.util
@@ -155,7 +156,7 @@ SEVEN = [(80, 70), (180, 70), (110, 200)]  # on a 256-pixel canvas (32x32 model)
 
 @pytest.mark.slow
 def test_translate_draw_shows_the_canvas_and_translates_each_drawing(shipped_models):
-    from test_app import assert_clean, image_urls, open_page, texts
+    from apptest_helpers import assert_clean, image_urls, open_page, texts
 
     require_canvas()
     at = open_page("translate")
@@ -193,7 +194,7 @@ def test_translate_draw_shows_the_canvas_and_translates_each_drawing(shipped_mod
 
 @pytest.mark.slow
 def test_translate_without_the_canvas_says_how_to_install_it_and_the_rest_works(shipped_models, monkeypatch):
-    from test_app import assert_clean, open_page, texts
+    from apptest_helpers import assert_clean, open_page, texts
 
     without_the_component(monkeypatch)
     at = open_page("translate")
@@ -210,7 +211,7 @@ def test_translate_without_the_canvas_says_how_to_install_it_and_the_rest_works(
 
 @pytest.mark.slow
 def test_latent_projection_of_a_drawing_then_edit_from_it(shipped_models):
-    from test_app import assert_clean, image_urls, open_page, texts
+    from apptest_helpers import assert_clean, image_urls, open_page, texts
 
     require_canvas()
     at = open_page("latent")
@@ -250,7 +251,7 @@ def test_latent_projection_of_a_drawing_then_edit_from_it(shipped_models):
 
 @pytest.mark.slow
 def test_latent_projection_without_the_canvas_says_how_to_install_it(shipped_models, monkeypatch):
-    from test_app import assert_clean, open_page
+    from apptest_helpers import assert_clean, open_page
 
     without_the_component(monkeypatch)
     at = open_page("latent")

@@ -166,7 +166,7 @@ def hostile_runs(runs_dir):
 @pytest.mark.slow
 @pytest.mark.parametrize("page", ["home", "train", "snapshots", "latent", "export"])
 def test_every_page_shows_hostile_names_as_text(hostile_runs, page):
-    from test_app import open_page
+    from apptest_helpers import open_page
 
     bad = hostile_runs.path.parent / "00002-bad"  # a folder whose config.json names a hostile architecture
     bad.mkdir()
@@ -180,7 +180,7 @@ def test_every_page_shows_hostile_names_as_text(hostile_runs, page):
 
 @pytest.mark.slow
 def test_compare_draws_hostile_run_and_metric_names_as_text(hostile_runs, tmp_path):
-    from test_app import open_page
+    from apptest_helpers import open_page
 
     at = open_page("compare", errors_expected=True)
     (pretrained,) = runs.list_pretrained(tmp_path / "pretrained")
@@ -194,7 +194,7 @@ def test_compare_draws_hostile_run_and_metric_names_as_text(hostile_runs, tmp_pa
 
 @pytest.mark.slow
 def test_train_warnings_and_progress_show_record_fields_as_text(hostile_runs):
-    from test_app import open_page
+    from apptest_helpers import open_page
 
     coverage = {"kind": "quality", "epoch": HOSTILE, "metric": "mode_coverage", "value": 1.0, "classes_covered": 1,
                 "num_classes": 10, "n": 64}  # a collapse warning that quotes the record's epoch
@@ -208,7 +208,7 @@ def test_train_warnings_and_progress_show_record_fields_as_text(hostile_runs):
 
 @pytest.mark.slow
 def test_translate_shows_a_hostile_data_folder_name_as_text(translation_runs_dir):
-    from test_app import open_page
+    from apptest_helpers import open_page
 
     cycle = next(r for r in runs.list_runs(translation_runs_dir) if "cyclegan" in r.name)
     config = json.loads(cycle.config_path.read_text())
@@ -226,7 +226,7 @@ def test_translate_shows_a_hostile_data_folder_name_as_text(translation_runs_dir
 @pytest.mark.slow
 def test_latent_shows_an_uploaded_pictures_name_as_text(runs_dir, shared_data):
     from PIL import Image
-    from test_app import open_page
+    from apptest_helpers import open_page
 
     at = open_page("latent")
     buffer = io.BytesIO()

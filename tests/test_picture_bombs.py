@@ -154,7 +154,7 @@ def one_error(at) -> str:
 
 @pytest.mark.slow
 def test_translate_and_projection_uploads_refuse_a_bomb(shipped_models, bombs):
-    from test_app import open_page
+    from apptest_helpers import open_page
 
     raw = bombs["rgba12k.png"].read_bytes()
     at = open_page("translate")
@@ -172,7 +172,7 @@ def test_translate_and_projection_uploads_refuse_a_bomb(shipped_models, bombs):
 @pytest.mark.parametrize("page, source, key", [("translate", "translate_source", "translate_canvas_AtoB_32"),
                                                ("latent", "project_source", "project_canvas_28")])
 def test_a_hostile_canvas_message_is_one_line(shipped_models, bombs, page, source, key):
-    from test_app import open_page
+    from apptest_helpers import open_page
     from test_canvas import require_canvas
 
     require_canvas()

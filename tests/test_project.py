@@ -272,7 +272,7 @@ def test_face_pipeline_shapes_on_an_untrained_64px_generator(preset, channels, c
 
 @pytest.mark.slow
 def test_latent_page_projects_a_test_digit_and_edits_from_it(tmp_path, monkeypatch, shared_data):
-    from test_app import assert_clean, image_urls, open_page, texts
+    from apptest_helpers import assert_clean, image_urls, open_page, texts
 
     monkeypatch.setenv("GAN_EXPLORER_RUNS", str(tmp_path / "runs"))  # no runs: the shipped mnist_dcgan is picked
     monkeypatch.delenv("GAN_EXPLORER_PRETRAINED", raising=False)
