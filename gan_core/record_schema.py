@@ -24,14 +24,21 @@ def _text(value: Any) -> bool:
     return isinstance(value, str)
 
 
-_WHAT = {_whole: "a whole number", _number: "a number", _finite: "a finite number", _text: "text"}
-# (kind, field) -> (check, required); a field of every kind is under kind None. Fields not listed are not read.
+def _timed_parts(value: Any) -> bool:  # a side_work record's seconds: part name -> seconds
+    return isinstance(value, dict) and all(isinstance(k, str) and _finite(v) for k, v in value.items())
+
+
+_WHAT = {_whole: "a whole number", _number: "a number", _finite: "a finite number", _text: "text",
+         _timed_parts: "seconds by part"}
+# (kind, field) -> (check, required); a field of every kind is under kind None, unless its kind says otherwise.
+# Fields not listed are not read.
 _SCHEMA: dict[tuple[str | None, str], tuple[Callable[[Any], bool], bool]] = {
     (None, "kind"): (_text, True), (None, "time"): (_finite, False), (None, "seconds"): (_finite, False),
     (None, "images_per_sec"): (_finite, False), (None, "step"): (_whole, False),
     ("window", "step"): (_whole, True), ("window", "epoch"): (_finite, True),
     ("window", "step_in_epoch"): (_whole, False), ("window", "steps_per_epoch"): (_whole, False),
     ("epoch", "epoch"): (_whole, True), ("discriminator", "epoch"): (_whole, True),
+    ("side_work", "epoch"): (_whole, True), ("side_work", "seconds"): (_timed_parts, True),
     ("event", "message"): (_text, False),
     ("quality", "epoch"): (_whole, False), ("quality", "metric"): (_text, True), ("quality", "value"): (_finite, True),
     ("quality", "n"): (_whole, False), ("quality", "floor"): (_number, False), ("quality", "better"): (_text, False),
@@ -46,7 +53,7 @@ def record_problem(record: Any) -> str | None:
         return "not a JSON object"
     kind = record.get("kind")
     for (of, key), (check, required) in _SCHEMA.items():
-        if of is not None and of != kind:
+        if (of is not None and of != kind) or (of is None and isinstance(kind, str) and (kind, key) in _SCHEMA):
             continue
         if key not in record:
             if required:

@@ -65,6 +65,7 @@ def hostile_runs(tmp_path, monkeypatch) -> list[RunDir]:
     ({"kind": "epoch", "epoch": 3, "g_loss": "low"}, "its g_loss is 'low', not a number"),
     ({"kind": "window", "epoch": 1}, "its step is missing"),
     ({"kind": {"x": 1}}, "its kind is"),
+    ({"kind": "side_work", "epoch": 1, "seconds": {"snapshot": "slow"}}, "its seconds is"),
 ])
 def test_a_bad_record_is_skipped_with_a_note_naming_its_line(tmp_path, record, says):
     good = {"kind": "epoch", "epoch": 1, "g_loss": math.nan, "images_per_sec": 10.0}  # a diverged loss is data
@@ -74,6 +75,17 @@ def test_a_bad_record_is_skipped_with_a_note_naming_its_line(tmp_path, record, s
     records, notes = read_records(path)
     assert len(records) == 2 and all(r["epoch"] == 1 for r in records)
     assert notes == [f"metrics.jsonl line 3: {record_problem(record)}; skipped"]
+
+
+def test_every_record_the_trainer_writes_reads_back():
+    """The kinds the loop writes (gan_core/train/loop.py), each as it writes it: a side_work record's seconds are
+    seconds by part, which the field of every kind (a number) must not refuse."""
+    written = [{"kind": "window", "epoch": 0.5, "step": 4, "step_ms": [3.1], "g_loss": 0.7, "d_reading": "critic"},
+               {"kind": "epoch", "epoch": 1, "step": 8, "seconds": 2.0, "train_images_per_sec": None},
+               {"kind": "side_work", "epoch": 1, "step": 8, "seconds": {"snapshot": 0.1, "checkpoint": 0.25}},
+               {"kind": "side_work", "epoch": 2, "step": 16, "seconds": {}},
+               {"kind": "event", "message": "started", "time": 1.0}]
+    assert [record_problem(r) for r in written] == [None] * len(written)
 
 
 def test_every_reader_uses_it(hostile_runs):

@@ -112,8 +112,9 @@ def peak_run(args: list[str], cap_mb: int = 3000) -> tuple[subprocess.CompletedP
     the process and its peak RSS in MB."""
     script = ("import atexit, resource, sys\n"
               f"resource.setrlimit(resource.RLIMIT_DATA, ({cap_mb << 20}, {cap_mb << 20}))\n"
-              "atexit.register(lambda: print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
-              " file=sys.stderr))\n"
+              # VmHWM, not getrusage's ru_maxrss: that one keeps the forking pytest worker's peak across exec
+              "atexit.register(lambda: print('PEAK', [int(line.split()[1]) for line in open('/proc/self/status')"
+              " if line.startswith('VmHWM:')][0], file=sys.stderr))\n"
               "from gan_core.cli import main\nsys.exit(main(sys.argv[1:]))\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env,
