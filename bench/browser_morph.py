@@ -9,7 +9,8 @@ own clock), the Streamlit websocket frames the page sent during the drag (0 expe
 release (1 expected); then switches the page to the server path ("Morph in this browser" off) and times 20 arrow
 key presses on z[0] until the new image is on screen (p50), as bench/browser_latency.py does. Then: the first
 image after opening the page (server-drawn, and the browser's first frame) against today's app (`--today REV`,
-default the merge-base with main, run from a `git archive` of it), and the size of the component's assets.
+default the parent of the commit that added the component, run from a `git archive` of it), and the size of the
+component's assets.
 Mid-drag screenshots go to /tmp/morph_shots/. Figures only: nothing is asserted.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+COMPONENT_INIT = ROOT / "explorer_ui" / "components" / "latent_morph" / "__init__.py"  # its first commit's parent
 sys.path.insert(0, str(ROOT / "bench"))
 from browser_latency import CHROMIUM, one_move, start_server  # noqa: E402
 
@@ -184,12 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=60.0)
     parser.add_argument("--server-moves", type=int, default=20)
-    parser.add_argument("--today", default=None, help="git revision of today's app (default: merge-base with main)")
+    parser.add_argument("--today", default=None, help="git revision of the app before the browser editor (default: "
+                        "the parent of the commit that added explorer_ui/components/latent_morph)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    rev = args.today or subprocess.run(["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True,
-                                       text=True).stdout.strip()
+    added = subprocess.run(["git", "log", "--diff-filter=A", "--format=%H", "--", str(COMPONENT_INIT)], cwd=ROOT,
+                           capture_output=True, text=True).stdout.split()
+    rev = args.today or (f"{added[-1]}^" if added else "HEAD")
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; headless Chromium, wasm on CPU")
     print(GOALS)
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
