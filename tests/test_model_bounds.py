@@ -1,9 +1,6 @@
 """Issue 31, finding 2: a small `.keras` file whose activations would fill memory (a 27 KB Dense -> Reshape ->
 ZeroPadding2D(6000) asked for 8 GB) is refused on every entry point, from the shapes Keras itself derives in a
 symbolic build (no layer listed by hand), before anything is allocated or called."""
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import keras
@@ -12,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core.errors import ModelError
 from gan_core.inference import MAX_ACTIVATION, Generator, check_keras_file
+from cli_helpers import peak_run
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -59,20 +57,6 @@ def test_many_layers_under_the_limit_each_are_refused_together(tmp_path):
         check_keras_file(path)
 
 
-def peak_run(args: list[str], cap_mb: int = 3000) -> tuple[subprocess.CompletedProcess, float]:
-    """The CLI in a subprocess whose heap is capped (so that a regression fails instead of filling the machine);
-    returns the process and its peak RSS in MB."""
-    script = ("import atexit, resource, sys\n"
-              f"resource.setrlimit(resource.RLIMIT_DATA, ({cap_mb << 20}, {cap_mb << 20}))\n"
-              # VmHWM, not getrusage's ru_maxrss: that one keeps the forking pytest worker's peak across exec
-              "atexit.register(lambda: print('PEAK', [int(line.split()[1]) for line in open('/proc/self/status')"
-              " if line.startswith('VmHWM:')][0], file=sys.stderr))\n"
-              "from gan_core.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env,
-                          timeout=300)
-    peak = [int(line.split()[1]) / 1024 for line in done.stderr.splitlines() if line.startswith("PEAK ")]
-    return done, peak[-1] if peak else float("nan")
 
 
 def test_export_model_refuses_it_in_one_line_with_memory_staying_low(tmp_path):

@@ -7,8 +7,6 @@ import base64
 import os
 import resource
 import struct
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -19,8 +17,8 @@ from explorer_ui import canvas
 from gan_core import pictures, runs
 from gan_core.data import fit_image
 from gan_core.errors import DataError
+from cli_helpers import peak_run
 
-ROOT = Path(__file__).resolve().parents[1]
 GROWTH_KIB = 200_000  # a decoded 12000x12000 RGBA picture alone is 576 MB
 
 
@@ -107,20 +105,6 @@ def test_the_canvas_refuses_a_bomb_and_malformed_data_urls(bombs):
 
 # --- the CLI -------------------------------------------------------------------------------------------------------
 
-def peak_run(args: list[str], cap_mb: int = 3000) -> tuple[subprocess.CompletedProcess, float]:
-    """The CLI in a subprocess with its heap capped (a regression fails instead of filling the machine); returns
-    the process and its peak RSS in MB."""
-    script = ("import atexit, resource, sys\n"
-              f"resource.setrlimit(resource.RLIMIT_DATA, ({cap_mb << 20}, {cap_mb << 20}))\n"
-              # VmHWM, not getrusage's ru_maxrss: that one keeps the forking pytest worker's peak across exec
-              "atexit.register(lambda: print('PEAK', [int(line.split()[1]) for line in open('/proc/self/status')"
-              " if line.startswith('VmHWM:')][0], file=sys.stderr))\n"
-              "from gan_core.cli import main\nsys.exit(main(sys.argv[1:]))\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env,
-                          timeout=300)
-    peak = [int(line.split()[1]) / 1024 for line in done.stderr.splitlines() if line.startswith("PEAK ")]
-    return done, peak[-1] if peak else float("nan")
 
 
 @pytest.mark.parametrize("command, model", [("translate", "pix2pix_edges_digits"), ("project", "mnist_dcgan")])

@@ -13,19 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import cli, runs
+from gan_core import runs
+from cli_helpers import run_cli
 
 DENSE = Path(__file__).resolve().parents[1] / "pretrained" / "mnist_dense"  # a small shipped latent GAN
 
 
-def run_cli(capsys, *argv) -> tuple[int, str]:
-    try:
-        code = cli.main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    assert "Traceback" not in out.err, out.err
-    return code, out.out + out.err
 
 
 def folder_hashes(root: Path) -> dict[str, str]:

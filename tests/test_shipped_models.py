@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import cli, launch, pictures, runs, storage, tasks
+from gan_core import launch, pictures, runs, storage, tasks
 from gan_core.errors import RunError
 from gan_core.explore import directions
 from gan_core.inference import Generator
 from gan_core.train import loop
+from cli_helpers import run_cli
 
 pytestmark = pytest.mark.slow  # about a minute: every command on every shipped model
 
@@ -48,14 +49,6 @@ def stats(root: Path) -> dict[str, tuple[int, int, int]]:
     return found
 
 
-def run_cli(capsys, *argv) -> tuple[int, str]:
-    try:
-        code = cli.main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    assert "Traceback" not in out.err, out.err
-    return code, out.out + out.err
 
 
 def commands(model: runs.RunDir, picture: Path, tmp: Path, data: dict[str, Path]) -> list[list]:
