@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -42,6 +43,32 @@ def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 6
         except OSError:
             time.sleep(0.3)
     pytest.fail(f"streamlit did not answer {url}/_stcore/health within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def start_app(env: dict[str, str], log: Path, timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` with `env` on a free localhost port, its output in `log`; (process, URL) once it
+    answers its health endpoint (the process is stopped if it never does)."""
+    port = free_port()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
+             "true", "--server.address", "localhost", "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://localhost:{port}"
+    try:
+        wait_healthy(url, proc, log, timeout)
+    except BaseException:
+        stop_app(proc)
+        raise
+    return proc, url
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def stop_trainers(runs_dir: Path) -> None:

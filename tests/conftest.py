@@ -2,12 +2,10 @@
 
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from browser_helpers import CHROMIUM, ROOT, free_port, stop_trainers, wait_healthy
+from browser_helpers import CHROMIUM, start_app, stop_app, stop_trainers
 
 from gan_core import evaluation, fsutil, runs, tasks
 
@@ -200,20 +198,9 @@ def app_url(tiny_run, copy_run, shared_data, tmp_path):
     env = {**os.environ, "GAN_EXPLORER_RUNS": str(runs_dir), "GAN_EXPLORER_DATA": str(shared_data),
            "GAN_EXPLORER_PRETRAINED": str(tmp_path / "no-pretrained"), "GAN_EXPLORER_CACHE": str(tmp_path / "cache"),
            "GAN_EXPLORER_BROWSER_MORPH": "0"}  # the server's editor; test_browser_morph.py drives the browser's
-    port, log = free_port(), tmp_path / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
-             "true", "--server.address", "localhost", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
+    proc, url = start_app(env, tmp_path / "streamlit.log")
     try:
-        wait_healthy(url, proc, log)
         yield url, runs_dir
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_app(proc)
         stop_trainers(runs_dir)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ import pytest
 from gan_core import latent
 from gan_core.explore import directions
 from gan_core.inference import Generator
-from browser_helpers import CHROMIUM, chromium_page, free_port, settle, wait_healthy
+from browser_helpers import CHROMIUM, chromium_page, settle, start_app, stop_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PRETRAINED = ROOT / "pretrained"
@@ -31,7 +30,7 @@ WAIT_MS = 120_000
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def start_app(tmp: Path, extra_path: str = "") -> tuple[subprocess.Popen, str]:
+def start_morph_app(tmp: Path, extra_path: str = "") -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` over an empty runs folder (the shipped pretrained models only)."""
     if not CHROMIUM.is_file():
         pytest.skip(f"no chromium at {CHROMIUM}")
@@ -40,34 +39,14 @@ def start_app(tmp: Path, extra_path: str = "") -> tuple[subprocess.Popen, str]:
     path = os.pathsep.join(p for p in (extra_path, str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, "GAN_EXPLORER_RUNS": str(tmp / "runs"), "GAN_EXPLORER_CACHE": str(tmp / "cache"),
            "PYTHONPATH": path, "GAN_EXPLORER_BROWSER_MORPH": "1"}
-    port, log = free_port(), tmp / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless",
-             "true", "--server.address", "localhost", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://localhost:{port}"
-    try:
-        wait_healthy(url, proc, log, timeout=120)
-    except BaseException:
-        stop(proc)
-        raise
-    return proc, url
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    return start_app(env, tmp / "streamlit.log", timeout=120)
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    proc, url = start_app(tmp_path_factory.mktemp("morph"))
+    proc, url = start_morph_app(tmp_path_factory.mktemp("morph"))
     yield url
-    stop(proc)
+    stop_app(proc)
 
 
 class Sent:
@@ -259,7 +238,7 @@ def test_a_generator_that_will_not_convert_keeps_the_server_path_with_one_line(t
     blocker = tmp_path / "blocker" / "tf2onnx"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text('raise ImportError("tf2onnx is blocked for this test")\n')
-    proc, url = start_app(tmp_path / "app", extra_path=str(tmp_path / "blocker"))
+    proc, url = start_morph_app(tmp_path / "app", extra_path=str(tmp_path / "blocker"))
     try:
         with chromium_page(WAIT_MS) as page:
             page.goto(f"{url}/latent")
@@ -275,4 +254,4 @@ def test_a_generator_that_will_not_convert_keeps_the_server_path_with_one_line(t
             page.wait_for_function("(src) => document.querySelector('[data-testid=stImage] img').src !== src",
                                    arg=before, timeout=WAIT_MS)
     finally:
-        stop(proc)
+        stop_app(proc)
