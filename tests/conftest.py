@@ -204,3 +204,13 @@ def app_url(tiny_run, copy_run, shared_data, tmp_path):
     finally:
         stop_app(proc)
         stop_trainers(runs_dir)
+
+
+@pytest.fixture
+def shipped_models(tmp_path, monkeypatch):
+    """No runs: the pages open on the shipped pretrained models (pix2pix_edges_digits, mnist_dcgan)."""
+    monkeypatch.setenv("GAN_EXPLORER_RUNS", str(tmp_path / "runs"))
+    monkeypatch.delenv("GAN_EXPLORER_PRETRAINED", raising=False)
+    for name in ("pix2pix_edges_digits", "mnist_dcgan"):
+        if not (runs.default_pretrained_dir() / name / "generators").is_dir():
+            pytest.skip(f"the shipped model {name} is absent")

@@ -141,14 +141,6 @@ def canvases(at) -> list[dict]:
     return [json.loads(c.proto.json) for c in at.get("bidi_component")]
 
 
-@pytest.fixture
-def shipped_models(tmp_path, monkeypatch):
-    """No runs: the pages open on the shipped pretrained models (pix2pix_edges_digits, mnist_dcgan)."""
-    monkeypatch.setenv("GAN_EXPLORER_RUNS", str(tmp_path / "runs"))
-    monkeypatch.delenv("GAN_EXPLORER_PRETRAINED", raising=False)
-    for name in ("pix2pix_edges_digits", "mnist_dcgan"):
-        if not (runs.default_pretrained_dir() / name / "generators").is_dir():
-            pytest.skip(f"the shipped model {name} is absent")
 
 
 SEVEN = [(80, 70), (180, 70), (110, 200)]  # on a 256-pixel canvas (32x32 model)

@@ -122,13 +122,6 @@ def test_cli_translate_and_project_refuse_a_bomb_in_one_line(bombs, tmp_path, co
 
 # --- the pages -----------------------------------------------------------------------------------------------------
 
-@pytest.fixture
-def shipped_models(tmp_path, monkeypatch):
-    monkeypatch.setenv("GAN_EXPLORER_RUNS", str(tmp_path / "runs"))
-    monkeypatch.delenv("GAN_EXPLORER_PRETRAINED", raising=False)
-    for name in ("pix2pix_edges_digits", "mnist_dcgan"):
-        if not (runs.default_pretrained_dir() / name / "generators").is_dir():
-            pytest.skip(f"the shipped model {name} is absent")
 
 
 def one_error(at) -> str:
