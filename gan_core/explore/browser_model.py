@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .. import latent
+from ..data import cache_root
 from ..errors import ModelError, resource_errors
 from ..fsutil import atomic_write_bytes, atomic_write_json, read_json_object
 from ..inference import Generator
@@ -36,7 +37,6 @@ from .model_export import ONNX_OPSET, to_onnx
 
 EXPORTER_VERSION = 1  # bump when the graph changes: old cache entries are then not reused
 CACHE_SUBDIR = "browser_models"
-CACHE_ENV = "GAN_EXPLORER_CACHE"
 MAX_ONNX_BYTES = 100_000_000  # the page sends the model to the browser once; beyond this it is no longer "once"
 TILES = 4  # per convolutional block: the channel mean and the 3 channels that change most with z
 STALE_TEMP_SECONDS = 600.0  # as the data cache's
@@ -102,8 +102,7 @@ def browser_model(generator: Generator, cache_dir: str | Path | None = None) -> 
 def cache_folder(cache_dir: str | Path | None = None) -> Path:
     """Where converted models are kept: `<cache>/browser_models`, the cache being `cache_dir`, else
     $GAN_EXPLORER_CACHE, else ~/.cache/gan_explorer (the data cache's folder)."""
-    root = Path(cache_dir or os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "gan_explorer").expanduser()
-    return root / CACHE_SUBDIR
+    return cache_root(cache_dir) / CACHE_SUBDIR
 
 
 def model_hash(generator: Generator) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data import cache_root
 from ..errors import ConfigError, ModelError, first_line
 from ..fsutil import atomic_write_bytes
 from ..latent import MAX_SEED, noise_std, sample_z
@@ -162,8 +162,7 @@ def cache_path(generator_file: str | Path) -> Path:
 def cache_folder(cache_dir: str | Path | None = None) -> Path:
     """Where the directions of a shipped generator that has none beside it are kept (its folder is read-only):
     `<cache>/directions`, the cache being `cache_dir`, else $GAN_EXPLORER_CACHE, else ~/.cache/gan_explorer."""
-    root = cache_dir or os.environ.get("GAN_EXPLORER_CACHE") or Path.home() / ".cache" / "gan_explorer"
-    return Path(root).expanduser() / "directions"
+    return cache_root(cache_dir) / "directions"
 
 
 def cached_files(cache_dir: str | Path | None = None) -> list[tuple[Path, int]]:
