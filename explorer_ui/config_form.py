@@ -34,17 +34,43 @@ def settings_fields(sections: Sequence[Section], values: Mapping[str, Any], *,
         if not settings:
             continue
         if group == MAIN:
-            columns = st.columns(2)
-            for i, setting in enumerate(settings):
-                chosen[setting.name] = widget(columns[i % 2], setting, values[setting.name], help_notes)
+            chosen.update(_laid_out(st.container(), settings, values, help_notes))
             continue
         with st.expander(group, icon=GROUP_ICONS.get(group)):
             if group in notes:
                 st.caption(notes[group])
-            columns = st.columns(2)
-            for i, setting in enumerate(settings):
-                chosen[setting.name] = widget(columns[i % 2], setting, values[setting.name], help_notes)
+            chosen.update(_laid_out(st.container(), settings, values, help_notes))
     return chosen
+
+
+def _laid_out(where: Any, settings: Sequence[Setting], values: Mapping[str, Any], help_notes: Mapping[str, str]
+              ) -> dict[str, Any]:
+    """Numbers two to a row (the form is a narrow column); choices, text and switches a row each, so that their
+    labels and options read whole. Declared order otherwise."""
+    chosen: dict[str, Any] = {}
+    pair: list[Setting] = []
+
+    def flush() -> None:
+        if pair:
+            columns = where.columns(2)
+            for column, setting in zip(columns, pair):
+                chosen[setting.name] = widget(column, setting, values[setting.name], help_notes)
+            pair.clear()
+
+    for setting in settings:
+        if _is_number(setting):
+            pair.append(setting)
+            if len(pair) == 2:
+                flush()
+            continue
+        flush()
+        chosen[setting.name] = widget(where, setting, values[setting.name], help_notes)
+    flush()
+    return chosen
+
+
+def _is_number(setting: Setting) -> bool:
+    return setting.type in (int, float) and not setting.offered()
 
 
 def widget(where: Any, setting: Setting, value: Any, help_notes: Mapping[str, str] | None = None) -> Any:
