@@ -1,5 +1,6 @@
 """Train: start a run in its own process, then watch it live from its run directory (this page never trains)."""
 from collections import deque
+from typing import Any
 
 import streamlit as st
 
@@ -46,9 +47,7 @@ def new_run_form() -> None:
     default_source = next(label for label, value in SOURCES.items() if value == p["dataset"])
     source = SOURCES[st.radio("Domain A images" if "dataset_b" in owned else "Training images", labels,
                               index=labels.index(default_source), horizontal=True)]
-    picked = {}
-    if "pairing" in owned:
-        picked["pairing"] = config_form.widget(st, SETTINGS["pairing"], p["pairing"])
+    pairing = config_form.widget(st, SETTINGS["pairing"], p["pairing"]) if "pairing" in owned else None
     source_b = None
     if "dataset_b" in owned:
         labels_b = [label for label, value in SOURCES.items() if value != "zip"]
@@ -56,22 +55,7 @@ def new_run_form() -> None:
         source_b = SOURCES[st.radio("Domain B images", labels_b, index=labels_b.index(default_b), horizontal=True)]
 
     with st.form("new_run"):
-        upload, data_path = None, ""
-        if source in ("mnist", "fashion_mnist"):
-            data_path = st.text_input(
-                "Data file or folder (optional)", placeholder="standard location",
-                help="Keras's .npz, a train-images-idx3-ubyte[.gz] file, or a folder holding one. Empty: "
-                     "$GAN_EXPLORER_DATA, /usr/share/datasets, ~/.keras/datasets, else a Keras download.")
-        elif source == "folder":
-            data_path = st.text_input("Image folder on this machine", placeholder="/data/img_align_celeba",
-                                      help="Every image under it (recursively) is centre-cropped and resized.")
-        else:
-            upload = st.file_uploader("Zip of images", type=["zip"],
-                                      help="Extracted safely under the runs folder; non-image files are ignored.")
-        if source_b == "folder":
-            picked["data_b"] = st.text_input("Domain B image folder on this machine", placeholder="/data/other_images")
-        elif source_b is not None:
-            picked["data_b"] = st.text_input("Domain B data file or folder (optional)", placeholder="standard location")
+        upload, data_path, data_b = data_inputs(source, source_b)
         chosen = config_form.settings_fields(
             (config.RUN, task.section), p,
             notes={config.GROUPS[-1]: f"TensorFlow sees: **{widgets.md_text(describe_devices())}**"},
@@ -92,13 +76,34 @@ def new_run_form() -> None:
                 cfg = from_preset(preset, {
                     **chosen, "dataset": "folder" if source == "zip" else source, "data": data_path.strip() or None,
                     "name": chosen["name"] or None, "dataset_b": source_b,
-                    "data_b": (picked.get("data_b") or "").strip() or None, "pairing": picked.get("pairing"),
+                    "data_b": data_b, "pairing": pairing,
                 })
                 preflight.check(cfg)  # missing data or models too big: refused before a run folder exists
                 run = launch.start(cfg, widgets.runs_dir())
             st.session_state[RUN_KEY] = run  # the live view follows the new run
             st.success(f"Started **{widgets.md_text(run.name)}** in its own process; it keeps training if you close "
                        "this tab.")
+
+
+def data_inputs(source: str, source_b: str | None) -> tuple[Any, str, str | None]:
+    """Where the picked sources' images are: (the uploaded zip or None, domain A's path, domain B's path or None)."""
+    upload, data_path, data_b = None, "", ""
+    if source in ("mnist", "fashion_mnist"):
+        data_path = st.text_input(
+            "Data file or folder (optional)", placeholder="standard location",
+            help="Keras's .npz, a train-images-idx3-ubyte[.gz] file, or a folder holding one. Empty: "
+                 "$GAN_EXPLORER_DATA, /usr/share/datasets, ~/.keras/datasets, else a Keras download.")
+    elif source == "folder":
+        data_path = st.text_input("Image folder on this machine", placeholder="/data/img_align_celeba",
+                                  help="Every image under it (recursively) is centre-cropped and resized.")
+    else:
+        upload = st.file_uploader("Zip of images", type=["zip"],
+                                  help="Extracted safely under the runs folder; non-image files are ignored.")
+    if source_b == "folder":
+        data_b = st.text_input("Domain B image folder on this machine", placeholder="/data/other_images")
+    elif source_b is not None:
+        data_b = st.text_input("Domain B data file or folder (optional)", placeholder="standard location")
+    return upload, data_path, data_b.strip() or None
 
 
 def log_tail(run: RunDir) -> str:
