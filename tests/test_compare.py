@@ -117,9 +117,9 @@ def test_config_diff_lists_only_the_fields_that_differ_in_config_order(tmp_path)
     smooth = make_run(tmp_path, "00001-smooth", overrides={"real_label": 0.9, "beta_1": 0.5, "d_lr": 2e-4},
                       **two_epochs())
     rows = compare.config_diff(compare.load([base, smooth]))
-    assert rows == [{"field": "real_label", "00000-base": "1", "00001-smooth": "0.9"},
-                    {"field": "d_lr", "00000-base": "0.0001", "00001-smooth": "0.0002"},
-                    {"field": "beta_1", "00000-base": "0.9", "00001-smooth": "0.5"}]  # not the names
+    assert rows == [{"field": "d_lr", "00000-base": "0.0001", "00001-smooth": "0.0002"},
+                    {"field": "beta_1", "00000-base": "0.9", "00001-smooth": "0.5"},
+                    {"field": "real_label", "00000-base": "1", "00001-smooth": "0.9"}]  # not the names
 
 
 def test_a_field_an_older_config_lacks_counts_at_its_default(tmp_path):

@@ -90,7 +90,7 @@ def test_values_beyond_what_can_train_are_refused_with_the_limit(sets, needle):
 
 @pytest.mark.parametrize("preset,field", [("pix2pix_edges_digits", "l1_weight"),
                                           ("cyclegan_mnist_fashion", "cycle_weight"),
-                                          ("cyclegan_mnist_fashion", "identity_weight"), ("mnist_dcgan", "l1_weight")])
+                                          ("cyclegan_mnist_fashion", "identity_weight")])
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_nan_and_infinite_loss_weights_are_refused_before_training(preset, field, value):
     # before: nan passed validation (nan < 0 is False) and the run "diverged" at its first step
@@ -141,6 +141,22 @@ def test_a_batch_larger_than_the_images_kept_is_refused():
                                           r"16 or less, or raise limit"):
         config.from_preset("mnist_dcgan", {"limit": 16, "batch_size": 64})
     assert config.from_preset("mnist_dcgan", {"limit": 16, "batch_size": 16}).batch_size == 16
+
+
+@pytest.mark.parametrize("preset,sets,needle", [
+    ("mnist_dcgan", ["l1_weight=nan"], r"l1_weight is for Pix2Pix .* only; mnist_dcgan trains latent GANs .*: leave "
+                                       r"l1_weight at 100.0"),
+    ("mnist_dcgan", ["pairing=edges"], "pairing is for Pix2Pix"),
+    ("mnist_dcgan", ["res_blocks=9"], "res_blocks is for CycleGAN"),
+    ("mnist_dcgan", ["holdout=100"], "holdout is for Pix2Pix .* and CycleGAN"),
+    ("pix2pix_edges_digits", ["loss=hinge"], "loss is for latent GANs"),
+    ("pix2pix_edges_digits", ["d_steps=5"], "d_steps is for latent GANs"),
+    ("cyclegan_mnist_fashion", ["l1_weight=50"], "l1_weight is for Pix2Pix"),
+])
+def test_a_field_only_other_tasks_read_is_refused_by_name(preset, sets, needle):
+    # a knob that would do nothing in this run (its task never reads it) is one clear error, not silently ignored
+    with pytest.raises(ConfigError, match=needle):
+        config.from_preset(preset, sets=sets)
 
 
 def test_ema_is_refused_for_image_to_image_presets():

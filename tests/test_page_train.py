@@ -204,3 +204,78 @@ def test_train_live_view_raises_the_mode_collapse_alarm(runs_dir):
     run.log_metrics({"kind": "discriminator", "epoch": 2, "diversity": 0.2, "d_accuracy": 0.7})
     at = open_page("train")
     assert any("Mode collapse likely at epoch 2" in w.value and "what to try" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("preset", ["mnist_dcgan", "pix2pix_edges_digits", "cyclegan_mnist_fashion"])
+def test_every_setting_of_the_runs_sections_has_a_widget(runs_dir, preset):
+    # the form is derived from the config's sections: each field a user may set has one widget, labelled as declared,
+    # starting at the preset's value; the data picker's fields sit above the form and FIXED ones are the preset's
+    from gan_core import config, tasks
+
+    at = open_page("train")
+    next(s for s in at.selectbox if s.label == "Preset").set_value(preset).run()
+    assert_clean(at)
+    task = tasks.get(models.get(models.preset(preset).architecture).task)
+    values = {**config.TrainConfig().to_dict(), **models.preset(preset).values}
+    shown = {w.label: w for kind in ("number_input", "selectbox", "multiselect", "checkbox", "text_input")
+             for w in at.get(kind)}
+    for section in (config.RUN, task.section):
+        for setting in section.settings:
+            if setting.group in (config.DATA, config.FIXED):
+                continue
+            assert setting.title in shown, f"{setting.name} has no widget"
+            value = shown[setting.title].value
+            if setting.many:
+                value = ",".join(value)
+            expected = values[setting.name]
+            if setting.name == "name" or expected is None:
+                assert value in ("", None)
+            elif setting.allowed():  # a selectbox's value is the choice itself
+                assert value == expected, setting.name
+            else:
+                assert value == pytest.approx(expected), setting.name
+    other = {s.title for t in config.TASK_SECTIONS.values() if t is not task.section for s in t.settings
+             if s.name not in task.section.names() and s.group not in (config.DATA, config.FIXED)}
+    assert not other & set(shown), "another task's knobs are on this task's form"
+
+
+def test_knobs_that_had_no_widget_reach_the_new_runs_config(runs_dir, monkeypatch):
+    # before: gp_weight, r1_gamma, r1_every, spectral_norm (and seed, beta_2, eval_n, ...) existed only for --set
+    from gan_core import launch
+
+    spawned = []
+    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(run))
+    at = open_page("train")
+
+    def field(kind, label):
+        return next(w for w in at.get(kind) if w.label == label)
+
+    field("selectbox", "Loss").set_value("wgan-gp")
+    field("number_input", "Gradient penalty weight (wgan-gp)").set_value(5.0)
+    field("number_input", "R1 gamma (0 = off)").set_value(0.1)
+    field("number_input", "R1 every (steps)").set_value(16)
+    field("checkbox", "Spectral norm on D").check()
+    field("number_input", "Random seed").set_value(7)
+    field("number_input", "Adam β2").set_value(0.99)
+    field("number_input", "Samples per quality evaluation").set_value(300)
+    field("number_input", "EMA starts at step").set_value(100)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert_clean(at)
+    (run,) = spawned
+    cfg = run.config()
+    assert (cfg.loss, cfg.gp_weight, cfg.r1_gamma, cfg.r1_every, cfg.spectral_norm, cfg.seed, cfg.beta_2, cfg.eval_n,
+            cfg.ema_start_step) == ("wgan-gp", 5.0, 0.1, 16, True, 7, 0.99, 300, 100)
+
+
+def test_a_form_value_its_setting_refuses_is_one_message_and_no_run(runs_dir, monkeypatch):
+    from gan_core import launch
+
+    spawned = []
+    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(run))
+    at = open_page("train")
+    next(w for w in at.number_input if w.label == "Real label (label smoothing)").set_value(0.9)
+    next(w for w in at.selectbox if w.label == "Loss").set_value("hinge")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert [plain(e.value) for e in at.error] == ["real_label (label smoothing) means nothing to the hinge loss: set "
+                                                  "real_label=1, or use loss bce or lsgan"]
+    assert not spawned

@@ -32,15 +32,16 @@ def private_cache(tmp_path, monkeypatch):
     ("pix2pix_edges_digits", {"pairing": "grayscale"}, "it needs channels=3"),
     ("pix2pix_edges_digits", {"pairing": "side_by_side"}, "reads a folder of A|B images"),
     ("pix2pix_edges_digits", {"image_size": 28}, "power of two"),
-    ("pix2pix_edges_digits", {"dataset_b": "mnist"}, "dataset_b is for cyclegan presets"),
-    ("pix2pix_edges_digits", {"direction": "up"}, "direction must be AtoB or BtoA"),
+    ("pix2pix_edges_digits", {"dataset_b": "mnist"}, "dataset_b is for CycleGAN (unpaired image <-> image) only"),
+    ("pix2pix_edges_digits", {"direction": "up"}, "direction must be one of AtoB, BtoA"),
     ("pix2pix_edges_digits", {"pixel_range": "sigmoid"}, "pixel_range must be tanh"),
-    ("cyclegan_mnist_fashion", {"dataset_b": ""}, "set dataset_b to one of"),
+    ("cyclegan_mnist_fashion", {"dataset_b": ""}, "dataset_b must be one of mnist, fashion_mnist, folder (domain B"),
     ("cyclegan_mnist_fashion", {"dataset_b": "mnist"}, "both mnist"),
     ("cyclegan_mnist_fashion", {"dataset_b": "folder"}, "--set data_b="),
-    ("cyclegan_mnist_fashion", {"pool_size": -1}, "pool_size must be 0 or a positive"),
+    ("cyclegan_mnist_fashion", {"pool_size": -1}, "pool_size must be 0 (none) or a positive"),
     ("cyclegan_mnist_fashion", {"cycle_weight": -1.0}, "cycle_weight must be 0 or more"),
-    ("mnist_dcgan", {"pairing": "edges"}, "generates from noise: leave pairing out"),
+    ("mnist_dcgan", {"pairing": "edges"}, "pairing is for Pix2Pix (paired image -> image) only; mnist_dcgan trains "
+                                          "latent GANs"),
 ])
 def test_bad_image_to_image_configs_say_what_to_change(preset, values, needle):
     with pytest.raises(ConfigError, match=None) as caught:

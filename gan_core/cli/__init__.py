@@ -1,5 +1,5 @@
-"""`python -m gan_core presets | train | sample | translate | directions | gif | runs | storage | copy | stop |
-evaluate | project | export-model`: what the app does, from a terminal."""
+"""`python -m gan_core presets | settings | train | sample | translate | directions | gif | runs | storage | copy |
+stop | evaluate | project | export-model`: what the app does, from a terminal."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,8 @@ from .. import config
 from ..errors import GanError
 from ..explore import model_export
 from .commands import (cmd_copy, cmd_directions, cmd_evaluate, cmd_export_model, cmd_gif, cmd_presets, cmd_project,
-                       cmd_runs, cmd_sample, cmd_stop, cmd_storage, cmd_train, cmd_translate, load_model_ref)
+                       cmd_runs, cmd_sample, cmd_settings, cmd_stop, cmd_storage, cmd_train, cmd_translate,
+                       load_model_ref)
 from .progress import ProgressBar, format_seconds
 
 __all__ = ["ProgressBar", "build_parser", "format_seconds", "load_model_ref", "main"]
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("presets", help="list the presets: each architecture's reference recipe and its variants")
     s.set_defaults(func=cmd_presets)
+    s = sub.add_parser("settings", help="list every config field a preset's runs can --set: value, range, what it does")
+    s.add_argument("--preset", default="mnist_dcgan", help="whose values and task's section (default mnist_dcgan)")
+    s.set_defaults(func=cmd_settings)
 
     s = sub.add_parser("train", help="train a preset into a new run folder, or resume one")
     s.add_argument("--preset", help="architecture preset (see `presets`)")

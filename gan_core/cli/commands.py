@@ -35,6 +35,19 @@ def cmd_presets(args) -> int:
     return 0
 
 
+def cmd_settings(args) -> int:
+    """Every field a run of `args.preset` can set, by section: its value in that preset, what it takes, what it does."""
+    preset = models.preset(args.preset)
+    cfg = config_lib.TrainConfig(preset=preset.name, architecture=preset.architecture, **preset.values)
+    for section in cfg.sections():
+        print(f"# {section.title}: --set NAME=VALUE")
+        for setting in section.settings:
+            if setting.group != config_lib.FIXED:
+                print(f"{setting.name:18s} {json.dumps(getattr(cfg, setting.name)):>14s}  {setting.allowed_words()}")
+                print(f"{'':34s}{setting.help}")
+    return 0
+
+
 def cmd_train(args) -> int:
     if bool(args.preset) == bool(args.resume):
         raise GanError("give either --preset NAME (a new run) or --resume RUN_DIR (continue one)")

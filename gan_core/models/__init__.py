@@ -36,19 +36,10 @@ class Architecture:
     task: str = LATENT  # what G maps, a name in gan_core.tasks: "latent" (z -> image) unless the module says
     generators: int = 1  # networks per side: a CycleGAN trains two generators and two discriminators
     images_per_example: int = 1  # images in one training example: a pair (Pix2Pix) or one of each domain (CycleGAN)
-    check_config: Callable[[Any], None] = lambda cfg: check_latent_config(cfg)  # ConfigError for its task's fields
 
     @property
     def draws_from_noise(self) -> bool:
         return self.task == LATENT
-
-
-def check_latent_config(cfg: Any) -> None:
-    """A latent GAN must leave the image-to-image fields alone."""
-    for name, value in (("pairing", cfg.pairing), ("dataset_b", cfg.dataset_b)):
-        if value:
-            raise ConfigError(f"{name} is for image-to-image presets (pix2pix_..., cyclegan_...); "
-                              f"{cfg.architecture} generates from noise: leave {name} out")
 
 
 @dataclass(frozen=True)

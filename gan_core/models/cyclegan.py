@@ -9,11 +9,10 @@ import keras
 import numpy as np
 from keras import layers
 
-from .. import data
 from ..errors import ConfigError
 from . import Architecture, register, register_preset
 from ._layers import check_channels, init
-from .pix2pix import check_image_size, check_image_to_image_config, patchgan_geometry
+from .pix2pix import check_image_size, patchgan_geometry
 
 
 def _instance_norm(filters: int):
@@ -94,19 +93,6 @@ def build_patch_discriminator(image_size: int = 64, channels: int = 3, filters: 
     return keras.Model(inputs, scores, name="discriminator")
 
 
-def check_config(cfg) -> None:
-    check_image_to_image_config(cfg)
-    if cfg.dataset_b not in data.SOURCES:
-        raise ConfigError(f"cyclegan translates between two image sets: set dataset_b to one of "
-                          f"{', '.join(data.SOURCES)} (domain B; domain A is dataset); got {cfg.dataset_b!r}")
-    if cfg.dataset_b == "folder" and not cfg.data_b:
-        raise ConfigError("domain B is a folder of images: pass --set data_b=/path/to/images")
-    if cfg.dataset_b == cfg.dataset and cfg.data_b == cfg.data and cfg.dataset != "folder":
-        raise ConfigError(f"domains A and B are both {cfg.dataset}: pick two different image sets")
-    if cfg.pairing:
-        raise ConfigError("pairing is for pix2pix presets; cyclegan learns from unpaired images")
-
-
 def build_generator(cfg):
     return build_resnet_generator(cfg.image_size, cfg.channels, cfg.filters, cfg.res_blocks)
 
@@ -130,7 +116,6 @@ register(Architecture(
     build_generator=build_generator,
     build_discriminator=build_discriminator,
     check_size=check_size,
-    check_config=check_config,
     generators=2,
     images_per_example=2,
     preset=dict(dataset="folder", dataset_b="folder", image_size=64, channels=3, pixel_range="tanh",

@@ -148,45 +148,6 @@ def build_patchgan_discriminator(image_size: int, in_channels: int, out_channels
     return keras.Model([inp, tar], logits, name="discriminator")
 
 
-def check_image_to_image_config(cfg) -> None:
-    """What Pix2Pix and CycleGAN both require of a config: tanh pixels, their own losses, sane network sizes."""
-    if cfg.pixel_range != "tanh":
-        raise ConfigError(f"{cfg.architecture} works on pixels in [-1, 1]: pixel_range must be tanh")
-    for name, off in (("loss", "bce"), ("r1_gamma", 0.0), ("spectral_norm", False), ("augment", "")):
-        if getattr(cfg, name) != off:
-            raise ConfigError(f"{name} is for latent GANs (noise -> image) for now; {cfg.architecture} has its "
-                              f"own losses: leave {name} at {off}")
-    if cfg.ema_decay:
-        raise ConfigError(f"ema_decay is for latent GANs (noise -> image) for now; {cfg.architecture} is an "
-                          "image-to-image network: leave ema_decay at 0")
-    for name in ("holdout", "res_blocks", "pool_size"):
-        value = getattr(cfg, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"{name} must be 0 or a positive whole number; got {value!r}")
-    if isinstance(cfg.filters, bool) or not isinstance(cfg.filters, int) or cfg.filters < 1:
-        raise ConfigError(f"filters must be a positive whole number (64 is the papers'); got {cfg.filters!r}")
-    for name in ("l1_weight", "cycle_weight", "identity_weight"):
-        if getattr(cfg, name) < 0:
-            raise ConfigError(f"{name} must be 0 or more; got {getattr(cfg, name)}")
-
-
-def check_config(cfg) -> None:
-    check_image_to_image_config(cfg)
-    if cfg.pairing not in data.PAIRING_CHOICES:
-        raise ConfigError(f"pairing must be one of {', '.join(data.PAIRING_CHOICES)} (how the input of each pair "
-                          f"is made); got {cfg.pairing!r}")
-    if cfg.direction not in data.DIRECTIONS:
-        raise ConfigError(f"direction must be AtoB or BtoA; got {cfg.direction!r}")
-    if cfg.pairing == "side_by_side" and cfg.dataset != "folder":
-        raise ConfigError("the side_by_side pairing reads a folder of A|B images: use dataset folder and "
-                          "--data FOLDER, or make pairs from digits with pairing edges or masked")
-    if cfg.pairing == "grayscale" and cfg.channels != 3:
-        raise ConfigError("the grayscale pairing colourises: it needs channels=3 (RGB images); for gray "
-                          "images use the edges or masked pairing")
-    if cfg.dataset_b:
-        raise ConfigError("dataset_b is for cyclegan presets; a pix2pix run learns from pairs of one dataset")
-
-
 def channels(cfg) -> tuple[int, int]:
     """(G's input channels, output channels): edges and grayscale inputs are 1-channel, the rest the images' own."""
     spec = data.PAIRINGS.get(cfg.pairing)
@@ -219,7 +180,6 @@ register(Architecture(
     build_generator=build_generator,
     build_discriminator=build_discriminator,
     check_size=check_size,
-    check_config=check_config,
     images_per_example=2,
     preset=dict(dataset="folder", pairing="side_by_side", image_size=64, channels=3, pixel_range="tanh",
                 batch_size=16, epochs=20, g_lr=2e-4, d_lr=2e-4, beta_1=0.5, filters=64, l1_weight=100.0),

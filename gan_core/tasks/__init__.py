@@ -13,7 +13,7 @@ from .. import evaluation
 from ..errors import GanError
 from ..runs import COPY_COMMAND, RunDir, append_quality, is_shipped, quality_path, resolve_run
 from ..train import Worker, joins_as_worker, run_as_worker, run_training
-from . import cyclegan, latent, pix2pix  # noqa: F401  (each registers its task)
+from . import cyclegan_task, latent_task, pix2pix_task  # noqa: F401  (each registers its task)
 from .registry import Task, get, names, of_run, register
 
 __all__ = ["Task", "Worker", "evaluate", "evaluate_model", "get", "joins_as_worker", "load", "names", "of_run",

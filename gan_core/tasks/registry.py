@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..config import Section
 from ..errors import ConfigError, RunError
 from ..runs import RunDir
 from ..train import Trainer
@@ -25,7 +26,7 @@ class Task:
     grid_caption: str  # what a snapshot grid shows
     made_from: Callable[[dict[str, Any]], str]  # config values -> what its images are made from, in words
     in_brief: Callable[[dict[str, Any]], str]  # the same in a few words, for `presets`
-    config_fields: tuple[str, ...] = ()  # the config section only this task reads (the Train page shows these)
+    section: Section  # the config fields this task owns (gan_core/config/sections.py): validation, the form, --set
     directions: tuple[str, ...] = ("AtoB",)  # saved generators: a CycleGAN also has B -> A
     draws_from_noise: bool = False  # z -> image: the Latent space and Export pages; else the Translate page
     round_trip: bool = False  # each translation can be translated back (CycleGAN)
@@ -43,6 +44,8 @@ _TASKS: dict[str, Task] = {}
 def register(task: Task) -> Task:
     if task.name in _TASKS:
         raise ValueError(f"task {task.name!r} is registered twice")
+    if task.section.name != task.name:
+        raise ValueError(f"task {task.name!r} names the config section of {task.section.name!r}")
     _TASKS[task.name] = task
     return task
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import config
 from ..data import load_pairs
 from ..errors import GanError
 from ..evaluation.image_to_image import pix2pix_quality
@@ -48,6 +49,6 @@ register(Task(
     grid_caption="held-out input | output | target",
     made_from=lambda values: "from paired inputs (input | output | target grids)",
     in_brief=lambda p: f"pairs: {p['pairing']}",
-    config_fields=("pairing", "direction", "keep_luminance", "holdout", "filters", "l1_weight"),
+    section=config.PIX2PIX,
     domain_names=domain_names,
 ))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import config
 from ..data import DIRECTIONS, load_domains
 from ..evaluation.image_to_image import cyclegan_quality
 from ..runs import RunDir
@@ -45,8 +46,7 @@ register(Task(
     grid_caption="held-out A → B → A | B → A → B",
     made_from=lambda values: "between two unpaired sets, A and B (round-trip grids)",
     in_brief=lambda p: f"{p['dataset']} <-> {p['dataset_b']}",
-    config_fields=("dataset_b", "data_b", "holdout", "filters", "res_blocks", "cycle_weight", "identity_weight",
-                   "pool_size"),
+    section=config.CYCLEGAN,
     directions=DIRECTIONS,
     round_trip=True,
     domain_names=domain_names,

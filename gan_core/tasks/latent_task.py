@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import evaluation
+from .. import config, evaluation
 from ..errors import GanError
 from ..inference import Generator
 from ..models import LATENT
@@ -28,8 +28,6 @@ register(Task(
     grid_caption="fixed-z grid",
     made_from=lambda values: f"from {values.get('noise')} noise",
     in_brief=lambda p: f"{p['noise']} z{p['noise_dim']}",
-    config_fields=("noise_dim", "noise", "num_classes", "loss", "real_label", "gp_weight", "r1_gamma", "r1_every",
-                   "spectral_norm", "augment", "ema_decay", "ema_start_step", "ema_rampup", "d_joint_batch",
-                   "update", "d_steps"),
+    section=config.LATENT,
     draws_from_noise=True,
 ))
