@@ -47,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "also GAN_EXPLORER_VERBOSE=1)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    _run_commands(sub)
+    _picture_commands(sub)
+    _model_commands(sub)
+    return p
+
+
+def _run_commands(sub) -> None:
+    """Presets and their settings; training, and the run folders it makes."""
     s = sub.add_parser("presets", help="list the presets: each architecture's reference recipe and its variants")
     s.set_defaults(func=cmd_presets)
     s = sub.add_parser("settings", help="list every config field a preset's runs can --set: value, range, what it does")
@@ -76,6 +84,34 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="one line per epoch, no progress bar")
     s.set_defaults(func=cmd_train)
 
+    s = sub.add_parser("runs", help="list runs with state and progress")
+    s.add_argument("--runs-dir")
+    s.set_defaults(func=cmd_runs)
+
+    s = sub.add_parser("storage", help="uploads, data caches, the app's generator exports and temporary files with "
+                                       "their sizes and the runs that use them; --clean removes those no run uses")
+    s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
+    s.add_argument("--cache-dir", help="decoded-image cache (default: $GAN_EXPLORER_CACHE or ~/.cache/gan_explorer)")
+    s.add_argument("--clean", action="store_true", help="remove every upload, cache entry, export and temporary "
+                                                        "file no run uses (never a run folder, never what a run uses)")
+    s.set_defaults(func=cmd_storage)
+
+    s = sub.add_parser("copy", help="copy a pretrained model (read-only) or a run into a new run folder of yours, "
+                                    "to evaluate, export or train it")
+    s.add_argument("model", help="pretrained model folder (e.g. pretrained/mnist_dcgan) or run folder")
+    s.add_argument("--name", help="the copy's run name (default: the model's)")
+    s.add_argument("--data", help="where its training data is here (a shipped config has no path; an image "
+                                  "folder's models need it to train)")
+    s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
+    s.set_defaults(func=cmd_copy)
+
+    s = sub.add_parser("stop", help="ask a training run to checkpoint and stop")
+    s.add_argument("run", help="run folder")
+    s.set_defaults(func=cmd_stop)
+
+
+def _picture_commands(sub) -> None:
+    """What a trained generator draws: sample grids, translations, latent directions, snapshot GIFs."""
     s = sub.add_parser("sample", help="write a grid of samples from a run or a .keras generator")
     s.add_argument("model", help="run folder or .keras file")
     s.add_argument("--epoch", type=int, help="which saved epoch of a run (default: latest)")
@@ -120,31 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--loop", type=int, default=0, help="0 = forever")
     s.set_defaults(func=cmd_gif)
 
-    s = sub.add_parser("runs", help="list runs with state and progress")
-    s.add_argument("--runs-dir")
-    s.set_defaults(func=cmd_runs)
 
-    s = sub.add_parser("storage", help="uploads, data caches, the app's generator exports and temporary files with "
-                                       "their sizes and the runs that use them; --clean removes those no run uses")
-    s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
-    s.add_argument("--cache-dir", help="decoded-image cache (default: $GAN_EXPLORER_CACHE or ~/.cache/gan_explorer)")
-    s.add_argument("--clean", action="store_true", help="remove every upload, cache entry, export and temporary "
-                                                        "file no run uses (never a run folder, never what a run uses)")
-    s.set_defaults(func=cmd_storage)
-
-    s = sub.add_parser("copy", help="copy a pretrained model (read-only) or a run into a new run folder of yours, "
-                                    "to evaluate, export or train it")
-    s.add_argument("model", help="pretrained model folder (e.g. pretrained/mnist_dcgan) or run folder")
-    s.add_argument("--name", help="the copy's run name (default: the model's)")
-    s.add_argument("--data", help="where its training data is here (a shipped config has no path; an image "
-                                  "folder's models need it to train)")
-    s.add_argument("--runs-dir", help="parent folder of run folders (default: runs/ or $GAN_EXPLORER_RUNS)")
-    s.set_defaults(func=cmd_copy)
-
-    s = sub.add_parser("stop", help="ask a training run to checkpoint and stop")
-    s.add_argument("run", help="run folder")
-    s.set_defaults(func=cmd_stop)
-
+def _model_commands(sub) -> None:
+    """Scoring a generator, projecting a picture into it, exporting it for other runtimes."""
     s = sub.add_parser("evaluate", help="score generators against real data (classifier-FID, coverage, SWD; "
                                         "image-to-image: L1/SSIM or cycle error and FID on held-out images)")
     s.add_argument("model", help="run folder or .keras file")
@@ -192,6 +206,5 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="first seed of the check (default 0)")
     s.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     s.set_defaults(func=cmd_export_model)
-    return p
 
 
