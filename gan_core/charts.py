@@ -51,7 +51,7 @@ def window_series(windows: Sequence[dict[str, Any]]) -> dict[str, tuple[list[flo
 
 
 def d_axis(reading: Any = None) -> tuple[str, tuple[float, float] | None]:
-    """(axis title, fixed range or None) for D's output as `reading` (gan_core.objectives.Reading) shows it: a
+    """(axis title, fixed range or None) for D's output as `reading` (gan_core.algorithm.objectives.Reading) shows it: a
     probability on [0, 1]; a score (least squares, a critic's) on its own range. None: a run from before readings,
     whose records hold probabilities."""
     if reading is None or reading.sigmoid:

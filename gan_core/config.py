@@ -11,8 +11,9 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import augment as augment_lib
-from . import data, gpu, models, objectives
+from .algorithm import augment as augment_lib
+from . import data, gpu, models
+from .algorithm import objectives
 from .data import PIXEL_RANGES, SOURCES
 from .errors import ConfigError
 
@@ -65,16 +66,16 @@ class TrainConfig:
     identity_weight: float = 0.5  # cyclegan: the identity loss's weight as a share of cycle_weight (the paper's 0.5)
     pool_size: int = 50  # cyclegan: how many past fakes D draws from (the paper's image pool; 0 = none)
     d_joint_batch: bool = False  # D sees real and fake as one batch (matters when D has BatchNorm)
-    # latent GANs' training options (gan_core/ema.py): an average of G's weights is what the app loads
+    # latent GANs' training options (gan_core/algorithm/ema.py): an average of G's weights is what the app loads
     ema_decay: float = 0.0  # 0 = off; e.g. 0.999: generators/ and the grids use the moving average of G's weights
     ema_start_step: int = 0  # the average copies G until this step, then averages (skips the untrained start)
     ema_rampup: float = 0.0  # > 0: the average's half-life is at most this share of the steps so far (StyleGAN2: 0.05)
-    loss: str = "bce"  # the GAN objective (gan_core/objectives.py): bce | lsgan | hinge | wgan-gp
+    loss: str = "bce"  # the GAN objective (gan_core/algorithm/objectives.py): bce | lsgan | hinge | wgan-gp
     gp_weight: float = 10.0  # wgan-gp: the gradient penalty's weight (the paper's lambda)
     r1_gamma: float = 0.0  # > 0: R1 penalty gamma / 2 x ||grad D(real)||^2 on D, with any loss
     r1_every: int = 1  # R1 every k-th step, k times as strong (StyleGAN2's lazy regularisation: 16)
     spectral_norm: bool = False  # every Conv2D and Dense of D spectrally normalised (gan_core/models/spectral_norm.py)
-    augment: str = ""  # DiffAugment before D, e.g. "translation,cutout,color" (gan_core/augment.py); "" = off
+    augment: str = ""  # DiffAugment before D, e.g. "translation,cutout,color" (gan_core/algorithm/augment.py); "" = off
     update: str = "simultaneous"  # latent GANs: simultaneous (TF DCGAN tutorial) | alternating (D, then G via new D)
     d_steps: int = 1  # latent GANs: D updates per G update (WGAN's n_critic); G learns on every d_steps-th batch
     clip_norm: float = 0.0  # > 0: each net's gradients clipped to this global norm (grayscale faces note's tip); 0: off

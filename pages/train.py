@@ -9,15 +9,15 @@ from gan_core import (
     gpu,
     launch,
     models,
-    objectives,
     pictures,
     preflight,
     storage,
     tasks,
     uploads,
 )
+from gan_core.algorithm import objectives
 from gan_core.cli import format_seconds
-from gan_core.augment import POLICIES, parse_policy
+from gan_core.algorithm.augment import POLICIES, parse_policy
 from gan_core.config import JIT_COMPILES, NOISES, PAIRINGS, PRECISIONS, UPDATES, TrainConfig, from_preset
 from gan_core.errors import DataError
 from gan_core.metrics_tail import MetricsTail

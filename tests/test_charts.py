@@ -139,7 +139,7 @@ def test_quality_without_records_is_an_empty_figure():
 
 
 def test_d_panels_say_whether_they_show_a_probability_or_a_score():
-    from gan_core import objectives
+    from gan_core.algorithm import objectives
 
     series = {"d_real": ([0.5, 1.0], [2.0, 3.5])}
     critic = charts.series_figure(series, reading=objectives.CRITIC)

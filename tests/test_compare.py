@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from gan_core import charts, config, objectives, pictures
+from gan_core import charts, config, pictures
+from gan_core.algorithm import objectives
 from gan_core.runs import RunDir, compare
 
 

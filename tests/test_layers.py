@@ -26,7 +26,7 @@ LAYERS = [
     ["inference"],
     ["runs", "preflight"],
     ["config"],
-    ["models", "objectives", "augment", "ema", "speed", "gpu"],
+    ["models", "algorithm", "speed", "gpu"],
     ["data", "metrics_tail"],
     ["pictures", "latent", "charts", "record_schema"],
     ["fsutil", "errors", "markup"],

@@ -15,7 +15,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import charts, config, data, latent, models, objectives, pictures
+from .. import charts, config, data, latent, models, pictures
+from ..algorithm import objectives
 from ..errors import ConfigError
 
 PRESET = "mnist_dense"

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import latent, models, objectives, pictures
+from .. import latent, models, pictures
+from ..algorithm import objectives
 from ..errors import RunError, first_line
 from ..runs import RunDir
 from .keras_files import load_keras_file

@@ -19,7 +19,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import charts, objectives
+from .. import charts
+from ..algorithm import objectives
 from ..config import TrainConfig
 from ..metrics_tail import downsample
 from .quality import quality_path, read_quality

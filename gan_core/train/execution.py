@@ -13,7 +13,7 @@ The tasks' steps (:func:`.latent.simultaneous_step` / :func:`.latent.alternating
 - :func:`gradients` / :func:`update`: one network's update, with float16's loss scaling;
 - :func:`every`: an update on every k-th step only (``d_steps``), as a ``tf.cond`` inside the compiled step.
 
-EMA's update (:mod:`gan_core.ema`) is the trainer's, right after its step.
+EMA's update (:mod:`gan_core.algorithm.ema`) is the trainer's, right after its step.
 """
 from __future__ import annotations
 

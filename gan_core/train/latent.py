@@ -14,10 +14,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import augment as augment_lib
+from ..algorithm import augment as augment_lib
 from .. import data as data_lib
-from .. import evaluation, latent, models, objectives, pictures
-from ..ema import WeightAverage, half_life_steps
+from .. import evaluation, latent, models, pictures
+from ..algorithm import objectives
+from ..algorithm.ema import WeightAverage, half_life_steps
 from ..evaluation.discriminator import PROBE, diversity_ratio
 from ..errors import GanError
 from ..fsutil import atomic_write_bytes
@@ -126,8 +127,8 @@ def alternating_step(gan: GAN, real, real_y, z, fake_y, key, step):
 
 
 class LatentTrainer(Trainer):
-    """G(z [, class]) against D(image [, class]) with a named objective (gan_core.objectives), optionally EMA of G,
-    spectral norm, DiffAugment and R1 or a gradient penalty, on one device or replicated (tf.distribute)."""
+    """G(z [, class]) against D(image [, class]) with a named objective (gan_core.algorithm.objectives), optionally
+    EMA of G, spectral norm, DiffAugment and R1 or a gradient penalty, on one device or replicated (tf.distribute)."""
 
     def build_models(self, arch) -> dict[str, Any]:
         """G, D and their optimizers (called in the strategy's scope); returns what the checkpoint holds."""

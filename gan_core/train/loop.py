@@ -39,7 +39,7 @@ class Trainer:
     A task's trainer (:mod:`.latent`, :mod:`.pix2pix`, :mod:`.cyclegan`) fills in the hooks below; the loop makes
     no assumption of how many networks it trains."""
 
-    d_reading = "probability"  # what its d_real / d_fake mean (gan_core.objectives.READINGS), in each window record
+    d_reading = "probability"  # what its d_real / d_fake mean (algorithm.objectives.READINGS), in each window record
 
     def __init__(self, cfg: TrainConfig, run: RunDir, *, progress: Progress | None = None,
                  should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None):
