@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .algorithm import augment as augment_lib
-from . import data, gpu, models
+from . import data, devices, models
 from .algorithm import objectives
 from .data import PIXEL_RANGES, SOURCES
 from .errors import ConfigError
@@ -114,7 +114,7 @@ class TrainConfig:
                               ("update", UPDATES)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
-        gpu.check_train_device(self.device)
+        devices.check_train_device(self.device)
         for name in ("epochs", "batch_size", "noise_dim", "grid", "log_every", "snapshot_every",
                      "checkpoint_every", "generator_every", "image_size", "steps_per_call", "d_steps"):
             if getattr(self, name) < 1:

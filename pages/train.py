@@ -6,7 +6,7 @@ import streamlit as st
 from explorer_ui import use_app_navigation, widgets
 from gan_core import (
     charts,
-    gpu,
+    devices,
     launch,
     models,
     pictures,
@@ -22,8 +22,7 @@ from gan_core.config import JIT_COMPILES, NOISES, PAIRINGS, PRECISIONS, UPDATES,
 from gan_core.errors import DataError
 from gan_core.metrics_tail import MetricsTail
 from gan_core.runs import COPY_COMMAND, RunDir, epoch_label, is_shipped, read_quality, run_warnings
-from gan_core.speed import resolve_precision
-from gan_core.train import describe_devices
+from gan_core.devices import describe_devices, resolve_precision
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -172,7 +171,7 @@ def device_fields(p: dict) -> tuple[str, str, str]:
     """Where the run trains: what TensorFlow sees here, the device, the tf.distribute strategy and XLA."""
     with st.expander("Device and speed", icon=":material/memory:"):
         st.caption(f"TensorFlow sees: **{widgets.md_text(describe_devices())}**")
-        choices = gpu.train_device_choices()
+        choices = devices.train_device_choices()
         device = st.selectbox("Train on", choices, index=choices.index(p["device"]) if p["device"] in choices else 0,
                               format_func=lambda d: DEVICE_LABELS.get(d, d.upper()),
                               help="cpu keeps the GPU free (e.g. for the app); gpu:N trains on that GPU alone")

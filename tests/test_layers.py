@@ -26,7 +26,7 @@ LAYERS = [
     ["inference"],
     ["runs", "preflight"],
     ["config"],
-    ["models", "algorithm", "speed", "gpu"],
+    ["models", "algorithm", "devices"],
     ["data", "metrics_tail"],
     ["pictures", "latent", "charts", "record_schema"],
     ["fsutil", "errors", "markup"],

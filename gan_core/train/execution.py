@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import tensorflow as tf
 
+Progress = Callable[[dict[str, Any]], None]  # what the loop reports each record to (the CLI's printer, a test)
 fold = tf.random.experimental.stateless_fold_in  # a key -> independent draws: fold(key, i)
 
 
