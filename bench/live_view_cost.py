@@ -6,7 +6,7 @@ Writes a metrics.jsonl like the trainer's (window records of the four losses, an
 then times, as CPU time of this process:
   before: the page as it was: read and parse the whole file, keep the windows, build the plotly figure of every
           window (charts.training_figure), and serialise it as Streamlit does (plotly.io.to_json);
-  after:  gan_core.metrics_tail.MetricsTail: one record appended between refreshes (as a trainer writes), parse
+  after:  gan_core.runs.metrics_tail.MetricsTail: one record appended between refreshes (as a trainer writes), parse
           only the new bytes, downsample to <= 2,000 points per series, build the figure (charts.series_figure),
           serialise it. `after_first` is a tail's first refresh (it reads the whole file once).
 Prints one line per size, medians in milliseconds, and writes JSON.
@@ -25,7 +25,7 @@ import plotly.io
 
 from gan_core import charts  # the installed package (pip install -e .)
 from gan_core.fsutil import append_jsonl, read_jsonl
-from gan_core.metrics_tail import MetricsTail
+from gan_core.runs.metrics_tail import MetricsTail
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -76,7 +76,7 @@ def series_figure(series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
                   height: int = 440, *, reference: Mapping[str, float] | None = None,
                   reading: Any = None) -> go.Figure:
     """:func:`training_figure` from ready-made lines, key -> (x in epochs, values): e.g. the downsampled ones of
-    gan_core.metrics_tail, so a long run's chart holds a few thousand points, not every window.
+    gan_core.runs.metrics_tail, so a long run's chart holds a few thousand points, not every window.
 
     `reference` (off by default): series key -> its value at the game's balance (``RunDir.balance_point()``, or
     ``objectives.get(loss).balance_point(real_label)``), drawn as a dotted horizontal line in the series' colour and

@@ -20,7 +20,7 @@ from gan_core.cli import format_seconds
 from gan_core.algorithm.augment import POLICIES, parse_policy
 from gan_core.config import JIT_COMPILES, NOISES, PAIRINGS, PRECISIONS, UPDATES, TrainConfig, from_preset
 from gan_core.errors import DataError
-from gan_core.metrics_tail import MetricsTail
+from gan_core.runs.metrics_tail import MetricsTail
 from gan_core.runs import COPY_COMMAND, RunDir, epoch_label, is_shipped, read_quality, run_warnings
 from gan_core.devices import describe_devices, resolve_precision
 

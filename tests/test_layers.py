@@ -27,8 +27,8 @@ LAYERS = [
     ["runs", "preflight"],
     ["config"],
     ["models", "algorithm", "devices"],
-    ["data", "metrics_tail"],
-    ["pictures", "latent", "charts", "record_schema"],
+    ["data"],
+    ["pictures", "latent", "charts"],
     ["fsutil", "errors", "markup"],
 ]
 LAYER_OF = {part: depth for depth, row in enumerate(LAYERS) for part in row}

@@ -6,8 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from gan_core import charts, fsutil, metrics_tail, runs
-from gan_core.metrics_tail import MetricsTail, downsample
+from gan_core import charts, fsutil, runs
+from gan_core.runs import metrics_tail
+from gan_core.runs.metrics_tail import MetricsTail, downsample
 
 
 def window(step, steps_per_epoch=100, **values):

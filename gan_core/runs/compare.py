@@ -22,7 +22,7 @@ import numpy as np
 from .. import charts
 from ..algorithm import objectives
 from ..config import TrainConfig
-from ..metrics_tail import downsample
+from .metrics_tail import downsample
 from .quality import quality_path, read_quality
 from .rundir import RunDir
 

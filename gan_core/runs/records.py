@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..fsutil import read_jsonl
-from ..record_schema import record_problem
+from .record_schema import record_problem
 from .naming import ACTIVE_STATES
 
 

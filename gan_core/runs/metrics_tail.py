@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .charts import SERIES, window_epoch
+from ..charts import SERIES, window_epoch
 from .record_schema import record_problem
 
 MAX_POINTS = 2000  # per series: about one point per horizontal pixel of a wide chart, times two for the envelope
