@@ -5,7 +5,6 @@ import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core import (
-    charts,
     devices,
     launch,
     models,
@@ -20,6 +19,7 @@ from gan_core.cli import format_seconds
 from gan_core.algorithm.augment import POLICIES, parse_policy
 from gan_core.config import JIT_COMPILES, NOISES, PAIRINGS, PRECISIONS, UPDATES, TrainConfig, from_preset
 from gan_core.errors import DataError
+from gan_core.runs import training_charts
 from gan_core.runs.metrics_tail import MetricsTail
 from gan_core.runs import COPY_COMMAND, RunDir, epoch_label, is_shipped, read_quality, run_warnings
 from gan_core.devices import describe_devices, resolve_precision
@@ -245,9 +245,9 @@ def live_view(run_path: str) -> None:
     if series:
         balance = run.balance_point()  # where the curves sit once D cannot tell (None: no such point)
         reading = objectives.reading(tail.d_reading)  # what D(x) and D(G(z)) are: a probability or a score
-        chart.plotly_chart(charts.series_figure(series, reference=balance, reading=reading),
+        chart.plotly_chart(training_charts.series_figure(series, reference=balance, reading=reading),
                            config={"displayModeBar": False})
-        chart.caption(charts.training_note(balance))
+        chart.caption(training_charts.training_note(balance))
     else:
         chart.caption("Loss curves appear after the first training steps.")
     epochs_with_grid = run.sample_epochs()

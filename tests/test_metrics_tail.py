@@ -6,7 +6,9 @@ import os
 import numpy as np
 import pytest
 
-from gan_core import charts, fsutil, runs
+from gan_core import fsutil, runs
+from gan_core.runs import training_charts
+from gan_core.runs.series import window_epoch, window_series
 from gan_core.runs import metrics_tail
 from gan_core.runs.metrics_tail import MetricsTail, downsample
 
@@ -33,7 +35,7 @@ def test_small_logs_are_drawn_whole_and_match_the_full_chart(tmp_path):
     write(path, records)
     tail = MetricsTail(path)
     assert tail.refresh() and tail.n_windows == 50
-    assert as_lists(tail.series()) == as_lists(charts.window_series(records[:50]))
+    assert as_lists(tail.series()) == as_lists(window_series(records[:50]))
     assert not tail.refresh()  # nothing new: nothing changed
 
 
@@ -166,7 +168,7 @@ def test_the_incremental_series_equal_a_fresh_reader_and_plain_downsampling(tmp_
         assert max(len(y) for _, y in series.values()) <= 200
         assert as_lists(series) == as_lists(MetricsTail_fresh_small(path).series())
         all_records = fsutil.read_jsonl(path)
-        x = np.array([charts.window_epoch(r) for r in all_records])
+        x = np.array([window_epoch(r) for r in all_records])
         for key in ("g_loss", "cycle"):
             expected = downsample(x, np.array([r[key] for r in all_records]), 200)
             assert [list(a) for a in series[key]] == [list(a) for a in expected]
@@ -184,7 +186,7 @@ def test_series_absent_from_a_run_are_not_drawn(tmp_path):
     tail = MetricsTail(path)
     tail.refresh()
     assert set(tail.series()) == {"g_loss", "d_loss", "d_real", "d_fake"}
-    fig = charts.series_figure(tail.series())
+    fig = training_charts.series_figure(tail.series())
     assert {t.name for t in fig.data} == {"G loss", "D loss", "D(x)", "D(G(z))"}
     assert all(len(t.x) <= metrics_tail.MAX_POINTS for t in fig.data)
 

@@ -15,7 +15,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import charts, config, data, latent, models, pictures
+from .. import config, data, latent, models, pictures
+from ..runs import training_charts
 from ..algorithm import objectives
 from ..errors import ConfigError
 
@@ -102,7 +103,7 @@ def curves_figure(points: list[dict[str, Any]], reference: dict[str, float] | No
     objectives.Reading) says whether D's panel shows a probability or a score."""
     series = {k: ([r["update"] for r in points], [r[k] for r in points]) for k in ("g_loss", "d_loss", "d_real",
                                                                                   "d_fake")}
-    figure = charts.series_figure(series, height=height, reference=reference, reading=reading)
+    figure = training_charts.series_figure(series, height=height, reference=reference, reading=reading)
     figure.update_xaxes(title_text="update", row=2, col=1)
     return figure
 
