@@ -28,7 +28,7 @@ LAYERS = [
     ["config"],
     ["models", "algorithm", "devices"],
     ["data"],
-    ["pictures", "latent"],
+    ["pictures", "latent_space"],
     ["fsutil", "errors", "markup"],
 ]
 LAYER_OF = {part: depth for depth, row in enumerate(LAYERS) for part in row}

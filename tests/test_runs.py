@@ -324,12 +324,12 @@ def test_a_garbage_fixed_z_is_a_clear_error_that_never_advises_allow_pickle(tmp_
 def test_the_trainer_remakes_a_garbage_or_wrong_shaped_fixed_z_from_the_same_seeds(tmp_path):
     import numpy as np
 
-    from gan_core import latent
+    from gan_core import latent_space
     from gan_core.train import LatentTrainer as Trainer
 
     run = make(tmp_path)
     cfg = run.config()
-    made = latent.z_from_seeds(range(cfg.grid ** 2), cfg.noise_dim, cfg.noise)
+    made = latent_space.z_from_seeds(range(cfg.grid ** 2), cfg.noise_dim, cfg.noise)
     for content in (b"garbage", None):
         if content is None:
             np.save(run.fixed_z_path, np.zeros((3, 7), np.float32))

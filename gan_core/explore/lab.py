@@ -15,7 +15,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import config, data, latent, models, pictures
+from .. import config, data, models, pictures
+from .. import latent_space
 from ..runs import training_charts
 from ..algorithm import objectives
 from ..errors import ConfigError
@@ -148,7 +149,8 @@ class StepLab:
         self.d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_opt.build(self.G.trainable_variables)
         self.d_opt.build(self.D.trainable_variables)
-        self.fixed_z = latent.z_from_seeds(latent.grid_seeds(0, GRID * GRID), self.cfg.noise_dim, self.cfg.noise)
+        self.fixed_z = latent_space.z_from_seeds(latent_space.grid_seeds(0, GRID * GRID), self.cfg.noise_dim,
+                                                 self.cfg.noise)
         self.knobs, self.history = Knobs(), History()
         self._rng = np.random.default_rng(seed)
         self._compiled: dict[str, tuple[Any, Any]] = {}
