@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core import pictures
+from gan_core.files import pictures
 from gan_core import latent_space
 from gan_core.explore import browser_model, model_export
 from gan_core.inference import Generator

@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from gan_core import pictures  # the installed package (pip install -e .)
+from gan_core.files import pictures
 
 ROOT = Path(__file__).resolve().parents[1]
 

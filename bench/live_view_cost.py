@@ -25,7 +25,7 @@ from pathlib import Path
 import plotly.io
 
 from gan_core.runs import training_charts  # the installed package (pip install -e .)
-from gan_core.fsutil import append_jsonl, read_jsonl
+from gan_core.files.disk import append_jsonl, read_jsonl
 from gan_core.runs.metrics_tail import MetricsTail
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from typing import Iterator
 from . import devices
 from .config import TrainConfig
 from .errors import RunError
-from .fsutil import try_lock
+from .files.disk import try_lock
 from .runs import LOCK_FD_ENV, RETRAIN_COPY, RunDir, create_run, default_runs_dir, list_runs, refuse_shipped
 
 # How each trainer this process launched ended (run path -> return code), filled by its reaper thread: the app

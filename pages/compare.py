@@ -3,7 +3,7 @@ their curves on shared axes and their fixed-seed grids at one epoch. The work is
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import pictures
+from gan_core.files import pictures
 from gan_core.runs import compare_charts, quality_charts
 from gan_core.runs import RunDir, compare
 

@@ -5,7 +5,8 @@ import shlex
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import inference, pictures, runs
+from gan_core import inference, runs
+from gan_core.files import pictures
 from gan_core.runs import quality_charts, training_charts
 from gan_core.algorithm import objectives
 from gan_core.explore import export

@@ -8,12 +8,12 @@ from gan_core import (
     devices,
     launch,
     models,
-    pictures,
     preflight,
     storage,
     tasks,
     uploads,
 )
+from gan_core.files import pictures
 from gan_core.algorithm import objectives
 from gan_core.cli import format_seconds
 from gan_core.algorithm.augment import POLICIES, parse_policy

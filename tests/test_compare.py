@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from gan_core import config, pictures
+from gan_core import config
+from gan_core.files import pictures
 from gan_core.runs import compare_charts
 from gan_core.algorithm import objectives
 from gan_core.runs import RunDir, compare

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import config, evaluation, models, pictures
+from gan_core import config, evaluation, models
+from gan_core.files import pictures
 from gan_core import latent_space
 from gan_core.errors import ConfigError, GanError
 from gan_core.explore import export, projection

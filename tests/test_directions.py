@@ -120,12 +120,12 @@ def test_a_changed_generator_file_is_recomputed(private_copy):
 
 
 def test_a_read_only_folder_keeps_them_in_memory(private_copy, monkeypatch):
-    from gan_core import fsutil
+    from gan_core.files import disk
 
     def read_only(path, write):
         raise PermissionError(13, "Read-only file system")
 
-    monkeypatch.setattr(fsutil, "atomic_write", read_only)  # under every atomic write
+    monkeypatch.setattr(disk, "atomic_write", read_only)  # under every atomic write
     g = Generator.load(private_copy)
     assert directions.load_or_compute(g, k=3, n=N).source == "computed"
     assert not directions.cache_path(private_copy).exists()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import pictures
+from gan_core.files import pictures
 from gan_core.explore import export
 
 

@@ -28,8 +28,8 @@ LAYERS = [
     ["config"],
     ["models", "algorithm", "devices"],
     ["data"],
-    ["pictures", "latent_space"],
-    ["fsutil", "errors", "markup"],
+    ["files", "latent_space"],
+    ["errors", "markup"],
 ]
 LAYER_OF = {part: depth for depth, row in enumerate(LAYERS) for part in row}
 

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import data, evaluation, pictures, runs
+from gan_core import data, evaluation, runs
+from gan_core.files import pictures
 from gan_core.errors import DataError, GanError
 from gan_core.explore import projection
 from gan_core.inference import Generator

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import config, pictures, runs
+from gan_core import config, runs
+from gan_core.files import pictures
 from gan_core.explore import export
 from gan_core.inference import Generator
 from gan_core.tasks import train

@@ -31,7 +31,7 @@ import numpy as np
 from .. import latent_space
 from ..data import cache_root
 from ..errors import ModelError, resource_errors
-from ..fsutil import atomic_write_bytes, atomic_write_json, read_json_object
+from ..files.disk import atomic_write_bytes, atomic_write_json, read_json_object
 from ..inference import Generator
 from .model_export import ONNX_OPSET, to_onnx
 

@@ -8,7 +8,7 @@ import numpy as np
 from .. import latent_space
 from ..errors import ConfigError, RunError
 from ..latent_space import class_blend, interpolate
-from ..pictures import check_picture_size, gif_bytes, grid, read_png, upscale
+from ..files.pictures import check_picture_size, gif_bytes, grid, read_png, upscale
 
 MAX_GRID_CELLS = 4096  # 64 x 64 samples in one grid
 

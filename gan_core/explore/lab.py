@@ -15,7 +15,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import config, data, models, pictures
+from .. import config, data, models
+from ..files import pictures
 from .. import latent_space
 from ..runs import training_charts
 from ..algorithm import objectives

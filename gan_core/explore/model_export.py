@@ -31,10 +31,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import pictures
+from ..files import pictures
 from .. import latent_space
 from ..errors import ConfigError, DependencyError, GanError, ModelError, ResourceError, first_line, resource_errors
-from ..fsutil import atomic_write_json, file_sha256
+from ..files.disk import atomic_write_json, file_sha256
 from ..inference import Generator
 from ..runs import resolve_run
 

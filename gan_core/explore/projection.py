@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import data as data_lib
-from .. import pictures
+from ..files import pictures
 from .. import latent_space
 from ..errors import DataError, GanError
 from ..evaluation import classifier

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import models, pictures
+from .. import models
+from ..files import pictures
 from ..data import CLASS_NAMES
 from ..errors import ConfigError, ModelError, RunError
 from ..latent_space import labels_for

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import models, pictures
+from .. import models
+from ..files import pictures
 from .. import latent_space
 from ..algorithm import objectives
 from ..errors import RunError, first_line

@@ -34,7 +34,7 @@ from .. import models
 from ..algorithm import objectives
 from ..config import TrainConfig
 from ..errors import ConfigError, RunError
-from ..fsutil import (
+from ..files.disk import (
     append_jsonl,
     atomic_write_bytes,
     atomic_write_json,

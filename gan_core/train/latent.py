@@ -16,13 +16,14 @@ import tensorflow as tf
 
 from ..algorithm import augment as augment_lib
 from .. import data as data_lib
-from .. import evaluation, models, pictures
+from .. import evaluation, models
+from ..files import pictures
 from .. import latent_space
 from ..algorithm import objectives
 from ..algorithm.ema import WeightAverage, half_life_steps
 from ..evaluation.discriminator import PROBE, diversity_ratio
 from ..errors import GanError
-from ..fsutil import atomic_write_bytes
+from ..files.disk import atomic_write_bytes
 from ..inference import Generator
 from . import execution
 from .loop import Trainer

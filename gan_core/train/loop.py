@@ -17,10 +17,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import devices, evaluation, models, pictures, preflight
+from .. import devices, evaluation, models, preflight
+from ..files import pictures
 from ..config import TrainConfig
 from ..errors import ClusterError, GanError
-from ..fsutil import (
+from ..files.disk import (
     atomic_write_json,
     read_json,
 )

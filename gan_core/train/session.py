@@ -22,7 +22,7 @@ from typing import Callable
 from .. import devices
 from ..config import TrainConfig
 from ..errors import ClusterError, GanError, ResourceError, RunError, first_line
-from ..fsutil import (
+from ..files.disk import (
     overwrite_in_place,
     read_json,
 )
