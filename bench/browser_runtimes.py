@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core import latent, pictures  # the installed package (pip install -e .)
+from gan_core.files import pictures
+from gan_core import latent_space
 from gan_core.explore import browser_model, model_export
 from gan_core.inference import Generator
 from gan_core.runs import resolve_run
@@ -113,7 +114,7 @@ def main() -> None:
                 page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
                 page.wait_for_function("window.ready")
                 for name, g in generators.items():
-                    z = latent.z_from_seeds(range(16), g.noise_dim, g.noise)
+                    z = latent_space.z_from_seeds(range(16), g.noise_dim, g.noise)
                     labels = (np.arange(16) % g.num_classes) if g.num_classes else None
                     sent = [z.tolist(), None if labels is None else labels.tolist(), args.repeats]
                     for case, file in ((f"{name} ort, image only", f"{name}_plain.onnx"),

@@ -29,7 +29,8 @@ STATES = ("done", "stopped", "failed", "done")
 
 def make_runs(root: Path, n: int) -> None:
     """N run folders, numbered 0..N-1, that every reader accepts."""
-    from gan_core import config, pictures, runs
+    from gan_core import config, runs
+    from gan_core.files import pictures
 
     template = runs.create_run(root / "_template", config.from_preset("mnist_dcgan", {"name": "template",
                                                                                        "precision": "float32"}))

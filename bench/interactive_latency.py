@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from gan_core import pictures  # the installed package (pip install -e .)
+from gan_core.files import pictures
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,7 @@ def timed(fn, repeats: int) -> dict[str, float]:
 
 
 def main() -> None:
-    from gan_core import latent
+    from gan_core import latent_space
     from gan_core.cli import load_model_ref
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -45,8 +45,8 @@ def main() -> None:
     args = ap.parse_args()
 
     g = load_model_ref(args.model, None)
-    z1 = latent.z_from_seed(42, g.noise_dim, g.noise)[None]
-    z64 = latent.z_from_seeds(range(64), g.noise_dim, g.noise)
+    z1 = latent_space.z_from_seed(42, g.noise_dim, g.noise)[None]
+    z64 = latent_space.z_from_seeds(range(64), g.noise_dim, g.noise)
     grid = pictures.grid(g.images_uint8(z64), 8, 8, scale=2)
     results = {
         "model.predict, 1 image": timed(lambda: g.model.predict(z1, verbose=0), args.repeats),

@@ -5,10 +5,11 @@
 Writes a metrics.jsonl like the trainer's (window records of the four losses, an epoch record every 100 windows),
 then times, as CPU time of this process:
   before: the page as it was: read and parse the whole file, keep the windows, build the plotly figure of every
-          window (charts.training_figure), and serialise it as Streamlit does (plotly.io.to_json);
-  after:  gan_core.metrics_tail.MetricsTail: one record appended between refreshes (as a trainer writes), parse
-          only the new bytes, downsample to <= 2,000 points per series, build the figure (charts.series_figure),
-          serialise it. `after_first` is a tail's first refresh (it reads the whole file once).
+          window (training_charts.training_figure), and serialise it as Streamlit does (plotly.io.to_json);
+  after:  gan_core.runs.metrics_tail.MetricsTail: one record appended between refreshes (as a trainer writes), parse
+          only the new bytes, downsample to <= 2,000 points per series, build the figure
+          (training_charts.series_figure), serialise it. `after_first` is a tail's first refresh (it reads the whole
+          file once).
 Prints one line per size, medians in milliseconds, and writes JSON.
 """
 from __future__ import annotations
@@ -23,9 +24,9 @@ from pathlib import Path
 
 import plotly.io
 
-from gan_core import charts  # the installed package (pip install -e .)
-from gan_core.fsutil import append_jsonl, read_jsonl
-from gan_core.metrics_tail import MetricsTail
+from gan_core.runs import training_charts  # the installed package (pip install -e .)
+from gan_core.files.disk import append_jsonl, read_jsonl
+from gan_core.runs.metrics_tail import MetricsTail
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,13 +61,13 @@ def cpu(fn) -> float:
 
 def before(path: Path) -> None:
     windows = [r for r in read_jsonl(path) if r.get("kind") == "window"]  # RunDir.metrics("window") as it was
-    plotly.io.to_json(charts.training_figure(windows), validate=False)
+    plotly.io.to_json(training_charts.training_figure(windows), validate=False)
 
 
 def after(tail: MetricsTail) -> int:
     tail.refresh()
     series = tail.series()
-    plotly.io.to_json(charts.series_figure(series), validate=False)  # the live view draws no epoch means
+    plotly.io.to_json(training_charts.series_figure(series), validate=False)  # the live view draws no epoch means
     return max(len(y) for _, y in series.values())
 
 

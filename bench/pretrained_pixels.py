@@ -13,7 +13,8 @@ import sys
 
 import numpy as np
 
-from gan_core import latent, runs, tasks
+from gan_core import runs, tasks
+from gan_core import latent_space
 
 
 def outputs() -> dict[str, np.ndarray]:
@@ -21,7 +22,7 @@ def outputs() -> dict[str, np.ndarray]:
     for run in runs.list_pretrained():
         model = tasks.load(run)
         if tasks.of_run(run).draws_from_noise:
-            found[run.name] = model.images_uint8(latent.z_from_seeds(range(16), model.noise_dim, model.noise))
+            found[run.name] = model.images_uint8(latent_space.z_from_seeds(range(16), model.noise_dim, model.noise))
             continue
         for direction, translator in model.items():
             x = np.random.default_rng(0).uniform(0, 1, size=(4, *translator.input_shape)).astype(np.float32)

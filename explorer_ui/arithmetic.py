@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer_ui import widgets
 from explorer_ui.latent_state import LatentState
-from gan_core import latent
+from gan_core import latent_space
 from gan_core.inference import Generator
 
 
@@ -22,9 +22,9 @@ def section(generator: Generator, state: LatentState) -> None:
     sets = [c[i].text_input(f"Seeds for {name}", default, key=f"latent_arith_{name}")
             for i, (name, default) in enumerate((("A", "1"), ("B", "2"), ("C", "3")))]
     with widgets.user_errors():
-        seeds = [latent.parse_seeds(text) for text in sets]
-        parts = [latent.mean_z_of_seeds(s, generator.noise_dim, generator.noise) for s in seeds]
-        result = latent.arithmetic(*parts)
+        seeds = [latent_space.parse_seeds(text) for text in sets]
+        parts = [latent_space.mean_z_of_seeds(s, generator.noise_dim, generator.noise) for s in seeds]
+        result = latent_space.arithmetic(*parts)
         pictures = state.images(generator, np.stack([*parts, result]))
         scale = widgets.display_scale(pictures.shape[1])
         names = [f"{sign}{name}: {'seed ' + str(s[0]) if len(s) == 1 else f'mean of {len(s)} seeds'}"

@@ -8,7 +8,8 @@ import streamlit as st
 from explorer_ui import widgets
 from explorer_ui.components import latent_morph
 from explorer_ui.latent_state import LatentState
-from gan_core import latent, pictures
+from gan_core.files import pictures
+from gan_core import latent_space
 from gan_core.errors import ConfigError
 from gan_core.explore import export
 
@@ -45,8 +46,8 @@ def seed_walk(choice: widgets.GeneratorChoice, state: LatentState, morph: latent
     generator = choice.generator
     c = st.columns([1.3, 1, 1, 1, 1, 1], vertical_alignment="bottom")
     start = c[0].radio("From", ["Current z", "Seed A"], horizontal=True)
-    seed_a = c[1].number_input("Seed A", 0, latent.MAX_SEED, 1, disabled=start == "Current z")
-    seed_b = c[2].number_input("Seed B", 0, latent.MAX_SEED, 2)
+    seed_a = c[1].number_input("Seed A", 0, latent_space.MAX_SEED, 1, disabled=start == "Current z")
+    seed_b = c[2].number_input("Seed B", 0, latent_space.MAX_SEED, 2)
     steps = c[3].number_input("Steps", 2, 32, 8)
     mode = c[4].radio("Mode", ["slerp", "lerp"], horizontal=True,
                       help="slerp keeps |z| typical along the path; lerp's midpoints are shorter and blander")
@@ -56,8 +57,8 @@ def seed_walk(choice: widgets.GeneratorChoice, state: LatentState, morph: latent
                   help="The path starts at z as it was when this section was last drawn")
         a = state.z.copy()
     else:
-        a = latent.z_from_seed(seed_a, generator.noise_dim, generator.noise)
-    b = latent.z_from_seed(seed_b, generator.noise_dim, generator.noise)
+        a = latent_space.z_from_seed(seed_a, generator.noise_dim, generator.noise)
+    b = latent_space.z_from_seed(seed_b, generator.noise_dim, generator.noise)
     cls = state.current_class(generator)
     frames = export.interpolation_frames(generator, a, b, int(steps), mode, label=cls)
     in_class = f", {generator.class_name(cls)}" if cls is not None else ""
@@ -86,7 +87,7 @@ def class_walk(choice: widgets.GeneratorChoice, state: LatentState) -> None:
     fps = c[3].number_input("GIF frames/s", 0.5, 30.0, 6.0, step=0.5, key="latent_class_fps")
     st.button("Refresh from the sliders", icon=":material/refresh:", key="latent_class_refresh",
               help="The walk uses z as it was when this section was last drawn")
-    z = latent.truncate(state.z, state.psi, generator.noise)
+    z = latent_space.truncate(state.z, state.psi, generator.noise)
     frames = export.class_interpolation_frames(generator, z, a, b, steps)
     st.image(pictures.png_bytes(strip(frames)), output_format="PNG",
              caption=f"{generator.class_name(a)} → {generator.class_name(b)} with the same z, {steps} steps")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from gan_core import latent
+from gan_core import latent_space
 from gan_core.inference import Generator
 
 # Widget keys other code reads or sets (the tests drive them by these names too).
@@ -94,13 +94,13 @@ class LatentState:
     def from_seed_box(self, dim: int, noise: str) -> None:
         """z := the seed box's vector (the seed box's on_change, and Reset sliders)."""
         seed = self.store[SEED_KEY]
-        self.set_z(latent.z_from_seed(seed, dim, noise), f"seed {seed}", f"seed{seed}")
+        self.set_z(latent_space.z_from_seed(seed, dim, noise), f"seed {seed}", f"seed{seed}")
         self._set("z_seed", seed)
         self._set("noise", noise)
 
     def random(self, dim: int, noise: str) -> None:
         """A new random seed in the seed box, and its z."""
-        self.store[SEED_KEY] = latent.random_seed()
+        self.store[SEED_KEY] = latent_space.random_seed()
         self.from_seed_box(dim, noise)
 
     def fit(self, generator: Generator) -> None:

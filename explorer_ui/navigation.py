@@ -12,7 +12,7 @@ from PIL import Image
 from streamlit.navigation.page import StreamlitPage
 
 from explorer_ui import streamlit_compat
-from gan_core import gpu
+from gan_core import devices
 from gan_core.errors import GanError
 
 # Set by every run that went through set_up_page: app.py's, or a page's that had to do app.py's work itself.
@@ -51,11 +51,11 @@ def set_up_page() -> None:
     st.html("<style>[data-testid='stImage'] img { image-rendering: pixelated; }</style>")
     st.session_state[APP_RAN_KEY] = True
     try:  # before the page's first TensorFlow op: grow GPU memory (a trainer may share the GPU), or stay on the CPU
-        notes = gpu.configure("app")
+        notes = devices.configure("app")
     except GanError as exc:
         st.error(str(exc))
     else:
-        if notes != [gpu.NO_GPU]:
+        if notes != [devices.NO_GPU]:
             st.sidebar.caption(" · ".join(notes))
 
 

@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer_ui import canvas, widgets
-from gan_core import data, latent
+from gan_core import data
+from gan_core import latent_space
 from gan_core.errors import GanError
 from gan_core.explore import projection
 from gan_core.runs import sanitize_name
@@ -154,7 +155,7 @@ def section(choice: widgets.GeneratorChoice, on_use: OnUse) -> None:
     numbers, chart = st.columns([1, 2])
     numbers.metric("Pixel error (MSE)", f"{found.pixel_mse:.4f}",
                    help="Mean squared difference of reconstruction and target, pixels in [0, 1]")
-    norm = np.linalg.norm(found.z - latent.centre(generator.noise))
+    norm = np.linalg.norm(found.z - latent_space.centre(generator.noise))
     as_class = f"as {generator.class_name(found.label)} · " if found.label is not None else ""
     restarts = f"{found.restarts} restart{'s' if found.restarts != 1 else ''}"
     numbers.caption(f"{as_class}RMSE {found.pixel_rmse:.3f} · best of {restarts} × {found.steps} "

@@ -7,8 +7,8 @@ A library in layers, each importing only from those below (top first; the README
 - ``train`` (the shared loop and one trainer per task); ``explore`` (export, directions, projection)
 - ``evaluation`` (metrics beside real-data floors); ``inference`` (Generator, Translator, the safe loader)
 - ``runs`` (the run-directory contract); ``preflight``; ``config`` (one dataclass per run)
-- ``models`` (architecture registry), ``objectives``, ``augment``, ``ema``, ``speed``
-- ``data`` (all loading); ``pictures``, ``latent``, ``charts``; ``fsutil``, ``errors``
+- ``models`` (architecture registry), ``algorithm`` (objectives, DiffAugment, EMA of G), ``devices``
+- ``data`` (all loading); ``files`` (atomic writes, pictures), ``latent_space``; ``errors``
 
 Start with ``tasks.train(runs.create_run(None, config.from_preset("mnist_dcgan")))``.
 """

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from . import gpu
+from . import devices
 from .config import TrainConfig
 from .errors import RunError
-from .fsutil import try_lock
+from .files.disk import try_lock
 from .runs import LOCK_FD_ENV, RETRAIN_COPY, RunDir, create_run, default_runs_dir, list_runs, refuse_shipped
 
 # How each trainer this process launched ended (run path -> return code), filled by its reaper thread: the app
@@ -87,8 +87,8 @@ def spawn(run: RunDir, *, restart: bool = False) -> subprocess.Popen:
     """Start the trainer holding the run's lock from its first instant: we take the lock here and hand the
     locked descriptor down (pass_fds), so 'starting' is as alive as 'running' and any death frees the run."""
     # no PYTHONPATH: the child imports gan_core installed (pip install -e .) or from the working directory it inherits
-    # the app's environment plus GPU memory growth, so the trainer and the app can share one GPU (gan_core.gpu)
-    env = {**gpu.trainer_env(), "PYTHONUNBUFFERED": "1"}
+    # the app's environment plus GPU memory growth, so the trainer and the app can share one GPU (gan_core.devices)
+    env = {**devices.trainer_env(), "PYTHONUNBUFFERED": "1"}
     fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if not try_lock(fd):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import data as data_lib
-from . import gpu, models, speed
+from . import devices, models
 from .config import TrainConfig
 from .errors import ConfigError
 
@@ -48,7 +48,7 @@ class Memory:
 def check(cfg: TrainConfig, memory: Memory | None = None) -> Estimate | None:
     """ConfigError or DataError for a config whose device is not here (gpu:N), whose data is missing or whose run
     cannot fit in memory."""
-    gpu.check_device_seen(cfg.device)
+    devices.check_device_seen(cfg.device)
     n_images = check_data(cfg)
     return check_memory(cfg, memory, n_images=n_images)
 
@@ -147,7 +147,7 @@ def _sizes(model) -> tuple[int, int]:
 
 
 def available_memory() -> Memory:
-    return Memory(host=_host_free(), gpu=_gpu_free() if speed.gpu_capabilities() else None)
+    return Memory(host=_host_free(), gpu=_gpu_free() if devices.gpu_capabilities() else None)
 
 
 def _host_free() -> int | None:

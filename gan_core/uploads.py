@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from .data import IMAGE_EXTENSIONS
 from .errors import DataError, ModelError
-from .fsutil import atomic_write_bytes
+from .files.disk import atomic_write_bytes
 from .runs import sanitize_name
 
 UPLOADS_DIRNAME = "_uploads"  # not a run: list_runs only picks NNNNN-name folders

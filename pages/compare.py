@@ -3,7 +3,8 @@ their curves on shared axes and their fixed-seed grids at one epoch. The work is
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, pictures
+from gan_core.files import pictures
+from gan_core.runs import compare_charts, quality_charts
 from gan_core.runs import RunDir, compare
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -116,13 +117,13 @@ with widgets.user_errors():
                              "between a stop and its resume is left out")
     x = "minutes" if by_time else "epoch"
     lines = compare.run_lines(compared, x)
-    st.plotly_chart(charts.compare_figure(lines, compare.X_AXES[x]), config=CHART_CONFIG)
-    st.caption(charts.compare_note(lines))
+    st.plotly_chart(compare_charts.compare_figure(lines, compare.X_AXES[x]), config=CHART_CONFIG)
+    st.caption(compare_charts.compare_note(lines))
     quality = compare.quality_runs(compared)
     if quality:
-        st.plotly_chart(charts.compare_quality_figure(quality, n, x_key=x, x_title=compare.X_AXES[x]),
+        st.plotly_chart(compare_charts.compare_quality_figure(quality, n, x_key=x, x_title=compare.X_AXES[x]),
                         config=CHART_CONFIG)
-        st.caption(charts.QUALITY_NOTE)
+        st.caption(quality_charts.QUALITY_NOTE)
     else:
         st.caption("No sample-quality measurements for these runs yet: `python -m gan_core evaluate RUN --epochs "
                    "all` scores every saved epoch, then they appear here.")

@@ -5,7 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import latent, pictures
+from gan_core.files import pictures
+from gan_core import latent_space
 from gan_core.errors import ConfigError
 from gan_core.explore import app_exports, export, model_export
 
@@ -17,7 +18,7 @@ choice = widgets.page_generator("export", "Export")
 generator = choice.generator
 st.caption(f"From **{widgets.md_text(choice.name)}**. Each download is also saved beside the model, under the folder "
            "named below it.")
-psi = st.slider("Truncation ψ", 0.0, latent.MAX_PSI, 1.0, 0.05, width=320,
+psi = st.slider("Truncation ψ", 0.0, latent_space.MAX_PSI, 1.0, 0.05, width=320,
                 help="Pulls every z towards the noise's centre, for the grid and the GIF: 1 leaves them alone, smaller "
                      "values give more typical, cleaner and more alike images, 0 the generator's mean image")
 truncated = f" · ψ = {psi:.2f}" if psi < 1 else ""
@@ -37,7 +38,7 @@ st.subheader("Sample grid")
 c = st.columns(4)
 rows = int(c[0].number_input("Rows", 1, 32, 4))
 cols = int(c[1].number_input("Columns", 1, 32, generator.num_classes if generator.conditional else 8))
-seed = int(c[2].number_input("First seed", 0, latent.MAX_SEED, 0, help="Cell i shows seed first + i"))
+seed = int(c[2].number_input("First seed", 0, latent_space.MAX_SEED, 0, help="Cell i shows seed first + i"))
 scale = int(c[3].number_input("Pixel scale", 1, 16, 3))
 with widgets.user_errors():
     height, width = (scale * (n * side + (n + 1) * 2) for n, side in zip((rows, cols), generator.image_shape[:2]))
@@ -52,8 +53,8 @@ with widgets.user_errors():
 
 st.subheader("Interpolation GIF")
 c = st.columns(7, vertical_alignment="bottom")
-seed_a = int(c[0].number_input("Seed A", 0, latent.MAX_SEED, 0))
-seed_b = int(c[1].number_input("Seed B", 0, latent.MAX_SEED, 1))
+seed_a = int(c[0].number_input("Seed A", 0, latent_space.MAX_SEED, 0))
+seed_b = int(c[1].number_input("Seed B", 0, latent_space.MAX_SEED, 1))
 steps = int(c[2].number_input("Steps", 2, 64, 16))
 mode = c[3].radio("Mode", ["slerp", "lerp"], horizontal=True)
 fps = c[4].number_input("Frames/s", 0.5, 30.0, 8.0, step=0.5)
@@ -61,7 +62,8 @@ loop = int(c[5].number_input("Loops (0 = forever)", 0, 1000, 0))
 bounce = c[6].checkbox("Forth and back", value=True)
 with widgets.user_errors():
     # truncating the two ends truncates every frame: lerp and slerp (about the same centre) commute with it
-    a, b = (latent.truncate(latent.z_from_seed(s, generator.noise_dim, generator.noise), psi, generator.noise)
+    a, b = (latent_space.truncate(latent_space.z_from_seed(s, generator.noise_dim, generator.noise), psi,
+                                  generator.noise)
             for s in (seed_a, seed_b))
     gif_label = label if label is not None or not generator.conditional else 0
     frames = export.interpolation_frames(generator, a, b, steps, mode, scale=scale, label=gif_label)

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts
+from gan_core.runs import training_charts
 from gan_core.explore.lab import LAB_LOSSES, MAX_STEPS, Knobs, StepLab, curves_figure
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -77,10 +77,11 @@ def show(lab: StepLab) -> None:
         both = np.concatenate([view["d_real_scores"], view["d_fake_scores"]])
         low, high = (0.0, 1.0) if reading.sigmoid else (float(both.min()), max(float(both.max()), both.min() + 1e-6))
         edges = np.linspace(low, high, 21)
-        st.plotly_chart(charts.score_histogram({"real_hist": np.histogram(view["d_real_scores"], edges)[0].tolist(),
-                                                "fake_hist": np.histogram(view["d_fake_scores"], edges)[0].tolist(),
-                                                "hist_range": [low, high]}, height=200, reading=reading),
-                        config={"displayModeBar": False})
+        st.plotly_chart(training_charts.score_histogram(
+            {"real_hist": np.histogram(view["d_real_scores"], edges)[0].tolist(),
+             "fake_hist": np.histogram(view["d_fake_scores"], edges)[0].tolist(),
+             "hist_range": [low, high]}, height=200, reading=reading),
+            config={"displayModeBar": False})
         st.plotly_chart(curves_figure(view["history"], lab.balance_point(), reading=reading),
                         config={"displayModeBar": False})
         if view["updates"] > len(view["history"]):

@@ -9,7 +9,7 @@ import streamlit as st
 from explorer_ui import arithmetic, interpolation, projection, use_app_navigation, widgets
 from explorer_ui.components import latent_morph
 from explorer_ui.latent_state import CLASS_WIDGET_KEY, MODE_KEY, PSI_KEY, SEED_KEY, LatentState
-from gan_core import latent
+from gan_core import latent_space
 from gan_core.errors import GanError
 from gan_core.explore import directions
 from gan_core.inference import Generator
@@ -83,7 +83,7 @@ def direction_moved(state: LatentState, found: directions.Directions, centre: fl
 def direction_sliders(generator: Generator, state: LatentState) -> None:
     """One slider per principal direction: where z sits along it, in standard deviations of the noise."""
     found = generator_directions(generator)
-    centre = latent.centre(generator.noise)
+    centre = latent_space.centre(generator.noise)
     coords = found.coordinates(state.z, centre)
     columns, per_column = st.columns(2), math.ceil(found.k / 2)
     for i in range(found.k):
@@ -106,15 +106,15 @@ def z_editor(generator: Generator, state: LatentState) -> None:
     image_column, slider_column = st.columns([1, 2], gap="large")
     with image_column:
         z, psi, cls = state.z, state.psi, state.current_class(generator)
-        image = state.images(generator, latent.truncate(z, psi, generator.noise)[None])[0]
+        image = state.images(generator, latent_space.truncate(z, psi, generator.noise)[None])[0]
         label, _, edited = state.origin()
         label = widgets.md_text(label)  # e.g. "projection of " an uploaded file's name
         if cls is not None:
             label = f"{generator.class_name(cls)} · {label}"
         st.image(widgets.png_data_url(image, widgets.display_scale(image.shape[0])), alt="Generated image",
                  caption=f"{label}{' (edited)' if edited else ''} · ψ = {psi:.2f} · "
-                         f"‖z‖ = {np.linalg.norm(z - latent.centre(generator.noise)):.2f}")
-        st.slider("Truncation ψ", 0.0, latent.MAX_PSI, 1.0, 0.05, key=PSI_KEY,
+                         f"‖z‖ = {np.linalg.norm(z - latent_space.centre(generator.noise)):.2f}")
+        st.slider("Truncation ψ", 0.0, latent_space.MAX_PSI, 1.0, 0.05, key=PSI_KEY,
                   help="Pulls z towards the noise's centre before drawing: 1 leaves it alone, smaller values give "
                        "more typical, cleaner images, 0 the generator's mean image")
     with slider_column:
@@ -148,7 +148,7 @@ state = LatentState()
 state.fit(generator)
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    st.number_input("Seed", 0, latent.MAX_SEED, key=SEED_KEY, on_change=state.from_seed_box, args=(dim, noise),
+    st.number_input("Seed", 0, latent_space.MAX_SEED, key=SEED_KEY, on_change=state.from_seed_box, args=(dim, noise),
                     width=220)
     st.button("Random", icon=":material/casino:", on_click=state.random, args=(dim, noise))
     st.button("Reset sliders", icon=":material/restart_alt:", on_click=state.from_seed_box, args=(dim, noise))

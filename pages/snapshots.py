@@ -5,7 +5,10 @@ import shlex
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core import charts, inference, objectives, pictures, runs
+from gan_core import inference, runs
+from gan_core.files import pictures
+from gan_core.runs import quality_charts, training_charts
+from gan_core.algorithm import objectives
 from gan_core.explore import export
 from gan_core.runs import RunDir
 
@@ -47,10 +50,11 @@ def viewer(run_path: str) -> None:
     windows, means = run.metrics("window"), run.metrics("epoch")
     if windows or means:
         reference = run.balance_point()  # dotted lines where the game is at balance, for objectives that have one
-        losses_tab.plotly_chart(charts.training_figure(windows, means, mark_epoch=epoch, height=400,
+        losses_tab.plotly_chart(training_charts.training_figure(windows, means, mark_epoch=epoch, height=400,
                                                        reference=reference, reading=objectives.reading_of(windows)),
                                 config={"displayModeBar": False})
-        losses_tab.caption(charts.training_note(reference) + " The dashed vertical line marks the grid's epoch.")
+        losses_tab.caption(training_charts.training_note(reference)
+                           + " The dashed vertical line marks the grid's epoch.")
     else:
         losses_tab.caption("This model has no training metrics.")
     with quality_tab:
@@ -71,15 +75,15 @@ def what_d_sees(run: RunDir, epoch: int) -> None:
                 best_and_worst(run, epoch, scores, f"Scored by {widgets.md_text(which)}, read-only.")
         return
     reading = objectives.reading_of(records)  # what D's score is: a probability, a least-squares or critic score
-    st.plotly_chart(charts.discriminator_figure(records, mark_epoch=epoch, reading=reading),
+    st.plotly_chart(training_charts.discriminator_figure(records, mark_epoch=epoch, reading=reading),
                     config={"displayModeBar": False})
-    st.caption(charts.d_view_note(reading))
+    st.caption(training_charts.d_view_note(reading))
     this = next((r for r in records if r["epoch"] == epoch), None)
     if this is None:
         st.caption(f"No record of D's verdicts at epoch {epoch}.")
         return
     left, right = st.columns([3, 2])
-    left.plotly_chart(charts.score_histogram(this, reading=reading), config={"displayModeBar": False})
+    left.plotly_chart(training_charts.score_histogram(this, reading=reading), config={"displayModeBar": False})
     n = widgets.md_text(this["n"])  # metrics.jsonl's: as text
     left.caption(f"Epoch {epoch}: D's accuracy {this['d_accuracy']:.0%} on {n} real and {n} fake "
                  f"images; the fakes' diversity {this.get('diversity', float('nan')):.2f}x the reals'.")
@@ -107,7 +111,7 @@ def best_and_worst(run: RunDir, epoch: int, scores: list[float], note: str = "")
 def quality_chart(run: RunDir, epoch: int) -> None:
     """The run's quality.jsonl over epochs, one panel per metric with its real-data floor, or how to measure it."""
     records = [r for r in runs.read_quality(run) if r.get("epoch") is not None]
-    sizes = charts.quality_sample_sizes(records)
+    sizes = quality_charts.quality_sample_sizes(records)
     if not sizes:
         st.caption("No sample-quality measurements for this run yet. Score every saved epoch (a few minutes; safe "
                    f"while it trains), then come back: `{evaluate_command(run)}`")
@@ -116,8 +120,8 @@ def quality_chart(run: RunDir, epoch: int) -> None:
     if len(sizes) > 1:  # values measured at different n do not compare, so one n at a time
         n = st.selectbox("Images per set (n)", sizes, key=f"snapshots_quality_n_{run.name}",
                          help="Each evaluation's n; the metrics are biased by n, so only values at one n compare")
-    st.plotly_chart(charts.quality_figure(records, mark_epoch=epoch, n=n), config={"displayModeBar": False})
-    st.caption(charts.QUALITY_NOTE)
+    st.plotly_chart(quality_charts.quality_figure(records, mark_epoch=epoch, n=n), config={"displayModeBar": False})
+    st.caption(quality_charts.QUALITY_NOTE)
 
 
 @st.cache_data(max_entries=16, show_spinner="Loading G and building D…")

@@ -6,24 +6,23 @@ import streamlit as st
 
 from explorer_ui import config_form, use_app_navigation, widgets
 from gan_core import (
-    charts,
     config,
     launch,
     models,
-    objectives,
-    pictures,
     preflight,
     storage,
     tasks,
     uploads,
 )
+from gan_core.files import pictures
+from gan_core.algorithm import objectives
 from gan_core.cli import format_seconds
 from gan_core.config import SETTINGS, TrainConfig, from_preset
 from gan_core.errors import DataError
-from gan_core.metrics_tail import MetricsTail
+from gan_core.runs import training_charts
+from gan_core.runs.metrics_tail import MetricsTail
 from gan_core.runs import COPY_COMMAND, RunDir, epoch_label, is_shipped, read_quality, run_warnings
-from gan_core.speed import resolve_precision
-from gan_core.train import describe_devices
+from gan_core.devices import describe_devices, resolve_precision
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -166,9 +165,9 @@ def live_view(run_path: str) -> None:
     if series:
         balance = run.balance_point()  # where the curves sit once D cannot tell (None: no such point)
         reading = objectives.reading(tail.d_reading)  # what D(x) and D(G(z)) are: a probability or a score
-        chart.plotly_chart(charts.series_figure(series, reference=balance, reading=reading),
+        chart.plotly_chart(training_charts.series_figure(series, reference=balance, reading=reading),
                            config={"displayModeBar": False})
-        chart.caption(charts.training_note(balance))
+        chart.caption(training_charts.training_note(balance))
     else:
         chart.caption("Loss curves appear after the first training steps.")
     epochs_with_grid = run.sample_epochs()

@@ -2,7 +2,8 @@
 import streamlit as st
 
 from explorer_ui import canvas, use_app_navigation, widgets
-from gan_core import data, pictures, tasks
+from gan_core import data, tasks
+from gan_core.files import pictures
 from gan_core.inference import examples, translate_image
 from gan_core.runs import sanitize_name
 

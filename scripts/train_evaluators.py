@@ -36,7 +36,7 @@ def train_one(dataset: str, data: str | None, epochs: int, batch_size: int, seed
     import tensorflow as tf
 
     from gan_core import data as data_lib
-    from gan_core.fsutil import atomic_write_json
+    from gan_core.files.disk import atomic_write_json
 
     x_train, y_train = data_lib.load_labelled(dataset, "train", data)
     x_test, y_test = data_lib.load_labelled(dataset, "test", data)

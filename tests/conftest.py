@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from browser_helpers import CHROMIUM, start_app, stop_app, stop_trainers
 
-from gan_core import evaluation, fsutil, runs, tasks
+from gan_core import evaluation, runs, tasks
+from gan_core.files import disk
 
 
 DATA_ENV = "GAN_EXPLORER_DATA"
@@ -151,7 +152,7 @@ def pretend_training():
 
     def claim(run: runs.RunDir) -> None:
         fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
-        assert fsutil.try_lock(fd)
+        assert disk.try_lock(fd)
         held.append(fd)
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
 

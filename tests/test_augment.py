@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from gan_core import augment, config
+from gan_core import config
+from gan_core.algorithm import augment
 from gan_core.errors import ConfigError
 
 

@@ -10,7 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from gan_core import latent, pictures, storage
+from gan_core import storage
+from gan_core.files import pictures
+from gan_core import latent_space
 from gan_core.errors import DependencyError, ModelError
 from gan_core.explore import browser_model as bm
 from gan_core.inference import Generator
@@ -67,7 +69,7 @@ def run_onnx(model: bm.BrowserModel, z: np.ndarray, labels=None, outputs=None) -
 def pixel_diff(generator: Generator, model: bm.BrowserModel) -> int:
     """max |ONNX uint8 - Generator.images_uint8| on seeds 0..15 (a conditional one: classes 0, 1, ... in turn),
     the ONNX output mapped exactly as the contract says: round(clip(to_unit(raw), 0, 1) * 255)."""
-    z = latent.z_from_seeds(SEEDS, generator.noise_dim, generator.noise)
+    z = latent_space.z_from_seeds(SEEDS, generator.noise_dim, generator.noise)
     labels = np.arange(len(z)) % generator.num_classes if generator.conditional else None
     raw = run_onnx(model, z, labels, ["images"])["images"]
     unit = np.clip(pictures.to_unit(raw, model.pixel_range), 0.0, 1.0)
@@ -104,12 +106,12 @@ def test_the_tiles_are_the_blocks_own_activations(converted):
     import keras
 
     generator, model = converted("mnist_cdcgan")
-    z = latent.z_from_seeds(range(20, 24), generator.noise_dim, generator.noise)
+    z = latent_space.z_from_seeds(range(20, 24), generator.noise_dim, generator.noise)
     labels = np.array([3, 1, 4, 1])
     got = run_onnx(model, z, labels)
     layers = bm.block_layers(generator.model)
     probe = keras.Model(generator.model.inputs, [layer.output for layer in layers])
-    maps = probe([z, latent.labels_for(4, 10, labels)])
+    maps = probe([z, latent_space.labels_for(4, 10, labels)])
     for block, features in zip(model.blocks, maps):
         features = np.asarray(features)
         channels = [int(t.split()[-1]) for t in block.tiles[1:]]
@@ -209,7 +211,7 @@ def test_an_uploaded_sequential_generator_converts_with_its_blocks(tmp_path):
     generator = Generator.load(tmp_path / "mine.keras")
     converted = bm.browser_model(generator, tmp_path)
     assert [b.label for b in converted.blocks] == ["Block 1 · 4×4×16", "Block 2 · 8×8×8"]
-    z = latent.z_from_seeds(SEEDS, 8)
+    z = latent_space.z_from_seeds(SEEDS, 8)
     raw = run_onnx(converted, z, outputs=["images"])["images"]
     assert np.abs(pictures.to_uint8(raw, "tanh").astype(int) - generator.images_uint8(z).astype(int)).max() <= 1
 

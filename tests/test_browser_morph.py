@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import latent
+from gan_core import latent_space
 from gan_core.explore import directions
 from gan_core.inference import Generator
 from browser_helpers import CHROMIUM, chromium_page, settle, start_app, stop_app
@@ -202,7 +202,7 @@ def test_the_canvas_equals_images_uint8_for_every_shipped_latent_model(app):
             worst = {"seeds": 0, "truncation": 0, "PC1": 0}
             found = directions.load_or_compute(g)
             for seed in SEEDS:
-                z = latent.z_from_seed(seed, g.noise_dim, g.noise)
+                z = latent_space.z_from_seed(seed, g.noise_dim, g.noise)
                 cls = seed % g.num_classes if g.conditional else None
                 cases = [("seeds", z, 1.0)]
                 if seed < 4:
@@ -210,11 +210,11 @@ def test_the_canvas_equals_images_uint8_for_every_shipped_latent_model(app):
                 for case, zz, psi in cases:
                     got = page.evaluate("([z, psi, cls]) => window.__latentMorph.draw(z, psi, cls)",
                                         [zz.astype(float).tolist(), psi, cls or 0])
-                    want = g.images_uint8(latent.truncate(zz, psi, g.noise)[None], cls)[0]
+                    want = g.images_uint8(latent_space.truncate(zz, psi, g.noise)[None], cls)[0]
                     worst[case] = max(worst[case], _diff(got, want))
                 if seed < 4:
                     value = 1.5
-                    moved = found.move(z, 0, value - found.coordinates(z, latent.centre(g.noise))[0])
+                    moved = found.move(z, 0, value - found.coordinates(z, latent_space.centre(g.noise))[0])
                     got = page.evaluate("([z, v, cls]) => window.__latentMorph.drawMoved(z, 0, v, 1, cls)",
                                         [z.astype(float).tolist(), value, cls or 0])
                     worst["PC1"] = max(worst["PC1"], _diff(got, g.images_uint8(moved[None], cls)[0]))

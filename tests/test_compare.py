@@ -1,12 +1,15 @@
-"""Comparing runs (gan_core.runs.compare and its figures in gan_core.charts) on small hand-written run folders, and
-the objectives' balance points the charts draw as reference lines."""
+"""Comparing runs (gan_core.runs.compare and its figures in gan_core.runs.compare_charts) on small hand-written run
+folders, and the objectives' balance points the charts draw as reference lines."""
 import json
 import math
 
 import numpy as np
 import pytest
 
-from gan_core import charts, config, objectives, pictures
+from gan_core import config
+from gan_core.files import pictures
+from gan_core.runs import compare_charts
+from gan_core.algorithm import objectives
 from gan_core.runs import RunDir, compare
 
 
@@ -198,7 +201,7 @@ def test_version_changes_when_a_run_logs_more(tmp_path):
 # --- the figures --------------------------------------------------------------------------------------------------
 
 def lines(name, g_loss=1.0, reference=None):
-    return charts.RunLines(name, {"g_loss": ([0.5, 1.0], [g_loss, g_loss]), "d_real": ([0.5, 1.0], [0.6, 0.6])},
+    return compare_charts.RunLines(name, {"g_loss": ([0.5, 1.0], [g_loss, g_loss]), "d_real": ([0.5, 1.0], [0.6, 0.6])},
                            {"g_loss": ([1], [g_loss])}, reference)
 
 
@@ -206,20 +209,20 @@ BCE = objectives.get("bce").balance_point()
 
 
 def test_compare_figure_overlays_runs_one_colour_each_on_shared_panels():
-    fig = charts.compare_figure([lines("a"), lines("b", 2.0)])
+    fig = compare_charts.compare_figure([lines("a"), lines("b", 2.0)])
     legend = [t.name for t in fig.data if t.showlegend is not False]
     assert legend == ["a", "b"]  # one entry per run (its epoch means), windows grouped under it
     g_loss = [t for t in fig.data if t.xaxis == "x" and t.yaxis == "y"]
     assert [(t.name, t.mode, t.line.color) for t in g_loss] == [
-        ("a", "lines", charts.RUN_COLOURS[0]), ("a", "lines+markers", charts.RUN_COLOURS[0]),
-        ("b", "lines", charts.RUN_COLOURS[1]), ("b", "lines+markers", charts.RUN_COLOURS[1])]
+        ("a", "lines", compare_charts.RUN_COLOURS[0]), ("a", "lines+markers", compare_charts.RUN_COLOURS[0]),
+        ("b", "lines", compare_charts.RUN_COLOURS[1]), ("b", "lines+markers", compare_charts.RUN_COLOURS[1])]
     assert {t.yaxis for t in fig.data if t.name == "a"} == {"y", "y3"}  # G loss and D(x): the series it has
     assert not fig.layout.shapes  # no balance without a reference
     assert fig.layout.xaxis3.title.text == "epoch" and list(fig.layout.yaxis3.range) == [0, 1]
 
 
 def test_compare_figure_draws_a_shared_balance_grey_and_a_runs_own_in_its_colour():
-    fig = charts.compare_figure([lines("a", reference=BCE), lines("b", reference=BCE)], x_title="minutes")
+    fig = compare_charts.compare_figure([lines("a", reference=BCE), lines("b", reference=BCE)], x_title="minutes")
     lines_drawn = [(s.y0, s.yref, s.line.color, s.line.dash) for s in fig.layout.shapes]
     assert lines_drawn == [(pytest.approx(math.log(2)), "y", "#999", "dot"), (0.5, "y3", "#999", "dot")]
     titles = [a.text for a in fig.layout.annotations]
@@ -227,36 +230,38 @@ def test_compare_figure_draws_a_shared_balance_grey_and_a_runs_own_in_its_colour
                                                                              "balance 0.50"]
     assert any(t.name == "balance" and t.line.dash == "dot" for t in fig.data)  # the legend says what dots are
     smoothed = objectives.get("bce").balance_point(0.9)
-    fig = charts.compare_figure([lines("a", reference=BCE), lines("b", reference=smoothed), lines("c")])
+    fig = compare_charts.compare_figure([lines("a", reference=BCE), lines("b", reference=smoothed), lines("c")])
     assert [(round(s.y0, 2), s.line.color) for s in fig.layout.shapes if s.yref == "y"] == [
-        (0.69, charts.RUN_COLOURS[0]), (0.8, charts.RUN_COLOURS[1])]
+        (0.69, compare_charts.RUN_COLOURS[0]), (0.8, compare_charts.RUN_COLOURS[1])]
     assert fig.layout.annotations[0].text == "G loss · balance 0.69 / 0.80"
-    assert "each run's balance" in charts.compare_note([lines("a", reference=BCE), lines("b", reference=smoothed)])
-    assert "ln 2 ≈ 0.69" in charts.compare_note([lines("a", reference=BCE), lines("b", reference=BCE)])
-    assert "No dotted balance lines" in charts.compare_note([lines("a"), lines("b")])
+    assert "each run's balance" in compare_charts.compare_note([lines("a", reference=BCE),
+                                                                lines("b", reference=smoothed)])
+    assert "ln 2 ≈ 0.69" in compare_charts.compare_note([lines("a", reference=BCE), lines("b", reference=BCE)])
+    assert "No dotted balance lines" in compare_charts.compare_note([lines("a"), lines("b")])
 
 
 def test_compare_quality_figure_one_line_per_run_per_metric_with_the_floor():
     records_a = [fid(1, 80.0), fid(2, 50.0), {**fid(2, 3.0), "metric": "mode_coverage"}]
     records_b = [fid(2, 30.0)]
-    fig = charts.compare_quality_figure([("a", records_a), ("b", records_b)], n=500)
+    fig = compare_charts.compare_quality_figure([("a", records_a), ("b", records_b)], n=500)
     assert [(t.name, t.yaxis, list(t.x), list(t.y)) for t in fig.data] == [
         ("a", "y", [1, 2], [80.0, 50.0]), ("b", "y", [2], [30.0]), ("a", "y2", [2], [3.0])]
-    assert [t.line.color for t in fig.data[:2]] == list(charts.RUN_COLOURS[:2])
+    assert [t.line.color for t in fig.data[:2]] == list(compare_charts.RUN_COLOURS[:2])
     floors = [(s.y0, s.yref) for s in fig.layout.shapes]
     assert floors == [(0.5, "y"), (0.5, "y2")]  # the shared floor once per panel
     assert fig.layout.xaxis2.title.text == "epoch (n = 500 images per set)"
-    fig = charts.compare_quality_figure([("a", [fid(2, 50.0, floor=0.4)]), ("b", [fid(2, 30.0, floor=1.3)])], n=500)
-    assert [(s.y0, s.line.color) for s in fig.layout.shapes] == [(0.4, charts.RUN_COLOURS[0]),
-                                                                 (1.3, charts.RUN_COLOURS[1])]
-    assert not charts.compare_quality_figure([("a", [])]).data
+    fig = compare_charts.compare_quality_figure([("a", [fid(2, 50.0, floor=0.4)]), ("b", [fid(2, 30.0, floor=1.3)])],
+                                                n=500)
+    assert [(s.y0, s.line.color) for s in fig.layout.shapes] == [(0.4, compare_charts.RUN_COLOURS[0]),
+                                                                 (1.3, compare_charts.RUN_COLOURS[1])]
+    assert not compare_charts.compare_quality_figure([("a", [])]).data
 
 
 def test_quality_by_training_time_uses_the_minute_its_epoch_ended(tmp_path):
     run = make_run(tmp_path, "00000-a", quality=[fid(0, 200.0), fid(1, 80.0), fid(2, 50.0)], **two_epochs())
     (compared,) = compare.load([run])
     assert [r.get("minutes") for r in compared.quality] == pytest.approx([0.0, 10.5 / 60, 20.5 / 60])
-    fig = charts.compare_quality_figure(compare.quality_runs([compared]), 500, x_key="minutes",
+    fig = compare_charts.compare_quality_figure(compare.quality_runs([compared]), 500, x_key="minutes",
                                         x_title=compare.X_AXES["minutes"])
     assert list(fig.data[0].x) == pytest.approx([0.0, 10.5 / 60, 20.5 / 60])
     assert fig.layout.xaxis.title.text == "training time (minutes) (n = 500 images per set)"

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import config, evaluation, latent, models, pictures
+from gan_core import config, evaluation, models
+from gan_core.files import pictures
+from gan_core import latent_space
 from gan_core.errors import ConfigError, GanError
 from gan_core.explore import export, projection
 from gan_core.inference import Generator
@@ -23,20 +25,20 @@ def mnist(mnist_npz: Path) -> Path:
 # --- labels ------------------------------------------------------------------------------------------------------
 
 def test_labels_for_cycles_repeats_lists_and_blends():
-    assert latent.labels_for(12, 10).argmax(axis=1).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
-    assert latent.labels_for(3, 10, 7).argmax(axis=1).tolist() == [7, 7, 7]
-    assert latent.labels_for(3, 10, [2, 0, 9]).argmax(axis=1).tolist() == [2, 0, 9]
-    one_hot = latent.labels_for(4, 10, [1, 1, 1, 1])
+    assert latent_space.labels_for(12, 10).argmax(axis=1).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    assert latent_space.labels_for(3, 10, 7).argmax(axis=1).tolist() == [7, 7, 7]
+    assert latent_space.labels_for(3, 10, [2, 0, 9]).argmax(axis=1).tolist() == [2, 0, 9]
+    one_hot = latent_space.labels_for(4, 10, [1, 1, 1, 1])
     assert one_hot.dtype == np.float32 and one_hot.sum(axis=1).tolist() == [1, 1, 1, 1]
-    blend = latent.class_blend(3, 8, 5, 10)
-    assert latent.labels_for(5, 10, blend) is not None
+    blend = latent_space.class_blend(3, 8, 5, 10)
+    assert latent_space.labels_for(5, 10, blend) is not None
     assert blend[0].argmax() == 3 and blend[-1].argmax() == 8 and blend[2, 3] == blend[2, 8] == 0.5
     assert np.allclose(blend.sum(axis=1), 1.0)
     for bad in (10, -1, [1, 2]):
         with pytest.raises(ValueError):
-            latent.labels_for(3, 10, bad)
+            latent_space.labels_for(3, 10, bad)
     with pytest.raises(ConfigError):
-        latent.class_blend(1, 2, 1, 10)
+        latent_space.class_blend(1, 2, 1, 10)
 
 
 def test_config_ties_num_classes_to_a_conditional_architecture_and_labelled_data():
@@ -58,8 +60,8 @@ def test_the_networks_take_the_label_as_a_second_input():
     assert [tuple(i.shape) for i in G.inputs] == [(None, 100), (None, 10)]
     assert tuple(G.output.shape) == (None, 28, 28, 1)
     assert [tuple(i.shape) for i in D.inputs] == [(None, 28, 28, 1), (None, 10)]
-    z = latent.z_from_seeds([0, 0], 100)
-    images = np.asarray(G([z, latent.labels_for(2, 10, [1, 7])], training=False))
+    z = latent_space.z_from_seeds([0, 0], 100)
+    images = np.asarray(G([z, latent_space.labels_for(2, 10, [1, 7])], training=False))
     assert not np.allclose(images[0], images[1])  # same z, another class: another image
 
 
@@ -75,7 +77,7 @@ class RealDigits:
         self.only = only
 
     def __call__(self, z, labels=None):
-        classes = latent.labels_for(len(z), 10, labels).argmax(axis=1)
+        classes = latent_space.labels_for(len(z), 10, labels).argmax(axis=1)
         picks = [self.by_class[self.only if self.only is not None else c][i % 50] for i, c in enumerate(classes)]
         return np.stack(picks).astype(np.float32)[..., None] / 255.0
 
@@ -138,17 +140,17 @@ def test_a_conditional_run_trains_writes_the_contract_and_loads_as_conditional(c
     assert grid.shape[:2] == (10 * 28 + 11 * 2,) * 2  # the preset's 10x10 grid: one class per column
     g = Generator.from_run(cond_run)
     assert g.conditional and g.num_classes == 10 and g.class_names[7] == "7"
-    z = latent.z_from_seeds([5, 5, 5], 100)
+    z = latent_space.z_from_seeds([5, 5, 5], 100)
     a, b, c = g(z, [2, 2, 8])
     assert np.array_equal(a, b) and not np.allclose(a, c)
-    assert np.array_equal(g(z[:1], 4), g(z[:1], latent.labels_for(1, 10, 4)))
+    assert np.array_equal(g(z[:1], 4), g(z[:1], latent_space.labels_for(1, 10, 4)))
     assert g(z).shape == (3, 28, 28, 1)  # no labels: the classes in turn
 
 
 @pytest.mark.slow
 def test_grids_and_class_walks_draw_the_classes_asked_for(cond_run):
     g = Generator.from_run(cond_run)
-    z = latent.z_from_seed(3, 100)
+    z = latent_space.z_from_seed(3, 100)
     frames = export.class_interpolation_frames(g, z, 1, 6, 4)
     assert len(frames) == 4
     assert np.array_equal(frames[0], g.images_uint8(z[None], 1)[0])
@@ -165,7 +167,7 @@ def test_grids_and_class_walks_draw_the_classes_asked_for(cond_run):
 @pytest.mark.slow
 def test_projecting_a_generated_image_with_its_class_recovers_it(cond_run):
     g = Generator.from_run(cond_run)
-    target = g.images_uint8(latent.z_from_seed(11, 100)[None], 4)[0]
+    target = g.images_uint8(latent_space.z_from_seed(11, 100)[None], 4)[0]
     found = projection.project(g, target, steps=60, restarts=2, label=4, evaluator=None)
     assert found.label == 4 and found.pixel_mse < 0.01
     with pytest.raises(GanError, match="the class must be 0..9"):

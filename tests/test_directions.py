@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import cli, config, latent, models
+from gan_core import cli, config, models
+from gan_core import latent_space
 from gan_core.errors import GanError
 from gan_core.explore import directions
 from gan_core.inference import Generator
@@ -53,7 +54,7 @@ def test_directions_are_orthonormal_and_ordered_by_variance(found):
 
 
 def test_randomized_pca_agrees_with_an_exact_one(generator):
-    z = latent.sample_z(3, (512, 100), "normal")
+    z = latent_space.sample_z(3, (512, 100), "normal")
     x, _ = directions._features(generator, z)
     x = x.astype(np.float64) - x.mean(axis=0)
     exact = np.linalg.eigvalsh(x @ x.T)[::-1][:5] / np.sum(x * x)  # the Gram matrix has the same top eigenvalues
@@ -71,7 +72,7 @@ def test_same_seed_same_directions_another_seed_others(generator, found):
 
 
 def test_pc1_moves_the_first_layer_and_the_image_more_than_a_random_direction(generator, found):
-    z = latent.z_from_seeds(range(64), 100)
+    z = latent_space.z_from_seeds(range(64), 100)
     rng = np.random.default_rng(0)
     random_unit = rng.standard_normal(100).astype(np.float32)
     random_unit /= np.linalg.norm(random_unit)
@@ -87,7 +88,7 @@ def test_pc1_moves_the_first_layer_and_the_image_more_than_a_random_direction(ge
 
 
 def test_coordinates_and_moves_agree(found):
-    z = latent.z_from_seed(5, 100)
+    z = latent_space.z_from_seed(5, 100)
     moved = found.move(z, 2, 1.5)
     delta = found.coordinates(moved) - found.coordinates(z)
     np.testing.assert_allclose(delta, np.eye(found.k)[2] * 1.5, atol=1e-4)  # the others stay where they were
@@ -119,12 +120,12 @@ def test_a_changed_generator_file_is_recomputed(private_copy):
 
 
 def test_a_read_only_folder_keeps_them_in_memory(private_copy, monkeypatch):
-    from gan_core import fsutil
+    from gan_core.files import disk
 
     def read_only(path, write):
         raise PermissionError(13, "Read-only file system")
 
-    monkeypatch.setattr(fsutil, "atomic_write", read_only)  # under every atomic write
+    monkeypatch.setattr(disk, "atomic_write", read_only)  # under every atomic write
     g = Generator.load(private_copy)
     assert directions.load_or_compute(g, k=3, n=N).source == "computed"
     assert not directions.cache_path(private_copy).exists()

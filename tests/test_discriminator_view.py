@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from gan_core import config, objectives, runs
+from gan_core import config, runs
+from gan_core.algorithm import objectives
 from gan_core.evaluation import discriminator_view
 from gan_core.evaluation.discriminator import BINS, PROBE
 from gan_core.tasks import train

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from gan_core import ema as ema_lib
+from gan_core.algorithm import ema as ema_lib
 
 
 def toy_models():

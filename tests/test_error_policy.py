@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import cli, pictures
+from gan_core import cli
+from gan_core.files import pictures
 from gan_core.explore import export
 from gan_core.errors import ConfigError, GanError, ResourceError, resource_errors
 

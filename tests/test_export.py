@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import pictures
+from gan_core.files import pictures
 from gan_core.explore import export
 
 
@@ -67,17 +67,17 @@ def mnist_generator():
 
 
 def test_sample_grid_psi_0_is_the_mean_image_everywhere(mnist_generator):
-    from gan_core import latent
+    from gan_core import latent_space
 
     g = mnist_generator
     plain = export.sample_grid(g, 2, 3, seed=4, pad=0)
     np.testing.assert_array_equal(export.sample_grid(g, 2, 3, seed=4, pad=0, psi=1.0), plain)
-    mean_image = g.images_uint8(np.full(g.noise_dim, latent.centre(g.noise), np.float32))[0]
+    mean_image = g.images_uint8(np.full(g.noise_dim, latent_space.centre(g.noise), np.float32))[0]
     np.testing.assert_array_equal(export.sample_grid(g, 2, 3, seed=4, pad=0, psi=0.0),
                                   pictures.grid(np.stack([mean_image] * 6), 2, 3, pad=0))
     half = export.sample_grid(g, 2, 3, seed=4, pad=0, psi=0.5)
     assert not np.array_equal(half, plain)
-    z = latent.z_from_seeds(range(4, 10), g.noise_dim) * 0.5
+    z = latent_space.z_from_seeds(range(4, 10), g.noise_dim) * 0.5
     np.testing.assert_array_equal(half, pictures.grid(g.images_uint8(z), 2, 3, pad=0))
 
 
@@ -121,10 +121,10 @@ def test_a_picture_too_big_to_make_is_refused_before_allocating():
 
 
 def test_sample_grid_refuses_a_huge_grid_before_drawing_a_single_z(mnist_generator, monkeypatch):
-    from gan_core import latent
+    from gan_core import latent_space
     from gan_core.errors import ConfigError
 
-    monkeypatch.setattr(latent, "z_from_seeds", lambda *a, **k: pytest.fail("drew latents for a refused grid"))
+    monkeypatch.setattr(latent_space, "z_from_seeds", lambda *a, **k: pytest.fail("drew latents for a refused grid"))
     with pytest.raises(ConfigError, match=r"a 100000x100000 grid has 10000000000 cells; the most is 4096"):
         export.sample_grid(mnist_generator, 100_000, 100_000)
     with pytest.raises(ConfigError, match="the most is 8192 a side"):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import config, fsutil, runs
+from gan_core import config, runs
+from gan_core.files import disk
 from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +30,7 @@ def every_file_parses(run: runs.RunDir) -> None:
     lines = run.metrics_path.read_text().splitlines()
     for line in lines[:-1]:
         json.loads(line)  # only the very last line may be torn
-    assert fsutil.read_jsonl(run.metrics_path)
+    assert disk.read_jsonl(run.metrics_path)
     if (run.checkpoints_dir / "latest.json").exists():
         json.loads((run.checkpoints_dir / "latest.json").read_text())
 
@@ -37,7 +38,7 @@ def every_file_parses(run: runs.RunDir) -> None:
 def wait_for_step(run, minimum, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if fsutil.read_json(run.status_path, {}).get("step", 0) >= minimum:
+        if disk.read_json(run.status_path, {}).get("step", 0) >= minimum:
             return
         time.sleep(0.05)
     raise AssertionError(f"no step {minimum} within {timeout}s")
@@ -52,7 +53,7 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
     rng = random.Random(1234)
     for kill in range(3):
         proc = trainer(run.path)
-        before = fsutil.read_json(run.status_path, {}).get("step", 0)
+        before = disk.read_json(run.status_path, {}).get("step", 0)
         wait_for_step(run, before + 1)
         time.sleep(rng.uniform(0.0, 1.5))  # mid-step, mid-checkpoint or mid-write: wherever it lands
         proc.send_signal(signal.SIGKILL)
@@ -60,7 +61,7 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
         every_file_parses(run)
         assert run.state == "interrupted"
         killed_at = run.status()["step"]
-        latest = fsutil.read_json(run.checkpoints_dir / "latest.json", None)
+        latest = disk.read_json(run.checkpoints_dir / "latest.json", None)
         saved = latest["step"] if latest else 0
         assert killed_at - saved <= cfg.checkpoint_every * 6  # at most one checkpoint interval
     proc = trainer(run.path)
@@ -70,7 +71,7 @@ def test_kill_9_at_random_moments_loses_at_most_one_checkpoint_interval(tmp_path
     assert status["state"] == "done" and status["step"] == 72 and status["epoch"] == 12
     every_file_parses(run)
     assert run.sample_epochs()[-1] == 12 and Generator.from_run(run, 12).noise_dim == 100
-    latest = fsutil.read_json(run.checkpoints_dir / "latest.json")
+    latest = disk.read_json(run.checkpoints_dir / "latest.json")
     assert (run.checkpoints_dir / latest["dir"] / "ckpt.index").is_file()
 
 
@@ -110,7 +111,7 @@ def test_disk_full_is_a_clear_error_and_keeps_the_last_checkpoint(tmp_path, shar
     with pytest.raises(GanError, match="No space left on device.*free disk space.*resume"):
         train(run)
     assert run.state == "failed" and "No space left" in run.status()["error"]
-    assert fsutil.read_json(run.checkpoints_dir / "latest.json")["epoch"] == 1  # epoch 1's checkpoint kept
+    assert disk.read_json(run.checkpoints_dir / "latest.json")["epoch"] == 1  # epoch 1's checkpoint kept
     monkeypatch.setattr(Trainer, "save_generator", real_save)
     assert train(run) == "done" and run.status()["step"] == 8
 
@@ -229,7 +230,7 @@ def launched_root(tmp_path):
     root = tmp_path / "runs"
     yield root
     for run in runs.list_runs(root):
-        pid = fsutil.read_json(run.status_path, {}).get("pid")
+        pid = disk.read_json(run.status_path, {}).get("pid")
         if run.is_locked() and pid:
             with contextlib.suppress(OSError):
                 os.kill(int(pid), signal.SIGKILL)
@@ -299,19 +300,19 @@ def test_a_disk_full_death_still_shows_its_error(tmp_path, shared_data, monkeypa
 
     monkeypatch.setenv("GAN_EXPLORER_CACHE", str(tmp_path / "cache"))
     run = runs.create_run(tmp_path / "runs", tiny_cfg(shared_data, epochs=2))
-    real_atomic = fsutil.atomic_write  # under every atomic write, however a module imported it
-    disk = {"full": False}
+    real_atomic = disk.atomic_write  # under every atomic write, however a module imported it
+    volume = {"full": False}
 
     def atomic(path, write):
-        if disk["full"]:
+        if volume["full"]:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real_atomic(path, write)
 
     def save_generator(self, epoch):
-        disk["full"] = True  # from here on no new file can be made
+        volume["full"] = True  # from here on no new file can be made
         raise OSError(errno.ENOSPC, "No space left on device", str(run.generators_dir / "epoch_0001.keras"))
 
-    monkeypatch.setattr(fsutil, "atomic_write", atomic)
+    monkeypatch.setattr(disk, "atomic_write", atomic)
     monkeypatch.setattr(Trainer, "save_generator", save_generator)
     with pytest.raises(GanError, match="No space left"):
         train(run)

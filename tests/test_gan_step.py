@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from gan_core import config, objectives
+from gan_core import config
+from gan_core.algorithm import objectives
 from gan_core.train.latent import GAN, alternating_step, simultaneous_step
 
 LR = 0.1

@@ -3,7 +3,8 @@ import keras
 import numpy as np
 import pytest
 
-from gan_core import latent, models
+from gan_core import models
+from gan_core import latent_space
 from gan_core.config import from_preset
 from gan_core.errors import ModelError
 from gan_core.inference import Generator, average_weights
@@ -22,7 +23,7 @@ def test_a_generator_trained_in_mixed_bfloat16_explores_in_float32(tmp_path):
 
     g = Generator.load(tmp_path / "g.keras")
     assert all(layer.dtype_policy.compute_dtype == "float32" for layer in g.model.layers)
-    z = latent.z_from_seeds(range(4), g.noise_dim, g.noise)
+    z = latent_space.z_from_seeds(range(4), g.noise_dim, g.noise)
     in_bf16 = (np.asarray(trained(z, training=False), np.float32) + 1) / 2
     assert np.abs(g(z) - in_bf16).max() < 0.05  # the same network; only the rounding differs
     for a, b in zip(g.model.get_weights(), trained.get_weights()):

@@ -5,7 +5,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from gan_core import config, gpu, launch, runs
+from gan_core import config, launch, runs
+from gan_core.devices import placement
 from gan_core.errors import ConfigError
 
 
@@ -33,7 +34,7 @@ class FakeTF:
 
 def test_the_trainer_grows_memory_on_every_gpu_by_default():
     tf = FakeTF()
-    notes = gpu.configure("trainer", env={}, tf=tf)
+    notes = placement.configure("trainer", env={}, tf=tf)
     assert [(name, args[1]) for name, args in tf.calls] == [("set_memory_growth", True)] * 2
     assert [args[0].name for _, args in tf.calls] == ["/physical_device:GPU:0", "/physical_device:GPU:1"]
     assert "grows its memory on demand on 2 GPU(s)" in notes[0]
@@ -41,25 +42,25 @@ def test_the_trainer_grows_memory_on_every_gpu_by_default():
 
 def test_a_memory_share_in_mib_becomes_a_logical_device_limit():
     tf = FakeTF(n_gpus=1)
-    gpu.configure("app", env={gpu.MEMORY_ENV: "4096"}, tf=tf)
+    placement.configure("app", env={placement.MEMORY_ENV: "4096"}, tf=tf)
     assert tf.calls == [("set_logical_device_configuration", (tf.config.list_physical_devices("GPU")[0],
                                                                [("limit", 4096)]))]
 
 
 def test_the_app_on_cpu_hides_its_gpus_and_the_trainer_ignores_that_setting():
-    env = {gpu.APP_DEVICE_ENV: "cpu"}
+    env = {placement.APP_DEVICE_ENV: "cpu"}
     app, trainer = FakeTF(), FakeTF()
-    assert "runs its generators on the CPU" in gpu.configure("app", env=env, tf=app)[0]
+    assert "runs its generators on the CPU" in placement.configure("app", env=env, tf=app)[0]
     assert app.calls == [("set_visible_devices", ([], "GPU"))]
-    gpu.configure("trainer", env=env, tf=trainer)
+    placement.configure("trainer", env=env, tf=trainer)
     assert [name for name, _ in trainer.calls] == ["set_memory_growth"] * 2
 
 
 def test_no_gpu_means_no_calls_and_a_late_call_is_a_note_not_a_crash():
     tf = FakeTF(n_gpus=0)
-    assert gpu.configure("trainer", env={}, tf=tf) == ["no GPU visible to TensorFlow: nothing to configure"]
+    assert placement.configure("trainer", env={}, tf=tf) == ["no GPU visible to TensorFlow: nothing to configure"]
     assert tf.calls == []
-    late = gpu.configure("trainer", env={}, tf=FakeTF(n_gpus=1, refuse=True))
+    late = placement.configure("trainer", env={}, tf=FakeTF(n_gpus=1, refuse=True))
     assert "refused (TensorFlow's GPUs are initialised)" in late[1]
 
 
@@ -70,21 +71,21 @@ def test_the_real_tensorflow_has_the_calls_we_make():
                  "LogicalDeviceConfiguration"):
         assert callable(getattr(tf.config, name)), name
     assert callable(tf.config.experimental.set_memory_growth)
-    assert gpu.configure("trainer", env={}, tf=tf)[0].startswith(("no GPU", "the trainer"))
+    assert placement.configure("trainer", env={}, tf=tf)[0].startswith(("no GPU", "the trainer"))
 
 
-@pytest.mark.parametrize("env,needle", [({gpu.MEMORY_ENV: "lots"}, "neither 'grow' nor a number of MiB"),
-                                        ({gpu.MEMORY_ENV: "0"}, "neither 'grow' nor a number of MiB"),
-                                        ({gpu.APP_DEVICE_ENV: "tpu"}, "is not one of auto, cpu")])
+@pytest.mark.parametrize("env,needle", [({placement.MEMORY_ENV: "lots"}, "neither 'grow' nor a number of MiB"),
+                                        ({placement.MEMORY_ENV: "0"}, "neither 'grow' nor a number of MiB"),
+                                        ({placement.APP_DEVICE_ENV: "tpu"}, "is not one of auto, cpu")])
 def test_bad_settings_name_the_variable_and_the_fix(env, needle):
     with pytest.raises(ConfigError, match=needle):
-        gpu.configure("app", env=env, tf=FakeTF())
+        placement.configure("app", env=env, tf=FakeTF())
 
 
 def test_the_spawned_trainer_gets_tensorflows_allow_growth_switch(tmp_path, monkeypatch):
-    assert gpu.trainer_env({})["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
-    assert gpu.trainer_env({"TF_FORCE_GPU_ALLOW_GROWTH": "false"})["TF_FORCE_GPU_ALLOW_GROWTH"] == "false"
-    assert "TF_FORCE_GPU_ALLOW_GROWTH" not in gpu.trainer_env({gpu.MEMORY_ENV: "2048"})
+    assert placement.trainer_env({})["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+    assert placement.trainer_env({"TF_FORCE_GPU_ALLOW_GROWTH": "false"})["TF_FORCE_GPU_ALLOW_GROWTH"] == "false"
+    assert "TF_FORCE_GPU_ALLOW_GROWTH" not in placement.trainer_env({placement.MEMORY_ENV: "2048"})
 
     seen = {}
 
@@ -98,7 +99,7 @@ def test_the_spawned_trainer_gets_tensorflows_allow_growth_switch(tmp_path, monk
             return 0
 
     monkeypatch.setattr(subprocess, "Popen", FakePopen)
-    monkeypatch.setenv(gpu.APP_DEVICE_ENV, "cpu")
+    monkeypatch.setenv(placement.APP_DEVICE_ENV, "cpu")
     monkeypatch.delenv("TF_FORCE_GPU_ALLOW_GROWTH", raising=False)
     run = runs.create_run(tmp_path, config.from_preset("mnist_dense", {"data": str(tmp_path)}))
     launch.spawn(run)
@@ -110,24 +111,24 @@ def test_the_spawned_trainer_gets_tensorflows_allow_growth_switch(tmp_path, monk
 
 def test_a_run_on_one_gpu_hides_the_others_and_cpu_hides_them_all():
     tf = FakeTF(n_gpus=3)
-    assert "training on /physical_device:GPU:1 alone" in gpu.place_trainer("gpu:1", tf=tf)
+    assert "training on /physical_device:GPU:1 alone" in placement.place_trainer("gpu:1", tf=tf)
     assert tf.calls == [("set_visible_devices", ([tf.config.list_physical_devices("GPU")[1]], "GPU"))]
     tf = FakeTF(n_gpus=2)
-    assert "3 GPU" not in gpu.place_trainer("cpu", tf=tf) and tf.calls == [("set_visible_devices", ([], "GPU"))]
+    assert "3 GPU" not in placement.place_trainer("cpu", tf=tf) and tf.calls == [("set_visible_devices", ([], "GPU"))]
     tf = FakeTF(n_gpus=2)
-    assert gpu.place_trainer("auto", tf=tf) is None and tf.calls == []
+    assert placement.place_trainer("auto", tf=tf) is None and tf.calls == []
 
 
 def test_the_train_page_offers_each_gpu_it_sees():
-    assert gpu.train_device_choices(tf=FakeTF(n_gpus=2)) == ["auto", "cpu", "gpu:0", "gpu:1"]
-    assert gpu.train_device_choices(tf=FakeTF(n_gpus=0)) == ["auto", "cpu"]
+    assert placement.train_device_choices(tf=FakeTF(n_gpus=2)) == ["auto", "cpu", "gpu:0", "gpu:1"]
+    assert placement.train_device_choices(tf=FakeTF(n_gpus=0)) == ["auto", "cpu"]
 
 
 def test_a_gpu_the_machine_lacks_is_refused_naming_what_it_has():
     with pytest.raises(ConfigError, match="TensorFlow sees GPUs 0-1 on this machine"):
-        gpu.place_trainer("gpu:2", tf=FakeTF(n_gpus=2))
+        placement.place_trainer("gpu:2", tf=FakeTF(n_gpus=2))
     with pytest.raises(ConfigError, match="sees no GPU"):
-        gpu.place_trainer("gpu:0", tf=FakeTF(n_gpus=0))
+        placement.place_trainer("gpu:0", tf=FakeTF(n_gpus=0))
 
 
 @pytest.mark.parametrize("bad", ["GPU", "gpu", "gpu:x", "cuda:0", "", "gpu:-1"])

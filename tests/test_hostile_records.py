@@ -1,5 +1,5 @@
-"""Issue 31, finding 9: a run folder's records are read through one validating reader (gan_core.record_schema, used
-by gan_core.runs and the live view's tail): a hand-edited or damaged record is skipped with a note, never a crash.
+"""Issue 31, finding 9: a run folder's records are read through one validating reader (gan_core.runs.record_schema,
+used by gan_core.runs and the live view's tail): a hand-edited or damaged record is skipped with a note, never a crash.
 The hostile run folders are copies of the shipped mnist_dense with one thing changed each."""
 import json
 import math
@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan_core import runs
-from gan_core.metrics_tail import MetricsTail
-from gan_core.record_schema import record_problem
+from gan_core.runs.metrics_tail import MetricsTail
+from gan_core.runs.record_schema import record_problem
 from gan_core.runs import RunDir, compare, read_records
 
 APP = Path(__file__).resolve().parents[1] / "app.py"

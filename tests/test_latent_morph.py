@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer_ui.components import latent_morph
 from explorer_ui.latent_state import PSI_KEY, LatentState
-from gan_core import latent
+from gan_core import latent_space
 from gan_core.explore import browser_model
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -75,7 +75,7 @@ def test_the_model_goes_to_the_browser_once_per_generator(latent_page):
     assert element_data(at)["model"]["bytes_b64"] is None
     mtime = (cache / f"{sha}.onnx").stat().st_mtime_ns
     at.number_input(key="latent_seed").set_value(5).run()  # a new z from Python reaches the browser as data
-    assert element_data(at)["z"] == pytest.approx(latent.z_from_seed(5, 100).tolist())
+    assert element_data(at)["z"] == pytest.approx(latent_space.z_from_seed(5, 100).tolist())
     assert element_data(at)["model"]["bytes_b64"] is None
     assert (cache / f"{sha}.onnx").stat().st_mtime_ns == mtime  # not converted again
 

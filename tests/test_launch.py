@@ -5,7 +5,8 @@ import threading
 
 import pytest
 
-from gan_core import config, fsutil, launch, runs
+from gan_core import config, launch, runs
+from gan_core.files import disk
 from gan_core.errors import RunError
 
 
@@ -49,7 +50,7 @@ def test_simultaneous_starts_give_exactly_one_trainer(tmp_path, fake_spawn):
 def test_resume_refuses_a_run_that_is_training_and_allows_a_stopped_one(tmp_path, fake_spawn):
     run = runs.create_run(tmp_path, config.from_preset("mnist_dcgan"))
     fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)  # held here, released below: the trainer's exit
-    assert fsutil.try_lock(fd)
+    assert disk.try_lock(fd)
     run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
     with pytest.raises(RunError, match="already training"):
         launch.resume(run)

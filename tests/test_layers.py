@@ -26,10 +26,10 @@ LAYERS = [
     ["inference"],
     ["runs", "preflight"],
     ["config"],
-    ["models", "objectives", "augment", "ema", "speed", "gpu"],
-    ["data", "metrics_tail"],
-    ["pictures", "latent", "charts", "record_schema"],
-    ["fsutil", "errors", "markup"],
+    ["models", "algorithm", "devices"],
+    ["data"],
+    ["files", "latent_space"],
+    ["errors", "markup"],
 ]
 LAYER_OF = {part: depth for depth, row in enumerate(LAYERS) for part in row}
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from gan_core import config, metrics_tail, runs
+from gan_core import config, runs
+from gan_core.runs import metrics_tail
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from markdown_it import MarkdownIt
 
-from gan_core import charts, runs
+from gan_core import runs
+from gan_core.runs import compare_charts, quality_charts
 from gan_core.markup import WORD_JOINER, code_span, md_text, plot_text
 
 # A name as anyone who can write the runs folder (or a config.json, or an upload's name) can choose it. No '/': it
@@ -113,11 +114,12 @@ def assert_no_plotly_markup(texts: list[str]) -> None:
 
 
 def test_quality_and_compare_figures_draw_names_as_text():
-    lines = [charts.RunLines(HOSTILE, {"g_loss": ([1, 2], [0.7, 0.6])}), charts.RunLines("b", {"g_loss": ([1], [1])})]
-    assert_no_plotly_markup(figure_texts(charts.compare_figure(lines)))
-    assert_no_plotly_markup(figure_texts(charts.quality_figure(quality_records())))
+    lines = [compare_charts.RunLines(HOSTILE, {"g_loss": ([1, 2], [0.7, 0.6])}),
+             compare_charts.RunLines("b", {"g_loss": ([1], [1])})]
+    assert_no_plotly_markup(figure_texts(compare_charts.compare_figure(lines)))
+    assert_no_plotly_markup(figure_texts(quality_charts.quality_figure(quality_records())))
     other = [{**r, "floor": 0.2} for r in quality_records()]  # another floor: one line per run, named
-    assert_no_plotly_markup(figure_texts(charts.compare_quality_figure([(HOSTILE, quality_records()),
+    assert_no_plotly_markup(figure_texts(compare_charts.compare_quality_figure([(HOSTILE, quality_records()),
                                                                          ("b", other)])))
 
 

@@ -6,8 +6,12 @@ import os
 import numpy as np
 import pytest
 
-from gan_core import charts, fsutil, metrics_tail, runs
-from gan_core.metrics_tail import MetricsTail, downsample
+from gan_core import runs
+from gan_core.files import disk
+from gan_core.runs import training_charts
+from gan_core.runs.series import window_epoch, window_series
+from gan_core.runs import metrics_tail
+from gan_core.runs.metrics_tail import MetricsTail, downsample
 
 
 def window(step, steps_per_epoch=100, **values):
@@ -32,7 +36,7 @@ def test_small_logs_are_drawn_whole_and_match_the_full_chart(tmp_path):
     write(path, records)
     tail = MetricsTail(path)
     assert tail.refresh() and tail.n_windows == 50
-    assert as_lists(tail.series()) == as_lists(charts.window_series(records[:50]))
+    assert as_lists(tail.series()) == as_lists(window_series(records[:50]))
     assert not tail.refresh()  # nothing new: nothing changed
 
 
@@ -45,7 +49,7 @@ def test_a_refresh_parses_only_the_appended_lines(tmp_path, monkeypatch):
     real_loads = json.loads
     monkeypatch.setattr(metrics_tail.json, "loads", lambda line: parsed.append(line) or real_loads(line))
     for s in (1001, 1002, 1003):
-        fsutil.append_jsonl(path, window(s))
+        disk.append_jsonl(path, window(s))
     assert tail.refresh() and len(parsed) == 3 and tail.n_windows == 1003
 
 
@@ -64,7 +68,7 @@ def test_a_line_being_written_waits_and_a_torn_one_is_skipped(tmp_path):
     assert tail.n_windows == 2
     with open(path, "a") as f:
         f.write('{"kind": "window", "st')  # the trainer killed mid-line; the resumed one appends
-    fsutil.append_jsonl(path, window(3))
+    disk.append_jsonl(path, window(3))
     tail.refresh()
     assert tail.n_windows == 3
 
@@ -117,7 +121,7 @@ def test_steps_logged_again_after_a_resume_replace_the_old_ones(tmp_path):
     assert tail.n_windows == 4000 and np.all(np.diff(x) > 0)  # never backwards
     assert set(y[x > 20.0]) == {1.0}  # only the resumed attempt's values after the checkpoint
     assert [r["g_loss"] for r in tail.epochs()] == [1.0]
-    deduped = runs.superseded_dropped(fsutil.read_jsonl(path))
+    deduped = runs.superseded_dropped(disk.read_jsonl(path))
     write(tmp_path / "clean.jsonl", [r for r in deduped if r["kind"] == "window"])
     assert as_lists(tail.series()) == as_lists(MetricsTail_fresh(tmp_path / "clean.jsonl").series())
 
@@ -164,8 +168,8 @@ def test_the_incremental_series_equal_a_fresh_reader_and_plain_downsampling(tmp_
         series = tail.series()
         assert max(len(y) for _, y in series.values()) <= 200
         assert as_lists(series) == as_lists(MetricsTail_fresh_small(path).series())
-        all_records = fsutil.read_jsonl(path)
-        x = np.array([charts.window_epoch(r) for r in all_records])
+        all_records = disk.read_jsonl(path)
+        x = np.array([window_epoch(r) for r in all_records])
         for key in ("g_loss", "cycle"):
             expected = downsample(x, np.array([r[key] for r in all_records]), 200)
             assert [list(a) for a in series[key]] == [list(a) for a in expected]
@@ -183,7 +187,7 @@ def test_series_absent_from_a_run_are_not_drawn(tmp_path):
     tail = MetricsTail(path)
     tail.refresh()
     assert set(tail.series()) == {"g_loss", "d_loss", "d_real", "d_fake"}
-    fig = charts.series_figure(tail.series())
+    fig = training_charts.series_figure(tail.series())
     assert {t.name for t in fig.data} == {"G loss", "D loss", "D(x)", "D(G(z))"}
     assert all(len(t.x) <= metrics_tail.MAX_POINTS for t in fig.data)
 

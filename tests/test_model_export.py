@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import cli, latent
+from gan_core import cli
+from gan_core import latent_space
 from gan_core.errors import ConfigError, DependencyError, GanError
 from gan_core.explore import app_exports, model_export
 from gan_core.inference import Generator
@@ -120,7 +121,7 @@ RUNNERS = {"savedmodel": run_savedmodel, "tflite": run_tflite, "onnx": run_onnx}
 @pytest.mark.parametrize("fmt", model_export.FORMATS)
 def test_an_unconditional_export_runs_on_its_own_for_new_seeds(exported, fmt):
     generator, report = exported("mnist_dcgan")
-    z = latent.z_from_seeds(range(100, 105), generator.noise_dim, generator.noise)
+    z = latent_space.z_from_seeds(range(100, 105), generator.noise_dim, generator.noise)
     got = RUNNERS[fmt](Path(report.out_dir) / model_export.FILES[fmt], z)
     assert got.shape == (5, 28, 28, 1)
     assert np.abs(got - keras_raw(generator, z)).max() < 1e-3
@@ -130,7 +131,7 @@ def test_an_unconditional_export_runs_on_its_own_for_new_seeds(exported, fmt):
 @pytest.mark.parametrize("fmt", model_export.FORMATS)
 def test_a_conditional_export_takes_the_class_as_an_int_label(exported, fmt):
     generator, report = exported("mnist_cdcgan")
-    z = np.repeat(latent.z_from_seeds([7], generator.noise_dim, generator.noise), 3, axis=0)
+    z = np.repeat(latent_space.z_from_seeds([7], generator.noise_dim, generator.noise), 3, axis=0)
     labels = np.array([3, 7, 7], np.int32)
     got = RUNNERS[fmt](Path(report.out_dir) / model_export.FILES[fmt], z, labels)
     assert np.abs(got - keras_raw(generator, z, labels)).max() < 1e-3
@@ -224,7 +225,7 @@ def test_unknown_or_no_formats(formats, needle):
 
 
 @pytest.mark.parametrize("n,seed,needle", [(0, 0, "1..1024 images"), (2000, 0, "1..1024 images"),
-                                           (16, -1, "must lie in"), (16, latent.MAX_SEED - 3, "must lie in")])
+                                           (16, -1, "must lie in"), (16, latent_space.MAX_SEED - 3, "must lie in")])
 def test_the_check_s_size_and_seeds(n, seed, needle):
     with pytest.raises(ConfigError, match=needle):
         model_export.check_options(n, seed)

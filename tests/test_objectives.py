@@ -4,7 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from gan_core import config, objectives
+from gan_core import config
+from gan_core.algorithm import objectives
 from gan_core.errors import ConfigError
 
 REAL, FAKE = [2.0, -1.0], [0.5, -3.0]  # D's logits on two real and two generated images

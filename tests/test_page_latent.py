@@ -92,7 +92,7 @@ def test_latent_truncation_and_principal_directions_move_the_image(runs_dir):
 
 
 def test_latent_arithmetic_shows_a_b_c_and_the_result_and_loads_it(runs_dir):
-    from gan_core import latent
+    from gan_core import latent_space
 
     at = open_page("latent")
     captions = [c for image in at.get("image") for c in image.captions]
@@ -104,8 +104,8 @@ def test_latent_arithmetic_shows_a_b_c_and_the_result_and_loads_it(runs_dir):
     assert len(set(urls[-4:])) == 4  # four different pictures
     next(b for b in at.button if b.label == "Load A − B + C into the editor").click().run()
     assert_clean(at)
-    a = latent.mean_z_of_seeds([1, 4, 7], 100)
-    expected = a - latent.z_from_seed(2, 100) + latent.z_from_seed(3, 100)
+    a = latent_space.mean_z_of_seeds([1, 4, 7], 100)
+    expected = a - latent_space.z_from_seed(2, 100) + latent_space.z_from_seed(3, 100)
     np.testing.assert_allclose(at.session_state["latent_z"], expected, atol=1e-6)
     assert "A − B + C (1,4,7 − 2 + 3)" in plain(texts(at)) and image_urls(at)[0] == urls[-1]  # the editor shows it
     at.text_input(key="latent_arith_B").set_value("two").run()

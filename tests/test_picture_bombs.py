@@ -1,6 +1,6 @@
 """Issue 31, finding 3: pixel bombs. Every picture a user hands in (a canvas drawing's data URL, an upload on
 Translate or in Latent's projection, the CLI's translate/project file) goes through one guarded decoder
-(gan_core.pictures.open_picture) that reads the header's size before decoding: a small, highly compressed PNG of
+(gan_core.files.pictures.open_picture) that reads the header's size before decoding: a small, highly compressed PNG of
 12000x12000 RGBA (it took the server to 7.9 GB), a 20000x20000 one, a malformed data URL and garbage are each one
 line, and memory stays where it was."""
 import base64
@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from explorer_ui import canvas
-from gan_core import pictures, runs
+from gan_core import runs
+from gan_core.files import pictures
 from gan_core.data import fit_image
 from gan_core.errors import DataError
 from cli_helpers import peak_run

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import latent, tasks
+from gan_core import tasks
+from gan_core import latent_space
 from gan_core.inference import Generator, examples
 from gan_core.runs import list_pretrained
 from gan_core.tasks import load as load_translators
@@ -28,7 +29,7 @@ def test_each_model_loads_and_draws_its_configured_images(model):
     g = Generator.load(model.generator_path(model.generator_epochs()[-1]))
     assert g.noise_dim == cfg["noise_dim"] and g.noise == cfg["noise"] and g.pixel_range == cfg["pixel_range"]
     assert g.num_classes == cfg.get("num_classes", 0)
-    images = g.images_uint8(latent.z_from_seeds(range(8), g.noise_dim, g.noise))
+    images = g.images_uint8(latent_space.z_from_seeds(range(8), g.noise_dim, g.noise))
     assert images.shape == (8, cfg["image_size"], cfg["image_size"], cfg["channels"])
     assert images.std() > 20, "a shipped generator should draw something, not a flat image"
     assert np.abs(images[0].astype(int) - images[1]).mean() > 5, "different seeds should draw different images"

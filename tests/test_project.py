@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import data, evaluation, pictures, runs
+from gan_core import data, evaluation, runs
+from gan_core.files import pictures
 from gan_core.errors import DataError, GanError
 from gan_core.explore import projection
 from gan_core.inference import Generator
@@ -172,11 +173,11 @@ def mnist_generator():
 
 @pytest.mark.slow
 def test_projection_of_a_generated_digit_recovers_it(mnist_generator):
-    from gan_core import latent
+    from gan_core import latent_space
 
     assert projection.resolve_evaluator(mnist_generator).dataset == "mnist"
     for seed in (123, 456):
-        target = mnist_generator.images_uint8(latent.z_from_seed(seed, 100))[0]
+        target = mnist_generator.images_uint8(latent_space.z_from_seed(seed, 100))[0]
         found = projection.project(mnist_generator, target)
         assert found.pixel_mse < 0.003, (seed, found.pixel_mse)  # measured 0.0002-0.0012
         assert found.evaluator == "mnist" and found.feature_weight > 0
@@ -200,10 +201,10 @@ def test_real_test_digits_are_reconstructed_as_the_same_digit(mnist_generator, s
 
 @pytest.mark.slow
 def test_cli_writes_the_panel_and_z(tmp_path, mnist_generator):
-    from gan_core import latent
+    from gan_core import latent_space
 
     digit = tmp_path / "digit.png"
-    pictures.save_png(digit, mnist_generator.images_uint8(latent.z_from_seed(9, 100))[0])
+    pictures.save_png(digit, mnist_generator.images_uint8(latent_space.z_from_seed(9, 100))[0])
     out, z_path = tmp_path / "out" / "result.png", tmp_path / "z.npy"
     done = subprocess.run([sys.executable, "-m", "gan_core", "project", str(MNIST_DCGAN), str(digit), "--steps", "100",
                            "--restarts", "2", "--out", str(out), "--save-z", str(z_path), "--scale", "2"],
@@ -233,7 +234,7 @@ def test_a_real_face_photo_projects_far_closer_than_any_random_face(name, celeba
     """The shipped face generators: a CelebA photo's projection (pixels only, the defaults) against the best of 64
     random seeds' faces. Measured on faces_gray64: MSE 0.0098 against 0.033 for the best random face (median 0.15) on
     000123.jpg, 0.030 on 004567.jpg (a harder photo) at under half its best random face's."""
-    from gan_core import latent
+    from gan_core import latent_space
     from gan_core.runs import RunDir
 
     model = ROOT / "pretrained" / name
@@ -243,7 +244,7 @@ def test_a_real_face_photo_projects_far_closer_than_any_random_face(name, celeba
     for photo in ("000123.jpg", "004567.jpg"):
         target = projection.prepare_target(celeba / photo, generator)
         found = projection.project(generator, target)
-        randoms = generator(latent.z_from_seeds(range(64), generator.noise_dim, generator.noise))
+        randoms = generator(latent_space.z_from_seeds(range(64), generator.noise_dim, generator.noise))
         best_random = float(((randoms - target.astype(np.float32)[None] / 255.0) ** 2).mean(axis=(1, 2, 3)).min())
         assert found.pixel_mse < 0.5 * best_random, (photo, found.pixel_mse, best_random)
 

@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from gan_core import config, fsutil, runs
+from gan_core import config, runs
+from gan_core.files import disk
 from gan_core.errors import RunError
 
 
@@ -47,22 +48,22 @@ def test_hostile_names_never_leave_the_runs_folder(tmp_path):
 
 def test_jsonl_reader_skips_a_torn_last_line(tmp_path):
     path = tmp_path / "m.jsonl"
-    fsutil.append_jsonl(path, {"kind": "window", "step": 1})
-    fsutil.append_jsonl(path, {"kind": "epoch", "epoch": 1})
+    disk.append_jsonl(path, {"kind": "window", "step": 1})
+    disk.append_jsonl(path, {"kind": "epoch", "epoch": 1})
     with open(path, "a") as f:
         f.write('{"kind": "window", "st')  # a writer killed mid-line
-    assert [r.get("step", r.get("epoch")) for r in fsutil.read_jsonl(path)] == [1, 1]
-    assert fsutil.read_jsonl(tmp_path / "missing.jsonl") == []
+    assert [r.get("step", r.get("epoch")) for r in disk.read_jsonl(path)] == [1, 1]
+    assert disk.read_jsonl(tmp_path / "missing.jsonl") == []
 
 
 def test_an_append_after_a_torn_line_starts_on_a_fresh_line(tmp_path):
     path = tmp_path / "m.jsonl"
-    fsutil.append_jsonl(path, {"kind": "window", "step": 1})
+    disk.append_jsonl(path, {"kind": "window", "step": 1})
     with open(path, "a") as f:
         f.write('{"kind": "window", "st')  # the trainer killed mid-line
-    fsutil.append_jsonl(path, {"kind": "window", "step": 2})  # the resumed trainer's first record
-    fsutil.append_jsonl(path, {"kind": "window", "step": 3})
-    assert [r["step"] for r in fsutil.read_jsonl(path)] == [1, 2, 3]
+    disk.append_jsonl(path, {"kind": "window", "step": 2})  # the resumed trainer's first record
+    disk.append_jsonl(path, {"kind": "window", "step": 3})
+    assert [r["step"] for r in disk.read_jsonl(path)] == [1, 2, 3]
     assert path.read_text().count("\n") == 4  # one extra newline closes the torn line, none added elsewhere
 
 
@@ -141,11 +142,11 @@ def test_temporary_files_of_dead_or_long_gone_writers_are_removed_and_live_ones_
 
 
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
-    fsutil.atomic_write_json(tmp_path / "s.json", {"a": 1})
-    fsutil.atomic_write_json(tmp_path / "s.json", {"a": 2})
+    disk.atomic_write_json(tmp_path / "s.json", {"a": 1})
+    disk.atomic_write_json(tmp_path / "s.json", {"a": 2})
     assert json.loads((tmp_path / "s.json").read_text()) == {"a": 2}
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
-    assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o666 & ~fsutil._UMASK  # like a plain open()
+    assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o666 & ~disk._UMASK  # like a plain open()
 
 
 def test_a_running_run_is_alive_exactly_while_its_lock_is_held(tmp_path):
@@ -162,7 +163,7 @@ def test_liveness_ignores_the_host_a_run_was_started_on(tmp_path):
     run = make(tmp_path)
     run.write_status(state="running", pid=1, host="another-container")
     assert run.state == "interrupted"
-    fsutil.atomic_write_json(run.status_path, {"state": "starting", "pid": None, "updated_at": time.time() - 3600})
+    disk.atomic_write_json(run.status_path, {"state": "starting", "pid": None, "updated_at": time.time() - 3600})
     assert run.state == "interrupted"  # a 'starting' run nobody took up
 
 
@@ -175,7 +176,7 @@ def test_a_trainer_inherits_its_launchers_lock_through_the_environment(tmp_path,
     run = make(tmp_path)
     fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
     try:
-        assert fsutil.try_lock(fd)
+        assert disk.try_lock(fd)
         monkeypatch.setenv(runs.LOCK_FD_ENV, str(fd))
         with run.lock():  # no "already being trained": the descriptor handed down is used, not a second lock
             assert run.is_locked()
@@ -301,8 +302,8 @@ def test_read_json_object_is_empty_for_anything_but_an_object(tmp_path):
     path = tmp_path / "x.json"
     for text, expected in (("[1]", {}), ("3", {}), ("{bad", {}), ('{"a": 1}', {"a": 1})):
         path.write_text(text)
-        assert fsutil.read_json_object(path) == expected
-    assert fsutil.read_json_object(tmp_path / "missing.json") == {}
+        assert disk.read_json_object(path) == expected
+    assert disk.read_json_object(tmp_path / "missing.json") == {}
 
 
 def test_status_of_a_run_whose_status_json_is_a_list_does_not_raise(tmp_path):
@@ -324,12 +325,12 @@ def test_a_garbage_fixed_z_is_a_clear_error_that_never_advises_allow_pickle(tmp_
 def test_the_trainer_remakes_a_garbage_or_wrong_shaped_fixed_z_from_the_same_seeds(tmp_path):
     import numpy as np
 
-    from gan_core import latent
+    from gan_core import latent_space
     from gan_core.train import LatentTrainer as Trainer
 
     run = make(tmp_path)
     cfg = run.config()
-    made = latent.z_from_seeds(range(cfg.grid ** 2), cfg.noise_dim, cfg.noise)
+    made = latent_space.z_from_seeds(range(cfg.grid ** 2), cfg.noise_dim, cfg.noise)
     for content in (b"garbage", None):
         if content is None:
             np.save(run.fixed_z_path, np.zeros((3, 7), np.float32))

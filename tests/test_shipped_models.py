@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import launch, pictures, runs, storage, tasks
+from gan_core import launch, runs, storage, tasks
+from gan_core.files import pictures
 from gan_core.errors import RunError
 from gan_core.explore import directions
 from gan_core.inference import Generator

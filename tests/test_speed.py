@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gan_core import config, models, runs, speed
+from gan_core import config, models, runs
+from gan_core.devices import precision
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,30 +23,30 @@ ROOT = Path(__file__).resolve().parents[1]
     ([(8, 0), (7, 0)], set(), "float32"),  # the slowest GPU decides
 ])
 def test_auto_precision_follows_the_hardware(gpus, flags, expected):
-    value, reason = speed.resolve_precision("auto", gpus=gpus, flags=flags)
+    value, reason = precision.resolve_precision("auto", gpus=gpus, flags=flags)
     assert value == expected
     assert reason.startswith(f"precision auto -> {expected}") and "\n" not in reason
 
 
 def test_concrete_precisions_pass_through_without_looking_at_the_hardware(monkeypatch):
-    monkeypatch.setattr(speed, "gpu_capabilities", lambda: pytest.fail("looked for GPUs"))
+    monkeypatch.setattr(precision, "gpu_capabilities", lambda: pytest.fail("looked for GPUs"))
     for value in ("float32", "mixed_bfloat16", "mixed_float16"):
-        assert speed.resolve_precision(value)[0] == value
+        assert precision.resolve_precision(value)[0] == value
 
 
 def test_cpu_flags_reads_the_flags_line(tmp_path):
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx512_bf16 amx_bf16\n"
                     "bugs\t\t: spectre_v1\n\nprocessor\t: 1\nflags\t\t: fpu\n")
-    assert speed.cpu_flags(info) == {"fpu", "sse2", "avx512_bf16", "amx_bf16"}
-    assert speed.cpu_flags(tmp_path / "missing") == set()
+    assert precision.cpu_flags(info) == {"fpu", "sse2", "avx512_bf16", "amx_bf16"}
+    assert precision.cpu_flags(tmp_path / "missing") == set()
 
 
 def test_jit_auto_is_on_with_a_gpu_only():
-    assert speed.resolve_jit("auto", on_gpu=True)[0] is True
-    assert speed.resolve_jit("auto", on_gpu=False)[0] is False
-    assert speed.resolve_jit("on", on_gpu=False)[0] is True
-    assert speed.resolve_jit("off", on_gpu=True)[0] is False
+    assert precision.resolve_jit("auto", on_gpu=True)[0] is True
+    assert precision.resolve_jit("auto", on_gpu=False)[0] is False
+    assert precision.resolve_jit("on", on_gpu=False)[0] is True
+    assert precision.resolve_jit("off", on_gpu=True)[0] is False
 
 
 def test_auto_is_the_default_and_no_preset_sets_precision():
@@ -57,21 +58,21 @@ def test_auto_is_the_default_and_no_preset_sets_precision():
 
 @pytest.mark.parametrize("flags,expected", [({"avx512_bf16"}, "mixed_bfloat16"), (set(), "float32")])
 def test_a_new_run_saves_the_concrete_precision_and_why(flags, expected, tmp_path, monkeypatch):
-    monkeypatch.setattr(speed, "gpu_capabilities", lambda: [])
-    monkeypatch.setattr(speed, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(precision, "gpu_capabilities", lambda: [])
+    monkeypatch.setattr(precision, "cpu_flags", lambda: flags)
     cfg = config.from_preset("mnist_dcgan")
     run = runs.create_run(tmp_path, cfg)
     assert json.loads(run.config_path.read_text())["precision"] == expected
     assert run.config().precision == expected
     events = [r["message"] for r in run.metrics("event")]
-    assert events == [speed.resolve_precision("auto", gpus=[], flags=flags)[1]]
+    assert events == [precision.resolve_precision("auto", gpus=[], flags=flags)[1]]
 
 
 def test_an_explicit_precision_is_kept_and_not_logged(tmp_path, monkeypatch):
-    monkeypatch.setattr(speed, "gpu_capabilities", lambda: pytest.fail("looked for GPUs"))
+    monkeypatch.setattr(precision, "gpu_capabilities", lambda: pytest.fail("looked for GPUs"))
     run = runs.create_run(tmp_path, config.from_preset("mnist_dcgan", {"precision": "float32"}))
     assert run.config().precision == "float32" and not run.metrics("event")
-    assert speed.resolve_config(run.config()) is None  # what a resume sees: nothing to resolve
+    assert precision.resolve_config(run.config()) is None  # what a resume sees: nothing to resolve
 
 
 def test_real_hardware_resolves_to_a_concrete_value(tmp_path):
@@ -91,16 +92,16 @@ def test_threads_after_tensorflow_started_are_reported_not_raised():
 
     tf.constant(1.0) + 1.0  # TensorFlow's runtime is up now
     wanted = tf.config.threading.get_intra_op_parallelism_threads() + 3
-    message = speed.apply_threads(wanted, 0)
+    message = precision.apply_threads(wanted, 0)
     assert f"could not apply threads={wanted}" in message and "already initialised" in message
-    assert speed.apply_threads(0, 0) is None
+    assert precision.apply_threads(0, 0) is None
 
 
 @pytest.mark.slow
 def test_threads_are_applied_before_tensorflow_starts():
     script = """
-from gan_core import speed
-print("RESULT", speed.apply_threads(1, 2))
+from gan_core.devices import precision
+print("RESULT", precision.apply_threads(1, 2))
 import tensorflow as tf
 threading = tf.config.threading
 print("RESULT", threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads())

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import config, pictures, runs
+from gan_core import config, runs
+from gan_core.files import pictures
 from gan_core.explore import export
 from gan_core.inference import Generator
 from gan_core.tasks import train
@@ -121,7 +122,8 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from gan_core import config, runs, tasks
-from gan_core.train import LatentTrainer, make_strategy
+from gan_core.devices import make_strategy
+from gan_core.train import LatentTrainer
 cfg = config.from_preset("mnist_dcgan", dict(data={str(shared_data / 'mnist.npz')!r}, epochs=1, limit=128,
                          batch_size=32, strategy="mirrored", grid=2))
 run = runs.create_run({str(tmp_path)!r}, cfg)
@@ -291,14 +293,14 @@ def test_steps_per_call_stops_on_the_step_it_reached(tmp_path, shared_data):
 
 
 def test_a_config_saved_with_precision_auto_is_resolved_once_by_the_trainer(tmp_path, shared_data):
-    from gan_core import speed
+    from gan_core.devices import precision
 
     run = runs.create_run(tmp_path, tiny("mnist_dense", shared_data, limit=64, precision="float32"))
     cfg = run.config()
     cfg.precision = "auto"  # as a hand-written or older config.json may say
     run.write_config(cfg)
     assert train(run) == "done"
-    expected, reason = speed.resolve_precision("auto")
+    expected, reason = precision.resolve_precision("auto")
     assert run.config().precision == expected
     assert reason in [r["message"] for r in run.metrics("event")]
 

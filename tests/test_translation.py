@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core import config, data, pictures, runs, tasks
+from gan_core import config, data, runs, tasks
+from gan_core.files import pictures
 from gan_core.errors import ConfigError, DataError, RunError
 from gan_core.evaluation import image_to_image as translation_quality
 from gan_core.inference import Generator, Translator, examples, translate_image

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from .. import config as config_lib
-from .. import evaluation, models, pictures, preflight, storage, tasks
+from .. import evaluation, models, preflight, storage, tasks
+from ..files import pictures
 from ..errors import GanError, resource_errors
 from ..explore import directions, export, model_export, projection
-from ..fsutil import atomic_write_bytes
+from ..files.disk import atomic_write_bytes
 from ..inference import Generator, translate_image
 from ..runs import (RETRAIN_COPY, copy_model, create_run, default_runs_dir, is_shipped,
                     refuse_output_in_shipped, refuse_shipped, resolve_run, scan_runs)

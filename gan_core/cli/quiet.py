@@ -33,7 +33,7 @@ def import_tensorflow(argv: list[str]) -> None:
 
             # CUDA's start too, once per process: where no driver loads it logs "failed call to cuInit" (as an
             # error, at TF_CPP_MIN_LOG_LEVEL 2) the first time TensorFlow looks for GPUs. Listing them leaves
-            # memory growth and visible devices still settable (gan_core.gpu sets them later).
+            # memory growth and visible devices still settable (gan_core.devices sets them later).
             tensorflow.config.list_physical_devices("GPU")
     finally:
         os.dup2(saved, 2)

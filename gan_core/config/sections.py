@@ -8,8 +8,9 @@ code that reads ``cfg.<name>`` is the only other change.
 """
 from __future__ import annotations
 
-from .. import data, gpu, models, objectives
-from ..augment import POLICIES, parse_policy
+from .. import data, devices, models
+from ..algorithm import objectives
+from ..algorithm.augment import POLICIES, parse_policy
 from ..data import PIXEL_RANGES, SOURCES
 from .settings import DATA, DEVICE, FIXED, GAN, IMAGES, OPTIMISER, REGULARISE, SNAPSHOTS, TRANSLATION
 from .settings import Section, Setting
@@ -105,7 +106,7 @@ RUN = Section("run", "every run", (
             "only. Resolved to a concrete value in the saved run", label="Precision", group=DEVICE,
             choices=("auto", "float32", "mixed_bfloat16", "mixed_float16")),
     Setting("device", "auto", "cpu keeps the GPU free (e.g. for the app); gpu:N trains on that GPU alone",
-            label="Train on", group=DEVICE, check=gpu.check_train_device, form_choices=gpu.train_device_choices,
+            label="Train on", group=DEVICE, check=devices.check_train_device, form_choices=devices.train_device_choices,
             choice_labels={"auto": "auto (TensorFlow's first GPU, else the CPU)", "cpu": "CPU only"}),
     Setting("strategy", "default", "mirrored splits each batch over the GPUs (the CPU alone without one). Several "
             "machines (multiworker: TF_CONFIG says the cluster) are launched one command per machine: README, "
@@ -156,7 +157,7 @@ LATENT = Section("latent", "latent GANs (noise -> image)", (
             high_why="z of 100-512 is usual", form_range=(1, 2048)),
     Setting("noise", "normal", "z's distribution: normal N(0, 1) or uniform [-1, 1]", label="Noise distribution",
             group=GAN, choices=("normal", "uniform")),
-    Setting("loss", "bce", "the GAN objective (gan_core/objectives.py)", label="Loss", group=GAN,
+    Setting("loss", "bce", "the GAN objective (gan_core/algorithm/objectives.py)", label="Loss", group=GAN,
             choices=objectives.names),
     Setting("real_label", 1.0, "D's target for real images: 1 = none; 0.9 is one-sided smoothing (the colour faces "
             "note). bce and lsgan only", label="Real label (label smoothing)", group=GAN, low=0.5, high=1,

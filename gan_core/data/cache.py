@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..fsutil import atomic_write
+from ..files.disk import atomic_write
 from .report import ignore
 
 if TYPE_CHECKING:

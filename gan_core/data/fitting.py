@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .. import pictures
+from ..files import pictures
 from ..errors import DataError
 from .folders import MIN_IMAGE_SIDE, fit_decoded, to_mode
 

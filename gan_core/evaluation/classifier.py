@@ -21,7 +21,7 @@ import numpy as np
 
 from ..data import CLASS_NAMES
 from ..errors import ModelError, first_line
-from ..fsutil import file_sha256
+from ..files.disk import file_sha256
 
 INPUT_SIZE = 28
 FEATURE_LAYER = "features"

@@ -1,6 +1,6 @@
 """What D sees: its verdicts on real and generated images, summed up per epoch for the viewers.
 
-D's score here is its output as the run's objective reads it (gan_core.objectives.Reading, recorded as
+D's score here is its output as the run's objective reads it (gan_core.algorithm.objectives.Reading, recorded as
 ``d_reading``): the probability of "real" for cross-entropy, the least-squares score for lsgan, the critic's score for
 hinge and wgan-gp (the trainer's d_real and d_fake are its means). Early in training the two distributions sit apart
 (D wins); a balanced game overlaps them; a D that calls everything real or everything fake is a warning sign.
@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..objectives import PROBABILITY, Reading
+from ..algorithm.objectives import PROBABILITY, Reading
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 BINS = 20  # histogram bins over [0, 1] (a probability), or over the scores' own range (hist_range)

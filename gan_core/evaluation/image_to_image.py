@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import pictures
+from ..files import pictures
 from ..config import TrainConfig
 from ..data.pairs import LUMA, Split, check_images, luminance
 from ..errors import ConfigError, DataError

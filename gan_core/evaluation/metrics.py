@@ -47,7 +47,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .. import latent
+from .. import latent_space
 from ..errors import GanError
 from ..inference import Generator
 from ..runs import RunDir
@@ -158,7 +158,7 @@ def generate(generator, n: int, seed: int = 0, batch_size: int = 500) -> np.ndar
     chunks = []
     for start in range(seed, seed + n, batch_size):
         end = min(start + batch_size, seed + n)
-        z = latent.z_from_seeds(range(start, end), dim, noise)
+        z = latent_space.z_from_seeds(range(start, end), dim, noise)
         out = np.asarray(generator(z) if labels is None else generator(z, labels[start - seed:end - seed]),
                          np.float32)
         if out.ndim == 3:

@@ -18,7 +18,7 @@ import numpy as np
 from ..data import DIGIT_DATASETS, load_images, load_labelled
 from ..data import locate as _locate
 from ..errors import DataError, GanError
-from ..fsutil import atomic_write_bytes, atomic_write_json, read_json
+from ..files.disk import atomic_write_bytes, atomic_write_json, read_json
 from .classifier import evaluator_path, load_evaluator
 from .numerics import COVERAGE_SHARE, gaussian_stats
 from .registry import Metric, data_kind

@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import latent
+from .. import latent_space
 from ..data import DIGIT_DATASETS
 from ..errors import DataError, GanError
 
@@ -26,12 +26,12 @@ def check_n(n: int | None) -> int | None:
 
 
 def check_seeds(seed: int, n: int) -> None:
-    """Image i is drawn from seed + i: every one of them must be a seed (0 .. latent.MAX_SEED)."""
-    if not 0 <= seed <= latent.MAX_SEED:
-        raise GanError(f"seeds go from 0 to {latent.MAX_SEED}; got {seed}")
-    if seed + n - 1 > latent.MAX_SEED:
-        raise GanError(f"{n} images of seeds {seed} .. {seed + n - 1} run past the last seed {latent.MAX_SEED}: "
-                       f"use --seed {latent.MAX_SEED - n + 1} or lower")
+    """Image i is drawn from seed + i: every one of them must be a seed (0 .. latent_space.MAX_SEED)."""
+    if not 0 <= seed <= latent_space.MAX_SEED:
+        raise GanError(f"seeds go from 0 to {latent_space.MAX_SEED}; got {seed}")
+    if seed + n - 1 > latent_space.MAX_SEED:
+        raise GanError(f"{n} images of seeds {seed} .. {seed + n - 1} run past the last seed {latent_space.MAX_SEED}: "
+                       f"use --seed {latent_space.MAX_SEED - n + 1} or lower")
 
 
 _REGISTRY: dict[str, "Metric"] = {}

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import latent
+from .. import latent_space
 from .swd import laplacian_pyramid, swd_resolutions
 
 EPSILON = 1e-2  # the slerp step: small enough to be local, large enough for float32 generators and bf16 training
@@ -53,11 +53,11 @@ def path_length(generator, features: Callable[[np.ndarray], np.ndarray], pairs: 
     distances = []
     for start in range(0, pairs, batch_size):
         count = min(batch_size, pairs - start)
-        a = latent.z_from_seeds(range(seed + start, seed + start + count), dim, noise)
-        b = latent.z_from_seeds(range(seed + pairs + start, seed + pairs + start + count), dim, noise)
+        a = latent_space.z_from_seeds(range(seed + start, seed + start + count), dim, noise)
+        b = latent_space.z_from_seeds(range(seed + pairs + start, seed + pairs + start + count), dim, noise)
         t = rng.uniform(0.0, 1.0 - epsilon, count)
-        z0 = np.stack([latent.slerp(a[i], b[i], t[i], noise) for i in range(count)])
-        z1 = np.stack([latent.slerp(a[i], b[i], t[i] + epsilon, noise) for i in range(count)])
+        z0 = np.stack([latent_space.slerp(a[i], b[i], t[i], noise) for i in range(count)])
+        z1 = np.stack([latent_space.slerp(a[i], b[i], t[i] + epsilon, noise) for i in range(count)])
         if num_classes:
             labels = np.arange(start, start + count) % num_classes
             images0, images1 = generator(z0, labels), generator(z1, labels)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import pictures
+from ..files import pictures
 
 SWD_SETTINGS = {"patch": 7, "patches_per_image": 128, "repeats": 4, "directions": 128, "min_resolution": 16}
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from ..fsutil import read_json
+from ..files.disk import read_json
 from ..inference import Generator
 from .model_export import REPORT_FILE, ExportReport, check_formats, export_generator, fresh_dir, source_digest
 

@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import latent
+from .. import latent_space
 from ..data import cache_root
 from ..errors import ModelError, resource_errors
-from ..fsutil import atomic_write_bytes, atomic_write_json, read_json_object
+from ..files.disk import atomic_write_bytes, atomic_write_json, read_json_object
 from ..inference import Generator
 from .model_export import ONNX_OPSET, to_onnx
 
@@ -191,8 +191,8 @@ def _probe_model(generator: Generator, layers: list[Any]):
 
 
 def _sample(generator: Generator) -> tuple[np.ndarray, np.ndarray | None]:
-    z = latent.z_from_seeds(range(SAMPLE_SEEDS), generator.noise_dim, generator.noise)
-    labels = latent.labels_for(SAMPLE_SEEDS, generator.num_classes) if generator.num_classes else None
+    z = latent_space.z_from_seeds(range(SAMPLE_SEEDS), generator.noise_dim, generator.noise)
+    labels = latent_space.labels_for(SAMPLE_SEEDS, generator.num_classes) if generator.num_classes else None
     return z, labels
 
 

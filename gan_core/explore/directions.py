@@ -22,8 +22,8 @@ import numpy as np
 
 from ..data import cache_root
 from ..errors import ConfigError, ModelError, first_line
-from ..fsutil import atomic_write_bytes
-from ..latent import MAX_SEED, noise_std, sample_z
+from ..files.disk import atomic_write_bytes
+from ..latent_space import MAX_SEED, noise_std, sample_z
 from ..runs import is_shipped
 
 DEFAULT_K = 10

@@ -5,10 +5,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import latent
+from .. import latent_space
 from ..errors import ConfigError, RunError
-from ..latent import class_blend, interpolate
-from ..pictures import check_picture_size, gif_bytes, grid, read_png, upscale
+from ..latent_space import class_blend, interpolate
+from ..files.pictures import check_picture_size, gif_bytes, grid, read_png, upscale
 
 MAX_GRID_CELLS = 4096  # 64 x 64 samples in one grid
 
@@ -26,7 +26,7 @@ def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 
                 psi: float = 1.0, label: int | None = None) -> np.ndarray:
     """rows x cols samples of seeds seed, seed+1, ...: the same picture for the same generator and seed.
 
-    psi < 1 truncates every z towards the noise's centre (latent.truncate): cleaner, more alike samples.
+    psi < 1 truncates every z towards the noise's centre (latent_space.truncate): cleaner, more alike samples.
     A class-conditional generator draws class `label` in every cell, or with None the classes in turn (a grid
     as wide as the number of classes has one class per column)."""
     if rows < 1 or cols < 1:
@@ -36,9 +36,9 @@ def sample_grid(generator, rows: int, cols: int, seed: int = 0, *, scale: int = 
                           "fewer rows or columns")
     h, w = generator.image_shape[:2]
     check_picture_size(rows * h + (rows + 1) * pad, cols * w + (cols + 1) * pad, scale)
-    z = latent.z_from_seeds(latent.grid_seeds(seed, rows * cols), generator.noise_dim, generator.noise)
+    z = latent_space.z_from_seeds(latent_space.grid_seeds(seed, rows * cols), generator.noise_dim, generator.noise)
     if psi != 1.0:
-        z = latent.truncate(z, psi, generator.noise)
+        z = latent_space.truncate(z, psi, generator.noise)
     return grid(_images(generator, z, label), rows, cols, pad=pad, scale=scale)
 
 

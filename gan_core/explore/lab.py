@@ -15,7 +15,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import charts, config, data, latent, models, objectives, pictures
+from .. import config, data, models
+from ..files import pictures
+from .. import latent_space
+from ..runs import training_charts
+from ..algorithm import objectives
 from ..errors import ConfigError
 
 PRESET = "mnist_dense"
@@ -101,7 +105,7 @@ def curves_figure(points: list[dict[str, Any]], reference: dict[str, float] | No
     objectives.Reading) says whether D's panel shows a probability or a score."""
     series = {k: ([r["update"] for r in points], [r[k] for r in points]) for k in ("g_loss", "d_loss", "d_real",
                                                                                   "d_fake")}
-    figure = charts.series_figure(series, height=height, reference=reference, reading=reading)
+    figure = training_charts.series_figure(series, height=height, reference=reference, reading=reading)
     figure.update_xaxes(title_text="update", row=2, col=1)
     return figure
 
@@ -146,7 +150,8 @@ class StepLab:
         self.d_opt = keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_opt.build(self.G.trainable_variables)
         self.d_opt.build(self.D.trainable_variables)
-        self.fixed_z = latent.z_from_seeds(latent.grid_seeds(0, GRID * GRID), self.cfg.noise_dim, self.cfg.noise)
+        self.fixed_z = latent_space.z_from_seeds(latent_space.grid_seeds(0, GRID * GRID), self.cfg.noise_dim,
+                                                 self.cfg.noise)
         self.knobs, self.history = Knobs(), History()
         self._rng = np.random.default_rng(seed)
         self._compiled: dict[str, tuple[Any, Any]] = {}

@@ -4,7 +4,7 @@ each run back on fixed z and compared with the Keras generator it came from.
 Every format takes the same inputs and gives the same output:
 
 - ``z``: float32 ``[N, noise_dim]``, the generator's noise (N(0, 1), or U[0, 1) for uniform-noise models); the
-  app's seed ``s`` is ``gan_core.latent.z_from_seed(s, noise_dim, noise)``.
+  app's seed ``s`` is ``gan_core.latent_space.z_from_seed(s, noise_dim, noise)``.
 - ``label`` (class-conditional generators only): int32 ``[N]``, the class 0..num_classes-1 of each image (one-hot
   inside the exported graph; a class outside that range is an all-zero class vector).
 - ``images``: float32 ``[N, H, W, C]`` in the generator's own pixel range, ``[-1, 1]`` (tanh) or ``[0, 1]``
@@ -31,9 +31,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import latent, pictures
+from ..files import pictures
+from .. import latent_space
 from ..errors import ConfigError, DependencyError, GanError, ModelError, ResourceError, first_line, resource_errors
-from ..fsutil import atomic_write_json, file_sha256
+from ..files.disk import atomic_write_json, file_sha256
 from ..inference import Generator
 from ..runs import resolve_run
 
@@ -208,8 +209,8 @@ def check_options(n: int, seed: int) -> None:
     """The check's size and first seed, refused before anything is loaded or written."""
     if not 1 <= int(n) <= MAX_CHECK_N:
         raise ConfigError(f"the check compares 1..{MAX_CHECK_N} images; got {n}")
-    if not 0 <= int(seed) <= latent.MAX_SEED - int(n) + 1:
-        raise ConfigError(f"the check's seeds {seed}..{int(seed) + int(n) - 1} must lie in 0..{latent.MAX_SEED}")
+    if not 0 <= int(seed) <= latent_space.MAX_SEED - int(n) + 1:
+        raise ConfigError(f"the check's seeds {seed}..{int(seed) + int(n) - 1} must lie in 0..{latent_space.MAX_SEED}")
 
 
 def check_out_dir(out_dir: str | Path) -> Path:
@@ -304,7 +305,7 @@ def to_onnx(function, signature, opset: int = ONNX_OPSET):
 def check_inputs(generator: Generator, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray | None]:
     """The check's z (seeds seed..seed+n-1, as the app makes them) and, for a conditional generator, its int32
     classes 0, 1, ... in turn (what the app draws when no class is chosen)."""
-    z = latent.z_from_seeds(latent.grid_seeds(seed, n), generator.noise_dim, generator.noise)
+    z = latent_space.z_from_seeds(latent_space.grid_seeds(seed, n), generator.noise_dim, generator.noise)
     labels = (np.arange(n) % generator.num_classes).astype(np.int32) if generator.conditional else None
     return z, labels
 
@@ -336,7 +337,7 @@ def _serving_function(generator: Generator, batch: int | None = None):
 def _keras_output(generator: Generator, z: np.ndarray, labels: np.ndarray | None) -> list[np.ndarray]:
     """What the Keras generator gives for the check's batch and for its first z alone, in its output range."""
     def raw(zs, ls):
-        inputs = zs if ls is None else [zs, latent.labels_for(len(zs), generator.num_classes, ls)]
+        inputs = zs if ls is None else [zs, latent_space.labels_for(len(zs), generator.num_classes, ls)]
         return np.asarray(generator.model(inputs, training=False), np.float32)
     return [raw(z, labels), raw(z[:1], _first(labels))]
 
@@ -344,7 +345,7 @@ def _keras_output(generator: Generator, z: np.ndarray, labels: np.ndarray | None
 def _inputs(generator: Generator, signature) -> list[dict[str, Any]]:
     noise = "U[0, 1) noise" if generator.noise == "uniform" else "N(0, 1) noise"
     found = [{"name": "z", "dtype": "float32", "shape": [None, generator.noise_dim],
-              "meaning": f"{noise}; seed s is gan_core.latent.z_from_seed(s, {generator.noise_dim}, "
+              "meaning": f"{noise}; seed s is gan_core.latent_space.z_from_seed(s, {generator.noise_dim}, "
                          f"'{generator.noise}')"}]
     if len(signature) > 1:
         names = generator.class_names or []
@@ -364,7 +365,7 @@ def _output(generator: Generator) -> dict[str, Any]:
 
 def _check_text(generator: Generator, n: int, seed: int) -> str:
     classes = "; classes 0, 1, ... in turn" if generator.conditional else ""
-    return (f"z of seeds {seed}..{seed + n - 1} (gan_core.latent.z_from_seeds){classes}, as a batch of {n} and "
+    return (f"z of seeds {seed}..{seed + n - 1} (gan_core.latent_space.z_from_seeds){classes}, as a batch of {n} and "
             "as a batch of 1, against the Keras generator")
 
 

@@ -32,7 +32,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import data as data_lib
-from .. import latent, pictures
+from ..files import pictures
+from .. import latent_space
 from ..errors import DataError, GanError
 from ..evaluation import classifier
 from ..inference import sidecar_config
@@ -205,8 +206,8 @@ def project(generator, target: np.ndarray, *, steps: int | None = None, restarts
     for weight in (feature_weight, prior_weight):
         if not (np.isfinite(weight) and weight >= 0):
             raise GanError(f"the feature and prior weights must be finite numbers of 0 or more; got {weight}")
-    if not 0 <= seed <= latent.MAX_SEED:
-        raise GanError(f"seed must be 0..{latent.MAX_SEED}; got {seed}")
+    if not 0 <= seed <= latent_space.MAX_SEED:
+        raise GanError(f"seed must be 0..{latent_space.MAX_SEED}; got {seed}")
     target_u8 = _as_target(target, generator.image_shape)
     ev = resolve_evaluator(generator, evaluator) if feature_weight > 0 else None
     uniform = generator.noise == "uniform"
@@ -222,7 +223,7 @@ def project(generator, target: np.ndarray, *, steps: int | None = None, restarts
 
     # starting points: the best of many random z's
     count = max(restarts, restarts * CANDIDATES_PER_RESTART)
-    candidates = latent.sample_z(seed, (count, generator.noise_dim), generator.noise)
+    candidates = latent_space.sample_z(seed, (count, generator.noise_dim), generator.noise)
     classes = _candidate_classes(generator, label)
     scores = np.asarray(runner.objective(tf.constant(np.tile(candidates, (len(classes), 1))),
                                          tf.constant(np.repeat(classes, count, axis=0)), target_t, target_feats,

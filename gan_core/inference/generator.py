@@ -8,10 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import models, pictures
+from .. import models
+from ..files import pictures
 from ..data import CLASS_NAMES
 from ..errors import ConfigError, ModelError, RunError
-from ..latent import labels_for
+from ..latent_space import labels_for
 from ..runs import RunDir
 from .keras_files import TracedModel
 
@@ -21,7 +22,7 @@ class Generator(TracedModel):
     """A Keras generator plus what its file alone does not say: noise distribution and pixel range.
 
     A class-conditional generator (num_classes > 0) takes [z, one-hot label]; every call may say which classes
-    (see :func:`gan_core.latent.labels_for`) and by default cycles through them, so code written for plain
+    (see :func:`gan_core.latent_space.labels_for`) and by default cycles through them, so code written for plain
     generators (grids, metrics, GIFs) shows every class.
     """
 

@@ -13,7 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import latent, models, objectives, pictures
+from .. import models
+from ..files import pictures
+from .. import latent_space
+from ..algorithm import objectives
 from ..errors import RunError, first_line
 from ..runs import RunDir
 from .keras_files import load_keras_file
@@ -132,7 +135,7 @@ def grid_scores_from_checkpoint(run: RunDir, epoch: int) -> tuple[list[float], s
     images = np.stack(cells).astype(np.float32) / 255.0
     if cfg.pixel_range == "tanh":
         images = images * 2.0 - 1.0
-    labels = latent.labels_for(len(cells), cfg.num_classes) if cfg.num_classes else None
+    labels = latent_space.labels_for(len(cells), cfg.num_classes) if cfg.num_classes else None
     reading = objectives.get(cfg.loss).reading  # a probability for bce, the raw score for lsgan, hinge, wgan-gp
     scores = reading.show(D(images if labels is None else [images, labels], training=False)).tolist()
     newest = found[0]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import pictures
+from ..files import pictures
 from ..data import fit_image, make_pairs, pairing_makes_input
 from ..errors import DataError, ModelError
 from .keras_files import TracedModel

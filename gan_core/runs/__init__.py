@@ -2,7 +2,8 @@
 
 ``rundir`` is the folder itself (layout in its docstring; read by anyone, written by the trainer holding its
 lock); ``naming`` the names on disk; ``listing`` finds, creates and resolves runs; ``records`` reads the metrics
-log as a viewer should; ``temp_files`` cleans what killed writes left. Nothing here loads a model.
+log as a viewer should (each record checked by ``record_schema``) and ``metrics_tail`` follows it as it grows;
+``temp_files`` cleans what killed writes left. Nothing here loads a model.
 """
 from .health import warnings as run_warnings
 from .listing import (

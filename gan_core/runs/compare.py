@@ -1,5 +1,5 @@
 """Several runs side by side, as data: their curves on shared axes (x by epoch or by training time), their snapshot
-grids at one epoch, the config fields that differ between them and one summary row each. gan_core.charts draws the
+grids at one epoch, the config fields that differ between them and one summary row each. compare_charts draws the
 figures; the Compare page shows the rest. Nothing here loads a model.
 
 Training time comes from the records' ``time`` fields: seconds since the run's first record, less each pause between
@@ -18,14 +18,16 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-
-from .. import charts, objectives
+from . import compare_charts, quality_charts
+from .series import SERIES as LOG_SERIES
+from .series import window_epoch
+from ..algorithm import objectives
 from ..config import TrainConfig
-from ..metrics_tail import downsample
+from .metrics_tail import downsample
 from .quality import quality_path, read_quality
 from .rundir import RunDir
 
-SERIES = tuple(key for key, *_ in charts.COMPARED_PANELS)  # what the curves compare: G/D loss, D(x), D(G(z))
+SERIES = tuple(key for key, *_ in compare_charts.COMPARED_PANELS)  # what the curves compare: G/D loss, D(x), D(G(z))
 RESUMED = "resumed from "  # the start of the trainer's event when a new process continues from a checkpoint
 MAX_POINTS = 1000  # per series and run: several runs share one chart
 # "name" differs between any two runs and says nothing about the recipe; "task" follows from the architecture
@@ -123,7 +125,7 @@ def load(runs: Sequence[RunDir]) -> list[Compared]:
 def _x(record: dict[str, Any], x: str, window: bool) -> float | None:
     if x == "minutes":
         return record["seconds"] / 60 if "seconds" in record else None
-    return charts.window_epoch(record) if window else record["epoch"]
+    return window_epoch(record) if window else record["epoch"]
 
 
 def _line(records: Sequence[dict[str, Any]], key: str, x: str, window: bool,
@@ -137,16 +139,16 @@ def _line(records: Sequence[dict[str, Any]], key: str, x: str, window: bool,
     return xs[index.astype(int)].tolist(), ys.tolist()
 
 
-def run_lines(compared: Sequence[Compared], x: str = "epoch", max_points: int = MAX_POINTS) -> list[charts.RunLines]:
+def run_lines(compared: Sequence[Compared], x: str = "epoch", max_points: int = MAX_POINTS) -> list[compare_charts.RunLines]:
     """Each run's G/D loss and D(x)/D(G(z)) per window (at most `max_points` a series, every spike kept) and per
-    epoch, on x = "epoch" or "minutes" (training time), with its balance point: charts.compare_figure's input."""
+    epoch, on x = "epoch" or "minutes" (training time), with its balance point: compare_charts.compare_figure's input."""
     if x not in X_AXES:
         raise ValueError(f"x must be one of {', '.join(X_AXES)}; got {x!r}")
     out = []
     for c in compared:
         windows = {k: line for k in SERIES if (line := _line(c.windows, k, x, True, max_points))}
         means = {k: line for k in SERIES if (line := _line(c.epochs, k, x, False, max_points))}
-        out.append(charts.RunLines(c.label, windows, means, c.balance, objectives.reading_of(c.windows)))
+        out.append(compare_charts.RunLines(c.label, windows, means, c.balance, objectives.reading_of(c.windows)))
     return out
 
 
@@ -154,13 +156,13 @@ def quality_sizes(compared: Sequence[Compared]) -> list[int]:
     """The sample sizes n at which every run with quality records has some, most images first (the most
     accurate); [] when they share none (then each run's values are at its own n, and do not compare) or no run
     has any. Runs never evaluated are left out: they have no value at any n."""
-    sizes = [set(charts.quality_sample_sizes(c.quality)) for c in compared if c.quality]
+    sizes = [set(quality_charts.quality_sample_sizes(c.quality)) for c in compared if c.quality]
     common = set.intersection(*sizes) if sizes else set()
     return sorted(common, reverse=True)
 
 
 def quality_runs(compared: Sequence[Compared]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(label, quality records) of the runs that have any: charts.compare_quality_figure's input."""
+    """(label, quality records) of the runs that have any: compare_charts.compare_quality_figure's input."""
     return [(c.label, c.quality) for c in compared if c.quality]
 
 
@@ -210,19 +212,19 @@ def summary(compared: Sequence[Compared], n: int | None = None) -> list[dict[str
     (None: the run's latest n, given in the row), named with ↓ or ↑ for the better way, and that epoch; the last
     epoch's mean G loss, D loss, D(x) and D(G(z)); the median images/s over its epochs; its training time. Missing
     values are None."""
-    metrics = list(dict.fromkeys(m for c in compared for m in charts.quality_series(c.quality, n)))
+    metrics = list(dict.fromkeys(m for c in compared for m in quality_charts.quality_series(c.quality, n)))
     rows = []
     for c in compared:
         last = c.epochs[-1] if c.epochs else {}
         speeds = [r["images_per_sec"] for r in c.epochs if isinstance(r.get("images_per_sec"), (int, float))]
         timed = [r["seconds"] for r in c.windows + c.epochs if "seconds" in r]
         row: dict[str, Any] = {"run": c.label, "epochs": last.get("epoch")}
-        series = charts.quality_series(c.quality, n)  # quality first: it is what "did it help?" asks
+        series = quality_charts.quality_series(c.quality, n)  # quality first: it is what "did it help?" asks
         measured = [points[-1] for points in series.values()]
         for metric in metrics:
-            label = charts.QUALITY_METRICS.get(metric, (metric, None))[0]
+            label = quality_charts.QUALITY_METRICS.get(metric, (metric, None))[0]
             points = series.get(metric)
-            better = next((s[metric][-1].get("better") for s in (charts.quality_series(o.quality, n)
+            better = next((s[metric][-1].get("better") for s in (quality_charts.quality_series(o.quality, n)
                                                                  for o in compared) if metric in s), None)
             heading = f"{label} {BETTER_ARROWS[better]}" if better in BETTER_ARROWS else label
             row[heading] = float(f"{points[-1]['value']:.4g}") if points else None
@@ -230,8 +232,8 @@ def summary(compared: Sequence[Compared], n: int | None = None) -> list[dict[str
             row["quality at epoch"] = max(r["epoch"] for r in measured) if measured else None
             if n is None:
                 row["quality n"] = measured[0].get("n") if measured else None
-        for key, _, _, _ in charts.COMPARED_PANELS:
-            name = next(name for k, name, *_ in charts.SERIES if k == key)
+        for key, _, _, _ in compare_charts.COMPARED_PANELS:
+            name = next(name for k, name, *_ in LOG_SERIES if k == key)
             row[name] = _rounded(last.get(key), 3)
         row["images/s"] = round(statistics.median(speeds)) if speeds else None
         row["training time (min)"] = round(max(timed) / 60, 1) if timed else None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .. import objectives
+from ..algorithm import objectives
 
 COLLAPSE_DIVERSITY = 0.5  # fakes less than half as varied as the reals (evaluation.diversity_ratio)
 COVERAGE_SHARE = 0.8  # digits: fewer than 8 of 10 classes drawn

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import RunError
-from ..speed import resolve_config
+from ..devices import resolve_config
 from .naming import (
     RUN_RE,
     default_pretrained_dir,

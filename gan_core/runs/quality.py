@@ -5,7 +5,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import append_jsonl
+from ..files.disk import append_jsonl
 from .records import read_records
 
 QUALITY_FILE = "quality.jsonl"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import read_jsonl
-from ..record_schema import record_problem
+from ..files.disk import read_jsonl
+from .record_schema import record_problem
 from .naming import ACTIVE_STATES
 
 

@@ -30,10 +30,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import models, objectives
+from .. import models
+from ..algorithm import objectives
 from ..config import TrainConfig
 from ..errors import ConfigError, RunError
-from ..fsutil import (
+from ..files.disk import (
     append_jsonl,
     atomic_write_bytes,
     atomic_write_json,
@@ -129,7 +130,7 @@ class RunDir:
 
     def balance_point(self) -> dict[str, float] | None:
         """Where this run's G loss, D loss, D(x) and D(G(z)) sit when D can no longer tell G's images from real
-        ones (its objective's balance at its real_label; see gan_core.objectives), for reference lines on its
+        ones (its objective's balance at its real_label; see gan_core.algorithm.objectives), for reference lines on its
         charts. None where no such point holds: hinge and wgan-gp, image-to-image runs (their G loss adds L1 or
         cycle terms), or a config this version cannot read."""
         values = self.config_dict()

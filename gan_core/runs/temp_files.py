@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from ..fsutil import (
+from ..files.disk import (
     pid_alive,
 )
 from .rundir import RunDir

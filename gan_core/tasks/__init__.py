@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .. import evaluation
+from ..devices import Worker
 from ..errors import GanError
 from ..runs import COPY_COMMAND, RunDir, append_quality, is_shipped, quality_path, resolve_run
-from ..train import Worker, joins_as_worker, run_as_worker, run_training
+from ..train import joins_as_worker, run_as_worker, run_training
 from . import cyclegan_task, latent_task, pix2pix_task  # noqa: F401  (each registers its task)
 from .registry import Task, get, names, of_run, register
 

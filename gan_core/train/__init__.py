@@ -6,11 +6,9 @@ start training with ``gan_core.tasks.train(run)``.
 """
 from .cyclegan import CycleGANTrainer
 from .latent import LatentTrainer
-from .devices import MULTIWORKER, Worker, cluster_worker, describe_devices, make_strategy
 from .loop import Diverged, Trainer
 from .pix2pix import Pix2PixTrainer
 from .session import joins_as_worker, record_failure, run_as_worker, run_training
 
-__all__ = ["CycleGANTrainer", "Diverged", "LatentTrainer", "MULTIWORKER", "Pix2PixTrainer", "Trainer", "Worker",
-           "cluster_worker", "describe_devices", "joins_as_worker", "make_strategy", "record_failure",
-           "run_as_worker", "run_training"]
+__all__ = ["CycleGANTrainer", "Diverged", "LatentTrainer", "Pix2PixTrainer", "Trainer", "joins_as_worker",
+           "record_failure", "run_as_worker", "run_training"]

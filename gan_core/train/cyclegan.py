@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import pictures
+from ..files import pictures
 from ..data import load_domains, make_dataset
 from ..errors import ConfigError
 from ..evaluation.image_to_image import cyclegan_quality, translate

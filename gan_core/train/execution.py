@@ -13,7 +13,7 @@ The tasks' steps (:func:`.latent.simultaneous_step` / :func:`.latent.alternating
 - :func:`gradients` / :func:`update`: one network's update, with float16's loss scaling;
 - :func:`every`: an update on every k-th step only (``d_steps``), as a ``tf.cond`` inside the compiled step.
 
-EMA's update (:mod:`gan_core.ema`) is the trainer's, right after its step.
+EMA's update (:mod:`gan_core.algorithm.ema`) is the trainer's, right after its step.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import tensorflow as tf
 
+Progress = Callable[[dict[str, Any]], None]  # what the loop reports each record to (the CLI's printer, a test)
 fold = tf.random.experimental.stateless_fold_in  # a key -> independent draws: fold(key, i)
 
 

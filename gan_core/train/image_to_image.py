@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import pictures
+from ..files import pictures
 from ..errors import ConfigError
 from .loop import Trainer
 

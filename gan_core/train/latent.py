@@ -14,13 +14,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import augment as augment_lib
+from ..algorithm import augment as augment_lib
 from .. import data as data_lib
-from .. import evaluation, latent, models, objectives, pictures
-from ..ema import WeightAverage, half_life_steps
+from .. import evaluation, models
+from ..files import pictures
+from .. import latent_space
+from ..algorithm import objectives
+from ..algorithm.ema import WeightAverage, half_life_steps
 from ..evaluation.discriminator import PROBE, diversity_ratio
 from ..errors import GanError
-from ..fsutil import atomic_write_bytes
+from ..files.disk import atomic_write_bytes
 from ..inference import Generator
 from . import execution
 from .loop import Trainer
@@ -126,8 +129,8 @@ def alternating_step(gan: GAN, real, real_y, z, fake_y, key, step):
 
 
 class LatentTrainer(Trainer):
-    """G(z [, class]) against D(image [, class]) with a named objective (gan_core.objectives), optionally EMA of G,
-    spectral norm, DiffAugment and R1 or a gradient penalty, on one device or replicated (tf.distribute)."""
+    """G(z [, class]) against D(image [, class]) with a named objective (gan_core.algorithm.objectives), optionally
+    EMA of G, spectral norm, DiffAugment and R1 or a gradient penalty, on one device or replicated (tf.distribute)."""
 
     def build_models(self, arch) -> dict[str, Any]:
         """G, D and their optimizers (called in the strategy's scope); returns what the checkpoint holds."""
@@ -180,11 +183,11 @@ class LatentTrainer(Trainer):
             raise GanError(f"{cfg.dataset} has class {int(labels.max())} but num_classes is {cfg.num_classes}; "
                            f"set num_classes={int(labels.max()) + 1}")
         self.log(f"labels: {cfg.num_classes} classes, counts {np.bincount(labels, minlength=cfg.num_classes).tolist()}")
-        return latent.labels_for(len(labels), cfg.num_classes, labels)
+        return latent_space.labels_for(len(labels), cfg.num_classes, labels)
 
     def fixed_labels(self) -> np.ndarray | None:
         """The snapshot grid's classes: cycling 0..C-1 along each row (a 10-wide grid has one digit per column)."""
-        return latent.labels_for(self.cfg.grid ** 2, self.cfg.num_classes) if self.cfg.num_classes else None
+        return latent_space.labels_for(self.cfg.grid ** 2, self.cfg.num_classes) if self.cfg.num_classes else None
 
     def fixed_inputs(self) -> None:
         """What every snapshot grid is drawn from, the same each epoch: here the fixed latents."""
@@ -204,7 +207,7 @@ class LatentTrainer(Trainer):
                     return z
                 problem = f"holds shape {z.shape}, not ({n}, {dim})"
             self.log(f"fixed_z.npy {problem}; made it again from seeds 0..{n - 1}, as the run first did")
-        z = latent.z_from_seeds(latent.grid_seeds(0, n), dim, self.cfg.noise)
+        z = latent_space.z_from_seeds(latent_space.grid_seeds(0, n), dim, self.cfg.noise)
         buf = io.BytesIO()
         np.save(buf, z)
         atomic_write_bytes(self.run.fixed_z_path, buf.getvalue())
@@ -261,8 +264,8 @@ class LatentTrainer(Trainer):
         cfg = self.cfg
         real, real_y = self.real_probe
         n = len(real)
-        z = latent.z_from_seeds(latent.grid_seeds(PROBE_SEED, n), cfg.noise_dim, cfg.noise)
-        fake_y = latent.labels_for(n, cfg.num_classes) if cfg.num_classes else None
+        z = latent_space.z_from_seeds(latent_space.grid_seeds(PROBE_SEED, n), cfg.noise_dim, cfg.noise)
+        fake_y = latent_space.labels_for(n, cfg.num_classes) if cfg.num_classes else None
 
         def d(images, labels):
             return np.asarray(self.D(images if labels is None else [images, labels], training=False), np.float32)

@@ -17,17 +17,19 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import evaluation, gpu, models, pictures, preflight, speed
+from .. import devices, evaluation, models, preflight
+from ..files import pictures
 from ..config import TrainConfig
 from ..errors import ClusterError, GanError
-from ..fsutil import (
+from ..files.disk import (
     atomic_write_json,
     read_json,
 )
 from ..runs import Checkpoint, RunDir, append_quality
 from ..runs.temp_files import clean_temp_files
 from . import execution, workers
-from .devices import MULTIWORKER, Progress, cluster_worker, describe_devices, make_strategy
+from ..devices import MULTIWORKER, cluster_worker, describe_devices, make_strategy
+from .execution import Progress
 
 KEEP_CHECKPOINTS = 2
 CHIEFS = Checkpoint(Path("the chief's checkpoint") / "ckpt", -1, None)  # a non-chief's stand-in: it reads none
@@ -39,7 +41,7 @@ class Trainer:
     A task's trainer (:mod:`.latent`, :mod:`.pix2pix`, :mod:`.cyclegan`) fills in the hooks below; the loop makes
     no assumption of how many networks it trains."""
 
-    d_reading = "probability"  # what its d_real / d_fake mean (gan_core.objectives.READINGS), in each window record
+    d_reading = "probability"  # what its d_real / d_fake mean (algorithm.objectives.READINGS), in each window record
 
     def __init__(self, cfg: TrainConfig, run: RunDir, *, progress: Progress | None = None,
                  should_stop: Callable[[], bool] | None = None, log: Callable[[str], None] | None = None):
@@ -95,17 +97,17 @@ class Trainer:
 
         cfg = self.cfg
         preflight.check_memory(cfg)  # before a weight is allocated: a run too big for memory fails with the reason
-        threads = speed.apply_threads(cfg.threads, cfg.inter_op_threads)  # before TensorFlow's first op
+        threads = devices.apply_threads(cfg.threads, cfg.inter_op_threads)  # before TensorFlow's first op
         if threads:
             self.log(threads)
-        placed = gpu.place_trainer(cfg.device)  # before TensorFlow initialises its GPUs, as memory growth
+        placed = devices.place_trainer(cfg.device)  # before TensorFlow initialises its GPUs, as memory growth
         if placed:
             self.log(placed)
-        notes = gpu.configure("trainer")  # memory growth: the app may share this GPU
-        if notes != [gpu.NO_GPU]:
+        notes = devices.configure("trainer")  # memory growth: the app may share this GPU
+        if notes != [devices.NO_GPU]:
             for note in notes:
                 self.log(note)
-        reason = speed.resolve_config(cfg)  # "auto" in a config saved without create_run (by hand, or older)
+        reason = devices.resolve_config(cfg)  # "auto" in a config saved without create_run (by hand, or older)
         if reason:
             self.run.write_config(cfg)
             self.log(reason)
@@ -174,11 +176,11 @@ class Trainer:
     def compile_steps(self, one_step: Callable, keys: tuple[str, ...], draw: Callable | None = None):
         """`train_steps(iterator, n, first_step)`: n calls of `one_step(batch, step, *draw(batch, step))` on each
         replica in one compiled call (see :func:`.execution.compile_steps`), XLA-compiled where the config's
-        jit_compile resolves to on (speed.resolve_jit)."""
+        jit_compile resolves to on (devices.resolve_jit)."""
         import tensorflow as tf
 
         cfg = self.cfg
-        jit, jit_reason = speed.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
+        jit, jit_reason = devices.resolve_jit(cfg.jit_compile, on_gpu=bool(tf.config.list_logical_devices("GPU")))
         self.log(f"speed: precision {cfg.precision}, {jit_reason}, steps_per_call {cfg.steps_per_call}"
                  + (f" (a call never spans a metrics window: at most log_every={cfg.log_every} steps)"
                     if cfg.steps_per_call > cfg.log_every else ""))

@@ -12,7 +12,8 @@ from typing import Any, Callable
 import keras
 import tensorflow as tf
 
-from .. import models, pictures
+from .. import models
+from ..files import pictures
 from ..data import load_pairs, make_dataset
 from ..errors import ConfigError
 from ..evaluation.image_to_image import pix2pix_quality, translate

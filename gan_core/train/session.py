@@ -19,17 +19,18 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from .. import gpu, speed
+from .. import devices
 from ..config import TrainConfig
 from ..errors import ClusterError, GanError, ResourceError, RunError, first_line
-from ..fsutil import (
+from ..files.disk import (
     overwrite_in_place,
     read_json,
 )
 from ..runs import RETRAIN_COPY, RunDir, refuse_shipped, resolve_run
 from . import workers
-from .devices import (MULTIWORKER, Progress, Worker, check_own_port, cluster_worker, interruptible,
-                      multiworker_strategy)
+from ..devices import (MULTIWORKER, Worker, check_own_port, cluster_worker, interruptible,
+                       multiworker_strategy)
+from .execution import Progress
 from .loop import Trainer
 
 
@@ -89,8 +90,8 @@ def start_as_chief(run: RunDir, cfg: TrainConfig, log: Callable[[str], None]) ->
         raise ClusterError(f"TF_CONFIG makes this process {worker.describe()}: only worker 0 trains the run folder; "
                            "start the other workers with the same `python -m gan_core train ...` command (their "
                            "own TF_CONFIG index): they join worker 0 and write nowhere in the runs folder")
-    speed.apply_threads(cfg.threads, cfg.inter_op_threads)
-    gpu.configure("trainer")
+    devices.apply_threads(cfg.threads, cfg.inter_op_threads)
+    devices.configure("trainer")
     log(f"{worker.describe()}: waiting for the other {worker.count - 1} worker(s) at "
         f"{', '.join(worker.addresses[1:])} (Ctrl-C ends this process at once until they are there)")
     with interruptible():
@@ -108,7 +109,7 @@ def run_as_worker(trainer_of: Callable[[RunDir], type[Trainer]], *, progress: Pr
     if worker.chief:
         raise ClusterError("TF_CONFIG makes this process worker 0, the chief: it trains the run folder itself")
     say = log or (lambda message: None)
-    gpu.configure("trainer")
+    devices.configure("trainer")
     say(f"{worker.describe()}: waiting for the chief at {worker.addresses[0]} (and any other worker; Ctrl-C ends "
         "this process at once until they are there)")
     with interruptible():

@@ -26,7 +26,7 @@ import streamlit as st
 
 from explorer_ui import streamlit_compat, widgets
 from explorer_ui.latent_state import LatentState
-from gan_core import latent
+from gan_core import latent_space
 from gan_core.errors import GanError
 from gan_core.explore import directions
 from gan_core.explore.browser_model import BrowserModel, browser_model
@@ -106,7 +106,7 @@ def directions_data(found: directions.Directions, noise: str) -> dict[str, Any]:
     """The principal directions as plain arrays (the browser moves along them: Directions.move/coordinates)."""
     return {
         "vectors": found.vectors.astype(np.float64).tolist(), "z_std": found.z_std.astype(np.float64).tolist(),
-        "centre": latent.centre(noise),
+        "centre": latent_space.centre(noise),
         "labels": [f"PC{i + 1} · {share:.1%}" for i, share in enumerate(found.explained)],
         "helps": [f"Moves z along principal direction {i + 1} of the generator's first hidden layer, in standard "
                   f"deviations of the noise; {share:.1%} is its share of that layer's variance."
@@ -126,7 +126,7 @@ def released(state: LatentState, generator: Generator, payload: Any) -> bool:
         psi = float(psi)
     except (TypeError, ValueError):
         return False
-    if z.shape != (generator.noise_dim,) or not np.isfinite(z).all() or not 0.0 <= psi <= latent.MAX_PSI:
+    if z.shape != (generator.noise_dim,) or not np.isfinite(z).all() or not 0.0 <= psi <= latent_space.MAX_PSI:
         return False
     if generator.conditional and not (isinstance(cls, int) and 0 <= cls < generator.num_classes):
         return False
@@ -199,7 +199,7 @@ class Editor:
         data = {
             "mode": "editor", "report": self.report, "model": model_data(self.conv, self.report),
             "z": state.z.astype(np.float64).tolist(), "origin_z": state._get("z_origin")[2].astype(np.float64).tolist(),
-            "origin_label": label, "psi": state.psi, "cls": state.current_class(g), "max_psi": latent.MAX_PSI,
+            "origin_label": label, "psi": state.psi, "cls": state.current_class(g), "max_psi": latent_space.MAX_PSI,
             "class_title": "Digit" if g.num_classes == 10 and g.class_name(9) == "9" else "Class",
             "class_names": [g.class_name(i) for i in range(g.num_classes)],
             "slider_modes": list(slider_modes), "dims_per_page": dims_per_page, "z_range": list(z_range),

@@ -1,4 +1,4 @@
-// The arithmetic of gan_core.latent and gan_core.explore.directions in the browser, in the same float32 steps as
+// The arithmetic of gan_core.latent_space and gan_core.explore.directions in the browser, in the same float32 steps as
 // numpy takes them, so a slider move here lands on the z Python would compute (tests/test_browser_morph.py).
 const f32 = Math.fround;
 

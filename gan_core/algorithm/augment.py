@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 POLICIES = ("translation", "cutout", "color")
 

@@ -9,11 +9,9 @@ import signal
 import socket
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Iterator, Mapping
 
 from ..errors import ClusterError
-
-Progress = Callable[[dict[str, Any]], None]
 
 MULTIWORKER = "multiworker"
 TF_CONFIG_ENV = "TF_CONFIG"

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .charts import SERIES, window_epoch
+from .series import SERIES, window_epoch
 from .record_schema import record_problem
 
 MAX_POINTS = 2000  # per series: about one point per horizontal pixel of a wide chart, times two for the envelope
@@ -237,7 +237,7 @@ class MetricsTail:
         return self.series()
 
     def series(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """series key (charts.SERIES) -> (epochs, values), each at most max_points long; computed once per version."""
+        """series key (series.SERIES) -> (epochs, values), each at most max_points long; computed once per version."""
         with self._lock:
             if self._series is None or self._series[0] != self.version:
                 self._series = (self.version, self._windows.series())

@@ -17,7 +17,7 @@ import os
 import re
 from typing import Any, Mapping
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 MEMORY_ENV = "GAN_EXPLORER_GPU_MEMORY"
 APP_DEVICE_ENV = "GAN_EXPLORER_APP_DEVICE"

@@ -17,8 +17,8 @@ import imageio.v3 as iio
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import ConfigError, DataError, resource_errors
-from .fsutil import atomic_write_bytes
+from ..errors import ConfigError, DataError, resource_errors
+from .disk import atomic_write_bytes
 
 MAX_SIDE_PX = 8192  # a picture's longest side: 8192^2 RGB is 200 MB in memory, far past what anyone views
 MIN_FPS, MAX_FPS = 0.01, 50.0  # a GIF stores a frame's delay in hundredths of a second, at most 65535 (655 s); viewers

@@ -1,7 +1,7 @@
 """Files that readers may see at any moment: atomic replaces, appends that survive a kill, tolerant readers.
 
-The bottom layer of gan_core (no project imports): the run directory, the data cache, exports and uploads all
-write through here, so every file the app shows is either the old one or the new one, never half of each.
+No project imports (gan_core.files sits just above the bottom layer): the run directory, the data cache, exports and
+uploads all write through here, so every file the app shows is either the old one or the new one, never half of each.
 """
 from __future__ import annotations
 

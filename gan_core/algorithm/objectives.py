@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 def probability_real(logits) -> np.ndarray:
