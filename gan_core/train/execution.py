@@ -1,6 +1,6 @@
 """How a task's GAN step runs, apart from what it computes: the part of training a learner can skip.
 
-The tasks' steps (:func:`.latent.simultaneous_step` / :func:`.latent.alternating_step`, the steps of
+The tasks' steps (:func:`.latent_gan.simultaneous_step` / :func:`.latent_gan.alternating_step`, the steps of
 :func:`.pix2pix.make_train_step` and :func:`.cyclegan.make_train_step`) say what one step computes; the loop
 (:meth:`.loop.Trainer.compile_steps`) runs them through this module:
 
