@@ -1,6 +1,6 @@
 """Training: the loop every task shares (:mod:`.loop`; a run of it is :mod:`.session`) and one trainer per task.
 
-:mod:`.latent_gan` is the latent GAN (z -> image) of the reference notes; :mod:`.pix2pix` and :mod:`.cyclegan` the
+:mod:`.latent_gan` is the latent GAN (z -> image) of the reference notes; :mod:`.pix2pix_step` and :mod:`.cyclegan` the
 image-to-image chapters, sharing :mod:`.image_to_image`. Which trainer a run uses is its task's (gan_core.tasks), so
 start training with ``gan_core.tasks.train(run)``.
 """
@@ -8,7 +8,7 @@ from .cyclegan import CycleGANTrainer
 from .latent_gan import LatentTrainer
 from .devices import MULTIWORKER, Worker, cluster_worker, describe_devices, make_strategy
 from .loop import Diverged, Trainer
-from .pix2pix import Pix2PixTrainer
+from .pix2pix_step import Pix2PixTrainer
 from .session import joins_as_worker, record_failure, run_as_worker, run_training
 
 __all__ = ["CycleGANTrainer", "Diverged", "LatentTrainer", "MULTIWORKER", "Pix2PixTrainer", "Trainer", "Worker",
