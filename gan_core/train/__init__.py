@@ -1,10 +1,10 @@
 """Training: the loop every task shares (:mod:`.loop`; a run of it is :mod:`.session`) and one trainer per task.
 
-:mod:`.latent_gan` is the latent GAN (z -> image) of the reference notes; :mod:`.pix2pix_step` and :mod:`.cyclegan` the
-image-to-image chapters, sharing :mod:`.image_to_image`. Which trainer a run uses is its task's (gan_core.tasks), so
-start training with ``gan_core.tasks.train(run)``.
+:mod:`.latent_gan` is the latent GAN (z -> image) of the reference notes; :mod:`.pix2pix_step` and
+:mod:`.cyclegan_step` the image-to-image chapters, sharing :mod:`.image_to_image`. Which trainer a run uses is its
+task's (gan_core.tasks), so start training with ``gan_core.tasks.train(run)``.
 """
-from .cyclegan import CycleGANTrainer
+from .cyclegan_step import CycleGANTrainer
 from .latent_gan import LatentTrainer
 from .devices import MULTIWORKER, Worker, cluster_worker, describe_devices, make_strategy
 from .loop import Diverged, Trainer

@@ -36,8 +36,8 @@ CHIEFS = Checkpoint(Path("the chief's checkpoint") / "ckpt", -1, None)  # a non-
 class Trainer:
     """The loop every task shares: build, resume, epochs of compiled steps, snapshots, checkpoints, roll-backs.
 
-    A task's trainer (:mod:`.latent_gan`, :mod:`.pix2pix_step`, :mod:`.cyclegan`) fills in the hooks below; the loop
-    makes no assumption of how many networks it trains."""
+    A task's trainer (:mod:`.latent_gan`, :mod:`.pix2pix_step`, :mod:`.cyclegan_step`) fills in the hooks below; the
+    loop makes no assumption of how many networks it trains."""
 
     d_reading = "probability"  # what its d_real / d_fake mean (gan_core.objectives.READINGS), in each window record
 
