@@ -5,7 +5,7 @@ import pytest
 
 from gan_core import data
 from gan_core.errors import ConfigError, DataError
-from gan_core.evaluation import image_to_image as translation_quality
+from gan_core.evaluation import translation_quality
 from gan_core.models import pix2pix
 from gan_core.train import pix2pix as pix2pix_training
 

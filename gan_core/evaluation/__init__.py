@@ -2,7 +2,7 @@
 
 ``registry`` (the metric registry and the bounds of n), ``metrics`` (the metric functions, generate, compute,
 evaluate), ``numerics`` (Fréchet distance, KL, scores), ``swd`` (Laplacian pyramid, sliced Wasserstein),
-``reference`` (real-data statistics and their disk cache), ``classifier`` (the evaluator CNNs), ``image_to_image``
+``reference`` (real-data statistics and their disk cache), ``classifier`` (the evaluator CNNs), ``translation_quality``
 (Pix2Pix and CycleGAN figures) and ``report`` (scoring saved epochs for the CLI).
 """
 from .classifier import (

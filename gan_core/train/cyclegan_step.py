@@ -20,7 +20,7 @@ import tensorflow as tf
 from .. import pictures
 from ..data import load_domains, make_dataset
 from ..errors import ConfigError
-from ..evaluation.image_to_image import cyclegan_quality, translate
+from ..evaluation.translation_quality import cyclegan_quality, translate
 from .execution import update
 from .translation_trainer import TranslationTrainer
 

@@ -15,7 +15,7 @@ import tensorflow as tf
 from .. import models, pictures
 from ..data import load_pairs, make_dataset
 from ..errors import ConfigError
-from ..evaluation.image_to_image import pix2pix_quality, translate
+from ..evaluation.translation_quality import pix2pix_quality, translate
 from .execution import update
 from .translation_trainer import PER_ROW, TranslationTrainer
 
