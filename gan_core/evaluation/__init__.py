@@ -3,7 +3,7 @@
 ``registry`` (the metric registry and the bounds of n), ``metrics`` (the metric functions, generate, compute,
 evaluate), ``numerics`` (Fréchet distance, KL, scores), ``swd`` (Laplacian pyramid, sliced Wasserstein),
 ``reference`` (real-data statistics and their disk cache), ``classifier`` (the evaluator CNNs), ``translation_quality``
-(Pix2Pix and CycleGAN figures) and ``report`` (scoring saved epochs for the CLI).
+(Pix2Pix and CycleGAN figures) and ``quality_report`` (scoring saved epochs for the CLI).
 """
 from .classifier import (
                        Evaluator,
@@ -44,7 +44,7 @@ from .registry import (
                        names,
                        register,
 )
-from .report import format_table, parse_epochs, summary_line
+from .quality_report import format_table, parse_epochs, summary_line
 from .swd import (
                        SWD_SETTINGS,
                        laplacian_pyramid,
