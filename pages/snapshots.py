@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core import charts, inference, objectives, pictures, runs
-from gan_core.explore import export
+from gan_core.explore import grids_and_gifs
 from gan_core.runs import RunDir
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -172,7 +172,8 @@ loop = loop_column.number_input("Loops (0 = forever)", 0, 1000, 0)
 gif_key = f"snapshots_gif_{run.name}"
 if button_column.button("Make GIF", icon=":material/movie:"):
     with widgets.user_errors():
-        st.session_state[gif_key] = ((fps, loop), len(run.sample_epochs()), export.snapshots_gif(run, fps, int(loop)))
+        gif = grids_and_gifs.snapshots_gif(run, fps, int(loop))
+        st.session_state[gif_key] = ((fps, loop), len(run.sample_epochs()), gif)
 made = st.session_state.get(gif_key)
 if made and made[0] == (fps, loop):
     _, n_frames, gif = made

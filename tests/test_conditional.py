@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import config, evaluation, latent, models, pictures
 from gan_core.errors import ConfigError, GanError
-from gan_core.explore import export, projection
+from gan_core.explore import grids_and_gifs, projection
 from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,17 +149,17 @@ def test_a_conditional_run_trains_writes_the_contract_and_loads_as_conditional(c
 def test_grids_and_class_walks_draw_the_classes_asked_for(cond_run):
     g = Generator.from_run(cond_run)
     z = latent.z_from_seed(3, 100)
-    frames = export.class_interpolation_frames(g, z, 1, 6, 4)
+    frames = grids_and_gifs.class_interpolation_frames(g, z, 1, 6, 4)
     assert len(frames) == 4
     assert np.array_equal(frames[0], g.images_uint8(z[None], 1)[0])
     assert np.array_equal(frames[-1], g.images_uint8(z[None], 6)[0])
-    sevens = export.sample_grid(g, 1, 2, seed=3, label=7, pad=0)
+    sevens = grids_and_gifs.sample_grid(g, 1, 2, seed=3, label=7, pad=0)
     assert np.array_equal(sevens[:, :28], g.images_uint8(z[None], 7)[0])
     with pytest.raises(ValueError, match="must be 0..9"):
-        export.class_interpolation_frames(g, z, 1, 10, 4)
+        grids_and_gifs.class_interpolation_frames(g, z, 1, 10, 4)
     with pytest.raises(ValueError, match="not class-conditional"):
         fake = type("G", (), {"noise_dim": 4, "noise": "normal", "num_classes": 0, "image_shape": (4, 4, 1)})()
-        export.sample_grid(fake, 1, 1, label=3)
+        grids_and_gifs.sample_grid(fake, 1, 1, label=3)
 
 
 @pytest.mark.slow

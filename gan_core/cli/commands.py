@@ -13,7 +13,7 @@ import numpy as np
 from .. import config as config_lib
 from .. import evaluation, models, pictures, preflight, storage, tasks
 from ..errors import GanError, resource_errors
-from ..explore import directions, export, model_export, projection
+from ..explore import directions, grids_and_gifs, model_export, projection
 from ..fsutil import atomic_write_bytes
 from ..inference import Generator, translate_image
 from ..runs import (RETRAIN_COPY, copy_model, create_run, default_runs_dir, is_shipped,
@@ -135,7 +135,7 @@ def cmd_sample(args) -> int:
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
     with resource_errors("drawing the grid", "ask for less: a smaller --grid or --scale"):
-        picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=args.scale, psi=args.psi,
+        picture = grids_and_gifs.sample_grid(generator, rows, cols, seed=args.seed, scale=args.scale, psi=args.psi,
                                      label=_check_class(generator, args.label))
     print(pictures.save_png(args.out, picture))
     return 0
@@ -195,7 +195,7 @@ def cmd_gif(args) -> int:
     run = resolve_run(args.run)
     out = pictures.check_output_file(args.out, "snapshots.gif")
     refuse_output_in_shipped(out, "--out")
-    gif = export.snapshots_gif(run, fps=args.fps, loop=args.loop)
+    gif = grids_and_gifs.snapshots_gif(run, fps=args.fps, loop=args.loop)
     with resource_errors(f"writing {out}"):
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(out, gif)
