@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import config, evaluation, latent, models, pictures
 from gan_core.errors import ConfigError, GanError
-from gan_core.explore import grids_and_gifs, projection
+from gan_core.explore import grids_and_gifs, picture_projection
 from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,11 +166,11 @@ def test_grids_and_class_walks_draw_the_classes_asked_for(cond_run):
 def test_projecting_a_generated_image_with_its_class_recovers_it(cond_run):
     g = Generator.from_run(cond_run)
     target = g.images_uint8(latent.z_from_seed(11, 100)[None], 4)[0]
-    found = projection.project(g, target, steps=60, restarts=2, label=4, evaluator=None)
+    found = picture_projection.project(g, target, steps=60, restarts=2, label=4, evaluator=None)
     assert found.label == 4 and found.pixel_mse < 0.01
     with pytest.raises(GanError, match="the class must be 0..9"):
-        projection.project(g, target, steps=5, restarts=1, label=12, evaluator=None)
-    searched = projection.project(g, target, steps=5, restarts=3, evaluator=None)
+        picture_projection.project(g, target, steps=5, restarts=1, label=12, evaluator=None)
+    searched = picture_projection.project(g, target, steps=5, restarts=3, evaluator=None)
     assert searched.label is not None and 0 <= searched.label < 10
 
 
