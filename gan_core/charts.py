@@ -319,7 +319,7 @@ def quality_figure(records: Sequence[dict[str, Any]], mark_epoch: float | None =
     return fig
 
 
-# --- several runs on shared axes (gan_core.runs.compare makes the lines from run folders) --------------------------
+# --- several runs on shared axes (gan_core.runs.comparison makes the lines from run folders) --------------------------
 
 # One colour per run, in the order the runs were picked (the floor's green last: it is the quality charts' floor).
 RUN_COLOURS = ("#1f77b4", "#ff7f0e", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
@@ -443,7 +443,7 @@ def compare_quality_figure(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]],
                            x_key: str = "epoch", x_title: str = "epoch", panel_height: int = 170) -> go.Figure:
     """Several runs' quality metrics overlaid: one panel per metric, one line per run (the colours of
     :func:`compare_figure`), each run's records at sample size ``n`` (None: each run's latest n, which do not
-    compare). ``x_key`` is the records' field on x ("epoch", or "minutes" added by gan_core.runs.compare). The
+    compare). ``x_key`` is the records' field on x ("epoch", or "minutes" added by gan_core.runs.comparison). The
     real-data floor is one dashed green line where the runs share it, else a dashed line per run in its colour."""
     per_run = [(name, quality_series(records, n)) for name, records in runs]
     metrics = list(dict.fromkeys(m for _, series in per_run for m in series))
