@@ -1,8 +1,9 @@
 """The run directory: the one contract between a trainer and everything that watches it.
 
 ``rundir`` is the folder itself (layout in its docstring; read by anyone, written by the trainer holding its
-lock); ``naming`` the names on disk; ``listing`` finds, creates and resolves runs; ``records`` reads the metrics
-log as a viewer should; ``temp_files`` cleans what killed writes left. Nothing here loads a model.
+lock: ``run_lock``; its checkpoints as a reader finds them: ``saved_checkpoints``); ``naming`` the names on disk;
+``listing`` finds, creates and resolves runs; ``records`` reads the metrics log as a viewer should; ``temp_files``
+cleans what killed writes left; ``comparison`` puts several runs side by side. Nothing here loads a model.
 """
 from .health import warnings as run_warnings
 from .listing import (
@@ -31,7 +32,8 @@ from .naming import (
 )
 from .quality import QUALITY_FILE, append_quality, quality_path, read_quality
 from .records import epoch_label, read_records, superseded_dropped
-from .rundir import Checkpoint, RunDir
+from .rundir import RunDir
+from .saved_checkpoints import Checkpoint
 from .shipped import COPY_COMMAND, RETRAIN_COPY, copy_model, refuse_output_in_shipped, refuse_shipped
 from .temp_files import STALE_TEMP_SECONDS, clean_temp_files, stale_temp_files
 
