@@ -27,7 +27,7 @@ import numpy as np
 
 from gan_core.files import pictures
 from gan_core import latent_space
-from gan_core.explore import browser_model, model_export
+from gan_core.explore import browser_model, export_onnx, export_serving
 from gan_core.inference import Generator
 from gan_core.runs import resolve_run
 
@@ -102,8 +102,8 @@ def main() -> None:
         for name in args.models:
             generators[name] = g = Generator.from_run(resolve_run(ROOT / "pretrained" / name))
             (site / f"{name}.onnx").write_bytes(browser_model.convert(g).onnx)
-            function, signature = model_export._serving_function(g)
-            (site / f"{name}_plain.onnx").write_bytes(model_export.to_onnx(function, signature).SerializeToString())
+            function, signature = export_serving.serving_function(g)
+            (site / f"{name}_plain.onnx").write_bytes(export_onnx.to_onnx(function, signature).SerializeToString())
             if args.tfjs:
                 shutil.copytree(args.tfjs / name, site / f"{name}_tfjs")
         server = serve(site)

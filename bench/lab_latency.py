@@ -15,7 +15,7 @@ import statistics
 import time
 from pathlib import Path
 
-from gan_core.explore.lab import StepLab
+from gan_core.explore.step_lab import StepLab
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import plotly.io
 
-from gan_core.explore.lab import HISTORY_POINTS, History, curves_figure
+from gan_core.explore.step_lab import HISTORY_POINTS, History, curves_figure
 
 
 def fed(updates: int, limit: int) -> History:

@@ -11,7 +11,7 @@ from explorer_ui.latent_state import LatentState
 from gan_core.files import pictures
 from gan_core import latent_space
 from gan_core.errors import ConfigError
-from gan_core.explore import export
+from gan_core.explore import grids_and_gifs
 
 STRIP_SCALE = 3
 
@@ -60,7 +60,7 @@ def seed_walk(choice: widgets.GeneratorChoice, state: LatentState, morph: latent
         a = latent_space.z_from_seed(seed_a, generator.noise_dim, generator.noise)
     b = latent_space.z_from_seed(seed_b, generator.noise_dim, generator.noise)
     cls = state.current_class(generator)
-    frames = export.interpolation_frames(generator, a, b, int(steps), mode, label=cls)
+    frames = grids_and_gifs.interpolation_frames(generator, a, b, int(steps), mode, label=cls)
     in_class = f", {generator.class_name(cls)}" if cls is not None else ""
     if morph is not None:
         label, _, edited = state.origin()
@@ -88,7 +88,7 @@ def class_walk(choice: widgets.GeneratorChoice, state: LatentState) -> None:
     st.button("Refresh from the sliders", icon=":material/refresh:", key="latent_class_refresh",
               help="The walk uses z as it was when this section was last drawn")
     z = latent_space.truncate(state.z, state.psi, generator.noise)
-    frames = export.class_interpolation_frames(generator, z, a, b, steps)
+    frames = grids_and_gifs.class_interpolation_frames(generator, z, a, b, steps)
     st.image(pictures.png_bytes(strip(frames)), output_format="PNG",
              caption=f"{generator.class_name(a)} → {generator.class_name(b)} with the same z, {steps} steps")
     _gif_and_download(choice, frames, fps, f"{choice.name}_class{a}-to-class{b}_{state.origin_tag()}_{steps}steps.gif",

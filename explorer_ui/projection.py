@@ -17,7 +17,7 @@ from explorer_ui import canvas, widgets
 from gan_core import data
 from gan_core import latent_space
 from gan_core.errors import GanError
-from gan_core.explore import projection
+from gan_core.explore import picture_projection
 from gan_core.runs import sanitize_name
 
 RESULT_KEY = "project_result"
@@ -36,7 +36,7 @@ def _cached_test_split(dataset: str, path: str, _mtime_ns: int) -> tuple[np.ndar
 
 def test_split(generator) -> tuple[str, np.ndarray, np.ndarray] | None:
     """(dataset, images, labels) of the generator's real test split, or None when it is not on this machine."""
-    found = projection.test_split_source(generator)
+    found = picture_projection.test_split_source(generator)
     if found is None:
         return None
     dataset, where = found
@@ -47,7 +47,7 @@ def test_split(generator) -> tuple[str, np.ndarray, np.ndarray] | None:
     return dataset, images, labels
 
 
-def loss_figure(found: projection.Projection, height: int = 260) -> go.Figure:
+def loss_figure(found: picture_projection.Projection, height: int = 260) -> go.Figure:
     """The objective of every restart, step by step (log scale); the winner drawn bold."""
     fig = go.Figure()
     steps = np.arange(1, len(found.history) + 1)
@@ -69,20 +69,20 @@ def _pick_target(generator, split) -> tuple[np.ndarray | None, str, str]:
                       help=None if split is not None else "The real test split is not on this machine "
                       f"(set {data.DATA_ENV} to the folder that holds it), so it is not offered")
     if source == SOURCES[2]:
-        dataset = projection.generator_dataset(generator)
+        dataset = picture_projection.generator_dataset(generator)
         drawing = canvas.draw("project_canvas", shape[0], pen=DRAW_PEN,
                               what="a digit" if dataset == "mnist" else "an image",
                               box=canvas.digit_box(dataset, shape[0]))
         if drawing is None:
             return None, "", ""
-        return projection.prepare_target(drawing, generator), "projection of your drawing", "projected-drawing"
+        return picture_projection.prepare_target(drawing, generator), "projection of your drawing", "projected-drawing"
     if source == SOURCES[1]:
         dataset, images, labels = split
         index = int(st.number_input(f"Test image (0 … {len(images) - 1})", 0, len(images) - 1, 0,
                                     key="project_index", width=220))
         names, label = data.CLASS_NAMES.get(dataset, []), int(labels[index])
         name = names[label] if label < len(names) else str(label)
-        return (projection.prepare_target(images[index], generator),
+        return (picture_projection.prepare_target(images[index], generator),
                 f"projection of test image {index} ({name})", f"projected-test{index}")
     upload = st.file_uploader("Image file", type=UPLOAD_TYPES, key="project_upload",
                               help=f"Centre-cropped to a square and resized to {shape[0]}x{shape[1]}, as training "
@@ -94,8 +94,8 @@ def _pick_target(generator, split) -> tuple[np.ndarray | None, str, str]:
     if upload is None:
         st.caption("Upload a PNG or JPEG to project it.")
         return None, "", ""
-    target = projection.prepare_target(upload.getvalue(), generator, invert=invert, name=upload.name)
-    if shape[-1] == 1 and not invert and projection.generator_dataset(generator) in data.DIGIT_DATASETS \
+    target = picture_projection.prepare_target(upload.getvalue(), generator, invert=invert, name=upload.name)
+    if shape[-1] == 1 and not invert and picture_projection.generator_dataset(generator) in data.DIGIT_DATASETS \
             and _border_mean(target) > 127:
         st.caption(":material/lightbulb: This image is light around its edges; the generator's images are light "
                    "on dark: tick **Invert**.")
@@ -115,7 +115,7 @@ def section(choice: widgets.GeneratorChoice, on_use: OnUse) -> None:
     generator = choice.generator
     st.subheader("Project an image")
     with widgets.user_errors():
-        features = projection.resolve_evaluator(generator) is not None
+        features = picture_projection.resolve_evaluator(generator) is not None
         st.caption("Finds the z whose image is closest to a real one: gradient descent on z from a few starting "
                    f"points at once, matching pixels{' and the evaluator’s features' if features else ''}. Then "
                    "edit it like any other z.")
@@ -128,16 +128,18 @@ def section(choice: widgets.GeneratorChoice, on_use: OnUse) -> None:
                           caption="to project", output_format="PNG")
         settings = st.columns([1, 1, 2], vertical_alignment="bottom")
         side = generator.image_shape[0]
-        steps = int(settings[0].number_input("Steps", 10, projection.MAX_STEPS, projection.default_steps(generator),
-                                             step=50, key=f"project_steps_{side}",
+        steps = int(settings[0].number_input("Steps", 10, picture_projection.MAX_STEPS,
+                                             picture_projection.default_steps(generator), step=50,
+                                             key=f"project_steps_{side}",
                                              help="Adam steps on z; more is closer and slower"))
-        restarts = int(settings[1].number_input("Restarts", 1, 16, projection.DEFAULT_RESTARTS, key="project_restarts",
+        restarts = int(settings[1].number_input("Restarts", 1, 16, picture_projection.DEFAULT_RESTARTS,
+                                                key="project_restarts",
                                                 help="Starting points optimised together; the best one wins"))
         if settings[2].button("Project", icon=":material/center_focus_strong:", type="primary",
                               disabled=target is None):
             st.session_state.pop(RESULT_KEY, None)
             bar = st.progress(0.0, text="Projecting…")
-            found = projection.project(generator, target, steps=steps, restarts=restarts,
+            found = picture_projection.project(generator, target, steps=steps, restarts=restarts,
                                     progress=lambda done, total: bar.progress(done / total,
                                                                               text=f"step {done}/{total}"))
             bar.empty()

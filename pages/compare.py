@@ -1,11 +1,11 @@
 """Compare runs: two or more runs (or pretrained models) on one screen: how each did, what differs in their configs,
-their curves on shared axes and their fixed-seed grids at one epoch. The work is gan_core.runs.compare's."""
+their curves on shared axes and their fixed-seed grids at one epoch. The work is gan_core.runs.comparison's."""
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core.files import pictures
 from gan_core.runs import compare_charts, quality_charts
-from gan_core.runs import RunDir, compare
+from gan_core.runs import RunDir, comparison
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -15,18 +15,18 @@ CHART_CONFIG = {"displayModeBar": False}
 
 
 @st.cache_data(max_entries=16, show_spinner="Reading the runs…")
-def loaded(paths: tuple[str, ...], version: tuple) -> list[compare.Compared]:
+def loaded(paths: tuple[str, ...], version: tuple) -> list[comparison.Compared]:
     """The runs' records, read again whenever one of their files changes (`version`)."""
-    return compare.load([RunDir(p) for p in paths])
+    return comparison.load([RunDir(p) for p in paths])
 
 
 @st.fragment
-def grids(compared: list[compare.Compared]) -> None:
+def grids(compared: list[comparison.Compared]) -> None:
     """One slider over every run's snapshot grids; moving it redraws the grids alone."""
     every = st.toggle("Every epoch (nearest grid per run)", key="compare_every_epoch",
                       help="Off: only the epochs every run has a grid for. On: every epoch any run has; a run "
                            "without a grid there shows its nearest one")
-    epochs, exact = compare.grid_epochs(compared, every)
+    epochs, exact = comparison.grid_epochs(compared, every)
     if not epochs:
         st.caption("None of these runs has a snapshot grid yet.")
         return
@@ -42,7 +42,7 @@ def grids(compared: list[compare.Compared]) -> None:
                 "(its caption says which).")
                + " Cell i of every grid is seed i, the same z at every epoch (and in every run with the same noise).")
     for column, run in zip(st.columns(len(compared)), compared):
-        shown, path = compare.grid_at(run, epoch)
+        shown, path = comparison.grid_at(run, epoch)
         if path is None:
             column.caption(f"{widgets.md_text(run.label)}: no grid yet")
             continue
@@ -78,18 +78,18 @@ if len(chosen) < 2:
     st.stop()
 
 with widgets.user_errors():
-    compared = loaded(tuple(str(r.path) for r in chosen), compare.version(chosen))
+    compared = loaded(tuple(str(r.path) for r in chosen), comparison.version(chosen))
     widgets.skipped_records_note(chosen)
 
     did, differs = st.columns(2, gap="large")
     with did:
         st.subheader("How each did")
-        sizes = compare.quality_sizes(compared)
+        sizes = comparison.quality_sizes(compared)
         n = sizes[0] if sizes else None
         if len(sizes) > 1:
             n = st.selectbox("Quality measured on n images", sizes, key="compare_quality_n",
                              help="The runs' evaluations at this n (the metrics are biased by n: only one n compares)")
-        st.dataframe(compare.summary_table(compared, n), hide_index=True, height="content")
+        st.dataframe(comparison.summary_table(compared, n), hide_index=True, height="content")
         notes = []
         if n is not None:
             notes.append(f"Quality: the last epoch each run measured with n = {widgets.md_text(n)} images; ↓ lower is "
@@ -102,7 +102,7 @@ with widgets.user_errors():
         st.caption(" ".join(notes))
     with differs:
         st.subheader("What differs")
-        differences = compare.config_diff(compared)
+        differences = comparison.config_diff(compared)
         if differences:
             st.dataframe(differences, hide_index=True, height="content")
             st.caption("The config fields (config.json) whose values are not the same in every run; a field an "
@@ -116,12 +116,12 @@ with widgets.user_errors():
                         help="Minutes of training from each run's metrics log (its records' time fields); a pause "
                              "between a stop and its resume is left out")
     x = "minutes" if by_time else "epoch"
-    lines = compare.run_lines(compared, x)
-    st.plotly_chart(compare_charts.compare_figure(lines, compare.X_AXES[x]), config=CHART_CONFIG)
+    lines = comparison.run_lines(compared, x)
+    st.plotly_chart(compare_charts.compare_figure(lines, comparison.X_AXES[x]), config=CHART_CONFIG)
     st.caption(compare_charts.compare_note(lines))
-    quality = compare.quality_runs(compared)
+    quality = comparison.quality_runs(compared)
     if quality:
-        st.plotly_chart(compare_charts.compare_quality_figure(quality, n, x_key=x, x_title=compare.X_AXES[x]),
+        st.plotly_chart(compare_charts.compare_quality_figure(quality, n, x_key=x, x_title=comparison.X_AXES[x]),
                         config=CHART_CONFIG)
         st.caption(quality_charts.QUALITY_NOTE)
     else:

@@ -8,7 +8,7 @@ from explorer_ui import use_app_navigation, widgets
 from gan_core.files import pictures
 from gan_core import latent_space
 from gan_core.errors import ConfigError
-from gan_core.explore import app_exports, export, model_export
+from gan_core.explore import app_exports, grids_and_gifs, model_export
 
 use_app_navigation()  # before anything renders: see its docstring
 
@@ -45,7 +45,7 @@ with widgets.user_errors():
     if max(height, width) > MAX_SIDE_PX:
         raise ConfigError(f"that grid would be {width}x{height} pixels; the most is {MAX_SIDE_PX} a side: use fewer "
                          "rows or columns, or a smaller pixel scale")
-    png = pictures.png_bytes(export.sample_grid(generator, rows, cols, seed, scale=scale, psi=psi, label=label))
+    png = pictures.png_bytes(grids_and_gifs.sample_grid(generator, rows, cols, seed, scale=scale, psi=psi, label=label))
     st.image(png, caption=f"seeds {seed}…{seed + rows * cols - 1}{truncated}", output_format="PNG")
     widgets.download_and_save("Download PNG", png,
                               f"{choice.name}_grid{rows}x{cols}_seed{seed}_x{scale}{psi_tag}{class_tag}.png",
@@ -66,7 +66,7 @@ with widgets.user_errors():
                                   generator.noise)
             for s in (seed_a, seed_b))
     gif_label = label if label is not None or not generator.conditional else 0
-    frames = export.interpolation_frames(generator, a, b, steps, mode, scale=scale, label=gif_label)
+    frames = grids_and_gifs.interpolation_frames(generator, a, b, steps, mode, scale=scale, label=gif_label)
     gif = pictures.gif_bytes(frames, fps=fps, loop=loop, bounce=bounce)
     st.image(gif, width=max(frames[0].shape[1], widgets.IMAGE_SIDE_PX),
              caption=f"{mode} from seed {seed_a} to seed {seed_b}, {steps} steps at {fps:g} frames/s{truncated}"

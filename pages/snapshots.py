@@ -9,7 +9,7 @@ from gan_core import inference, runs
 from gan_core.files import pictures
 from gan_core.runs import quality_charts, training_charts
 from gan_core.algorithm import objectives
-from gan_core.explore import export
+from gan_core.explore import grids_and_gifs
 from gan_core.runs import RunDir
 
 use_app_navigation()  # before anything renders: see its docstring
@@ -176,7 +176,8 @@ loop = loop_column.number_input("Loops (0 = forever)", 0, 1000, 0)
 gif_key = f"snapshots_gif_{run.name}"
 if button_column.button("Make GIF", icon=":material/movie:"):
     with widgets.user_errors():
-        st.session_state[gif_key] = ((fps, loop), len(run.sample_epochs()), export.snapshots_gif(run, fps, int(loop)))
+        gif = grids_and_gifs.snapshots_gif(run, fps, int(loop))
+        st.session_state[gif_key] = ((fps, loop), len(run.sample_epochs()), gif)
 made = st.session_state.get(gif_key)
 if made and made[0] == (fps, loop):
     _, n_frames, gif = made

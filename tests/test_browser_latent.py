@@ -11,7 +11,7 @@ from browser_helpers import ARTIFACTS, ROOT, chromium_page, open_page, pixels, s
 from PIL import Image
 
 from gan_core import runs
-from gan_core.explore import projection
+from gan_core.explore import picture_projection
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -102,7 +102,7 @@ def test_latent_projection_of_an_uploaded_digit_then_edit_from_it(app_url, share
         scale = target.shape[0] // side
         assert target.shape[:2] == reconstruction.shape[:2] == error_map.shape[:2] == (side * scale,) * 2
         # the target on screen is the uploaded digit, as the page prepares it (28x28 gray: unchanged)
-        expected = projection.prepare_target(buffer.getvalue(), SimpleNamespace(image_shape=(side, side, 1)))
+        expected = picture_projection.prepare_target(buffer.getvalue(), SimpleNamespace(image_shape=(side, side, 1)))
         shown_target = target.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]
         assert np.array_equal(shown_target, expected), "the target shown is not the uploaded digit"
         shown_image = reconstruction.reshape(side * scale, side * scale, -1)[::scale, ::scale, :1]

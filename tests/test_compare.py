@@ -1,4 +1,4 @@
-"""Comparing runs (gan_core.runs.compare and its figures in gan_core.runs.compare_charts) on small hand-written run
+"""Comparing runs (gan_core.runs.comparison and its figures in gan_core.runs.compare_charts) on small hand-written run
 folders, and the objectives' balance points the charts draw as reference lines."""
 import json
 import math
@@ -10,7 +10,7 @@ from gan_core import config
 from gan_core.files import pictures
 from gan_core.runs import compare_charts
 from gan_core.algorithm import objectives
-from gan_core.runs import RunDir, compare
+from gan_core.runs import RunDir, comparison
 
 
 def make_run(root, name, *, overrides=None, drop=(), windows=(), epochs=(), events=(), samples=(0, 1, 2),
@@ -70,7 +70,7 @@ def test_training_time_leaves_out_the_pause_before_a_resume():
                {"kind": "event", "message": "resumed from step_00000002: epoch 1, step 2", "time": 5001.0},
                {"kind": "window", "time": 5011.0},
                {"kind": "event", "message": "torn", "time": "not a time"}]
-    seconds = compare.training_seconds(records)
+    seconds = comparison.training_seconds(records)
     assert seconds[:3] == [0.0, 10.0, 11.0]
     assert seconds[5:7] == [11.0, 21.0]  # the 4890 s between the last epoch and the resume are not training
     assert seconds[7] is None
@@ -81,27 +81,27 @@ def test_training_time_leaves_out_the_pause_before_a_resume():
 def test_curves_by_epoch_and_by_training_time_with_each_runs_balance(tmp_path):
     plain = make_run(tmp_path, "00000-plain", **two_epochs())
     hinge = make_run(tmp_path, "00001-hinge", overrides={"loss": "hinge"}, **two_epochs(start=500.0, g_loss=2.0))
-    compared = compare.load([plain, hinge])
+    compared = comparison.load([plain, hinge])
     assert [c.label for c in compared] == ["00000-plain", "00001-hinge"]
-    by_epoch = compare.run_lines(compared, "epoch")
+    by_epoch = comparison.run_lines(compared, "epoch")
     assert by_epoch[0].windows["g_loss"] == ([0.5, 1.0, 1.5, 2.0], [1.0] * 4)  # windows at fractional epochs
     assert by_epoch[0].means["g_loss"] == ([1, 2], [0.9, 0.8])
     assert by_epoch[1].windows["g_loss"][1] == [2.0] * 4
     assert by_epoch[0].reference == pytest.approx({"g_loss": math.log(2), "d_loss": 2 * math.log(2),
                                                    "d_real": 0.5, "d_fake": 0.5})
     assert by_epoch[1].reference is None  # hinge has no balance point
-    by_time = compare.run_lines(compared, "minutes")
+    by_time = comparison.run_lines(compared, "minutes")
     assert by_time[0].windows["d_loss"][0] == pytest.approx([5 / 60, 10 / 60, 15 / 60, 20 / 60])
     assert by_time[1].means["d_real"][0] == pytest.approx([10.5 / 60, 20.5 / 60])  # from its own first record
     with pytest.raises(ValueError, match="x must be one of"):
-        compare.run_lines(compared, "steps")
+        comparison.run_lines(compared, "steps")
 
 
 def test_long_curves_are_downsampled_keeping_the_extremes(tmp_path):
     windows = [window(1 + i // 100, 1 + i % 100, 100.0 + i, steps=100, g_loss=1.0) for i in range(3000)]
     windows[1234]["g_loss"] = 9.0
     run = make_run(tmp_path, "00000-long", windows=windows, epochs=[epoch_mean(30, 4000.0)])
-    (lines,) = compare.run_lines(compare.load([run]), max_points=200)
+    (lines,) = comparison.run_lines(comparison.load([run]), max_points=200)
     xs, ys = lines.windows["g_loss"]
     assert len(ys) <= 200 and max(ys) == 9.0
     assert xs == sorted(xs) and xs[0] == pytest.approx(0.01) and xs[-1] == pytest.approx(30.0)
@@ -110,7 +110,7 @@ def test_long_curves_are_downsampled_keeping_the_extremes(tmp_path):
 def test_two_runs_with_one_name_get_distinct_labels(tmp_path):
     a = make_run(tmp_path / "runs", "tiny", **two_epochs())
     b = make_run(tmp_path / "pretrained", "tiny", **two_epochs())
-    assert compare.labels([a, b]) == ["tiny", "tiny (2)"]
+    assert comparison.labels([a, b]) == ["tiny", "tiny (2)"]
 
 
 # --- what differs -------------------------------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def test_config_diff_lists_only_the_fields_that_differ_in_config_order(tmp_path)
     base = make_run(tmp_path, "00000-base", **two_epochs())
     smooth = make_run(tmp_path, "00001-smooth", overrides={"real_label": 0.9, "beta_1": 0.5, "d_lr": 2e-4},
                       **two_epochs())
-    rows = compare.config_diff(compare.load([base, smooth]))
+    rows = comparison.config_diff(comparison.load([base, smooth]))
     assert rows == [{"field": "d_lr", "00000-base": "0.0001", "00001-smooth": "0.0002"},
                     {"field": "beta_1", "00000-base": "0.9", "00001-smooth": "0.5"},
                     {"field": "real_label", "00000-base": "1", "00001-smooth": "0.9"}]  # not the names
@@ -128,14 +128,14 @@ def test_config_diff_lists_only_the_fields_that_differ_in_config_order(tmp_path)
 def test_a_field_an_older_config_lacks_counts_at_its_default(tmp_path):
     new = make_run(tmp_path, "00000-new", **two_epochs())
     old = make_run(tmp_path, "00001-old", drop=("loss", "ema_decay", "task"), **two_epochs())
-    assert compare.config_diff(compare.load([new, old])) == []
+    assert comparison.config_diff(comparison.load([new, old])) == []
     hinge = make_run(tmp_path, "00002-hinge", overrides={"loss": "hinge"}, **two_epochs())
-    assert compare.config_diff(compare.load([old, hinge])) == [
+    assert comparison.config_diff(comparison.load([old, hinge])) == [
         {"field": "loss", "00001-old": "bce", "00002-hinge": "hinge"}]
 
 
 def test_config_values_are_shown_short_and_plain():
-    assert [compare.show_value(v) for v in (2e-4, 1.0, 3, True, None, "", "mnist", [1, 2])] == \
+    assert [comparison.show_value(v) for v in (2e-4, 1.0, 3, True, None, "", "mnist", [1, 2])] == \
         ["0.0002", "1", "3", "true", "none", "(empty)", "mnist", "[1, 2]"]
 
 
@@ -144,33 +144,33 @@ def test_config_values_are_shown_short_and_plain():
 def test_summary_has_last_epoch_losses_speed_time_and_quality_at_the_common_n(tmp_path):
     a = make_run(tmp_path, "00000-a", quality=[fid(1, 80.0), fid(2, 50.0), fid(2, 40.0, n=2000)], **two_epochs())
     b = make_run(tmp_path, "00001-b", quality=[fid(2, 30.0), fid(2, 20.0, n=10000)], **two_epochs())
-    compared = compare.load([a, b])
-    assert compare.quality_sizes(compared) == [500]  # the only n both measured
-    first, second = compare.summary(compared, 500)
+    compared = comparison.load([a, b])
+    assert comparison.quality_sizes(compared) == [500]  # the only n both measured
+    first, second = comparison.summary(compared, 500)
     assert first["run"] == "00000-a" and first["epochs"] == 2
     assert first["classifier-FID ↓"] == 50.0 and second["classifier-FID ↓"] == 30.0
     assert first["quality at epoch"] == 2
     assert (first["G loss"], first["D loss"], first["D(x)"], first["D(G(z))"]) == (0.8, 1.3, 0.55, 0.45)
     assert first["images/s"] == 100  # the median of 90 and 110
     assert first["training time (min)"] == round(20.5 / 60, 1)
-    table = compare.summary_table(compared, 500)
+    table = comparison.summary_table(compared, 500)
     assert table[0] == {"measure": "epochs", "00000-a": "2", "00001-b": "2"}
     assert {"measure": "classifier-FID ↓", "00000-a": "50", "00001-b": "30"} in table
     # without a common n each run's own latest n is used, and named
-    rows = compare.summary(compared, None)
+    rows = comparison.summary(compared, None)
     assert [r["quality n"] for r in rows] == [2000, 10000] and [r["classifier-FID ↓"] for r in rows] == [40.0, 20.0]
 
 
 def test_summary_of_runs_without_epochs_or_quality_has_blanks(tmp_path):
     empty = make_run(tmp_path, "00000-empty", samples=(0,))
     done = make_run(tmp_path, "00001-done", **two_epochs())
-    compared = compare.load([empty, done])
-    assert compare.quality_sizes(compared) == [] and compare.quality_runs(compared) == []
+    compared = comparison.load([empty, done])
+    assert comparison.quality_sizes(compared) == [] and comparison.quality_runs(compared) == []
     evaluated = make_run(tmp_path, "00002-evaluated", quality=[fid(2, 30.0)], **two_epochs())
-    assert compare.quality_sizes(compare.load([empty, evaluated])) == [500]  # the unevaluated run has no n
-    row = compare.summary(compared)[0]
+    assert comparison.quality_sizes(comparison.load([empty, evaluated])) == [500]  # the unevaluated run has no n
+    row = comparison.summary(compared)[0]
     assert row["epochs"] is None and row["G loss"] is None and row["images/s"] is None
-    assert {"measure": "G loss", "00000-empty": "—", "00001-done": "0.8"} in compare.summary_table(compared)
+    assert {"measure": "G loss", "00000-empty": "—", "00001-done": "0.8"} in comparison.summary_table(compared)
 
 
 # --- grids at one epoch -------------------------------------------------------------------------------------------
@@ -178,24 +178,24 @@ def test_summary_of_runs_without_epochs_or_quality_has_blanks(tmp_path):
 def test_grid_slider_uses_the_common_epochs_or_every_epoch_with_the_nearest_grid(tmp_path):
     a = make_run(tmp_path, "00000-a", samples=(0, 1, 2, 3, 4))
     b = make_run(tmp_path, "00001-b", samples=(0, 2, 4, 6))
-    compared = compare.load([a, b])
-    assert compare.grid_epochs(compared) == ([0, 2, 4], True)
-    assert compare.grid_epochs(compared, every_epoch=True) == ([0, 1, 2, 3, 4, 6], False)
-    assert compare.grid_at(compared[1], 3) == (2, b.sample_path(2))  # a tie goes to the earlier grid
-    assert compare.grid_at(compared[0], 6) == (4, a.sample_path(4))
+    compared = comparison.load([a, b])
+    assert comparison.grid_epochs(compared) == ([0, 2, 4], True)
+    assert comparison.grid_epochs(compared, every_epoch=True) == ([0, 1, 2, 3, 4, 6], False)
+    assert comparison.grid_at(compared[1], 3) == (2, b.sample_path(2))  # a tie goes to the earlier grid
+    assert comparison.grid_at(compared[0], 6) == (4, a.sample_path(4))
     short = make_run(tmp_path, "00002-short", samples=(0,))
-    assert compare.grid_epochs(compare.load([a, short])) == ([0, 1, 2, 3, 4], False)  # only epoch 0 in common
+    assert comparison.grid_epochs(comparison.load([a, short])) == ([0, 1, 2, 3, 4], False)  # only epoch 0 in common
     bare = make_run(tmp_path, "00003-bare", samples=())
-    assert compare.grid_at(compare.load([bare])[0], 2) == (None, None)
-    assert compare.grid_epochs(compare.load([bare])) == ([], True)
+    assert comparison.grid_at(comparison.load([bare])[0], 2) == (None, None)
+    assert comparison.grid_epochs(comparison.load([bare])) == ([], True)
 
 
 def test_version_changes_when_a_run_logs_more(tmp_path):
     run = make_run(tmp_path, "00000-a", **two_epochs())
-    before = compare.version([run])
+    before = comparison.version([run])
     with open(run.metrics_path, "a") as f:
         f.write(json.dumps(epoch_mean(3, 200.0)) + "\n")
-    assert compare.version([run]) != before
+    assert comparison.version([run]) != before
 
 
 # --- the figures --------------------------------------------------------------------------------------------------
@@ -259,10 +259,10 @@ def test_compare_quality_figure_one_line_per_run_per_metric_with_the_floor():
 
 def test_quality_by_training_time_uses_the_minute_its_epoch_ended(tmp_path):
     run = make_run(tmp_path, "00000-a", quality=[fid(0, 200.0), fid(1, 80.0), fid(2, 50.0)], **two_epochs())
-    (compared,) = compare.load([run])
+    (compared,) = comparison.load([run])
     assert [r.get("minutes") for r in compared.quality] == pytest.approx([0.0, 10.5 / 60, 20.5 / 60])
-    fig = compare_charts.compare_quality_figure(compare.quality_runs([compared]), 500, x_key="minutes",
-                                        x_title=compare.X_AXES["minutes"])
+    fig = compare_charts.compare_quality_figure(comparison.quality_runs([compared]), 500, x_key="minutes",
+                                        x_title=comparison.X_AXES["minutes"])
     assert list(fig.data[0].x) == pytest.approx([0.0, 10.5 / 60, 20.5 / 60])
     assert fig.layout.xaxis.title.text == "training time (minutes) (n = 500 images per set)"
 

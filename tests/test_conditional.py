@@ -9,7 +9,7 @@ from gan_core import config, evaluation, models
 from gan_core.files import pictures
 from gan_core import latent_space
 from gan_core.errors import ConfigError, GanError
-from gan_core.explore import export, projection
+from gan_core.explore import grids_and_gifs, picture_projection
 from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,28 +151,28 @@ def test_a_conditional_run_trains_writes_the_contract_and_loads_as_conditional(c
 def test_grids_and_class_walks_draw_the_classes_asked_for(cond_run):
     g = Generator.from_run(cond_run)
     z = latent_space.z_from_seed(3, 100)
-    frames = export.class_interpolation_frames(g, z, 1, 6, 4)
+    frames = grids_and_gifs.class_interpolation_frames(g, z, 1, 6, 4)
     assert len(frames) == 4
     assert np.array_equal(frames[0], g.images_uint8(z[None], 1)[0])
     assert np.array_equal(frames[-1], g.images_uint8(z[None], 6)[0])
-    sevens = export.sample_grid(g, 1, 2, seed=3, label=7, pad=0)
+    sevens = grids_and_gifs.sample_grid(g, 1, 2, seed=3, label=7, pad=0)
     assert np.array_equal(sevens[:, :28], g.images_uint8(z[None], 7)[0])
     with pytest.raises(ValueError, match="must be 0..9"):
-        export.class_interpolation_frames(g, z, 1, 10, 4)
+        grids_and_gifs.class_interpolation_frames(g, z, 1, 10, 4)
     with pytest.raises(ValueError, match="not class-conditional"):
         fake = type("G", (), {"noise_dim": 4, "noise": "normal", "num_classes": 0, "image_shape": (4, 4, 1)})()
-        export.sample_grid(fake, 1, 1, label=3)
+        grids_and_gifs.sample_grid(fake, 1, 1, label=3)
 
 
 @pytest.mark.slow
 def test_projecting_a_generated_image_with_its_class_recovers_it(cond_run):
     g = Generator.from_run(cond_run)
     target = g.images_uint8(latent_space.z_from_seed(11, 100)[None], 4)[0]
-    found = projection.project(g, target, steps=60, restarts=2, label=4, evaluator=None)
+    found = picture_projection.project(g, target, steps=60, restarts=2, label=4, evaluator=None)
     assert found.label == 4 and found.pixel_mse < 0.01
     with pytest.raises(GanError, match="the class must be 0..9"):
-        projection.project(g, target, steps=5, restarts=1, label=12, evaluator=None)
-    searched = projection.project(g, target, steps=5, restarts=3, evaluator=None)
+        picture_projection.project(g, target, steps=5, restarts=1, label=12, evaluator=None)
+    searched = picture_projection.project(g, target, steps=5, restarts=3, evaluator=None)
     assert searched.label is not None and 0 <= searched.label < 10
 
 

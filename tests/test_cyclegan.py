@@ -5,7 +5,7 @@ import pytest
 from gan_core.errors import ConfigError
 from gan_core.models import cyclegan as cyclegan_nets
 from gan_core.models import pix2pix as pix2pix_nets
-from gan_core.train import cyclegan as cyclegan_training
+from gan_core.train import cyclegan_step as cyclegan_training
 
 
 def blobs(n: int, size: int = 32, channels: int = 1, seed: int = 0) -> np.ndarray:

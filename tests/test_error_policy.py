@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import cli
 from gan_core.files import pictures
-from gan_core.explore import export
+from gan_core.explore import grids_and_gifs
 from gan_core.errors import ConfigError, GanError, ResourceError, resource_errors
 
 DENSE = Path(__file__).resolve().parents[1] / "pretrained" / "mnist_dense"
@@ -20,7 +20,7 @@ def test_a_bug_in_a_command_keeps_its_traceback(monkeypatch, tmp_path):
     def buggy(*args, **kwargs):
         raise ValueError("an internal bug, not the user's input")
 
-    monkeypatch.setattr(export, "sample_grid", buggy)
+    monkeypatch.setattr(grids_and_gifs, "sample_grid", buggy)
     with pytest.raises(ValueError, match="internal bug"):
         cli.main(["sample", str(DENSE), "--out", str(tmp_path / "x.png")])
 
@@ -44,7 +44,7 @@ def test_running_out_of_memory_while_sampling_is_one_line(monkeypatch, tmp_path,
     def oom(*args, **kwargs):
         raise exc
 
-    monkeypatch.setattr(export, "sample_grid", oom)
+    monkeypatch.setattr(grids_and_gifs, "sample_grid", oom)
     assert cli.main(["sample", str(DENSE), "--out", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err
     assert needle in err and "smaller --grid or --scale" in err and "Traceback" not in err

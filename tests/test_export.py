@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from gan_core.files import pictures
-from gan_core.explore import export
+from gan_core.explore import grids_and_gifs
 
 
 def test_to_uint8_maps_both_ranges():
@@ -70,12 +70,12 @@ def test_sample_grid_psi_0_is_the_mean_image_everywhere(mnist_generator):
     from gan_core import latent_space
 
     g = mnist_generator
-    plain = export.sample_grid(g, 2, 3, seed=4, pad=0)
-    np.testing.assert_array_equal(export.sample_grid(g, 2, 3, seed=4, pad=0, psi=1.0), plain)
+    plain = grids_and_gifs.sample_grid(g, 2, 3, seed=4, pad=0)
+    np.testing.assert_array_equal(grids_and_gifs.sample_grid(g, 2, 3, seed=4, pad=0, psi=1.0), plain)
     mean_image = g.images_uint8(np.full(g.noise_dim, latent_space.centre(g.noise), np.float32))[0]
-    np.testing.assert_array_equal(export.sample_grid(g, 2, 3, seed=4, pad=0, psi=0.0),
+    np.testing.assert_array_equal(grids_and_gifs.sample_grid(g, 2, 3, seed=4, pad=0, psi=0.0),
                                   pictures.grid(np.stack([mean_image] * 6), 2, 3, pad=0))
-    half = export.sample_grid(g, 2, 3, seed=4, pad=0, psi=0.5)
+    half = grids_and_gifs.sample_grid(g, 2, 3, seed=4, pad=0, psi=0.5)
     assert not np.array_equal(half, plain)
     z = latent_space.z_from_seeds(range(4, 10), g.noise_dim) * 0.5
     np.testing.assert_array_equal(half, pictures.grid(g.images_uint8(z), 2, 3, pad=0))
@@ -85,7 +85,7 @@ def test_sample_grid_refuses_a_bad_psi(mnist_generator):
     from gan_core.errors import GanError
 
     with pytest.raises(GanError, match="psi"):
-        export.sample_grid(mnist_generator, 1, 1, psi=1.5)
+        grids_and_gifs.sample_grid(mnist_generator, 1, 1, psi=1.5)
 
 
 def test_cli_sample_psi(mnist_generator, tmp_path, capsys):
@@ -96,8 +96,8 @@ def test_cli_sample_psi(mnist_generator, tmp_path, capsys):
         assert cli.main(["sample", model, "--grid", "2x2", "--scale", "1", "--psi", psi,
                          "--out", str(tmp_path / f"psi{psi}.png")]) == 0
     grids = {psi: pictures.read_png(tmp_path / f"psi{psi}.png") for psi in ("1", "0.6", "0")}
-    np.testing.assert_array_equal(grids["1"], export.sample_grid(mnist_generator, 2, 2))
-    np.testing.assert_array_equal(grids["0.6"], export.sample_grid(mnist_generator, 2, 2, psi=0.6))
+    np.testing.assert_array_equal(grids["1"], grids_and_gifs.sample_grid(mnist_generator, 2, 2))
+    np.testing.assert_array_equal(grids["0.6"], grids_and_gifs.sample_grid(mnist_generator, 2, 2, psi=0.6))
     assert not np.array_equal(grids["1"], grids["0.6"])
     cells = [grids["0"][2 + r * 30:30 + r * 30, 2 + c * 30:30 + c * 30] for r in (0, 1) for c in (0, 1)]
     assert all(np.array_equal(cell, cells[0]) for cell in cells)  # psi 0: four copies of the mean image
@@ -126,11 +126,11 @@ def test_sample_grid_refuses_a_huge_grid_before_drawing_a_single_z(mnist_generat
 
     monkeypatch.setattr(latent_space, "z_from_seeds", lambda *a, **k: pytest.fail("drew latents for a refused grid"))
     with pytest.raises(ConfigError, match=r"a 100000x100000 grid has 10000000000 cells; the most is 4096"):
-        export.sample_grid(mnist_generator, 100_000, 100_000)
+        grids_and_gifs.sample_grid(mnist_generator, 100_000, 100_000)
     with pytest.raises(ConfigError, match="the most is 8192 a side"):
-        export.sample_grid(mnist_generator, 64, 64, scale=16)
+        grids_and_gifs.sample_grid(mnist_generator, 64, 64, scale=16)
     with pytest.raises(ConfigError, match="at least 1 row and 1 column"):
-        export.sample_grid(mnist_generator, 0, 4)
+        grids_and_gifs.sample_grid(mnist_generator, 0, 4)
 
 
 @pytest.mark.parametrize("fps,needle", [(float("nan"), "got nan"), (float("inf"), "got inf"), (-1, "got -1"),

@@ -1,10 +1,10 @@
-"""The latent GAN step (gan_core.train.latent) on tiny dense networks, against the same algebra written out."""
+"""The latent GAN step (gan_core.train.latent_gan) on tiny dense networks, against the same algebra written out."""
 import numpy as np
 import pytest
 
 from gan_core import config
 from gan_core.algorithm import objectives
-from gan_core.train.latent import GAN, alternating_step, simultaneous_step
+from gan_core.train.latent_gan import GAN, alternating_step, simultaneous_step
 
 LR = 0.1
 

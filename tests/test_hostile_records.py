@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from gan_core import runs
 from gan_core.runs.metrics_tail import MetricsTail
 from gan_core.runs.record_schema import record_problem
-from gan_core.runs import RunDir, compare, read_records
+from gan_core.runs import RunDir, comparison, read_records
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 SHIPPED = runs.default_pretrained_dir() / "mnist_dense"
@@ -102,10 +102,10 @@ def test_every_reader_uses_it(hostile_runs):
 def test_compare_reads_every_hostile_run_without_a_crash(hostile_runs):
     good = hostile_runs[-1]
     for run in hostile_runs[:-1]:
-        compared = compare.load([run, good])
-        for n in compare.quality_sizes(compared) or [None]:
-            compare.summary_table(compared, n)
-        compare.config_diff(compared), compare.run_lines(compared)
+        compared = comparison.load([run, good])
+        for n in comparison.quality_sizes(compared) or [None]:
+            comparison.summary_table(compared, n)
+        comparison.config_diff(compared), comparison.run_lines(compared)
     assert good.balance_point() is not None and hostile_runs[0].balance_point() is None  # loss {"x": 1}
 
 

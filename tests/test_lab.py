@@ -9,7 +9,7 @@ import plotly.io
 import pytest
 
 from gan_core.errors import ConfigError
-from gan_core.explore.lab import HISTORY_POINTS, History, Knobs, StepLab, curves_figure
+from gan_core.explore.step_lab import HISTORY_POINTS, History, Knobs, StepLab, curves_figure
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_bad_knobs_are_refused_and_the_old_ones_kept(lab, knobs, message):
 
 LABS_BUILT_AND_DROPPED = """
 import gc, json, sys
-from gan_core.explore.lab import StepLab
+from gan_core.explore.step_lab import StepLab
 
 def rss_mb():
     with open("/proc/self/status") as status:

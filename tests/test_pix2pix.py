@@ -5,9 +5,9 @@ import pytest
 
 from gan_core import data
 from gan_core.errors import ConfigError, DataError
-from gan_core.evaluation import image_to_image as translation_quality
+from gan_core.evaluation import translation_quality
 from gan_core.models import pix2pix
-from gan_core.train import pix2pix as pix2pix_training
+from gan_core.train import pix2pix_step as pix2pix_training
 
 
 def synthetic_digits(n: int, size: int = 32, seed: int = 0) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Latent projection (gan_core.explore.projection): targets prepared like training images, z found by descent,
+"""Latent projection (gan_core.explore.picture_projection): targets prepared like training images, z found by descent,
 CLI and page.
 
 Thresholds below were measured on the shipped pretrained/mnist_dcgan with the defaults (200 steps, 4 restarts,
@@ -20,7 +20,7 @@ from PIL import Image
 from gan_core import data, evaluation, runs
 from gan_core.files import pictures
 from gan_core.errors import DataError, GanError
-from gan_core.explore import projection
+from gan_core.explore import picture_projection
 from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,25 +46,25 @@ NOISE_PNG = png(np.random.default_rng(0).integers(0, 256, (64, 64), dtype=np.uin
 def test_rgb_array_becomes_gray_with_pillows_luma():
     rgb = np.zeros((28, 28, 3), np.uint8)
     rgb[..., 0], rgb[..., 1], rgb[..., 2] = 200, 100, 50
-    out = projection.prepare_target(rgb, shape_only(28, 1))
+    out = picture_projection.prepare_target(rgb, shape_only(28, 1))
     assert out.shape == (28, 28, 1) and out.dtype == np.uint8
     assert out[0, 0, 0] == np.asarray(Image.fromarray(rgb).convert("L"))[0, 0]
 
 
 def test_gray_becomes_rgb_and_28_pads_to_32():
     gray = np.arange(28 * 28, dtype=np.uint32).reshape(28, 28).astype(np.uint8)
-    padded = projection.prepare_target(gray, shape_only(32, 1))
+    padded = picture_projection.prepare_target(gray, shape_only(32, 1))
     assert padded.shape == (32, 32, 1) and padded[:2].max() == 0 and np.array_equal(padded[2:30, 2:30, 0], gray)
-    rgb = projection.prepare_target(np.full((64, 64), 77, np.uint8), shape_only(64, 3))
+    rgb = picture_projection.prepare_target(np.full((64, 64), 77, np.uint8), shape_only(64, 3))
     assert rgb.shape == (64, 64, 3) and (rgb == 77).all()
 
 
 def test_wrong_size_is_centre_cropped_and_resized_like_a_training_file():
     wide = np.zeros((40, 100), np.uint8)
     wide[:, 30:70] = 255  # the centre square is all white, the sides black
-    out = projection.prepare_target(wide, shape_only(28, 1))
+    out = picture_projection.prepare_target(wide, shape_only(28, 1))
     assert out.shape == (28, 28, 1) and out[:, 2:-2].min() == 255 and out.min() > 200  # Lanczos rings at the edge
-    from_file = projection.prepare_target(png(wide), shape_only(28, 1))
+    from_file = picture_projection.prepare_target(png(wide), shape_only(28, 1))
     assert np.array_equal(out, from_file)
 
 
@@ -72,12 +72,13 @@ def test_file_path_sixteen_bit_alpha_and_float(tmp_path):
     sixteen = (np.full((30, 30), 65535, np.uint16))
     path = tmp_path / "deep.png"
     Image.fromarray(sixteen).save(path)
-    assert (projection.prepare_target(path, shape_only(28, 1)) == 255).all()  # scaled, not clipped to 255/65535
+    assert (picture_projection.prepare_target(path, shape_only(28, 1)) == 255).all()  # scaled, not clipped to 255/65535
     transparent = np.zeros((28, 28, 4), np.uint8)  # fully transparent black: composited on white
-    assert (projection.prepare_target(png(transparent), shape_only(28, 1)) == 255).all()
-    as_float = projection.prepare_target(np.full((28, 28), 0.5), shape_only(28, 1))
+    assert (picture_projection.prepare_target(png(transparent), shape_only(28, 1)) == 255).all()
+    as_float = picture_projection.prepare_target(np.full((28, 28), 0.5), shape_only(28, 1))
     assert (as_float == 128).all()
-    assert (projection.prepare_target(np.zeros((28, 28), np.uint8), shape_only(28, 1), invert=True) == 255).all()
+    inverted = picture_projection.prepare_target(np.zeros((28, 28), np.uint8), shape_only(28, 1), invert=True)
+    assert (inverted == 255).all()
 
 
 @pytest.mark.parametrize("raw, words", [(b"", "empty"), (b"this is not an image", "not a readable image"),
@@ -85,29 +86,30 @@ def test_file_path_sixteen_bit_alpha_and_float(tmp_path):
                                         (png(np.zeros((4, 4), np.uint8)), "smaller than 8x8")])
 def test_bad_bytes_say_what_is_wrong_and_what_to_upload(raw, words):
     with pytest.raises(DataError, match=words) as caught:
-        projection.prepare_target(raw, shape_only(28, 1))
+        picture_projection.prepare_target(raw, shape_only(28, 1))
     assert "PNG or JPEG" in str(caught.value)
 
 
 def test_bad_arrays_and_missing_files(tmp_path):
     with pytest.raises(DataError, match=r"must be \(H, W\)"):
-        projection.prepare_target(np.zeros((2, 28, 28, 1), np.uint8), shape_only(28, 1))
+        picture_projection.prepare_target(np.zeros((2, 28, 28, 1), np.uint8), shape_only(28, 1))
     with pytest.raises(DataError, match=r"in \[0, 1\]"):
-        projection.prepare_target(np.full((28, 28), 3.0), shape_only(28, 1))
+        picture_projection.prepare_target(np.full((28, 28), 3.0), shape_only(28, 1))
     with pytest.raises(DataError, match="NaN"):
-        projection.prepare_target(np.full((28, 28), np.nan), shape_only(28, 1))
+        picture_projection.prepare_target(np.full((28, 28), np.nan), shape_only(28, 1))
     with pytest.raises(DataError, match="no image file"):
-        projection.prepare_target(tmp_path / "missing.png", shape_only(28, 1))
+        picture_projection.prepare_target(tmp_path / "missing.png", shape_only(28, 1))
 
 
 def test_heat_map_and_panel_layout():
-    assert projection.heat(np.array([[0.0, 1.0]])).tolist() == [[[0, 0, 0], [255, 255, 255]]]
-    found = projection.Projection(z=np.zeros(4, np.float32), image=np.full((8, 8, 1), 255, np.uint8),
+    assert picture_projection.heat(np.array([[0.0, 1.0]])).tolist() == [[[0, 0, 0], [255, 255, 255]]]
+    found = picture_projection.Projection(z=np.zeros(4, np.float32), image=np.full((8, 8, 1), 255, np.uint8),
                                target=np.zeros((8, 8, 1), np.uint8), pixel_mse=1.0, losses=np.ones(2),
                                history=np.ones((3, 2)), best=0, seconds=0.1, steps=3)
     assert found.error.max() == 255 and (found.error_map() == 255).all()
     assert found.panel(scale=2, pad=1).shape == (2 * (8 + 2), 2 * (3 * 8 + 4), 3)
-    assert "MSE 1.0000" in projection.summary(found) and "2 restarts x 3 steps" in projection.summary(found)
+    summary = picture_projection.summary(found)
+    assert "MSE 1.0000" in summary and "2 restarts x 3 steps" in summary
 
 
 # --- the search on a small generator (fast) -------------------------------------------------------------------
@@ -128,38 +130,39 @@ def test_projection_of_a_generated_image_recovers_it_small_generator():
     generator = small_generator()
     target = generator.images_uint8(np.random.default_rng(5).standard_normal(6).astype(np.float32))[0]
     reports = []
-    found = projection.project(generator, target, steps=150, restarts=3, progress=lambda d, t: reports.append((d, t)))
+    found = picture_projection.project(generator, target, steps=150, restarts=3,
+                                      progress=lambda d, t: reports.append((d, t)))
     assert found.pixel_mse < 1e-3, found.pixel_mse
     assert found.z.shape == (6,) and found.image.shape == target.shape == (8, 8, 1)
     assert found.history.shape == (150, 3) and found.losses.shape == (3,) and found.best == int(found.losses.argmin())
     assert found.evaluator is None and found.feature_weight == 0.0  # a bare model: no dataset, no evaluator
     assert reports[-1] == (150, 150) and len(reports) == 6  # one report per chunk of 25 steps
-    again = projection.project(generator, target, steps=150, restarts=3)
+    again = picture_projection.project(generator, target, steps=150, restarts=3)
     assert np.array_equal(again.z, found.z)  # the same inputs give the same z
 
 
 def test_uniform_noise_stays_in_its_support():
     generator = small_generator("uniform")
     target = np.full((8, 8, 1), 255, np.uint8)  # out of reach: pushes z against its bounds
-    found = projection.project(generator, target, steps=50, restarts=2)
+    found = picture_projection.project(generator, target, steps=50, restarts=2)
     assert found.z.min() >= 0.0 and found.z.max() <= 1.0
 
 
 def test_projection_checks_its_arguments():
     generator = small_generator()
     with pytest.raises(DataError, match="prepare_target"):
-        projection.project(generator, np.zeros((28, 28, 1), np.uint8))
+        picture_projection.project(generator, np.zeros((28, 28, 1), np.uint8))
     for bad in (dict(steps=0), dict(restarts=0), dict(lr=-1.0), dict(feature_weight=-1.0)):
         with pytest.raises(GanError):
-            projection.project(generator, np.zeros((8, 8, 1), np.uint8), **bad)
+            picture_projection.project(generator, np.zeros((8, 8, 1), np.uint8), **bad)
     with pytest.raises(GanError, match="no evaluator"):
-        projection.project(generator, np.zeros((8, 8, 1), np.uint8), evaluator="celeba")
+        picture_projection.project(generator, np.zeros((8, 8, 1), np.uint8), evaluator="celeba")
     # issue 15: a NaN weight "diverged" after all its steps, and a negative seed was numpy's own error
     for bad, needle in ((dict(feature_weight=float("nan")), "weights must be finite numbers of 0 or more; got nan"),
                         (dict(seed=-1), r"seed must be 0\.\.4294967295; got -1"),
                         (dict(seed=2**40), r"seed must be 0\.\.4294967295")):
         with pytest.raises(GanError, match=needle):
-            projection.project(generator, np.zeros((8, 8, 1), np.uint8), **bad)
+            picture_projection.project(generator, np.zeros((8, 8, 1), np.uint8), **bad)
 
 
 # --- the shipped MNIST generator (slow: a real generator, seconds per projection) --------------------------------
@@ -175,10 +178,10 @@ def mnist_generator():
 def test_projection_of_a_generated_digit_recovers_it(mnist_generator):
     from gan_core import latent_space
 
-    assert projection.resolve_evaluator(mnist_generator).dataset == "mnist"
+    assert picture_projection.resolve_evaluator(mnist_generator).dataset == "mnist"
     for seed in (123, 456):
         target = mnist_generator.images_uint8(latent_space.z_from_seed(seed, 100))[0]
-        found = projection.project(mnist_generator, target)
+        found = picture_projection.project(mnist_generator, target)
         assert found.pixel_mse < 0.003, (seed, found.pixel_mse)  # measured 0.0002-0.0012
         assert found.evaluator == "mnist" and found.feature_weight > 0
         assert 6.0 < np.linalg.norm(found.z) < 14.0  # |z| stays where sqrt(100) = 10 is typical
@@ -191,7 +194,7 @@ def test_real_test_digits_are_reconstructed_as_the_same_digit(mnist_generator, s
     evaluator = evaluation.load_evaluator("mnist")
     agree, errors = 0, []
     for image, label in zip(images, labels):
-        found = projection.project(mnist_generator, projection.prepare_target(image, mnist_generator))
+        found = picture_projection.project(mnist_generator, picture_projection.prepare_target(image, mnist_generator))
         _, probs = evaluator.predict(found.image[None].astype(np.float32) / 255.0)
         agree += int(probs.argmax() == label)
         errors.append(found.pixel_mse)
@@ -242,8 +245,8 @@ def test_a_real_face_photo_projects_far_closer_than_any_random_face(name, celeba
         pytest.skip(f"{model} is not shipped")
     generator = Generator.from_run(RunDir(model))
     for photo in ("000123.jpg", "004567.jpg"):
-        target = projection.prepare_target(celeba / photo, generator)
-        found = projection.project(generator, target)
+        target = picture_projection.prepare_target(celeba / photo, generator)
+        found = picture_projection.project(generator, target)
         randoms = generator(latent_space.z_from_seeds(range(64), generator.noise_dim, generator.noise))
         best_random = float(((randoms - target.astype(np.float32)[None] / 255.0) ** 2).mean(axis=(1, 2, 3)).min())
         assert found.pixel_mse < 0.5 * best_random, (photo, found.pixel_mse, best_random)
@@ -260,10 +263,10 @@ def test_face_pipeline_shapes_on_an_untrained_64px_generator(preset, channels, c
     model = models.get(cfg.architecture).build_generator(cfg)
     generator = Generator(model=model, noise_dim=cfg.noise_dim, noise=cfg.noise, pixel_range=cfg.pixel_range)
     photo = celeba / "000001.jpg"  # 89x109 RGB: cropped to its centre square
-    target = projection.prepare_target(photo, generator)
+    target = picture_projection.prepare_target(photo, generator)
     assert target.shape == (64, 64, channels)
-    assert projection.default_steps(generator) == projection.DEFAULT_STEPS_LARGE
-    found = projection.project(generator, target, steps=4, restarts=2)
+    assert picture_projection.default_steps(generator) == picture_projection.DEFAULT_STEPS_LARGE
+    found = picture_projection.project(generator, target, steps=4, restarts=2)
     assert found.image.shape == (64, 64, channels) and found.z.shape == (100,)
     assert found.evaluator is None and found.history.shape == (4, 2)
     assert found.panel().shape == (64 + 4, 3 * 64 + 8, 3)

@@ -12,7 +12,7 @@ import pytest
 
 from gan_core import config, runs
 from gan_core.files import pictures
-from gan_core.explore import export
+from gan_core.explore import grids_and_gifs
 from gan_core.inference import Generator
 from gan_core.tasks import train
 from checkpoints import checkpoint_tensors
@@ -112,7 +112,7 @@ def test_snapshots_are_the_same_latents_through_the_same_generator(tmp_path, sha
     assert not np.array_equal(pictures.read_png(run.sample_path(1)), pictures.read_png(run.sample_path(2)))
     # and cell i of the snapshot grid is seed i everywhere else in the tool
     g = Generator.from_run(run, 2)
-    np.testing.assert_array_equal(export.sample_grid(g, cfg.grid, cfg.grid, seed=0),
+    np.testing.assert_array_equal(grids_and_gifs.sample_grid(g, cfg.grid, cfg.grid, seed=0),
                                   pictures.grid(g.images_uint8(run.fixed_z()), cfg.grid, cfg.grid))
 
 

@@ -12,11 +12,11 @@ from PIL import Image
 from gan_core import config, data, runs, tasks
 from gan_core.files import pictures
 from gan_core.errors import ConfigError, DataError, RunError
-from gan_core.evaluation import image_to_image as translation_quality
+from gan_core.evaluation import translation_quality
 from gan_core.inference import Generator, Translator, examples, translate_image
 from gan_core.tasks import load as load_translators
 from gan_core.tasks import train
-from gan_core.train import image_to_image
+from gan_core.train import translation_trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,13 +143,13 @@ def test_one_epoch_writes_the_run_contract(task, tiny_translation_runs):
     for rec in run.metrics("window") + run.metrics("epoch"):
         assert keys <= set(rec) and all(np.isfinite(rec[k]) for k in keys)
     assert run.sample_epochs() == [0, 1, 2] and run.generator_epochs() == [1, 2]
-    columns = {"pix2pix": 3 * image_to_image.PER_ROW, "cyclegan": 6}[task]
+    columns = {"pix2pix": 3 * translation_trainer.PER_ROW, "cyclegan": 6}[task]
     rows = cfg.grid
     grid = pictures.read_png(run.latest_sample())
     assert grid.shape[:2] == (rows * 32 + (rows + 1) * 2, columns * 32 + (columns + 1) * 2)
     saved = examples(run)
     assert set(saved) == ({"inputs", "targets"} if task == "pix2pix" else {"a", "b"})
-    assert all(v.shape == (image_to_image.EXAMPLES, 32, 32, 1) for v in saved.values())
+    assert all(v.shape == (translation_trainer.EXAMPLES, 32, 32, 1) for v in saved.values())
     assert not run.fixed_z_path.exists()
     if task == "cyclegan":
         assert run.generator_path(2, "BtoA").is_file()

@@ -1,9 +1,10 @@
 """GAN objectives as named, swappable pieces: D's logits on real and fake images -> (G loss, D loss, logs).
 
-Each objective is a small function in the style of keras-io's GAN examples (and :mod:`gan_core.train.pix2pix`'s named
-losses); the config's ``loss`` picks one from the registry, and the trainer's step calls it between "D on real and
-fake" and "two updates". ``mean`` reduces a per-example loss to the batch's: ``tf.reduce_mean`` by default; the
-trainer passes ``tf.nn.compute_average_loss`` so that a replica's loss is its share of the global batch's mean.
+Each objective is a small function in the style of keras-io's GAN examples (and
+:mod:`gan_core.train.pix2pix_step`'s named losses); the config's ``loss`` picks one from the registry, and the
+trainer's step calls it between "D on real and fake" and "two updates". ``mean`` reduces a per-example loss to the
+batch's: ``tf.reduce_mean`` by default; the trainer passes ``tf.nn.compute_average_loss`` so that a replica's loss
+is its share of the global batch's mean.
 
 ``bce``      the reference notes' loss: sigmoid cross-entropy from logits, D: real -> ``real_label`` (< 1 is one-sided
              label smoothing), fake -> 0; G: fake -> 1 (the non-saturating loss of Goodfellow et al. 2014).

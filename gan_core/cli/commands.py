@@ -14,7 +14,7 @@ from .. import config as config_lib
 from .. import evaluation, models, preflight, storage, tasks
 from ..files import pictures
 from ..errors import GanError, resource_errors
-from ..explore import directions, export, model_export, projection
+from ..explore import directions, grids_and_gifs, model_export, picture_projection
 from ..files.disk import atomic_write_bytes
 from ..inference import Generator, translate_image
 from ..runs import (RETRAIN_COPY, copy_model, create_run, default_runs_dir, is_shipped,
@@ -149,7 +149,7 @@ def cmd_sample(args) -> int:
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
     with resource_errors("drawing the grid", "ask for less: a smaller --grid or --scale"):
-        picture = export.sample_grid(generator, rows, cols, seed=args.seed, scale=args.scale, psi=args.psi,
+        picture = grids_and_gifs.sample_grid(generator, rows, cols, seed=args.seed, scale=args.scale, psi=args.psi,
                                      label=_check_class(generator, args.label))
     print(pictures.save_png(args.out, picture))
     return 0
@@ -209,7 +209,7 @@ def cmd_gif(args) -> int:
     run = resolve_run(args.run)
     out = pictures.check_output_file(args.out, "snapshots.gif")
     refuse_output_in_shipped(out, "--out")
-    gif = export.snapshots_gif(run, fps=args.fps, loop=args.loop)
+    gif = grids_and_gifs.snapshots_gif(run, fps=args.fps, loop=args.loop)
     with resource_errors(f"writing {out}"):
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(out, gif)
@@ -303,10 +303,11 @@ def cmd_project(args) -> int:
         refuse_output_in_shipped(args.save_z, "--save-z")
     check_scale(args.scale)
     generator = load_model_ref(args.model, args.epoch)
-    target = projection.prepare_target(args.image, generator, invert=args.invert)
+    target = picture_projection.prepare_target(args.image, generator, invert=args.invert)
     options = {k: v for k, v in (("steps", args.steps), ("restarts", args.restarts), ("lr", args.lr),
                                  ("feature_weight", args.feature_weight)) if v is not None}
-    found = projection.project(generator, target, seed=args.seed, label=_check_class(generator, args.label), **options)
+    found = picture_projection.project(generator, target, seed=args.seed, label=_check_class(generator, args.label),
+                                      **options)
     pictures.save_png(out, found.panel(scale=args.scale))
     if args.save_z:
         buffer = io.BytesIO()
@@ -315,7 +316,7 @@ def cmd_project(args) -> int:
             Path(args.save_z).parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(args.save_z, buffer.getvalue())
     print(f"{out}: target | reconstruction | |error|")
-    print(projection.summary(found))
+    print(picture_projection.summary(found))
     if args.save_z:
         print(f"z saved to {args.save_z}")
     return 0

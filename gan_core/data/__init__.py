@@ -27,6 +27,7 @@ from .labelled import (
            locate,
            read_idx_labels,
 )
+from .load_report import LoadReport
 from .loading import (
            PIXEL_RANGES,
            SOURCES,
@@ -53,7 +54,6 @@ from .pairs import (
            pairing_makes_input,
            split_side_by_side,
 )
-from .report import LoadReport
 
 __all__ = ["CACHE_ENV", "CACHE_LIMIT_ENV", "CLASS_NAMES", "CacheEntry", "DATA_ENV", "DEBIAN_DATASETS_DIR",
            "DIGIT_DATASETS", "DIRECTIONS", "IMAGE_EXTENSIONS", "ImageFile", "LoadReport", "MIN_IMAGE_SIDE",

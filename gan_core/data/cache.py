@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..files.disk import atomic_write
-from .report import ignore
+from .load_report import ignore
 
 if TYPE_CHECKING:
     pass

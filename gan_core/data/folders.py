@@ -14,7 +14,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DataError
 from .cache import ImageFile, cache_description, cache_paths, read_cache, write_cache
-from .report import LoadReport
+from .load_report import LoadReport
 
 if TYPE_CHECKING:
     pass

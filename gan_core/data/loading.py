@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import DataError
 from .folders import IMAGE_EXTENSIONS, MIN_IMAGE_SIDE, check_folder, load_folder
 from .labelled import load_labelled
+from .load_report import LoadReport, ignore
 from .mnist import (
     MNIST_LIKE,
     find_installed,
@@ -29,7 +30,6 @@ from .mnist import (
     resolve_mnist_path,
     to_channels,
 )
-from .report import LoadReport, ignore
 
 if TYPE_CHECKING:
     import tensorflow as tf

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import DataError
-from .report import LoadReport
+from .load_report import LoadReport
 
 if TYPE_CHECKING:
     pass

@@ -1,9 +1,9 @@
 """How good a generator is, each figure beside its real-data floor (see :mod:`.metrics` for the definitions).
 
-``registry`` (the metric registry and the bounds of n), ``metrics`` (the metric functions, generate, compute,
+``metric_registry`` (the metric registry and the bounds of n), ``metrics`` (the metric functions, generate, compute,
 evaluate), ``numerics`` (Fréchet distance, KL, scores), ``swd`` (Laplacian pyramid, sliced Wasserstein),
-``reference`` (real-data statistics and their disk cache), ``classifier`` (the evaluator CNNs), ``image_to_image``
-(Pix2Pix and CycleGAN figures) and ``report`` (scoring saved epochs for the CLI).
+``reference`` (real-data statistics and their disk cache), ``classifier`` (the evaluator CNNs), ``translation_quality``
+(Pix2Pix and CycleGAN figures) and ``quality_report`` (scoring saved epochs for the CLI).
 """
 from .classifier import (
                        Evaluator,
@@ -32,7 +32,7 @@ from .reference import (
                        reference_for,
                        subset_indices,
 )
-from .registry import (
+from .metric_registry import (
                        DEFAULT_N,
                        MAX_N,
                        MIN_N,
@@ -44,7 +44,7 @@ from .registry import (
                        names,
                        register,
 )
-from .report import format_table, parse_epochs, summary_line
+from .quality_report import format_table, parse_epochs, summary_line
 from .swd import (
                        SWD_SETTINGS,
                        laplacian_pyramid,

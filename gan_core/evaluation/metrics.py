@@ -59,7 +59,7 @@ from .numerics import (
     mode_coverage_from_probs,
 )
 from .reference import Reference, Sample, jsonable, reference_for
-from .registry import (
+from .metric_registry import (
     DEFAULT_N,
     Metric,
     check_n,

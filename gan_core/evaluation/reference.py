@@ -21,7 +21,7 @@ from ..errors import DataError, GanError
 from ..files.disk import atomic_write_bytes, atomic_write_json, read_json
 from .classifier import evaluator_path, load_evaluator
 from .numerics import COVERAGE_SHARE, gaussian_stats
-from .registry import Metric, data_kind
+from .metric_registry import Metric, data_kind
 from .swd import SWD_SETTINGS
 
 _CACHE_VERSION = 2

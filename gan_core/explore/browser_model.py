@@ -33,7 +33,7 @@ from ..data import cache_root
 from ..errors import ModelError, resource_errors
 from ..files.disk import atomic_write_bytes, atomic_write_json, read_json_object
 from ..inference import Generator
-from .model_export import ONNX_OPSET, to_onnx
+from .export_onnx import ONNX_OPSET, to_onnx
 
 EXPORTER_VERSION = 1  # bump when the graph changes: old cache entries are then not reused
 CACHE_SUBDIR = "browser_models"

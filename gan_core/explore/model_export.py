@@ -10,20 +10,18 @@ Every format takes the same inputs and gives the same output:
 - ``images``: float32 ``[N, H, W, C]`` in the generator's own pixel range, ``[-1, 1]`` (tanh) or ``[0, 1]``
   (sigmoid); the app's uint8 pixel is ``round(clip(to_unit(images), 0, 1) * 255)``.
 
-SavedModel and TFLite need only TensorFlow; ONNX needs the ``export`` extra (tf2onnx, onnxruntime).
+SavedModel and TFLite need only TensorFlow; ONNX needs the ``export`` extra (tf2onnx, onnxruntime). Here: the one
+entry point, the check against the Keras generator, the report and the staging folder; each format is its own
+module (:mod:`.export_savedmodel`, :mod:`.export_tflite`, :mod:`.export_onnx`), sharing :mod:`.export_serving`.
 """
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
-import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
-import warnings
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,17 +31,18 @@ import numpy as np
 
 from ..files import pictures
 from .. import latent_space
-from ..errors import ConfigError, DependencyError, GanError, ModelError, ResourceError, first_line, resource_errors
+from ..errors import ConfigError, ResourceError, resource_errors
 from ..files.disk import atomic_write_json, file_sha256
 from ..inference import Generator
 from ..runs import resolve_run
+from .export_onnx import ONNX_OPSET, export_onnx, onnx_modules
+from .export_savedmodel import export_savedmodel
+from .export_serving import serving_function
+from .export_tflite import export_tflite
 
 FORMATS = ("savedmodel", "tflite", "onnx")
 FILES = {"savedmodel": "savedmodel", "tflite": "generator.tflite", "onnx": "generator.onnx"}
 REPORT_FILE = "export_report.json"
-INSTALL_HINT = 'pip install ".[export]" in the checkout (or pip install "gan-explorer[export]")'
-RUNTIME_HINT = "pip install -e . in the checkout (tf2onnx and onnx are among its requirements)"
-ONNX_OPSET = 17
 CHECK_N = 16  # images compared per format: seeds 0..15, the first cells of a run's snapshot grid
 MAX_CHECK_N = 1024
 # Largest max |exported - Keras| accepted, in the generator's output range: the same graph (SavedModel) is exact,
@@ -163,7 +162,7 @@ def export_generator(generator_or_ref: Generator | str | Path, out_dir: str | Pa
         onnx_modules()  # a missing package is found before anything is loaded or written
     generator = open_generator(generator_or_ref, epoch)
     say = log or (lambda message: None)
-    serve, signature = _serving_function(generator)
+    serve, signature = serving_function(generator)
     z, labels = check_inputs(generator, n, seed)
     reference = _keras_output(generator, z, labels)
     report = ExportReport(source=generator.source, out_dir=str(out_dir), inputs=_inputs(generator, signature),
@@ -265,40 +264,6 @@ def open_generator(ref: Generator | str | Path, epoch: int | None = None) -> Gen
     return Generator.from_run(resolve_run(ref), epoch)
 
 
-def onnx_modules() -> tuple[Any, Any, Any]:
-    """(tf2onnx, onnx, onnxruntime), or a DependencyError that names the install command."""
-    return tuple(_module(name, "ONNX export needs tf2onnx and onnxruntime", f"{INSTALL_HINT}; or leave onnx out of "
-                         "the formats") for name in ("tf2onnx", "onnx", "onnxruntime"))
-
-
-def converter_modules() -> tuple[Any, Any]:
-    """(tf2onnx, onnx): what converting needs (running the result back needs onnxruntime too)."""
-    return tuple(_module(name, "converting a generator to ONNX needs tf2onnx and onnx", RUNTIME_HINT)
-                 for name in ("tf2onnx", "onnx"))
-
-
-def _module(name: str, purpose: str, fix: str) -> Any:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return importlib.import_module(name)
-    except ImportError:
-        raise DependencyError(f"{purpose}, and {name} is not installed: {fix}") from None
-    except Exception as exc:  # noqa: BLE001 - a broken install raises anything while importing
-        raise DependencyError(f"{name} is installed but does not import ({first_line(exc)}): reinstall it with "
-                              f"{INSTALL_HINT}") from None
-
-
-def to_onnx(function, signature, opset: int = ONNX_OPSET):
-    """The ONNX ModelProto of a tf.function (weights frozen in, outputs named as the function's dict keys),
-    checked by onnx; a graph the converter refuses is a ModelError."""
-    tf2onnx, onnx = converter_modules()
-    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
-    with _converting("ONNX"), _quiet():
-        proto, _ = tf2onnx.convert.from_function(function, input_signature=signature, opset=opset)
-        onnx.checker.check_model(proto)
-    return proto
-
 
 # --- what every format takes and gives -------------------------------------------------------------------------
 
@@ -312,26 +277,6 @@ def check_inputs(generator: Generator, n: int, seed: int = 0) -> tuple[np.ndarra
 
 def _first(labels: np.ndarray | None) -> np.ndarray | None:
     return None if labels is None else labels[:1]
-
-
-def _serving_function(generator: Generator, batch: int | None = None):
-    """The tf.function every format exports: z (and an int class) -> images in the generator's output range, for
-    any batch size (or for `batch` images a call)."""
-    import tensorflow as tf
-
-    model, classes = generator.model, generator.num_classes
-    z_spec = tf.TensorSpec([batch, generator.noise_dim], tf.float32, name="z")
-    if classes:
-        signature = [z_spec, tf.TensorSpec([batch], tf.int32, name="label")]
-
-        def serve(z, label):
-            return {"images": model([z, tf.one_hot(label, classes, dtype=tf.float32)], training=False)}
-    else:
-        signature = [z_spec]
-
-        def serve(z):
-            return {"images": model(z, training=False)}
-    return tf.function(serve, input_signature=signature, autograph=False), signature
 
 
 def _keras_output(generator: Generator, z: np.ndarray, labels: np.ndarray | None) -> list[np.ndarray]:
@@ -428,138 +373,6 @@ def _umask() -> int:
     return mask
 
 
-# --- the formats ---------------------------------------------------------------------------------------------
+# --- the formats: each writes its file and returns (run it back, batch size, what runs it) --------------------------
 
-@contextlib.contextmanager
-def _converting(what: str):
-    """A converter's own failure on this model (an op it cannot express) as a ModelError naming the format."""
-    try:
-        yield
-    except GanError:
-        raise
-    except (MemoryError, OSError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - converters raise many types for a graph they cannot express
-        raise ModelError(f"the {what} converter cannot convert this generator ({first_line(exc)}); leave {what} out "
-                         "of the formats") from exc
-
-
-def _servable(generator, serve):
-    """A tf.Module holding the generator's variables and the serving function: what SavedModel and TFLite save
-    (Keras's own model.export stores every variable twice: twice the file for the same graph)."""
-    import tensorflow as tf
-
-    module = tf.Module()
-    module.weights_ = [getattr(v, "value", v) for v in generator.model.variables]  # keras.Variable -> tf.Variable
-    module.serve = serve
-    return module
-
-
-def _export_savedmodel(generator, serve, signature, path: Path, opset: int):
-    """tf.saved_model with one signature, `serve` (also the serving default), loaded back by TensorFlow."""
-    import tensorflow as tf
-
-    concrete = serve.get_concrete_function()
-    with _converting("SavedModel"), _quiet():
-        tf.saved_model.save(_servable(generator, serve), str(path),
-                            signatures={"serve": concrete, "serving_default": concrete})
-        endpoint = tf.saved_model.load(str(path)).signatures["serve"]
-
-    def run(z, labels):
-        inputs = {"z": tf.constant(z)} if labels is None else {"z": tf.constant(z), "label": tf.constant(labels)}
-        return endpoint(**inputs)["images"].numpy()
-    return run, None, f"tensorflow {tf.__version__} (tf.saved_model.load, signature 'serve')"
-
-
-def _export_tflite(generator, serve, signature, path: Path, opset: int):
-    """TensorFlow's own converter on the serving function: float32 weights and maths, no quantisation. A graph
-    whose shapes the converter cannot follow with a free batch size (UpSampling2D's repeat loses the height) is
-    converted for one image a call: static shapes throughout, as on-device generation uses it anyway."""
-    import tensorflow as tf
-
-    def convert(function):
-        converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()],
-                                                                    _servable(generator, function))
-        return converter.convert()
-
-    batch = None
-    with _quiet():
-        try:
-            with _native_stderr_silenced():  # its MLIR diagnostics ("error: failed while converting") on failure
-                flatbuffer = convert(serve)
-        except Exception:  # noqa: BLE001 - the converter raises many types; a batch of 1 is tried next
-            batch = 1
-            with _converting("TFLite"):
-                flatbuffer = convert(_serving_function(generator, batch=1)[0])
-    with resource_errors(f"writing {path.name}"):
-        path.write_bytes(flatbuffer)
-    interpreter, where = _tflite_interpreter(str(path))
-    runner = interpreter.get_signature_runner()
-
-    def run_batch(z, labels):
-        inputs = {"z": z} if labels is None else {"z": z, "label": labels}
-        return runner(**inputs)["images"]
-
-    def run(z, labels):
-        if batch is None:
-            return run_batch(z, labels)
-        return np.concatenate([run_batch(z[i:i + 1], None if labels is None else labels[i:i + 1])
-                               for i in range(len(z))])
-    return run, batch, where + ("" if batch is None else "; batch of 1 a call")
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """File descriptor 2 to /dev/null for the body: what C++ code prints there (the TFLite converter's diagnostics
-    of a first attempt whose failure is handled) would read as this command's error."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _tflite_interpreter(path: str):
-    """LiteRT's interpreter where it is installed (TensorFlow's own is deprecated), else tf.lite.Interpreter."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-
-        return Interpreter(model_path=path), "ai_edge_litert Interpreter"
-    except ImportError:
-        import tensorflow as tf
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "tf.lite.Interpreter is deprecated": it still ships with TF 2.21
-            return tf.lite.Interpreter(model_path=path), f"tensorflow {tf.__version__} (tf.lite.Interpreter)"
-
-
-def _export_onnx(generator, serve, signature, path: Path, opset: int):
-    """tf2onnx from the serving function (weights frozen in), checked by onnx and run by onnxruntime on the CPU."""
-    _, _, ort = onnx_modules()
-    proto = to_onnx(serve, signature, opset)
-    with resource_errors(f"writing {path.name}"):
-        path.write_bytes(proto.SerializeToString())
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-    def run(z, labels):
-        feeds = {"z": z} if labels is None else {"z": z, "label": labels}
-        return session.run(["images"], feeds)[0]
-    return run, None, f"onnxruntime {ort.__version__} (CPUExecutionProvider), opset {opset}"
-
-
-_EXPORTERS = {"savedmodel": _export_savedmodel, "tflite": _export_tflite, "onnx": _export_onnx}
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Converters' warnings (deprecations, 'compiled the loaded function') are theirs, not the user's."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
+_EXPORTERS = {"savedmodel": export_savedmodel, "tflite": export_tflite, "onnx": export_onnx}

@@ -1,7 +1,7 @@
 """CycleGAN (Zhu et al. 2017; named by the TF DCGAN tutorial and the upsampling GAN note): two ResNet generators A -> B
 and B -> A, two PatchGAN discriminators, least-squares GAN + cycle consistency (10) + identity (5) losses and an image
-pool. The networks and their presets are here; the losses, image pool and step in :mod:`gan_core.train.cyclegan`. The
-trainer builds G and D twice, once per direction.
+pool. The networks and their presets are here; the losses, image pool and step in
+:mod:`gan_core.train.cyclegan_step`. The trainer builds G and D twice, once per direction.
 """
 from __future__ import annotations
 

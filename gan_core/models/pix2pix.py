@@ -1,7 +1,7 @@
 """Pix2Pix (Isola et al. 2017; the TF DCGAN tutorial and the upsampling GAN note name it as their next chapter): a U-Net
 G and a PatchGAN D on pairs (input, target), and their presets. G takes an image, not z: the pairing says what the input
 is (edges, grayscale, a masked image, or the A half of an A|B file). The losses and the train step are in
-:mod:`gan_core.train.pix2pix`, the pair transforms in :mod:`gan_core.data.pairs`.
+:mod:`gan_core.train.pix2pix_step`, the pair transforms in :mod:`gan_core.data.pairs`.
 """
 from __future__ import annotations
 

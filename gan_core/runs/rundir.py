@@ -19,14 +19,12 @@ Readers tolerate a run being written: a torn last JSONL line is skipped, a missi
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -41,21 +39,19 @@ from ..files.disk import (
     json_object_problem,
     read_json,
     read_json_object,
-    read_jsonl,
-    try_lock,
 )
 from .naming import (
     ACTIVE_STATES,
     CREATION_GRACE_S,
     EPOCH_RE,
-    LOCK_FD_ENV,
     RUN_RE,
-    STEP_RE,
     epoch_file,
     shown_name,
 )
+from . import run_lock
 from .quality import quality_path
 from .records import read_records, superseded_dropped
+from .saved_checkpoints import Checkpoint, find_checkpoints
 
 # --- the run directory ----------------------------------------------------------------------------
 
@@ -113,7 +109,8 @@ class RunDir:
 
     def config(self) -> TrainConfig:
         if not self.config_path.is_file():
-            raise RunError(f"{self.path} is not a run folder (no config.json); list runs with `python -m gan_core runs`")
+            raise RunError(f"{self.path} is not a run folder (no config.json); list runs with "
+                           "`python -m gan_core runs`")
         return TrainConfig.load(self.config_path)
 
     @property
@@ -259,44 +256,11 @@ class RunDir:
         np.savez_compressed(buffer, **{k: np.asarray(v, np.uint8) for k, v in arrays.items()})
         atomic_write_bytes(self.examples_path, buffer.getvalue())
 
-    def checkpoints(self) -> tuple[list["Checkpoint"], list[str]]:
+    def checkpoints(self) -> tuple[list[Checkpoint], list[str]]:
         """Every complete checkpoint folder on disk, newest step first, and notes on what is wrong with the rest
         (an unreadable or dangling latest.json, a folder without its index or data). Whether a checkpoint's bytes
         really read back is the trainer's check (it needs TensorFlow); this is the cheap, Keras-free part."""
-        notes: list[str] = []
-        latest = read_json(self.checkpoints_dir / "latest.json", None)
-        if (self.checkpoints_dir / "latest.json").exists():
-            if not isinstance(latest, dict) or not isinstance(latest.get("dir"), str):
-                notes.append("checkpoints/latest.json is unreadable or not a checkpoint record")
-                latest = None
-            elif not STEP_RE.match(latest["dir"]) or not (self.checkpoints_dir / latest["dir"]).is_dir():
-                notes.append(f"checkpoints/latest.json points to {latest['dir']!r}, which is not on disk")
-        try:
-            folders = [p for p in self.checkpoints_dir.iterdir() if STEP_RE.match(p.name) and p.is_dir()]
-        except OSError:
-            folders = []
-        epoch_records = [r for r in self.metrics("epoch") if isinstance(r.get("step"), int)
-                         and isinstance(r.get("epoch"), int)]
-        found = []
-        for folder in sorted(folders, key=lambda p: int(STEP_RE.match(p.name).group(1)), reverse=True):
-            if not (folder / "ckpt.index").is_file() or not list(folder.glob("ckpt.data-*")):
-                notes.append(f"checkpoints/{folder.name} is incomplete (no ckpt.index or data file)")
-                continue
-            step = int(STEP_RE.match(folder.name).group(1))
-            found.append(Checkpoint(folder / "ckpt", step, self._checkpoint_epoch(folder, step, latest,
-                                                                                    epoch_records)))
-        return found, notes
-
-    def _checkpoint_epoch(self, folder: Path, step: int, latest: dict | None, epoch_records: list[dict]) -> int | None:
-        """Completed epochs at a checkpoint: its own meta.json; else latest.json if it names it; else the last
-        epoch the metrics log finished at or before its step (a mid-epoch stop is still in that epoch)."""
-        meta = read_json(folder / "meta.json", None)
-        if isinstance(meta, dict) and isinstance(meta.get("epoch"), int) and meta.get("step") == step:
-            return meta["epoch"]
-        if latest and latest.get("dir") == folder.name and isinstance(latest.get("epoch"), int):
-            return latest["epoch"]
-        finished = [r["epoch"] for r in epoch_records if r["step"] <= step]
-        return max(finished) if finished else (0 if step == 0 else None)
+        return find_checkpoints(self)
 
     def latest_checkpoint(self) -> Path | None:
         """The newest complete checkpoint's path prefix (`.../step_N/ckpt`), or None."""
@@ -309,7 +273,7 @@ class RunDir:
         records = [r["epoch"] for r in self.metrics("epoch") if isinstance(r.get("epoch"), int)]
         return max([0, *self.generator_epochs(), *self.sample_epochs(), *records])
 
-    def refuse_start_over(self, found: list["Checkpoint"], notes: list[str], checkpoint_every: int) -> None:
+    def refuse_start_over(self, found: list[Checkpoint], notes: list[str], checkpoint_every: int) -> None:
         """Raise rather than start at epoch 0 over trained epochs whose checkpoints are gone or unreadable.
 
         Starting over is normal while no checkpoint was due yet (killed in the first interval); past that, the
@@ -366,22 +330,10 @@ class RunDir:
     def log_metrics(self, record: dict[str, Any]) -> None:
         append_jsonl(self.metrics_path, {"time": round(time.time(), 3), **record})
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> contextlib.AbstractContextManager[None]:
         """Exclusive trainer lock; the kernel drops it when the process dies, so a crash never leaves it stuck.
         A trainer spawned by `launch` inherits the lock its launcher took (LOCK_FD_ENV) instead of taking it."""
-        fd = self._inherited_lock()
-        if fd is None:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            if not try_lock(fd):
-                os.close(fd)
-                raise self.busy_error()
-        try:
-            os.ftruncate(fd, 0)
-            os.write(fd, str(os.getpid()).encode())
-            yield
-        finally:
-            os.close(fd)
+        return run_lock.hold_lock(self.lock_path, self.busy_error)
 
     def busy_error(self) -> RunError:
         status = read_json(self.status_path, {})
@@ -389,53 +341,14 @@ class RunDir:
         return RunError(f"run {self.name} is already being trained (pid {pid}); stop it first "
                         f"(`python -m gan_core stop {self.path}`) or wait for it to finish")
 
-    def _inherited_lock(self) -> int | None:
-        fd = self.lock_handed_down()
-        if fd is not None:
-            del os.environ[LOCK_FD_ENV]  # used once; a run trained later in this process takes its own lock
-        return fd
-
     def lock_handed_down(self) -> int | None:
         """The descriptor of this run's lock that a launcher handed this process (LOCK_FD_ENV), else None: then
         the lock held is this process's own, and the run is not busy for it."""
-        value = os.environ.get(LOCK_FD_ENV)
-        if not value:
-            return None
-        try:
-            held, mine = os.fstat(int(value)), os.stat(self.lock_path)
-        except (ValueError, OSError):
-            return None
-        if (held.st_dev, held.st_ino) != (mine.st_dev, mine.st_ino):
-            return None  # a descriptor for some other run: not ours to use
-        return int(value)
+        return run_lock.lock_handed_down(self.lock_path)
 
     def is_locked(self) -> bool:
         """True while a trainer holds the lock (a quick probe that never blocks)."""
-        if not self.lock_path.exists():
-            return False
-        fd = os.open(self.lock_path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except OSError:
-            return True
-        else:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return False
-        finally:
-            os.close(fd)
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """One checkpoint on disk: `path` is the tf.train.Checkpoint prefix; `epoch` completed epochs (None: unknown,
-    the trainer derives it from the step)."""
-    path: Path
-    step: int
-    epoch: int | None
-
-    @property
-    def name(self) -> str:
-        return self.path.parent.name
+        return run_lock.is_locked(self.lock_path)
 
 
 def _non_object(path: Path) -> str | None:

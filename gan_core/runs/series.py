@@ -27,7 +27,8 @@ def window_epoch(record: dict[str, Any]) -> float:
 
 
 def window_series(windows: Sequence[dict[str, Any]]) -> dict[str, tuple[list[float], list[float]]]:
-    """series key -> (x in epochs, values) of the windows that have it: what :func:`.training_charts.series_figure` draws."""
+    """series key -> (x in epochs, values) of the windows that have it: what
+    :func:`.training_charts.series_figure` draws."""
     series = {}
     for key, *_ in SERIES:
         points = [r for r in windows if key in r]

@@ -5,7 +5,7 @@ from typing import Any
 
 from .. import config
 from ..data import DIRECTIONS, load_domains
-from ..evaluation.image_to_image import cyclegan_quality
+from ..evaluation.translation_quality import cyclegan_quality
 from ..runs import RunDir
 from ..train import CycleGANTrainer
 from .image_to_image import (

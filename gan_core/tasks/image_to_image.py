@@ -8,7 +8,7 @@ from typing import Any, Callable
 from ..config import TrainConfig
 from ..errors import GanError
 from ..evaluation import check_n
-from ..evaluation.image_to_image import DEFAULT_EVAL_N
+from ..evaluation.translation_quality import DEFAULT_EVAL_N
 from ..inference import Translator
 from ..runs import RunDir
 

@@ -6,7 +6,7 @@ from typing import Any
 from .. import config
 from ..data import load_pairs
 from ..errors import GanError
-from ..evaluation.image_to_image import pix2pix_quality
+from ..evaluation.translation_quality import pix2pix_quality
 from ..runs import RunDir
 from ..train import Pix2PixTrainer
 from .image_to_image import evaluate_saved, load_translators, refuse_metrics

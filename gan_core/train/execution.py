@@ -1,7 +1,7 @@
 """How a task's GAN step runs, apart from what it computes: the part of training a learner can skip.
 
-The tasks' steps (:func:`.latent.simultaneous_step` / :func:`.latent.alternating_step`, the steps of
-:func:`.pix2pix.make_train_step` and :func:`.cyclegan.make_train_step`) say what one step computes; the loop
+The tasks' steps (:func:`.latent_gan.simultaneous_step` / :func:`.latent_gan.alternating_step`, the steps of
+:func:`.pix2pix_step.make_train_step` and :func:`.cyclegan_step.make_train_step`) say what one step computes; the loop
 (:meth:`.loop.Trainer.compile_steps`) runs them through this module:
 
 - :func:`compile_steps`: n steps in one compiled call (``steps_per_call``), each on every replica of the

@@ -1,7 +1,8 @@
 """The training loop every task shares, in a tf.distribute strategy, writing the run directory.
 
 Read top to bottom: run_training (lock, status, failure) -> Trainer: the hooks a task fills in -> build (strategy,
-precision, checkpoint, resume) -> compiled steps -> outputs (grids, generators, checkpoints) -> the epoch loop.
+precision, checkpoint, resume) -> compiled steps -> outputs (grids, generators; checkpoints in
+:mod:`.checkpointing`) -> the epoch loop (its metrics windows: :mod:`.metrics_window`).
 The loop knows nothing of the app or the CLI: it reports to `progress(record)` and polls `should_stop()` once per
 compiled call (one step unless steps_per_call says more). The GAN algorithms are the tasks' trainers.
 """
@@ -10,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import shutil
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -21,25 +20,20 @@ from .. import devices, evaluation, models, preflight
 from ..files import pictures
 from ..config import TrainConfig
 from ..errors import ClusterError, GanError
-from ..files.disk import (
-    atomic_write_json,
-    read_json,
-)
-from ..runs import Checkpoint, RunDir, append_quality
+from ..runs import RunDir, append_quality
 from ..runs.temp_files import clean_temp_files
 from . import execution, workers
+from .checkpointing import Checkpointing
 from ..devices import MULTIWORKER, cluster_worker, describe_devices, make_strategy
 from .execution import Progress
-
-KEEP_CHECKPOINTS = 2
-CHIEFS = Checkpoint(Path("the chief's checkpoint") / "ckpt", -1, None)  # a non-chief's stand-in: it reads none
+from .metrics_window import Window
 
 
-class Trainer:
+class Trainer(Checkpointing):
     """The loop every task shares: build, resume, epochs of compiled steps, snapshots, checkpoints, roll-backs.
 
-    A task's trainer (:mod:`.latent`, :mod:`.pix2pix`, :mod:`.cyclegan`) fills in the hooks below; the loop makes
-    no assumption of how many networks it trains."""
+    A task's trainer (:mod:`.latent_gan`, :mod:`.pix2pix_step`, :mod:`.cyclegan_step`) fills in the hooks below; the
+    loop makes no assumption of how many networks it trains."""
 
     d_reading = "probability"  # what its d_real / d_fake mean (algorithm.objectives.READINGS), in each window record
 
@@ -132,32 +126,6 @@ class Trainer:
             self.restore(found)
             self.log(f"resumed from {found.name}: epoch {self.epoch}, step {self.step}")
 
-    def resume_point(self) -> Checkpoint | None:
-        """The newest checkpoint on disk that reads back whole; None for a fresh run. Every skipped one is named in
-        the log; with none readable past the first checkpoint interval, refuse (never train over trained epochs)."""
-        import tensorflow as tf
-
-        found, notes = self.run.checkpoints()
-        readable = None
-        for candidate in found:
-            try:
-                reader = tf.train.load_checkpoint(str(candidate.path))
-                for name in reader.get_variable_to_shape_map():
-                    reader.get_tensor(name)  # reads every byte: a truncated data file fails here, not mid-restore
-            except (tf.errors.OpError, ValueError, IndexError, OSError, RuntimeError) as exc:
-                notes.append(f"checkpoints/{candidate.name} does not read back ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0][:120] if str(exc) else 'no message'})")
-                continue
-            readable = candidate
-            break
-        for note in notes:
-            self.log(f"checkpoint skipped: {note}")
-        if readable is None:
-            self.run.refuse_start_over([], notes, self.cfg.checkpoint_every)
-        elif readable is not found[0] or notes:
-            self.log(f"resuming from {readable.name}, the newest checkpoint that reads back")
-        return readable
-
     def make_optimizer(self, learning_rate: float, variables):
         import keras
 
@@ -227,26 +195,6 @@ class Trainer:
             raise GanError(f"the generator produced NaN/Inf images at epoch {epoch}; lower the learning rates "
                            "(--set g_lr=...) and resume from the last checkpoint")
 
-    def checkpoint(self) -> None:
-        """Write to a temporary folder, rename it, then point latest.json at it: a kill at any moment leaves
-        the previous checkpoint intact."""
-        root = self.run.checkpoints_dir
-        root.mkdir(exist_ok=True)
-        name = f"step_{self.step:08d}"
-        tmp = root / f".tmp-{name}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        self.ckpt.write(str(tmp / "ckpt"))
-        # its own record of where it stands, inside the folder, so a lost latest.json loses nothing
-        atomic_write_json(tmp / "meta.json", {"epoch": self.epoch, "step": self.step, "time": time.time()})
-        final = root / name
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
-        atomic_write_json(root / "latest.json", {"dir": name, "epoch": self.epoch, "step": self.step,
-                                                 "time": time.time()})
-        kept = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("step_"))
-        for old in kept[:-KEEP_CHECKPOINTS]:
-            shutil.rmtree(old, ignore_errors=True)
-
     def clean_temp_files(self) -> None:
         """Before writing anything: remove what killed or out-of-disk saves of an earlier trainer left behind."""
         removed = clean_temp_files(self.run)
@@ -300,25 +248,6 @@ class Trainer:
         self.log(f"stopped at epoch {epoch}, step {self.step}; resume to continue")
         return "stopped"
 
-    def restore(self, found: Checkpoint) -> None:
-        """Back to `found`'s weights, optimizer state, epoch and step. Several workers: the chief reads its
-        checkpoint (the others hold the stand-in CHIEFS), then every worker takes the chief's weights and place."""
-        if found is not CHIEFS:
-            self.read_checkpoint(found)
-        if self.worker is not None:
-            workers.share_weights(self.strategy, workers.variables_of(self.held.values()))
-            self.epoch, self.step = (int(v) for v in workers.from_chief(self.strategy, [self.epoch, self.step]))
-
-    def chief_checkpoint(self, found: Checkpoint | None) -> Checkpoint | None:
-        """The checkpoint every worker goes back to: `found` on one process; with several workers, the chief's
-        (the others' own folders are scratch) -- `found` on the chief, CHIEFS elsewhere, None on all when the chief
-        has none."""
-        if self.worker is None:
-            return found
-        if not workers.from_chief(self.strategy, [found is not None])[0]:
-            return None
-        return found if self.worker.chief else CHIEFS
-
     def stop_wanted(self, asked: bool) -> bool:
         """Whether to stop now: `asked` here; with several workers, asked on any of them, so all stop together."""
         return asked if self.worker is None else workers.anyone(self.strategy, asked)
@@ -346,106 +275,95 @@ class Trainer:
 
         return strategy.distribute_datasets_from_function(per_worker)
 
-    def read_checkpoint(self, found: Checkpoint) -> None:
-        import tensorflow as tf
-
-        held = self.held
-        saved = {name.split("/", 1)[0] for name, _ in tf.train.list_variables(str(found.path))}
-        late = [name for name in ("generator_ema",) if name in held and name not in saved]
-        with self.strategy.scope():
-            reader = tf.train.Checkpoint(**{k: v for k, v in held.items() if k not in late}) if late else self.ckpt
-            reader.read(str(found.path)).assert_existing_objects_matched()
-        if late:  # EMA switched on for a run whose checkpoints predate it: start the average from the restored G
-            self.ema.copy_from_source()
-            self.log("the checkpoint has no EMA of G yet: the average starts from the restored generator")
-        self.step = found.step
-        if found.epoch is not None:
-            self.epoch = found.epoch
-        else:  # an old checkpoint with no record of its epoch: the run's fixed steps per epoch tell it
-            per_epoch = read_json(self.run.status_path, {}).get("steps_per_epoch")
-            self.epoch = found.step // per_epoch if isinstance(per_epoch, int) and per_epoch > 0 else 0
-
     def run_epochs(self) -> str:
         import tensorflow as tf
 
-        cfg, run, total_steps = self.cfg, self.run, self.total_steps
-        seconds_per_step: float | None = None
+        cfg, run = self.cfg, self.run
+        self.seconds_per_step = None  # the ETA's smoothed pace, measured afresh after a roll-back
         while self.epoch < cfg.epochs:
             epoch = self.epoch + 1
             done_in_epoch = self.step - self.epoch * self.steps_per_epoch
             epoch_start, epoch_values, step_seconds = time.perf_counter(), [], 0.0
-            window, window_steps, window_start, window_ms = [], 0, time.perf_counter(), []
+            window = Window()
             batches = iter(self.dataset)
             i = done_in_epoch  # steps done in this epoch
             while i < self.steps_per_epoch:
                 # A call never crosses a metrics window or the epoch's end, so both stay exactly where k=1 puts them.
-                n = min(cfg.steps_per_call, cfg.log_every - window_steps, self.steps_per_epoch - i)
+                n = min(cfg.steps_per_call, cfg.log_every - window.steps, self.steps_per_epoch - i)
                 called = time.perf_counter()
-                window.append(self.train_step(batches, tf.constant(n, tf.int32), tf.constant(self.step, tf.int64)))
+                outputs = self.train_step(batches, tf.constant(n, tf.int32), tf.constant(self.step, tf.int64))
                 call_seconds = time.perf_counter() - called  # the call returns when its steps are done (eager is sync)
                 step_seconds += call_seconds
-                window_ms += [round(1000 * call_seconds / n, 1)] * n  # one per step: a call's steps share its time
-                window_steps += n
+                window.add(outputs, n, call_seconds)
                 self.step += n
                 i += n
-                last_in_epoch = i == self.steps_per_epoch
                 stop = self.stop_wanted(self.should_stop() or run.stop_requested())
-                if window_steps >= cfg.log_every or last_in_epoch or stop:
-                    # the one host sync of a window: its steps' metrics, read back together
-                    values = {k: float(np.mean(np.concatenate([np.reshape(w[k].numpy(), [-1]) for w in window])))
-                              for k in window[0]}
-                    if not all(math.isfinite(v) for v in values.values()):
-                        raise Diverged(f"training diverged: a loss became NaN/Inf by step {self.step} (epoch {epoch})")
-                    elapsed = time.perf_counter() - window_start
-                    sps = elapsed / window_steps
-                    seconds_per_step = sps if seconds_per_step is None else 0.7 * seconds_per_step + 0.3 * sps
-                    record = {"kind": "window", "epoch": epoch, "step": self.step,
-                              "step_in_epoch": i, "steps_per_epoch": self.steps_per_epoch,
-                              **{k: round(v, 5) for k, v in values.items()}, "d_reading": self.d_reading,
-                              "images_per_sec": round(window_steps * cfg.batch_size / elapsed, 1),
-                              "step_ms": window_ms}  # each step's time: the step time's distribution
-                    run.log_metrics(record)
-                    with self.tb.as_default():
-                        for k, v in values.items():
-                            tf.summary.scalar(k, v, step=self.step)
-                    eta = seconds_per_step * (total_steps - self.step)
-                    run.write_status(epoch=self.epoch, step=self.step, images_per_sec=record["images_per_sec"],
-                                     eta_s=round(eta, 1), g_loss=record["g_loss"], d_loss=record["d_loss"])
-                    self.progress({**record, "epochs": cfg.epochs, "total_steps": total_steps, "eta_s": eta})
-                    epoch_values.append((window_steps, values))
-                    window, window_steps, window_start, window_ms = [], 0, time.perf_counter(), []
+                if window.steps >= cfg.log_every or i == self.steps_per_epoch or stop:
+                    epoch_values.append((window.steps, self.close_window(window, epoch, i)))
+                    window = Window()
                 if stop:
                     return self.stop_now(epoch)
-
             self.epoch = epoch
-            seconds = time.perf_counter() - epoch_start
-            weights = sum(n for n, _ in epoch_values)
-            means = {k: round(sum(n * v[k] for n, v in epoch_values) / weights, 5) for k in epoch_values[0][1]}
-            images = (self.steps_per_epoch - done_in_epoch) * cfg.batch_size
-            # `step_seconds` is the steps' own time; the rest of `seconds`, the windows' host syncs and records
-            run.log_metrics({"kind": "epoch", "epoch": epoch, "step": self.step, **means,
-                             "seconds": round(seconds, 2), "images_per_sec": round(images / seconds, 1),
-                             "step_seconds": round(step_seconds, 2),
-                             "train_images_per_sec": round(images / step_seconds, 1) if step_seconds else None})
-            last = epoch == cfg.epochs
-            # the side work after the epoch's steps, each part timed into a "side_work" record
-            side = {"snapshot": (epoch % cfg.snapshot_every == 0 or last, self.snapshot),
-                    "generator": (epoch % cfg.generator_every == 0 or last, self.save_generator),
-                    "checkpoint": (epoch % cfg.checkpoint_every == 0 or last, lambda epoch: self.checkpoint()),
-                    "quality": (bool(cfg.eval_every) and (epoch % cfg.eval_every == 0 or last),
-                                self.evaluate_quality)}
-            side_seconds = {}
-            for name, (due, work) in side.items():
-                if due:
-                    started = time.perf_counter()
-                    work(epoch)
-                    side_seconds[name] = round(time.perf_counter() - started, 3)
-            run.log_metrics({"kind": "side_work", "epoch": epoch, "step": self.step, "seconds": side_seconds})
-            run.write_status(epoch=self.epoch, step=self.step)
-            self.progress({"kind": "epoch", "epoch": epoch, "epochs": cfg.epochs, "step": self.step,
-                           "seconds": seconds, **means})
-            self.tb.flush()
+            self.end_epoch(epoch, time.perf_counter() - epoch_start, epoch_values, step_seconds, done_in_epoch)
         return "done"
+
+    def close_window(self, window: Window, epoch: int, i: int) -> dict[str, float]:
+        """A window's means (Diverged if one is not finite) into metrics.jsonl, TensorBoard, status.json with the
+        ETA, and `progress`; `i` is the steps done in this epoch."""
+        import tensorflow as tf
+
+        cfg, run, total_steps = self.cfg, self.run, self.total_steps
+        values = window.means()
+        if not all(math.isfinite(v) for v in values.values()):
+            raise Diverged(f"training diverged: a loss became NaN/Inf by step {self.step} (epoch {epoch})")
+        elapsed = time.perf_counter() - window.start
+        sps = elapsed / window.steps
+        self.seconds_per_step = sps if self.seconds_per_step is None else 0.7 * self.seconds_per_step + 0.3 * sps
+        record = {"kind": "window", "epoch": epoch, "step": self.step,
+                  "step_in_epoch": i, "steps_per_epoch": self.steps_per_epoch,
+                  **{k: round(v, 5) for k, v in values.items()}, "d_reading": self.d_reading,
+                  "images_per_sec": round(window.steps * cfg.batch_size / elapsed, 1),
+                  "step_ms": window.ms}  # each step's time: the step time's distribution
+        run.log_metrics(record)
+        with self.tb.as_default():
+            for k, v in values.items():
+                tf.summary.scalar(k, v, step=self.step)
+        eta = self.seconds_per_step * (total_steps - self.step)
+        run.write_status(epoch=self.epoch, step=self.step, images_per_sec=record["images_per_sec"],
+                         eta_s=round(eta, 1), g_loss=record["g_loss"], d_loss=record["d_loss"])
+        self.progress({**record, "epochs": cfg.epochs, "total_steps": total_steps, "eta_s": eta})
+        return values
+
+    def end_epoch(self, epoch: int, seconds: float, epoch_values: list[tuple[int, dict[str, float]]],
+                  step_seconds: float, done_in_epoch: int) -> None:
+        """The epoch's record (its windows' means, weighted by their steps), then its due side work (snapshot,
+        generator, checkpoint, quality), each part timed into a "side_work" record, then status and `progress`."""
+        cfg, run = self.cfg, self.run
+        weights = sum(n for n, _ in epoch_values)
+        means = {k: round(sum(n * v[k] for n, v in epoch_values) / weights, 5) for k in epoch_values[0][1]}
+        images = (self.steps_per_epoch - done_in_epoch) * cfg.batch_size
+        # `step_seconds` is the steps' own time; the rest of `seconds`, the windows' host syncs and records
+        run.log_metrics({"kind": "epoch", "epoch": epoch, "step": self.step, **means,
+                         "seconds": round(seconds, 2), "images_per_sec": round(images / seconds, 1),
+                         "step_seconds": round(step_seconds, 2),
+                         "train_images_per_sec": round(images / step_seconds, 1) if step_seconds else None})
+        last = epoch == cfg.epochs
+        side = {"snapshot": (epoch % cfg.snapshot_every == 0 or last, self.snapshot),
+                "generator": (epoch % cfg.generator_every == 0 or last, self.save_generator),
+                "checkpoint": (epoch % cfg.checkpoint_every == 0 or last, lambda epoch: self.checkpoint()),
+                "quality": (bool(cfg.eval_every) and (epoch % cfg.eval_every == 0 or last),
+                            self.evaluate_quality)}
+        side_seconds = {}
+        for name, (due, work) in side.items():
+            if due:
+                started = time.perf_counter()
+                work(epoch)
+                side_seconds[name] = round(time.perf_counter() - started, 3)
+        run.log_metrics({"kind": "side_work", "epoch": epoch, "step": self.step, "seconds": side_seconds})
+        run.write_status(epoch=self.epoch, step=self.step)
+        self.progress({"kind": "epoch", "epoch": epoch, "epochs": cfg.epochs, "step": self.step,
+                       "seconds": seconds, **means})
+        self.tb.flush()
 
 
 class Diverged(Exception):

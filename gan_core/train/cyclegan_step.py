@@ -20,9 +20,9 @@ import tensorflow as tf
 from ..files import pictures
 from ..data import load_domains, make_dataset
 from ..errors import ConfigError
-from ..evaluation.image_to_image import cyclegan_quality, translate
+from ..evaluation.translation_quality import cyclegan_quality, translate
 from .execution import update
-from .image_to_image import TranslationTrainer
+from .translation_trainer import TranslationTrainer
 
 CYCLE_WEIGHT = 10.0  # the paper's lambda
 IDENTITY_SHARE = 0.5  # identity loss weight = 0.5 * lambda, as in the paper

@@ -1,4 +1,4 @@
-"""What the image-to-image trainers (Pix2Pix in :mod:`.pix2pix`, CycleGAN in :mod:`.cyclegan`) share.
+"""What the image-to-image trainers (Pix2Pix in :mod:`.pix2pix_step`, CycleGAN in :mod:`.cyclegan_step`) share.
 
 They subclass :class:`gan_core.train.loop.Trainer` and replace only what differs: the models, the data
 (pairs, or two domains, each with held-out images), the step, the snapshot grid (input | output | target rows of

@@ -16,9 +16,9 @@ from .. import models
 from ..files import pictures
 from ..data import load_pairs, make_dataset
 from ..errors import ConfigError
-from ..evaluation.image_to_image import pix2pix_quality, translate
+from ..evaluation.translation_quality import pix2pix_quality, translate
 from .execution import update
-from .image_to_image import PER_ROW, TranslationTrainer
+from .translation_trainer import PER_ROW, TranslationTrainer
 
 L1_WEIGHT = 100.0  # the paper's lambda
 LEARNING_RATE, BETA_1 = 2e-4, 0.5  # the paper's and the tutorial's Adam

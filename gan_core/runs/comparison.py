@@ -139,9 +139,10 @@ def _line(records: Sequence[dict[str, Any]], key: str, x: str, window: bool,
     return xs[index.astype(int)].tolist(), ys.tolist()
 
 
-def run_lines(compared: Sequence[Compared], x: str = "epoch", max_points: int = MAX_POINTS) -> list[compare_charts.RunLines]:
+def run_lines(compared: Sequence[Compared], x: str = "epoch",
+              max_points: int = MAX_POINTS) -> list[compare_charts.RunLines]:
     """Each run's G/D loss and D(x)/D(G(z)) per window (at most `max_points` a series, every spike kept) and per
-    epoch, on x = "epoch" or "minutes" (training time), with its balance point: compare_charts.compare_figure's input."""
+    epoch, on x = "epoch" or "minutes" (training time), with its balance point: compare_figure's input."""
     if x not in X_AXES:
         raise ValueError(f"x must be one of {', '.join(X_AXES)}; got {x!r}")
     out = []
