@@ -142,3 +142,28 @@ def test_the_engine_has_no_streamlit(package):
              if any(isinstance(n, (ast.Import, ast.ImportFrom)) and "streamlit" in ast.unparse(n)
                     for n in ast.walk(ast.parse(f.read_text())))]
     assert users == []
+
+
+# --- placement by idea (issue #30): small files, named once, few modules at the top --------------------------------
+
+MAX_LINES = 400
+MAX_TOP_LEVEL_MODULES = 8
+
+
+def test_no_source_file_is_over_400_lines():
+    long = {str(f.relative_to(ROOT)): n for f in source_files() if (n := len(f.read_text().splitlines())) > MAX_LINES}
+    assert long == {}, "split these by idea"
+
+
+def test_no_two_source_files_share_a_name():
+    # a name says what a file is about once in the project (pages are named for the page and keep their names)
+    by_name: dict[str, list[str]] = {}
+    for f in source_files():
+        if f.name != "__init__.py":
+            by_name.setdefault(f.name, []).append(str(f.relative_to(ROOT)))
+    assert {name: paths for name, paths in by_name.items() if len(paths) > 1} == {}
+
+
+def test_gan_core_keeps_few_modules_at_its_top_level():
+    top = sorted(f.name for f in (ROOT / "gan_core").glob("*.py") if f.name not in ("__init__.py", "__main__.py"))
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, top
