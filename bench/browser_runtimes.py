@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_core.files import pictures
 from gan_core import latent_space
 from gan_core.explore import browser_model, export_onnx, export_serving
+from gan_core.files import pictures
 from gan_core.inference import Generator
 from gan_core.runs import resolve_run
 

@@ -13,8 +13,7 @@ import sys
 
 import numpy as np
 
-from gan_core import runs, tasks
-from gan_core import latent_space
+from gan_core import latent_space, runs, tasks
 
 
 def outputs() -> dict[str, np.ndarray]:

@@ -23,9 +23,9 @@ import streamlit as st
 from PIL import Image
 
 from explorer_ui import widgets
-from gan_core.files import pictures
 from gan_core.data.pairs import LUMA  # ITU-R BT.601, as the data loader's gray
 from gan_core.errors import DataError, GanError
+from gan_core.files import pictures
 
 PACKAGE = "streamlit_drawable_canvas"  # the module the optional `canvas` extra installs
 INSTALL = 'pip install "gan-explorer[canvas]"'

@@ -8,10 +8,10 @@ import streamlit as st
 from explorer_ui import widgets
 from explorer_ui.components import latent_morph
 from explorer_ui.latent_state import LatentState
-from gan_core.files import pictures
 from gan_core import latent_space
 from gan_core.errors import ConfigError
 from gan_core.explore import grids_and_gifs
+from gan_core.files import pictures
 
 STRIP_SCALE = 3
 

@@ -13,8 +13,8 @@ import numpy as np
 import streamlit as st
 
 from gan_core import storage, tasks, uploads
-from gan_core.files import pictures
 from gan_core.errors import GanError, ResourceError, first_line, resource_errors
+from gan_core.files import pictures
 from gan_core.files.disk import atomic_write_bytes
 from gan_core.inference import Generator, Translator
 from gan_core.markup import code_span, md_text  # the pages' one way to put a name into Markdown

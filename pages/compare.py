@@ -4,8 +4,7 @@ import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core.files import pictures
-from gan_core.runs import compare_charts, quality_charts
-from gan_core.runs import RunDir, comparison
+from gan_core.runs import RunDir, compare_charts, comparison, quality_charts
 
 use_app_navigation()  # before anything renders: see its docstring
 

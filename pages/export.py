@@ -5,10 +5,10 @@ from pathlib import Path
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core.files import pictures
 from gan_core import latent_space
 from gan_core.errors import ConfigError
 from gan_core.explore import app_exports, grids_and_gifs, model_export
+from gan_core.files import pictures
 
 use_app_navigation()  # before anything renders: see its docstring
 

@@ -5,9 +5,9 @@ import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core import storage, tasks
+from gan_core.devices import describe_devices
 from gan_core.errors import GanError
 from gan_core.runs import RunDir, filter_runs
-from gan_core.devices import describe_devices
 
 use_app_navigation()  # before anything renders: see its docstring
 

@@ -4,8 +4,8 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
-from gan_core.runs import training_charts
 from gan_core.explore.step_lab import LAB_LOSSES, MAX_STEPS, Knobs, StepLab, curves_figure
+from gan_core.runs import training_charts
 
 use_app_navigation()  # before anything renders: see its docstring
 

@@ -6,11 +6,10 @@ import streamlit as st
 
 from explorer_ui import use_app_navigation, widgets
 from gan_core import inference, runs
-from gan_core.files import pictures
-from gan_core.runs import quality_charts, training_charts
 from gan_core.algorithm import objectives
 from gan_core.explore import grids_and_gifs
-from gan_core.runs import RunDir
+from gan_core.files import pictures
+from gan_core.runs import RunDir, quality_charts, training_charts
 
 use_app_navigation()  # before anything renders: see its docstring
 

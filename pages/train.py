@@ -14,15 +14,14 @@ from gan_core import (
     tasks,
     uploads,
 )
-from gan_core.files import pictures
 from gan_core.algorithm import objectives
 from gan_core.cli import format_seconds
 from gan_core.config import SETTINGS, TrainConfig, from_preset
-from gan_core.errors import DataError
-from gan_core.runs import training_charts
-from gan_core.runs.metrics_tail import MetricsTail
-from gan_core.runs import COPY_COMMAND, RunDir, epoch_label, is_shipped, read_quality, run_warnings
 from gan_core.devices import describe_devices, resolve_precision
+from gan_core.errors import DataError
+from gan_core.files import pictures
+from gan_core.runs import COPY_COMMAND, RunDir, epoch_label, is_shipped, read_quality, run_warnings, training_charts
+from gan_core.runs.metrics_tail import MetricsTail
 
 use_app_navigation()  # before anything renders: see its docstring
 

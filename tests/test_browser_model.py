@@ -10,11 +10,10 @@ import time
 import numpy as np
 import pytest
 
-from gan_core import storage
-from gan_core.files import pictures
-from gan_core import latent_space
+from gan_core import latent_space, storage
 from gan_core.errors import DependencyError, ModelError
 from gan_core.explore import browser_model as bm
+from gan_core.files import pictures
 from gan_core.inference import Generator
 from gan_core.runs import resolve_run
 

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 
 from gan_core import config
-from gan_core.files import pictures
-from gan_core.runs import compare_charts
 from gan_core.algorithm import objectives
-from gan_core.runs import RunDir, comparison
+from gan_core.files import pictures
+from gan_core.runs import RunDir, compare_charts, comparison
 
 
 def make_run(root, name, *, overrides=None, drop=(), windows=(), epochs=(), events=(), samples=(0, 1, 2),

@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_core import config, evaluation, models
-from gan_core.files import pictures
-from gan_core import latent_space
+from gan_core import config, evaluation, latent_space, models
 from gan_core.errors import ConfigError, GanError
 from gan_core.explore import grids_and_gifs, picture_projection
+from gan_core.files import pictures
 from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]

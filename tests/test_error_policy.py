@@ -9,9 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan_core import cli
-from gan_core.files import pictures
-from gan_core.explore import grids_and_gifs
 from gan_core.errors import ConfigError, GanError, ResourceError, resource_errors
+from gan_core.explore import grids_and_gifs
+from gan_core.files import pictures
 
 DENSE = Path(__file__).resolve().parents[1] / "pretrained" / "mnist_dense"
 

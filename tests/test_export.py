@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_core.files import pictures
 from gan_core.explore import grids_and_gifs
+from gan_core.files import pictures
 
 
 def test_to_uint8_maps_both_ranges():

@@ -3,8 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from gan_core import models
-from gan_core import latent_space
+from gan_core import latent_space, models
 from gan_core.config import from_preset
 from gan_core.errors import ModelError
 from gan_core.inference import Generator, average_weights

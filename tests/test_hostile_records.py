@@ -10,9 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan_core import runs
+from gan_core.runs import RunDir, comparison, read_records
 from gan_core.runs.metrics_tail import MetricsTail
 from gan_core.runs.record_schema import record_problem
-from gan_core.runs import RunDir, comparison, read_records
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 SHIPPED = runs.default_pretrained_dir() / "mnist_dense"

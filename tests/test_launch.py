@@ -6,8 +6,8 @@ import threading
 import pytest
 
 from gan_core import config, launch, runs
-from gan_core.files import disk
 from gan_core.errors import RunError
+from gan_core.files import disk
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from gan_core import runs
-from gan_core.runs import compare_charts, quality_charts
 from gan_core.markup import WORD_JOINER, code_span, md_text, plot_text
+from gan_core.runs import compare_charts, quality_charts
 
 # A name as anyone who can write the runs folder (or a config.json, or an upload's name) can choose it. No '/': it
 # has to be a folder name too (Plotly closes an open tag itself); "https:example.com\\x" is what Chromium fetches as

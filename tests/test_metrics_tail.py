@@ -8,10 +8,9 @@ import pytest
 
 from gan_core import runs
 from gan_core.files import disk
-from gan_core.runs import training_charts
-from gan_core.runs.series import window_epoch, window_series
-from gan_core.runs import metrics_tail
+from gan_core.runs import metrics_tail, training_charts
 from gan_core.runs.metrics_tail import MetricsTail, downsample
+from gan_core.runs.series import window_epoch, window_series
 
 
 def window(step, steps_per_epoch=100, **values):

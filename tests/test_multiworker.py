@@ -17,8 +17,8 @@ import pytest
 
 import multiworker_tiny  # noqa: F401  (registers the test-only mw_mlp architecture in this process too)
 from gan_core import cli, runs
-from gan_core.errors import ClusterError
 from gan_core.devices import cluster_worker
+from gan_core.errors import ClusterError
 from gan_core.train import joins_as_worker
 from gan_core.train.session import cluster_lost
 

@@ -15,9 +15,9 @@ import pytest
 
 from explorer_ui import canvas
 from gan_core import runs
-from gan_core.files import pictures
 from gan_core.data import fit_image
 from gan_core.errors import DataError
+from gan_core.files import pictures
 from cli_helpers import peak_run
 
 GROWTH_KIB = 200_000  # a decoded 12000x12000 RGBA picture alone is 576 MB

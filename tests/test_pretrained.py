@@ -5,8 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan_core import tasks
-from gan_core import latent_space
+from gan_core import latent_space, tasks
 from gan_core.inference import Generator, examples
 from gan_core.runs import list_pretrained
 from gan_core.tasks import load as load_translators

@@ -18,9 +18,9 @@ import pytest
 from PIL import Image
 
 from gan_core import data, evaluation, runs
-from gan_core.files import pictures
 from gan_core.errors import DataError, GanError
 from gan_core.explore import picture_projection
+from gan_core.files import pictures
 from gan_core.inference import Generator
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from gan_core import config, runs
-from gan_core.files import disk
 from gan_core.errors import RunError
+from gan_core.files import disk
 
 
 def make(tmp_path, name="demo"):

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from gan_core import launch, runs, storage, tasks
-from gan_core.files import pictures
 from gan_core.errors import RunError
 from gan_core.explore import directions
+from gan_core.files import pictures
 from gan_core.inference import Generator
 from gan_core.train import loop
 from cli_helpers import run_cli

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from gan_core import config, runs
-from gan_core.files import pictures
 from gan_core.explore import grids_and_gifs
+from gan_core.files import pictures
 from gan_core.inference import Generator
 from gan_core.tasks import train
 from checkpoints import checkpoint_tensors

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from gan_core import config, data, runs, tasks
-from gan_core.files import pictures
 from gan_core.errors import ConfigError, DataError, RunError
 from gan_core.evaluation import translation_quality
+from gan_core.files import pictures
 from gan_core.inference import Generator, Translator, examples, translate_image
 from gan_core.tasks import load as load_translators
 from gan_core.tasks import train

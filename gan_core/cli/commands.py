@@ -12,9 +12,9 @@ import numpy as np
 
 from .. import config as config_lib
 from .. import evaluation, models, preflight, storage, tasks
-from ..files import pictures
 from ..errors import GanError, resource_errors
 from ..explore import directions, grids_and_gifs, model_export, picture_projection
+from ..files import pictures
 from ..files.disk import atomic_write_bytes
 from ..inference import Generator, translate_image
 from ..runs import (RETRAIN_COPY, copy_model, create_run, default_runs_dir, is_shipped,

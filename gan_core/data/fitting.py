@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..files import pictures
 from ..errors import DataError
+from ..files import pictures
 from .folders import MIN_IMAGE_SIDE, fit_decoded, to_mode
 
 

@@ -20,8 +20,8 @@ from ..data import locate as _locate
 from ..errors import DataError, GanError
 from ..files.disk import atomic_write_bytes, atomic_write_json, read_json
 from .classifier import evaluator_path, load_evaluator
-from .numerics import COVERAGE_SHARE, gaussian_stats
 from .metric_registry import Metric, data_kind
+from .numerics import COVERAGE_SHARE, gaussian_stats
 from .swd import SWD_SETTINGS
 
 _CACHE_VERSION = 2

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..files import pictures
 from ..config import TrainConfig
 from ..data.pairs import LUMA, Split, check_images, luminance
 from ..errors import ConfigError, DataError
+from ..files import pictures
 from .classifier import load_evaluator
 from .metrics import compute
 

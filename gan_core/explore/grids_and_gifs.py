@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import latent_space
 from ..errors import ConfigError, RunError
-from ..latent_space import class_blend, interpolate
 from ..files.pictures import check_picture_size, gif_bytes, grid, read_png, upscale
+from ..latent_space import class_blend, interpolate
 
 MAX_GRID_CELLS = 4096  # 64 x 64 samples in one grid
 

@@ -29,9 +29,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..files import pictures
 from .. import latent_space
 from ..errors import ConfigError, ResourceError, resource_errors
+from ..files import pictures
 from ..files.disk import atomic_write_json, file_sha256
 from ..inference import Generator
 from ..runs import resolve_run

@@ -32,10 +32,10 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import data as data_lib
-from ..files import pictures
 from .. import latent_space
 from ..errors import DataError, GanError
 from ..evaluation import classifier
+from ..files import pictures
 from ..inference import sidecar_config
 
 DEFAULT_STEPS = 200

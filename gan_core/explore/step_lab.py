@@ -15,12 +15,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import config, data, models
-from ..files import pictures
-from .. import latent_space
-from ..runs import training_charts
+from .. import config, data, latent_space, models
 from ..algorithm import objectives
 from ..errors import ConfigError
+from ..files import pictures
+from ..runs import training_charts
 
 PRESET = "mnist_dense"
 LAB_LOSSES = tuple(n for n in objectives.names() if not objectives.get(n).gradient_penalty)  # no penalty term here

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from .. import models
-from ..files import pictures
 from ..data import CLASS_NAMES
 from ..errors import ConfigError, ModelError, RunError
+from ..files import pictures
 from ..latent_space import labels_for
 from ..runs import RunDir
 from .keras_files import TracedModel

@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import models
-from ..files import pictures
-from .. import latent_space
+from .. import latent_space, models
 from ..algorithm import objectives
 from ..errors import RunError, first_line
+from ..files import pictures
 from ..runs import RunDir
 from .keras_files import load_keras_file
 

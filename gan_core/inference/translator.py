@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..files import pictures
 from ..data import fit_image, make_pairs, pairing_makes_input
 from ..errors import DataError, ModelError
+from ..files import pictures
 from .keras_files import TracedModel
 
 

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from . import compare_charts, quality_charts
-from .series import SERIES as LOG_SERIES
-from .series import window_epoch
 from ..algorithm import objectives
 from ..config import TrainConfig
+from . import compare_charts, quality_charts
 from .metrics_tail import downsample
 from .quality import quality_path, read_quality
 from .rundir import RunDir
+from .series import SERIES as LOG_SERIES
+from .series import window_epoch
 
 SERIES = tuple(key for key, *_ in compare_charts.COMPARED_PANELS)  # what the curves compare: G/D loss, D(x), D(G(z))
 RESUMED = "resumed from "  # the start of the trainer's event when a new process continues from a checkpoint

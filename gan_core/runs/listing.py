@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import RunError
 from ..devices import resolve_config
+from ..errors import RunError
 from .naming import (
     RUN_RE,
     default_pretrained_dir,

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .series import SERIES, window_epoch
 from .record_schema import record_problem
+from .series import SERIES, window_epoch
 
 MAX_POINTS = 2000  # per series: about one point per horizontal pixel of a wide chart, times two for the envelope
 _FINGERPRINT = 64  # bytes before the read offset compared on each refresh, to notice a file rewritten in place

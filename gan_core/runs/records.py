@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..files.disk import read_jsonl
-from .record_schema import record_problem
 from .naming import ACTIVE_STATES
+from .record_schema import record_problem
 
 
 def read_records(path: str | Path) -> tuple[list[dict[str, Any]], list[str]]:

@@ -17,10 +17,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..files import pictures
 from ..data import load_domains, make_dataset
 from ..errors import ConfigError
 from ..evaluation.translation_quality import cyclegan_quality, translate
+from ..files import pictures
 from .execution import update
 from .translation_trainer import TranslationTrainer
 

@@ -14,15 +14,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..algorithm import augment as augment_lib
 from .. import data as data_lib
-from .. import evaluation, models
-from ..files import pictures
-from .. import latent_space
+from .. import evaluation, latent_space, models
+from ..algorithm import augment as augment_lib
 from ..algorithm import objectives
 from ..algorithm.ema import WeightAverage, half_life_steps
-from ..evaluation.discriminator import PROBE, diversity_ratio
 from ..errors import GanError
+from ..evaluation.discriminator import PROBE, diversity_ratio
+from ..files import pictures
 from ..files.disk import atomic_write_bytes
 from ..inference import Generator
 from . import execution

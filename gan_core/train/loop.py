@@ -17,14 +17,14 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import devices, evaluation, models, preflight
-from ..files import pictures
 from ..config import TrainConfig
+from ..devices import MULTIWORKER, cluster_worker, describe_devices, make_strategy
 from ..errors import ClusterError, GanError
+from ..files import pictures
 from ..runs import RunDir, append_quality
 from ..runs.temp_files import clean_temp_files
 from . import execution, workers
 from .checkpointing import Checkpointing
-from ..devices import MULTIWORKER, cluster_worker, describe_devices, make_strategy
 from .execution import Progress
 from .metrics_window import Window
 

@@ -13,10 +13,10 @@ import keras
 import tensorflow as tf
 
 from .. import models
-from ..files import pictures
 from ..data import load_pairs, make_dataset
 from ..errors import ConfigError
 from ..evaluation.translation_quality import pix2pix_quality, translate
+from ..files import pictures
 from .execution import update
 from .translation_trainer import PER_ROW, TranslationTrainer
 

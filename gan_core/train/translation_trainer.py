@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..files import pictures
 from ..errors import ConfigError
+from ..files import pictures
 from .loop import Trainer
 
 EXAMPLES = 32  # held-out examples saved in the run folder (examples.npz): the grids' and the Translate page's
