@@ -1,4 +1,4 @@
-"""Plotly figures of several runs on shared axes (gan_core.runs.compare makes the lines from run folders): their
+"""Plotly figures of several runs on shared axes (gan_core.runs.comparison makes the lines from run folders): their
 losses and D's outputs (``compare_figure``) and their quality metrics (``compare_quality_figure``), one colour per run.
 Texts from files reach a figure through `markup.plot_text` (see ``training_charts``)."""
 from __future__ import annotations
@@ -138,7 +138,7 @@ def compare_quality_figure(runs: Sequence[tuple[str, Sequence[dict[str, Any]]]],
                            x_key: str = "epoch", x_title: str = "epoch", panel_height: int = 170) -> go.Figure:
     """Several runs' quality metrics overlaid: one panel per metric, one line per run (the colours of
     :func:`compare_figure`), each run's records at sample size ``n`` (None: each run's latest n, which do not
-    compare). ``x_key`` is the records' field on x ("epoch", or "minutes" added by gan_core.runs.compare). The
+    compare). ``x_key`` is the records' field on x ("epoch", or "minutes" added by gan_core.runs.comparison). The
     real-data floor is one dashed green line where the runs share it, else a dashed line per run in its colour."""
     per_run = [(name, quality_series(records, n)) for name, records in runs]
     metrics = list(dict.fromkeys(m for _, series in per_run for m in series))

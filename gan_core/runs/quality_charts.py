@@ -23,7 +23,7 @@ QUALITY_METRICS = {
     "mode_coverage": ("mode coverage KL", "#00cc96"),
     "swd": ("SWD ×1e3", "#ab63fa"),
     "class_agreement": ("class agreement", "#ffa15a"),  # class-conditional generators
-    # image-to-image (gan_core.evaluation.image_to_image)
+    # image-to-image (gan_core.evaluation.translation_quality)
     "l1": ("L1 to the target", "#636efa"),
     "ssim": ("SSIM to the target", "#ef553b"),
     "chroma_l1": ("colour error (chroma L1)", "#00cc96"),
