@@ -11,6 +11,21 @@ from gan_core import models, runs
 pytestmark = pytest.mark.slow  # they share one real training run (tiny_run, about 20 s)
 
 
+@pytest.fixture
+def spawned(monkeypatch) -> list:
+    """The runs the page asks to start, instead of starting their trainer processes."""
+    from gan_core import launch
+
+    started = []
+    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: started.append(run))
+    return started
+
+
+def field(at, kind: str, label: str):
+    """The page's widget of this kind and label."""
+    return next(w for w in at.get(kind) if w.label == label)
+
+
 def test_train_page_has_the_form_and_streams_the_selected_run(runs_dir):
     at = open_page("train")
     assert {"Preset", "Run", "Precision"} <= set(labels(at.selectbox))
@@ -141,11 +156,7 @@ def test_resume_without_a_readable_checkpoint_is_refused_and_start_over_keeps_th
     assert spawned == [True]  # the trainer is told to restart; it moves the old epochs aside itself
 
 
-def test_train_device_strategy_and_xla_reach_the_new_runs_config(runs_dir, monkeypatch):
-    from gan_core import launch
-
-    spawned = []
-    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(run))
+def test_train_device_strategy_and_xla_reach_the_new_runs_config(runs_dir, spawned):
     at = open_page("train")
     assert "TensorFlow sees: **CPU (" in plain(texts(at))
     train_on = next(s for s in at.selectbox if s.label == "Train on")
@@ -162,27 +173,19 @@ def test_train_device_strategy_and_xla_reach_the_new_runs_config(runs_dir, monke
     assert (cfg.device, cfg.strategy, cfg.jit_compile) == ("cpu", "mirrored", "on")
 
 
-def test_train_gan_options_from_the_notes_reach_the_new_runs_config(runs_dir, monkeypatch):
-    from gan_core import launch
-
-    spawned = []
-    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(run))
+def test_train_gan_options_from_the_notes_reach_the_new_runs_config(runs_dir, spawned):
     at = open_page("train")
-
-    def field(kind, label):
-        return next(w for w in at.get(kind) if w.label == label)
-
-    assert field("selectbox", "Loss").value == "bce" and field("number_input", "Adam β1").value == 0.9
-    field("selectbox", "Loss").set_value("lsgan")
-    field("number_input", "Real label (label smoothing)").set_value(0.9)
-    field("number_input", "Adam β1").set_value(0.5)
-    field("selectbox", "Noise distribution").set_value("uniform")
-    field("number_input", "D steps per G step").set_value(2)
-    field("selectbox", "Update order").set_value("alternating")
-    field("number_input", "Gradient clipping (global norm, 0 = off)").set_value(1.0)
-    field("number_input", "EMA of G (decay, 0 = off)").set_value(0.99)
-    field("multiselect", "DiffAugment (before D)").set_value(["translation", "cutout"])
-    field("number_input", "Snapshot grid (n x n)").set_value(6)
+    assert field(at, "selectbox", "Loss").value == "bce" and field(at, "number_input", "Adam β1").value == 0.9
+    field(at, "selectbox", "Loss").set_value("lsgan")
+    field(at, "number_input", "Real label (label smoothing)").set_value(0.9)
+    field(at, "number_input", "Adam β1").set_value(0.5)
+    field(at, "selectbox", "Noise distribution").set_value("uniform")
+    field(at, "number_input", "D steps per G step").set_value(2)
+    field(at, "selectbox", "Update order").set_value("alternating")
+    field(at, "number_input", "Gradient clipping (global norm, 0 = off)").set_value(1.0)
+    field(at, "number_input", "EMA of G (decay, 0 = off)").set_value(0.99)
+    field(at, "multiselect", "DiffAugment (before D)").set_value(["translation", "cutout"])
+    field(at, "number_input", "Snapshot grid (n x n)").set_value(6)
     next(b for b in at.button if b.label == "Start training").click().run()
     assert_clean(at)
     (run,) = spawned
@@ -239,26 +242,19 @@ def test_every_setting_of_the_runs_sections_has_a_widget(runs_dir, preset):
     assert not other & set(shown), "another task's knobs are on this task's form"
 
 
-def test_knobs_that_had_no_widget_reach_the_new_runs_config(runs_dir, monkeypatch):
+def test_knobs_that_had_no_widget_reach_the_new_runs_config(runs_dir, spawned):
     # before: gp_weight, r1_gamma, r1_every, spectral_norm (and seed, beta_2, eval_n, ...) existed only for --set
-    from gan_core import launch
-
-    spawned = []
-    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(run))
     at = open_page("train")
 
-    def field(kind, label):
-        return next(w for w in at.get(kind) if w.label == label)
-
-    field("selectbox", "Loss").set_value("wgan-gp")
-    field("number_input", "Gradient penalty weight (wgan-gp)").set_value(5.0)
-    field("number_input", "R1 gamma (0 = off)").set_value(0.1)
-    field("number_input", "R1 every (steps)").set_value(16)
-    field("checkbox", "Spectral norm on D").check()
-    field("number_input", "Random seed").set_value(7)
-    field("number_input", "Adam β2").set_value(0.99)
-    field("number_input", "Samples per quality evaluation").set_value(300)
-    field("number_input", "EMA starts at step").set_value(100)
+    field(at, "selectbox", "Loss").set_value("wgan-gp")
+    field(at, "number_input", "Gradient penalty weight (wgan-gp)").set_value(5.0)
+    field(at, "number_input", "R1 gamma (0 = off)").set_value(0.1)
+    field(at, "number_input", "R1 every (steps)").set_value(16)
+    field(at, "checkbox", "Spectral norm on D").check()
+    field(at, "number_input", "Random seed").set_value(7)
+    field(at, "number_input", "Adam β2").set_value(0.99)
+    field(at, "number_input", "Samples per quality evaluation").set_value(300)
+    field(at, "number_input", "EMA starts at step").set_value(100)
     next(b for b in at.button if b.label == "Start training").click().run()
     assert_clean(at)
     (run,) = spawned
@@ -267,11 +263,7 @@ def test_knobs_that_had_no_widget_reach_the_new_runs_config(runs_dir, monkeypatc
             cfg.ema_start_step) == ("wgan-gp", 5.0, 0.1, 16, True, 7, 0.99, 300, 100)
 
 
-def test_a_form_value_its_setting_refuses_is_one_message_and_no_run(runs_dir, monkeypatch):
-    from gan_core import launch
-
-    spawned = []
-    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(run))
+def test_a_form_value_its_setting_refuses_is_one_message_and_no_run(runs_dir, spawned):
     at = open_page("train")
     next(w for w in at.number_input if w.label == "Real label (label smoothing)").set_value(0.9)
     next(w for w in at.selectbox if w.label == "Loss").set_value("hinge")
