@@ -197,17 +197,7 @@ def project(generator, target: np.ndarray, *, steps: int | None = None, restarts
 
     start = time.perf_counter()
     steps, restarts = int(default_steps(generator) if steps is None else steps), int(restarts)
-    if not 1 <= steps <= MAX_STEPS:
-        raise GanError(f"steps must be 1..{MAX_STEPS}; got {steps}")
-    if not 1 <= restarts <= MAX_RESTARTS:
-        raise GanError(f"restarts must be 1..{MAX_RESTARTS}; got {restarts}")
-    if not (lr > 0 and np.isfinite(lr)):
-        raise GanError(f"the learning rate must be a positive number; got {lr}")
-    for weight in (feature_weight, prior_weight):
-        if not (np.isfinite(weight) and weight >= 0):
-            raise GanError(f"the feature and prior weights must be finite numbers of 0 or more; got {weight}")
-    if not 0 <= seed <= latent_space.MAX_SEED:
-        raise GanError(f"seed must be 0..{latent_space.MAX_SEED}; got {seed}")
+    _check_options(steps, restarts, lr, feature_weight, prior_weight, seed)
     target_u8 = _as_target(target, generator.image_shape)
     ev = resolve_evaluator(generator, evaluator) if feature_weight > 0 else None
     uniform = generator.noise == "uniform"
@@ -221,16 +211,7 @@ def project(generator, target: np.ndarray, *, steps: int | None = None, restarts
     target_feats = runner.features(tf.constant(target_u8[None].astype(np.float32) / 255.0))
     weights = tf.constant([feature_weight if ev is not None else 0.0, 0.0 if uniform else prior_weight], tf.float32)
 
-    # starting points: the best of many random z's
-    count = max(restarts, restarts * CANDIDATES_PER_RESTART)
-    candidates = latent_space.sample_z(seed, (count, generator.noise_dim), generator.noise)
-    classes = _candidate_classes(generator, label)
-    scores = np.asarray(runner.objective(tf.constant(np.tile(candidates, (len(classes), 1))),
-                                         tf.constant(np.repeat(classes, count, axis=0)), target_t, target_feats,
-                                         weights)).reshape(len(classes), count)
-    order = np.argsort(scores.reshape(-1), kind="stable")[:restarts]  # the best (class, z) pairs
-    z = tf.constant(candidates[order % count])
-    y = tf.constant(classes[order // count])
+    z, y = _starting_points(generator, runner, restarts, seed, label, target_t, target_feats, weights)
 
     m, v = tf.zeros_like(z), tf.zeros_like(z)
     history = []
@@ -257,6 +238,36 @@ def project(generator, target: np.ndarray, *, steps: int | None = None, restarts
                       seconds=time.perf_counter() - start, steps=steps,
                       feature_weight=float(feature_weight) if ev is not None else 0.0,
                       evaluator=ev.dataset if ev is not None else None, label=best_label)
+
+
+def _check_options(steps: int, restarts: int, lr: float, feature_weight: float, prior_weight: float,
+                   seed: int) -> None:
+    if not 1 <= steps <= MAX_STEPS:
+        raise GanError(f"steps must be 1..{MAX_STEPS}; got {steps}")
+    if not 1 <= restarts <= MAX_RESTARTS:
+        raise GanError(f"restarts must be 1..{MAX_RESTARTS}; got {restarts}")
+    if not (lr > 0 and np.isfinite(lr)):
+        raise GanError(f"the learning rate must be a positive number; got {lr}")
+    for weight in (feature_weight, prior_weight):
+        if not (np.isfinite(weight) and weight >= 0):
+            raise GanError(f"the feature and prior weights must be finite numbers of 0 or more; got {weight}")
+    if not 0 <= seed <= latent_space.MAX_SEED:
+        raise GanError(f"seed must be 0..{latent_space.MAX_SEED}; got {seed}")
+
+
+def _starting_points(generator, runner, restarts: int, seed: int, label: int | None, target_t, target_feats,
+                     weights):
+    """(z, one-hot y) of the `restarts` best of many random (class, z) pairs: where the descent starts."""
+    import tensorflow as tf
+
+    count = max(restarts, restarts * CANDIDATES_PER_RESTART)
+    candidates = latent_space.sample_z(seed, (count, generator.noise_dim), generator.noise)
+    classes = _candidate_classes(generator, label)
+    scores = np.asarray(runner.objective(tf.constant(np.tile(candidates, (len(classes), 1))),
+                                         tf.constant(np.repeat(classes, count, axis=0)), target_t, target_feats,
+                                         weights)).reshape(len(classes), count)
+    order = np.argsort(scores.reshape(-1), kind="stable")[:restarts]  # the best (class, z) pairs
+    return tf.constant(candidates[order % count]), tf.constant(classes[order // count])
 
 
 def generator_classes(generator) -> int:
