@@ -32,8 +32,8 @@ def test_compare_two_runs_curves_quality_grids_on_one_slider_and_what_differs(ru
     assert rows.loc["classifier-FID ↓"].tolist() == ["50", "—"]  # only the smoothed run was evaluated
     assert {"G loss", "D loss", "D(x)", "D(G(z))", "images/s", "training time (min)"} <= set(rows.index)
     assert differences.to_dict("records") == [
-        {"field": "real_label", "00001-smooth": "0.9", "00000-tiny": "1"},
-        {"field": "beta_1", "00001-smooth": "0.5", "00000-tiny": "0.9"}]
+        {"field": "beta_1", "00001-smooth": "0.5", "00000-tiny": "0.9"},  # what every run has, then the task's
+        {"field": "real_label", "00001-smooth": "0.9", "00000-tiny": "1"}]
 
     curves, quality = (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
     assert [t["name"] for t in curves["data"] if t.get("showlegend") is not False] == \
