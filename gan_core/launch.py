@@ -59,7 +59,9 @@ def start(cfg: TrainConfig, runs_dir: str | Path | None = None) -> RunDir:
 def resume(run: RunDir, epochs: int | None = None, *, restart: bool = False) -> RunDir:
     """Continue a stopped, interrupted or failed run (optionally to more epochs) in a background process.
     `restart` starts over at epoch 0, moving what was trained aside (attempts/NN/) rather than over it. A shipped
-    model is refused before anything is written (nor the runs folder's launch lock beside it)."""
+    model is refused before anything is written (nor the runs folder's launch lock beside it). The run's trainer
+    lock is taken before its config or status is written and handed to the trainer, so a trainer started on the run
+    some other way in between (a terminal's `train --resume`) is refused with nothing of its run rewritten."""
     refuse_shipped(run, "starting it over" if restart else "training", RETRAIN_COPY)
     with launch_lock(run.path.parent):
         if run.is_active() or run.is_locked():
@@ -67,32 +69,45 @@ def resume(run: RunDir, epochs: int | None = None, *, restart: bool = False) -> 
         busy = [r for r in active_runs(run.path.parent) if r != run]
         if busy:
             raise RunError(f"run {busy[0].name} is still training; stop it (or wait for it) before resuming another")
-        cfg = run.config()
-        if not restart:  # the cheap half of the trainer's check, so the refusal shows at once, not in a log
-            found, notes = run.checkpoints()
-            run.refuse_start_over(found, notes, cfg.checkpoint_every)
-        if epochs is not None:
-            if epochs < cfg.epochs:
-                raise RunError(f"run {run.name} is configured for {cfg.epochs} epochs; resume can only add epochs")
-            cfg.epochs = epochs
-            run.write_config(cfg.validate())
-        with contextlib.suppress(FileNotFoundError):
-            run.stop_path.unlink()  # an old request; one made from now on reaches the new trainer
-        run.write_status(state="starting", pid=None, error=None, host=socket.gethostname())
-        spawn(run, restart=restart)
+        fd = _locked(run)  # from here on no other trainer can take the run: what is written below stays ours
+        try:
+            cfg = run.config()
+            if not restart:  # the cheap half of the trainer's check, so the refusal shows at once, not in a log
+                found, notes = run.checkpoints()
+                run.refuse_start_over(found, notes, cfg.checkpoint_every)
+            if epochs is not None:
+                if epochs < cfg.epochs:
+                    raise RunError(f"run {run.name} is configured for {cfg.epochs} epochs; resume can only add "
+                                   "epochs")
+                cfg.epochs = epochs
+                run.write_config(cfg.validate())
+            with contextlib.suppress(FileNotFoundError):
+                run.stop_path.unlink()  # an old request; one made from now on reaches the new trainer
+            run.write_status(state="starting", pid=None, error=None, host=socket.gethostname())
+            spawn(run, restart=restart, lock_fd=fd)
+        finally:
+            os.close(fd)  # the trainer holds its own copy of the lock
         return run
 
 
-def spawn(run: RunDir, *, restart: bool = False) -> subprocess.Popen:
-    """Start the trainer holding the run's lock from its first instant: we take the lock here and hand the
-    locked descriptor down (pass_fds), so 'starting' is as alive as 'running' and any death frees the run."""
+def _locked(run: RunDir) -> int:
+    """A descriptor of the run's lock file holding its exclusive lock (the run's busy error if another has it)."""
+    fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    if not try_lock(fd):
+        os.close(fd)
+        raise run.busy_error()
+    return fd
+
+
+def spawn(run: RunDir, *, restart: bool = False, lock_fd: int | None = None) -> subprocess.Popen:
+    """Start the trainer holding the run's lock from its first instant: the lock is taken here (or was taken by the
+    caller: `lock_fd`, which stays the caller's to close) and the locked descriptor handed down (pass_fds), so
+    'starting' is as alive as 'running' and any death frees the run."""
     # no PYTHONPATH: the child imports gan_core installed (pip install -e .) or from the working directory it inherits
     # the app's environment plus GPU memory growth, so the trainer and the app can share one GPU (gan_core.devices)
     env = {**devices.trainer_env(), "PYTHONUNBUFFERED": "1"}
-    fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _locked(run) if lock_fd is None else lock_fd
     try:
-        if not try_lock(fd):
-            raise run.busy_error()
         env[LOCK_FD_ENV] = str(fd)
         with open(run.log_path, "ab") as log:
             log.write(f"\n--- launched {time.strftime('%Y-%m-%d %H:%M:%S')} ---\n".encode())
@@ -103,7 +118,8 @@ def spawn(run: RunDir, *, restart: bool = False) -> subprocess.Popen:
                 start_new_session=True,  # not in the app's process group: a Ctrl-C on the app leaves it training
             )
     finally:
-        os.close(fd)  # the child's copy keeps the lock
+        if lock_fd is None:
+            os.close(fd)  # the child's copy keeps the lock
     status = run.status()
     if status.get("state") == "starting":  # unless the child already wrote 'running'
         run.write_status(state="starting", pid=proc.pid, host=socket.gethostname())

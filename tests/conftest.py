@@ -150,9 +150,13 @@ def pretend_training():
     'running'. Released when the test ends (as the kernel releases a trainer's lock when it exits)."""
     held = []
 
-    def claim(run: runs.RunDir) -> None:
-        fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
-        assert disk.try_lock(fd)
+    def claim(run: runs.RunDir, lock_fd: int | None = None) -> None:
+        """`lock_fd`: the lock its launcher took and handed down (the child's copy of it, as pass_fds gives)."""
+        if lock_fd is not None:
+            fd = os.dup(lock_fd)
+        else:
+            fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
+            assert disk.try_lock(fd)
         held.append(fd)
         run.write_status(state="running", pid=os.getpid(), host=socket.gethostname())
 

@@ -15,9 +15,9 @@ def fake_spawn(monkeypatch, pretend_training):
     """Stand in for the trainer process: it only claims the run (its lock and status), as the real child does."""
     started = []
 
-    def spawn(run, restart=False):
+    def spawn(run, restart=False, lock_fd=None):
         started.append(run)
-        pretend_training(run)
+        pretend_training(run, lock_fd)
 
     monkeypatch.setattr(launch, "spawn", spawn)
     return started
@@ -60,3 +60,22 @@ def test_resume_refuses_a_run_that_is_training_and_allows_a_stopped_one(tmp_path
         launch.resume(run, epochs=1)
     launch.resume(run, epochs=80)
     assert fake_spawn == [run] and run.config().epochs == 80
+
+
+def test_a_trainer_that_takes_the_run_after_the_check_finds_nothing_rewritten(tmp_path, fake_spawn, monkeypatch):
+    # the window between resume's "is it training?" and its writes: a terminal's `train --resume` locks the run there.
+    # Before: resume wrote config.json (epochs) and status.json ('starting', no pid) under the live trainer, then
+    # failed to lock. Now the lock comes first, so the other trainer's run is left as it wrote it.
+    run = runs.create_run(tmp_path, config.from_preset("mnist_dcgan"))
+    run.write_status(state="stopped")
+    other = os.open(run.lock_path, os.O_RDWR | os.O_CREAT)
+    assert disk.try_lock(other)  # the other trainer, from now on
+    run.write_status(state="running", pid=12345, host=socket.gethostname())
+    written = {p.name: p.read_bytes() for p in (run.config_path, run.status_path)}
+    monkeypatch.setattr(runs.RunDir, "is_locked", lambda self: False)  # what the check saw a moment before
+    monkeypatch.setattr(runs.RunDir, "is_active", lambda self: False)
+    with pytest.raises(RunError, match="already being trained"):
+        launch.resume(run, epochs=80)
+    assert {p.name: p.read_bytes() for p in (run.config_path, run.status_path)} == written
+    assert fake_spawn == []
+    os.close(other)

@@ -17,7 +17,7 @@ def spawned(monkeypatch) -> list:
     from gan_core import launch
 
     started = []
-    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: started.append(run))
+    monkeypatch.setattr(launch, "spawn", lambda run, restart=False, lock_fd=None: started.append(run))
     return started
 
 
@@ -147,7 +147,7 @@ def test_resume_without_a_readable_checkpoint_is_refused_and_start_over_keeps_th
     run = only_run(runs_dir)  # a copy without checkpoints, as if they were deleted
     run.write_status(state="stopped")
     spawned = []
-    monkeypatch.setattr(launch, "spawn", lambda run, restart=False: spawned.append(restart))
+    monkeypatch.setattr(launch, "spawn", lambda run, restart=False, lock_fd=None: spawned.append(restart))
     at = open_page("train")
     next(b for b in at.button if b.label == "Resume").click().run()
     assert any("no readable checkpoint" in e.value and "Start over" in e.value for e in at.error)
