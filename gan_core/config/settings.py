@@ -81,24 +81,22 @@ class Setting:
         return tuple(self.form_choices()) if self.form_choices else self.allowed()
 
     def type_problem(self, value: Any) -> str | None:
-        """What `value` should have been to be this field's type, or None if it is (JSON's view: 1 fits a float)."""
+        """The message for a value that is not this field's type ("epochs must be a whole number; got '3' (text)"),
+        or None if it is (JSON's view: 1 fits a float)."""
         if value is None:
-            return None if self.optional else _WANTED[self.type]
-        kind = self.type
-        fits = {int: isinstance(value, numbers.Integral) and not isinstance(value, bool),
-                float: isinstance(value, numbers.Real) and not isinstance(value, bool),
-                bool: isinstance(value, bool), str: isinstance(value, str)}[kind]
-        if not fits:
-            return _WANTED[kind] + (" or null" if self.optional else "")
-        return None
+            wanted = None if self.optional else _WANTED[self.type]
+        else:
+            fits = {int: isinstance(value, numbers.Integral) and not isinstance(value, bool),
+                    float: isinstance(value, numbers.Real) and not isinstance(value, bool),
+                    bool: isinstance(value, bool), str: isinstance(value, str)}[self.type]
+            wanted = None if fits else _WANTED[self.type] + (" or null" if self.optional else "")
+        return f"{self.name} must be {wanted}; got {show(value)}" if wanted else None
 
     def problem(self, value: Any) -> str | None:
         """The whole message for a value this field cannot take ("epochs must be ...; got 0"), or None."""
-        wanted = self.type_problem(value)
-        if wanted:
-            return f"{self.name} must be {wanted}; got {show(value)}"
-        if value is None:
-            return None
+        not_its_type = self.type_problem(value)
+        if not_its_type or value is None:
+            return not_its_type
         if isinstance(value, float) and not math.isfinite(value):
             return f"{self.name} must be a finite number; got {value}"
         allowed = self.allowed()

@@ -40,7 +40,7 @@ class _ConfigMethods:
         for setting in SETTINGS.values():  # types first: a hand-edited config.json is refused by field name
             problem = setting.type_problem(getattr(self, setting.name))
             if problem:
-                raise ConfigError(f"{setting.name} must be {problem}; got {show(getattr(self, setting.name))}")
+                raise ConfigError(problem)
         models.get(self.architecture)  # an unknown architecture: the message lists the known ones
         own = self.sections()
         for section in own:
@@ -102,7 +102,7 @@ class _ConfigMethods:
         for name, value in values.items():
             problem = SETTINGS[name].type_problem(value)
             if problem:
-                raise ConfigError(f"{name} must be {problem}; got {show(value)}")
+                raise ConfigError(problem)
         return cls(**values)
 
     @classmethod
