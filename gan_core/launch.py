@@ -16,7 +16,6 @@ from typing import Iterator
 from . import devices
 from .config import TrainConfig
 from .errors import RunError
-from .files.disk import try_lock
 from .runs import LOCK_FD_ENV, RETRAIN_COPY, RunDir, create_run, default_runs_dir, list_runs, refuse_shipped
 
 # How each trainer this process launched ended (run path -> return code), filled by its reaper thread: the app
@@ -69,7 +68,7 @@ def resume(run: RunDir, epochs: int | None = None, *, restart: bool = False) -> 
         busy = [r for r in active_runs(run.path.parent) if r != run]
         if busy:
             raise RunError(f"run {busy[0].name} is still training; stop it (or wait for it) before resuming another")
-        fd = _locked(run)  # from here on no other trainer can take the run: what is written below stays ours
+        fd = run.take_lock()  # from here on no other trainer can take the run: what is written below stays ours
         try:
             cfg = run.config()
             if not restart:  # the cheap half of the trainer's check, so the refusal shows at once, not in a log
@@ -90,15 +89,6 @@ def resume(run: RunDir, epochs: int | None = None, *, restart: bool = False) -> 
         return run
 
 
-def _locked(run: RunDir) -> int:
-    """A descriptor of the run's lock file holding its exclusive lock (the run's busy error if another has it)."""
-    fd = os.open(run.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-    if not try_lock(fd):
-        os.close(fd)
-        raise run.busy_error()
-    return fd
-
-
 def spawn(run: RunDir, *, restart: bool = False, lock_fd: int | None = None) -> subprocess.Popen:
     """Start the trainer holding the run's lock from its first instant: the lock is taken here (or was taken by the
     caller: `lock_fd`, which stays the caller's to close) and the locked descriptor handed down (pass_fds), so
@@ -106,7 +96,7 @@ def spawn(run: RunDir, *, restart: bool = False, lock_fd: int | None = None) -> 
     # no PYTHONPATH: the child imports gan_core installed (pip install -e .) or from the working directory it inherits
     # the app's environment plus GPU memory growth, so the trainer and the app can share one GPU (gan_core.devices)
     env = {**devices.trainer_env(), "PYTHONUNBUFFERED": "1"}
-    fd = _locked(run) if lock_fd is None else lock_fd
+    fd = run.take_lock() if lock_fd is None else lock_fd
     try:
         env[LOCK_FD_ENV] = str(fd)
         with open(run.log_path, "ab") as log:

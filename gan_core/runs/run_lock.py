@@ -24,16 +24,23 @@ def hold_lock(lock_path: Path, busy_error: Callable[[], RunError]) -> Iterator[N
     into the file; `busy_error()` is raised when another process holds it."""
     fd = _inherited_lock(lock_path)
     if fd is None:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-        if not try_lock(fd):
-            os.close(fd)
-            raise busy_error()
+        fd = take_lock(lock_path, busy_error)
     try:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         yield
     finally:
         os.close(fd)
+
+
+def take_lock(lock_path: Path, busy_error: Callable[[], RunError]) -> int:
+    """A new descriptor of `lock_path` holding its exclusive lock (the caller closes it, or hands it to a trainer);
+    `busy_error()` is raised when another process holds it."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    if not try_lock(fd):
+        os.close(fd)
+        raise busy_error()
+    return fd
 
 
 def _inherited_lock(lock_path: Path) -> int | None:

@@ -335,6 +335,11 @@ class RunDir:
         A trainer spawned by `launch` inherits the lock its launcher took (LOCK_FD_ENV) instead of taking it."""
         return run_lock.hold_lock(self.lock_path, self.busy_error)
 
+    def take_lock(self) -> int:
+        """A descriptor holding the exclusive trainer lock, for a launcher to hand to the trainer it starts (the
+        caller closes its own copy); the busy error if another process holds it."""
+        return run_lock.take_lock(self.lock_path, self.busy_error)
+
     def busy_error(self) -> RunError:
         status = read_json(self.status_path, {})
         pid = status.get("pid") if isinstance(status, dict) else None
