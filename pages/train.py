@@ -16,7 +16,7 @@ from gan_core import (
 )
 from gan_core.algorithm import objectives
 from gan_core.cli import format_seconds
-from gan_core.config import SETTINGS, TrainConfig, from_preset
+from gan_core.config import SETTINGS, from_preset, preset_config
 from gan_core.devices import describe_devices, resolve_precision
 from gan_core.errors import DataError
 from gan_core.files import pictures
@@ -37,7 +37,7 @@ def new_run_form() -> None:
     presets = models.preset_names()
     preset = st.selectbox("Preset", presets, index=presets.index("mnist_dcgan"))
     recipe = models.preset(preset)
-    p = {**TrainConfig().to_dict(), **recipe.values}  # a preset names only the fields it sets
+    p = preset_config(preset).to_dict()  # a preset names only the fields it sets; the rest are their defaults
     task = tasks.get(models.get(recipe.architecture).task)
     owned = task.section.names()
     st.caption(f"{recipe.summary}. Architecture `{recipe.architecture}`: {task.made_of(p)}.")

@@ -98,8 +98,7 @@ def test_the_cli_lists_every_setting_a_presets_runs_can_set(capsys, preset):
 
     code, out = run_cli(capsys, "settings", "--preset", preset)
     assert code == 0
-    cfg = config.TrainConfig(preset=preset, architecture=models.preset(preset).architecture,
-                             **models.preset(preset).values)
+    cfg = config.preset_config(preset)
     listed = [line.split()[0] for line in out.splitlines() if line and not line.startswith((" ", "#"))]
     own = [s.name for section in cfg.sections() for s in section.settings if s.group != config.FIXED]
     assert listed == own

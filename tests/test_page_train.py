@@ -219,7 +219,7 @@ def test_every_setting_of_the_runs_sections_has_a_widget(runs_dir, preset):
     next(s for s in at.selectbox if s.label == "Preset").set_value(preset).run()
     assert_clean(at)
     task = tasks.get(models.get(models.preset(preset).architecture).task)
-    values = {**config.TrainConfig().to_dict(), **models.preset(preset).values}
+    values = config.preset_config(preset).to_dict()
     shown = {w.label: w for kind in ("number_input", "selectbox", "multiselect", "checkbox", "text_input")
              for w in at.get(kind)}
     for section in (config.RUN, task.section):

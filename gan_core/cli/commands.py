@@ -38,8 +38,7 @@ def cmd_presets(args) -> int:
 
 def cmd_settings(args) -> int:
     """Every field a run of `args.preset` can set, by section: its value in that preset, what it takes, what it does."""
-    preset = models.preset(args.preset)
-    cfg = config_lib.TrainConfig(preset=preset.name, architecture=preset.architecture, **preset.values)
+    cfg = config_lib.preset_config(args.preset)
     for section in cfg.sections():
         print(f"# {section.title}: --set NAME=VALUE")
         for setting in section.settings:

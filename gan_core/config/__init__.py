@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .sections import CYCLEGAN, LATENT, MAX_SEED, PIX2PIX, RUN, TASK_SECTIONS
 from .settings import DATA, FIXED, GROUPS, MAIN, Section, Setting
-from .train_config import FIELD_NAMES, SETTINGS, TrainConfig, from_preset, parse_value, presets, set_field, setting
+from .train_config import (FIELD_NAMES, SETTINGS, TrainConfig, from_preset, parse_value, preset_config, presets,
+                           set_field, setting)
 
 # the choices of the fields the CLI offers as flags (argparse's choices=), read off their settings
 DATASETS = SETTINGS["dataset"].allowed()
@@ -19,4 +20,4 @@ DIRECTIONS = SETTINGS["direction"].allowed()
 
 __all__ = ["CYCLEGAN", "DATA", "DATASETS", "DIRECTIONS", "FIELD_NAMES", "FIXED", "GROUPS", "LATENT", "MAIN", "MAX_SEED",
            "PIX2PIX", "PRECISIONS", "RUN", "SETTINGS", "STRATEGIES", "Section", "Setting", "TASK_SECTIONS",
-           "TrainConfig", "from_preset", "parse_value", "presets", "set_field", "setting"]
+           "TrainConfig", "from_preset", "parse_value", "preset_config", "presets", "set_field", "setting"]

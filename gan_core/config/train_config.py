@@ -135,10 +135,15 @@ def presets() -> dict[str, dict[str, Any]]:
     return {name: dict(models.preset(name).values) for name in models.preset_names()}
 
 
+def preset_config(preset: str) -> TrainConfig:
+    """The preset's values over every field's default, not validated (a folder preset has no data path yet)."""
+    recipe = models.preset(preset)
+    return TrainConfig(preset=preset, architecture=recipe.architecture, **recipe.values)
+
+
 def from_preset(preset: str, overrides: dict[str, Any] | None = None, sets: Iterable[str] = ()) -> TrainConfig:
     """The preset's defaults, then explicit overrides (None = keep), then `key=value` strings; validated."""
-    recipe = models.preset(preset)
-    cfg = TrainConfig(preset=preset, architecture=recipe.architecture, **recipe.values)
+    cfg = preset_config(preset)
     for key, value in (overrides or {}).items():
         if value is not None:
             set_field(cfg, key, value)
