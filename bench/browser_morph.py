@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENT_INIT = ROOT / "explorer_ui" / "components" / "latent_morph" / "__init__.py"  # its first commit's parent
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_helpers import Sent  # noqa: E402
 from browser_latency import CHROMIUM, one_move, start_server  # noqa: E402
 
 ASSETS = ROOT / "explorer_ui" / "components" / "latent_morph" / "frontend"
@@ -39,15 +41,6 @@ GOALS = "goals: >= 50 frames/s, render p50 <= 12 ms, p95 <= 25 ms; 0 messages wh
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[round(q * (len(ordered) - 1))] if ordered else float("nan")
-
-
-class Sent:
-    def __init__(self, page):
-        self.count = 0
-        page.on("websocket", lambda ws: ws.on("framesent", self._one))
-
-    def _one(self, _frame) -> None:
-        self.count += 1
 
 
 def wait_editor(page, previous: str | None = None, timeout: int = 300_000) -> str:

@@ -63,6 +63,17 @@ def start_app(env: dict[str, str], log: Path, timeout: float = 60) -> tuple[subp
     return proc, url
 
 
+class Sent:
+    """Counts the Streamlit websocket frames a page sends to the server (bench/browser_morph.py counts with it too)."""
+
+    def __init__(self, page):
+        self.count = 0
+        page.on("websocket", lambda ws: ws.on("framesent", self._one))
+
+    def _one(self, _frame) -> None:
+        self.count += 1
+
+
 def stop_app(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:

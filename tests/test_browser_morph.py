@@ -18,7 +18,7 @@ import pytest
 from gan_core import latent_space
 from gan_core.explore import directions
 from gan_core.inference import Generator
-from browser_helpers import CHROMIUM, chromium_page, settle, start_app, stop_app
+from browser_helpers import CHROMIUM, Sent, chromium_page, settle, start_app, stop_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PRETRAINED = ROOT / "pretrained"
@@ -47,17 +47,6 @@ def app(tmp_path_factory):
     proc, url = start_morph_app(tmp_path_factory.mktemp("morph"))
     yield url
     stop_app(proc)
-
-
-class Sent:
-    """Counts the Streamlit websocket frames the page sends to the server."""
-
-    def __init__(self, page):
-        self.count = 0
-        page.on("websocket", lambda ws: ws.on("framesent", self._one))
-
-    def _one(self, _frame) -> None:
-        self.count += 1
 
 
 def wait_editor(page, previous_sha: str | None = None) -> str:
